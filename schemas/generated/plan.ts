@@ -1,0 +1,400 @@
+/* Generated from schemas/plan.schema.json by json-schema-to-typescript. Do not edit: run `npm run gen:types`. */
+
+/**
+ * Okta-style lifecycle status.
+ */
+export type UserStatus = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'SUSPENDED' | 'DEPROVISIONED';
+/**
+ * A profile value: a string, number, boolean or list of strings.
+ */
+export type ProfileValue = string | number | boolean | string[];
+
+/**
+ * A reviewable idplane plan: every directory change, link and imported-account record that `apply` will write, computed against one state serial. Renderers (text, JSON, Markdown) read only this document; `reason` fields explain and never steer apply.
+ */
+export interface Plan {
+  /**
+   * Plan format version. Apply refuses a version it does not know.
+   */
+  format_version: '1';
+  /**
+   * The idplane version that made the plan.
+   */
+  idplane_version: string;
+  /**
+   * When the plan was made (ISO 8601). Set by the CLI.
+   */
+  created_at?: string;
+  state: PlanStateRef;
+  fingerprints: PlanFingerprints;
+  summary: PlanSummary;
+  /**
+   * Directory user changes, ordered by login.
+   */
+  users: UserChange[];
+  /**
+   * Account-to-user links to add or remove.
+   */
+  links: LinkChange[];
+  /**
+   * Imported-account records to store (the last imported values per account, used to detect changes at the source).
+   */
+  imports: ImportChange[];
+  /**
+   * Accounts waiting for a decision in the config. Listed, not applied, and they do not block the plan.
+   */
+  reviews: ReviewItem[];
+  /**
+   * Problems idplane refuses to guess about. Any conflict makes the plan not applyable.
+   */
+  conflicts: PlanIssue[];
+  /**
+   * Problems that do not block the plan (for example CSV rows that could not be read).
+   */
+  warnings: PlanIssue[];
+  /**
+   * False when apply must refuse the plan; blockers say why.
+   */
+  applyable: boolean;
+  /**
+   * Why the plan is not applyable.
+   */
+  blockers: string[];
+}
+/**
+ * The state the plan was computed against. Apply refuses the plan when the state's lineage or serial differ (a stale plan).
+ */
+export interface PlanStateRef {
+  /**
+   * The state's lineage, or null for a state that was never written.
+   */
+  lineage: string | null;
+  /**
+   * The state's serial; every apply increments it.
+   */
+  serial: number;
+}
+/**
+ * SHA-256 fingerprints of what the plan was computed from.
+ */
+export interface PlanFingerprints {
+  /**
+   * The resolved config.
+   */
+  config: string;
+  /**
+   * Each import source's data, by app.
+   */
+  inputs: {
+    [k: string]: string;
+  };
+}
+/**
+ * Counts of everything in the plan.
+ */
+export interface PlanSummary {
+  users: UserActionCounts;
+  links: LinkActionCounts;
+  /**
+   * Imported-account records written or removed.
+   */
+  imports: number;
+  /**
+   * Review items.
+   */
+  reviews: number;
+  /**
+   * Conflicts.
+   */
+  conflicts: number;
+  /**
+   * Warnings.
+   */
+  warnings: number;
+  /**
+   * User changes plus link changes: zero means nothing to do for people (imported records may still be refreshed).
+   */
+  changes: number;
+}
+/**
+ * User changes by action.
+ */
+export interface UserActionCounts {
+  /**
+   * Users created.
+   */
+  create: number;
+  /**
+   * Users whose attributes or source change, with no status change.
+   */
+  update: number;
+  /**
+   * STAGED or DEPROVISIONED users made ACTIVE.
+   */
+  activate: number;
+  /**
+   * Users made DEPROVISIONED.
+   */
+  deactivate: number;
+  /**
+   * ACTIVE users made SUSPENDED.
+   */
+  suspend: number;
+  /**
+   * SUSPENDED users made ACTIVE.
+   */
+  unsuspend: number;
+}
+/**
+ * Link changes by action.
+ */
+export interface LinkActionCounts {
+  /**
+   * Accounts linked.
+   */
+  link: number;
+  /**
+   * Accounts unlinked.
+   */
+  unlink: number;
+}
+/**
+ * One directory user to create or change. `after` is written as is by apply.
+ */
+export interface UserChange {
+  /**
+   * create, update (attributes/source only), or the lifecycle transition: activate, deactivate, suspend, unsuspend.
+   */
+  action: 'create' | 'update' | 'activate' | 'deactivate' | 'suspend' | 'unsuspend';
+  /**
+   * The user's id.
+   */
+  id: string;
+  /**
+   * The user's login after the change.
+   */
+  login: string;
+  /**
+   * The stored user, or null for create.
+   */
+  before: null | UserRecord;
+  after: UserRecord;
+  /**
+   * Changed profile attributes.
+   */
+  attributes: {
+    [k: string]: ValueChange;
+  };
+  status?: ValueChange1;
+  source?: ValueChange2;
+  /**
+   * Why (display only).
+   */
+  reason: string;
+}
+/**
+ * A directory user as stored.
+ */
+export interface UserRecord {
+  /**
+   * Immutable id.
+   */
+  id: string;
+  /**
+   * Unique login.
+   */
+  login: string;
+  status: UserStatus;
+  /**
+   * Profile attributes; unset attributes are absent.
+   */
+  profile: {
+    [k: string]: ProfileValue;
+  };
+  /**
+   * The app that sources the user, or `directory`.
+   */
+  profileSource: string;
+  /**
+   * Roles.
+   */
+  roles: string[];
+}
+/**
+ * One attribute's old and new value; null means unset.
+ */
+export interface ValueChange {
+  /**
+   * Before; null means unset.
+   */
+  from: null | ProfileValue;
+  /**
+   * After; null means unset.
+   */
+  to: null | ProfileValue;
+}
+/**
+ * One attribute's old and new value; null means unset.
+ */
+export interface ValueChange1 {
+  /**
+   * Before; null means unset.
+   */
+  from: null | ProfileValue;
+  /**
+   * After; null means unset.
+   */
+  to: null | ProfileValue;
+}
+/**
+ * One attribute's old and new value; null means unset.
+ */
+export interface ValueChange2 {
+  /**
+   * Before; null means unset.
+   */
+  from: null | ProfileValue;
+  /**
+   * After; null means unset.
+   */
+  to: null | ProfileValue;
+}
+/**
+ * An account link to add or remove.
+ */
+export interface LinkChange {
+  /**
+   * link or unlink.
+   */
+  action: 'link' | 'unlink';
+  /**
+   * App name.
+   */
+  app: string;
+  /**
+   * Account key.
+   */
+  key: string;
+  /**
+   * Directory user id.
+   */
+  userId: string;
+  /**
+   * Directory user login.
+   */
+  login: string;
+  /**
+   * Why (display only).
+   */
+  reason: string;
+}
+/**
+ * The stored record of one imported account: written (record), replaced (refresh) or dropped (forget).
+ */
+export interface ImportChange {
+  /**
+   * record a new account, refresh a changed one, forget a vanished one.
+   */
+  action: 'record' | 'refresh' | 'forget';
+  /**
+   * App name.
+   */
+  app: string;
+  /**
+   * Account key.
+   */
+  key: string;
+  /**
+   * The account's values as read (record and refresh).
+   */
+  attributes?: {
+    [k: string]: string;
+  };
+  /**
+   * Whether the account was disabled (record and refresh).
+   */
+  disabled?: boolean;
+}
+/**
+ * An account that needs a decision written into the config.
+ */
+export interface ReviewItem {
+  /**
+   * match: a rule matched and onMatch is review. no-match: nothing matched and onNoMatch is review.
+   */
+  kind: 'match' | 'no-match';
+  /**
+   * App name.
+   */
+  app: string;
+  /**
+   * Account key.
+   */
+  key: string;
+  /**
+   * Source line (CSV), when known.
+   */
+  line?: number;
+  /**
+   * Logins of the matched users.
+   */
+  candidates: string[];
+  /**
+   * What happened.
+   */
+  message: string;
+  /**
+   * What to add to the config to settle it.
+   */
+  resolution: string;
+}
+/**
+ * A conflict or a warning.
+ */
+export interface PlanIssue {
+  /**
+   * Stable code.
+   */
+  code:
+    | 'row-error'
+    | 'duplicate-key'
+    | 'ambiguous-match'
+    | 'already-linked'
+    | 'unique-violation'
+    | 'missing-required'
+    | 'invalid-value'
+    | 'expression-error'
+    | 'declared-user-match'
+    | 'stale-link'
+    | 'missing-suspended'
+    | 'protected-user'
+    | 'invalid-transition';
+  /**
+   * App name.
+   */
+  app?: string;
+  /**
+   * Account key.
+   */
+  key?: string;
+  /**
+   * Source line (CSV), when known.
+   */
+  line?: number;
+  /**
+   * Logins involved.
+   */
+  users?: string[];
+  /**
+   * Attribute involved.
+   */
+  attribute?: string;
+  /**
+   * What is wrong.
+   */
+  message: string;
+  /**
+   * How to settle it.
+   */
+  resolution?: string;
+}
