@@ -1,0 +1,251 @@
+/**
+ * Stage 3, correlate: pairs every account of every import source with a directory user, or with none.
+ * Order of precedence: a stored link, then a `links:` entry in the config, then the app's ordered matching
+ * rules (exact, optionally case-insensitive). Nothing is guessed: duplicate keys, an account matching
+ * several users, several accounts matching one user and matches on declared users become conflicts.
+ * Linked accounts absent from a full import are reported as missing, except when rows could not be read.
+ */
+import type { PlanIssue, ReviewItem } from '../schemas/generated/plan.ts';
+import { newUserId } from './ids.ts';
+import type { DirectoryState, Project, SourceAccount, SourceSnapshot, StoredLink, UserRecord } from './model.ts';
+
+export type Pairing =
+  | { kind: 'linked'; app: string; account: SourceAccount; userId: string; via: 'state' | 'config' | 'match' }
+  | { kind: 'new'; app: string; account: SourceAccount; userId: string };
+
+export interface MissingAccount {
+  app: string;
+  key: string;
+  userId: string;
+}
+
+export interface Correlation {
+  /** Directory users known before this run: stored users plus declared users not stored yet. */
+  users: UserRecord[];
+  /** Ids in `users` of declared users that are not stored yet. */
+  unstored: Set<string>;
+  pairings: Pairing[];
+  missing: MissingAccount[];
+  /** Stored links that a `links:` entry moves to another user. */
+  relinked: StoredLink[];
+  reviews: ReviewItem[];
+  conflicts: PlanIssue[];
+  warnings: PlanIssue[];
+}
+
+export function correlate(project: Project, state: DirectoryState, sources: SourceSnapshot[]): Correlation {
+  const users = directoryUsers(project, state);
+  const unstored = new Set(users.slice(state.users.length).map((u) => u.id));
+  const byId = new Map(users.map((u) => [u.id, u]));
+  const byLogin = new Map(users.map((u) => [u.login.toLowerCase(), u]));
+  const declared = new Set(project.declaredUsers.map((u) => u.login.toLowerCase()));
+  const out: Correlation = { users, unstored, pairings: [], missing: [], relinked: [], reviews: [], conflicts: [], warnings: [] };
+  const indexes = new MatchIndexes(users);
+
+  for (const snapshot of sources) {
+    const app = project.apps[snapshot.app];
+    if (!app?.import) continue;
+    const imp = app.import;
+    const stored = new Map<string, StoredLink>();
+    for (const link of state.links) if (link.app === snapshot.app) stored.set(link.key, link);
+    const pinned = new Map<string, string>();
+    for (const link of project.links) if (link.app === snapshot.app) pinned.set(link.key, link.user);
+
+    const { unique, duplicates } = splitDuplicates(snapshot.accounts);
+    for (const [key, lines] of duplicates) {
+      out.conflicts.push({
+        code: 'duplicate-key', app: snapshot.app, key, line: lines[0],
+        message: `key ${JSON.stringify(key)} appears on ${lines.length} rows (lines ${lines.join(', ')}); none of them is imported`,
+        resolution: `make ${app.key} unique in ${snapshot.app}`,
+      });
+    }
+
+    const linkedUsers = new Map<string, string>(); // userId → key, for accounts linked by state or config
+    const unlinked: SourceAccount[] = [];
+    for (const account of unique.values()) {
+      const pinnedLogin = pinned.get(account.key);
+      if (pinnedLogin !== undefined) {
+        const user = byLogin.get(pinnedLogin.toLowerCase());
+        if (!user) {
+          out.conflicts.push({
+            code: 'stale-link', app: snapshot.app, key: account.key, line: account.line, users: [pinnedLogin],
+            message: `links: pins ${snapshot.app}/${account.key} to ${pinnedLogin}, but no such user exists`,
+            resolution: 'fix or remove the links: entry',
+          });
+          continue;
+        }
+        const prior = stored.get(account.key);
+        if (prior && prior.userId !== user.id) out.relinked.push(prior);
+        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: user.id, via: 'config' });
+        linkedUsers.set(user.id, account.key);
+        continue;
+      }
+      const link = stored.get(account.key);
+      if (link && byId.has(link.userId)) {
+        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: link.userId, via: 'state' });
+        linkedUsers.set(link.userId, account.key);
+        continue;
+      }
+      unlinked.push(account);
+    }
+
+    // Match the unlinked accounts; collect every claim first so that a user claimed twice is never guessed.
+    const claims = new Map<string, SourceAccount[]>();
+    const matched = new Map<SourceAccount, UserRecord>();
+    for (const account of unlinked) {
+      const result = indexes.match(imp.match, account);
+      if (result.kind === 'ambiguous') {
+        out.conflicts.push({
+          code: 'ambiguous-match', app: snapshot.app, key: account.key, line: account.line, users: result.users.map((u) => u.login),
+          message: `rule ${result.rule} matches ${result.users.length} users; idplane never guesses`,
+          resolution: `pin it: links: [{ app: ${snapshot.app}, key: ${JSON.stringify(account.key)}, user: <login> }]`,
+        });
+      } else if (result.kind === 'match') {
+        matched.set(account, result.user);
+        const list = claims.get(result.user.id) ?? [];
+        list.push(account);
+        claims.set(result.user.id, list);
+      } else if (imp.onNoMatch === 'create') {
+        out.pairings.push({ kind: 'new', app: snapshot.app, account, userId: newUserId(snapshot.app, account.key) });
+      } else if (imp.onNoMatch === 'review') {
+        out.reviews.push({
+          kind: 'no-match', app: snapshot.app, key: account.key, line: account.line, candidates: [],
+          message: 'no user matches and onNoMatch is review',
+          resolution: `pin it to an existing user with links: [{ app: ${snapshot.app}, key: ${JSON.stringify(account.key)}, user: <login> }], or set onNoMatch: create`,
+        });
+      }
+    }
+    for (const [account, user] of matched) {
+      const rivals = claims.get(user.id) ?? [];
+      const linkedKey = linkedUsers.get(user.id);
+      const pin = `links: [{ app: ${snapshot.app}, key: ${JSON.stringify(account.key)}, user: ${user.login} }]`;
+      if (rivals.length > 1) {
+        out.conflicts.push({
+          code: 'ambiguous-match', app: snapshot.app, key: account.key, line: account.line, users: [user.login],
+          message: `${rivals.length} accounts (${rivals.map((a) => a.key).join(', ')}) match user ${user.login}; idplane never guesses`,
+          resolution: `pin the right one: ${pin}`,
+        });
+      } else if (linkedKey !== undefined) {
+        out.conflicts.push({
+          code: 'already-linked', app: snapshot.app, key: account.key, line: account.line, users: [user.login],
+          message: `matches user ${user.login}, who is already linked to ${snapshot.app}/${linkedKey}`,
+          resolution: `fix the duplicate in ${snapshot.app}, or move the link with ${pin}`,
+        });
+      } else if (declared.has(user.login.toLowerCase())) {
+        out.conflicts.push({
+          code: 'declared-user-match', app: snapshot.app, key: account.key, line: account.line, users: [user.login],
+          message: `matches declared user ${user.login}; declared users are never linked silently`,
+          resolution: `link it on purpose with ${pin}`,
+        });
+      } else if (imp.onMatch === 'review') {
+        out.reviews.push({
+          kind: 'match', app: snapshot.app, key: account.key, line: account.line, candidates: [user.login],
+          message: `matches ${user.login} and onMatch is review`,
+          resolution: `confirm with ${pin}`,
+        });
+      } else {
+        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: user.id, via: 'match' });
+      }
+    }
+
+    findMissing(snapshot, stored, unique, duplicates, out);
+  }
+  return out;
+}
+
+function findMissing(
+  snapshot: SourceSnapshot,
+  stored: Map<string, StoredLink>,
+  present: Map<string, SourceAccount>,
+  duplicates: Map<string, number[]>,
+  out: Correlation,
+): void {
+  const unreadable = snapshot.rowErrors.filter((e) => e.key === undefined);
+  if (unreadable.length > 0) {
+    out.warnings.push({
+      code: 'missing-suspended', app: snapshot.app,
+      message: `${unreadable.length} row(s) of ${snapshot.app} could not be read, so no account of ${snapshot.app} is treated as missing in this run`,
+      resolution: 'fix the rows reported above',
+    });
+    return;
+  }
+  const unreadableKeys = new Set(snapshot.rowErrors.map((e) => e.key));
+  for (const link of stored.values()) {
+    if (present.has(link.key) || duplicates.has(link.key) || unreadableKeys.has(link.key)) continue;
+    out.missing.push({ app: link.app, key: link.key, userId: link.userId });
+  }
+}
+
+function splitDuplicates(accounts: SourceAccount[]) {
+  const unique = new Map<string, SourceAccount>();
+  const duplicates = new Map<string, number[]>();
+  for (const account of accounts) {
+    const first = unique.get(account.key);
+    if (first === undefined) {
+      if (!duplicates.has(account.key)) unique.set(account.key, account);
+      else duplicates.get(account.key)!.push(account.line ?? 0);
+      continue;
+    }
+    duplicates.set(account.key, [first.line ?? 0, account.line ?? 0]);
+    unique.delete(account.key);
+  }
+  return { unique, duplicates };
+}
+
+/** Declared users not stored yet get their deterministic id so matches against them are still caught. */
+function directoryUsers(project: Project, state: DirectoryState): UserRecord[] {
+  const logins = new Set(state.users.map((u) => u.login.toLowerCase()));
+  const users = [...state.users];
+  for (const d of project.declaredUsers) {
+    if (logins.has(d.login.toLowerCase())) continue;
+    users.push({
+      id: newUserId('directory', d.login.toLowerCase()), login: d.login, status: d.status ?? 'ACTIVE',
+      profile: { ...(d.profile as object), login: d.login }, profileSource: 'directory', roles: d.roles ?? [],
+    });
+  }
+  return users;
+}
+
+type MatchResult =
+  | { kind: 'none' }
+  | { kind: 'match'; user: UserRecord }
+  | { kind: 'ambiguous'; rule: string; users: UserRecord[] };
+
+/** Hash indexes over directory users, one per (attribute, case rule), built on first use. */
+class MatchIndexes {
+  private readonly built = new Map<string, Map<string, UserRecord[]>>();
+  constructor(private readonly users: UserRecord[]) {}
+
+  match(rules: { app: string; user: string; ignoreCase?: boolean }[], account: SourceAccount): MatchResult {
+    for (const rule of rules) {
+      const raw = account.attributes[rule.app];
+      if (raw === undefined || raw.trim() === '') continue;
+      const found = this.index(rule.user, rule.ignoreCase === true).get(normalise(raw, rule.ignoreCase === true));
+      if (!found || found.length === 0) continue;
+      if (found.length === 1) return { kind: 'match', user: found[0]! };
+      return { kind: 'ambiguous', rule: `${rule.app} = user.${rule.user}`, users: found };
+    }
+    return { kind: 'none' };
+  }
+
+  private index(attribute: string, ignoreCase: boolean): Map<string, UserRecord[]> {
+    const id = `${ignoreCase ? 'i' : 'x'}:${attribute}`;
+    let index = this.built.get(id);
+    if (index) return index;
+    index = new Map();
+    for (const user of this.users) {
+      const value = attribute === 'login' ? user.login : user.profile[attribute];
+      if (typeof value !== 'string' && typeof value !== 'number') continue;
+      const norm = normalise(String(value), ignoreCase);
+      const list = index.get(norm);
+      if (list) list.push(user);
+      else index.set(norm, [user]);
+    }
+    this.built.set(id, index);
+    return index;
+  }
+}
+
+function normalise(value: string, ignoreCase: boolean): string {
+  return ignoreCase ? value.toLowerCase() : value;
+}

@@ -1,0 +1,103 @@
+/**
+ * The in-memory data the pure core works on: snapshots read by providers and state, and the compiled
+ * project made from a validated config. Nothing here does I/O; stages take these values and return values.
+ */
+import type { AppConfig, AttributeConfig, DeclaredUser, MatchRule } from '../schemas/generated/config.ts';
+import type { UserRecord, UserStatus } from '../schemas/generated/plan.ts';
+import type { CompiledExpression } from './expressions.ts';
+
+export type { UserRecord, UserStatus };
+
+/** A profile value as stored: strings, numbers, booleans and string lists. Unset attributes are absent. */
+export type ProfileValue = string | number | boolean | string[];
+export type Profile = Record<string, ProfileValue>;
+
+/** One account as an import source read it. Values are strings; '' means empty. */
+export interface SourceAccount {
+  key: string;
+  attributes: Record<string, string>;
+  /** 1-based line in the source file, when the provider knows it. */
+  line?: number;
+}
+
+/** A row the provider could not read. It never counts as a missing account. */
+export interface RowError {
+  line: number;
+  message: string;
+  /** The row's key, when it could still be recovered. */
+  key?: string;
+}
+
+/** Everything one import source returned in this run. */
+export interface SourceSnapshot {
+  app: string;
+  accounts: SourceAccount[];
+  rowErrors: RowError[];
+  /** SHA-256 of the raw input, for the plan's fingerprints. */
+  fingerprint: string;
+}
+
+export interface StoredLink {
+  app: string;
+  key: string;
+  userId: string;
+}
+
+/** The last values imported for one account (what the source said when we last applied). */
+export interface ImportedRecord {
+  attributes: Record<string, string>;
+  disabled: boolean;
+}
+
+/** The directory as the state backend holds it. */
+export interface DirectoryState {
+  /** null until the first apply writes the state. */
+  lineage: string | null;
+  serial: number;
+  users: UserRecord[];
+  links: StoredLink[];
+  /** app → account key → last imported record. */
+  imported: Record<string, Record<string, ImportedRecord>>;
+}
+
+export type DisabledPolicy = 'deactivate' | 'suspend' | 'none';
+
+export interface CompiledMapping {
+  attribute: string;
+  expression: CompiledExpression;
+}
+
+export interface CompiledImport {
+  mode: 'full';
+  match: MatchRule[];
+  onMatch: 'link' | 'review';
+  onNoMatch: 'create' | 'review' | 'ignore';
+  newUserStatus: 'STAGED' | 'ACTIVE';
+  disabled: CompiledExpression | null;
+  onDisabled: DisabledPolicy;
+  onMissing: DisabledPolicy;
+  reactivate: { suspended: boolean; deactivated: boolean };
+  mappings: CompiledMapping[];
+}
+
+export interface CompiledApp {
+  name: string;
+  config: AppConfig;
+  key: string;
+  import: CompiledImport | null;
+}
+
+/** A validated config with its expressions compiled once, ready for the core. */
+export interface Project {
+  attributes: Record<string, AttributeConfig>;
+  protectRoles: string[];
+  declaredUsers: DeclaredUser[];
+  /** Import apps, highest priority first. */
+  profileSources: string[];
+  links: { app: string; key: string; user: string }[];
+  apps: Record<string, CompiledApp>;
+}
+
+export function emptyState(): DirectoryState {
+  return { lineage: null, serial: 0, users: [], links: [], imported: {} };
+}
