@@ -1,0 +1,150 @@
+/**
+ * The embedded state backend: a folder (default .idplane/ beside the config) holding state.ndjson and,
+ * while a run holds it, lock.json. Writes go to a temporary file that is fsynced and renamed over the old
+ * one, so a kill at any instant leaves either the previous or the new state, never a torn one. The lock
+ * is created with O_EXCL; a lock whose process is gone on this same host is taken over with a notice.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { DirectoryState } from '../../reconciler/model.ts';
+import { emptyState } from '../../reconciler/model.ts';
+import { LockHeldError, StaleStateError, StateFormatError, type LockHandle, type LockInfo, type StateStore } from '../types.ts';
+import { decodeState, encodeState } from './codec.ts';
+
+export interface EmbeddedStoreOptions {
+  dir: string;
+  /** Told when an abandoned lock is taken over. */
+  notice?: (message: string) => void;
+}
+
+export class EmbeddedStore implements StateStore {
+  readonly location: string;
+  private readonly file: string;
+  private readonly lockFile: string;
+
+  constructor(private readonly options: EmbeddedStoreOptions) {
+    this.location = options.dir;
+    this.file = join(options.dir, 'state.ndjson');
+    this.lockFile = join(options.dir, 'lock.json');
+  }
+
+  async read(): Promise<DirectoryState> {
+    try {
+      await stat(this.file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+      throw error;
+    }
+    return decodeState(createReadStream(this.file, { encoding: 'utf8', highWaterMark: 1 << 20 }), this.file);
+  }
+
+  async write(next: DirectoryState, expected: { lineage: string | null; serial: number }): Promise<void> {
+    const current = await this.readHeader();
+    if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
+    await mkdir(this.options.dir, { recursive: true });
+    const temp = `${this.file}.${process.pid}.tmp`;
+    const handle = await open(temp, 'w');
+    try {
+      for (const chunk of encodeState(next)) await handle.write(chunk);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, this.file);
+    await syncDir(this.options.dir);
+  }
+
+  async lock(request: Omit<LockInfo, 'id' | 'created'>): Promise<LockHandle> {
+    await mkdir(this.options.dir, { recursive: true });
+    const info: LockInfo = { ...request, id: randomUUID(), created: new Date().toISOString() };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      // Write the holder to a private file, then hard-link it into place: link() fails if the lock
+      // exists, so the lock appears atomically with its content and is never seen empty.
+      const temp = `${this.lockFile}.${process.pid}.tmp`;
+      await writeFile(temp, JSON.stringify(info, null, 2) + '\n');
+      try {
+        await link(temp, this.lockFile);
+        return { info, release: () => this.releaseIf(info.id) };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const holder = await this.readLock();
+        if (holder && holder.host === hostname() && !processAlive(holder.pid) && attempt === 0) {
+          this.options.notice?.(`taking over the lock ${holder.id} left by ${holder.operation} (pid ${holder.pid}, no longer running)`);
+          await rm(this.lockFile, { force: true });
+          continue;
+        }
+        if (!holder) {
+          if (attempt === 0) continue; // released between our open and read
+          throw new StateFormatError(`${this.lockFile} exists but cannot be read; remove it if no idplane run is active`);
+        }
+        throw new LockHeldError(holder, this.location);
+      } finally {
+        await rm(temp, { force: true });
+      }
+    }
+    throw new StateFormatError(`could not take the lock at ${this.lockFile}`);
+  }
+
+  async forceUnlock(id: string): Promise<void> {
+    const holder = await this.readLock();
+    if (!holder) throw new StateFormatError(`no lock is held at ${this.location}`);
+    if (holder.id !== id) throw new StateFormatError(`the lock at ${this.location} has id ${holder.id}, not ${id}`);
+    await rm(this.lockFile, { force: true });
+  }
+
+  private async releaseIf(id: string): Promise<void> {
+    const holder = await this.readLock();
+    if (holder?.id === id) await rm(this.lockFile, { force: true });
+  }
+
+  private async readLock(): Promise<LockInfo | null> {
+    try {
+      return JSON.parse(await readFile(this.lockFile, 'utf8')) as LockInfo;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Lineage and serial from the first line only, without loading the directory. */
+  private async readHeader(): Promise<{ lineage: string | null; serial: number }> {
+    let handle;
+    try {
+      handle = await open(this.file, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lineage: null, serial: 0 };
+      throw error;
+    }
+    try {
+      const buffer = Buffer.alloc(4096);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      const first = buffer.subarray(0, bytesRead).toString('utf8').split('\n', 1)[0] ?? '';
+      const header = JSON.parse(first) as { lineage: string | null; serial: number };
+      return { lineage: header.lineage, serial: header.serial };
+    } catch {
+      throw new StateFormatError(`${this.file}: cannot read the header; the state file is damaged`);
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
