@@ -1,0 +1,10 @@
+/**
+ * Errors a provider raises when it cannot read an app at all (as opposed to a bad row, which is reported
+ * in the snapshot). The message names the app and the place.
+ */
+export class ProviderError extends Error {
+  readonly code = 'PROVIDER_ERROR';
+  constructor(readonly app: string, message: string) {
+    super(`${app}: ${message}`);
+  }
+}
