@@ -1,0 +1,59 @@
+/**
+ * Config problems as data: each names the file, line and column, the JSON pointer of the value and a
+ * plain message. Only the views turn them into text.
+ */
+export type Severity = 'error' | 'warning';
+
+export interface ConfigProblem {
+  severity: Severity;
+  file: string;
+  line: number;
+  col: number;
+  /** JSON pointer into the merged config, '' for the document. */
+  pointer: string;
+  message: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.line > 0 ? `${p.file}:${p.line}:${p.col}` : p.file;
+  const path = p.pointer ? ` (${p.pointer})` : '';
+  return `${where}: ${p.severity}: ${p.message}${path}`;
+}
+
+export function toPointer(segments: readonly (string | number)[]): string {
+  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+export function fromPointer(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** The closest candidate within a small edit distance, for "did you mean" hints. */
+export function closest(word: string, candidates: Iterable<string>): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  const limit = Math.max(1, Math.floor(word.length / 3));
+  return best !== null && bestDistance <= limit ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = current;
+    }
+  }
+  return row[b.length]!;
+}

@@ -1,0 +1,24 @@
+/**
+ * The CLI's error classes. Each carries a stable code; only the entry point catches them and turns them
+ * into messages and exit codes. Anything else reaching the entry point is an internal error.
+ */
+import type { ConfigProblem } from './config/problems.ts';
+
+export class CliError extends Error {
+  constructor(readonly code: string, message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+export class ConfigError extends CliError {
+  constructor(readonly problems: ConfigProblem[]) {
+    const errors = problems.filter((p) => p.severity === 'error').length;
+    super('CONFIG_INVALID', `the configuration has ${errors} error(s)`);
+  }
+}
+
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}

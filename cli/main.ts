@@ -1,0 +1,91 @@
+/**
+ * The idplane command line. Parses arguments with commander, picks the output format once, runs one
+ * command and turns its outcome, or its error, into an exit code. This is the only place that catches.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { applyCommand } from './commands/apply.ts';
+import { planCommand, showCommand } from './commands/plan.ts';
+import { stateListCommand, stateShowCommand } from './commands/state.ts';
+import { validateCommand } from './commands/validate.ts';
+import { UsageError } from './errors.ts';
+import { createOutput, reportError, type Format, type Output } from './output.ts';
+import { VERSION } from './workspace.ts';
+
+/** The format is read before parsing so that even argument errors come out in it. */
+function sniffFormat(argv: string[]): Format {
+  const i = argv.findIndex((a) => a === '--format' || a.startsWith('--format='));
+  if (i < 0) return 'text';
+  const value = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
+  return value === 'json' ? 'json' : 'text';
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const out = createOutput(sniffFormat(argv));
+  let exitCode = 0;
+  const run = (fn: (dir: string, out: Output) => Promise<number>) => async () => {
+    exitCode = await fn(program.opts<{ dir: string }>().dir, out);
+  };
+  const format = () => new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
+
+  const program = new Command('idplane')
+    .description('Identity provisioning as code: plan and apply imports from HR and directories into idplane\'s directory.')
+    .version(VERSION, '-v, --version')
+    .option('-C, --dir <dir>', 'run as if started in DIR (where idplane.yaml is)', '.')
+    .showHelpAfterError('(run idplane --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => out.stdout(s),
+      writeErr: (s) => { if (out.format === 'text') out.stderr(s); },
+      outputError: (s, write) => { if (out.format === 'text') write(s); },
+    });
+
+  program.command('validate').description('check the configuration and report every problem with file:line:col')
+    .addOption(format())
+    .action(run((dir) => validateCommand(dir, out)));
+
+  program.command('plan').description('show every user and attribute that apply would change')
+    .addOption(format())
+    .option('--out <file>', 'save the plan so that `apply FILE` carries out exactly this plan')
+    .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error')
+    .action(async (options: { out?: string; detailedExitcode?: boolean }) => {
+      exitCode = await planCommand(program.opts<{ dir: string }>().dir, options, out);
+    });
+
+  program.command('apply').description('carry out a saved plan, or plan and ask for confirmation')
+    .argument('[planfile]', 'a plan saved with `plan --out`')
+    .addOption(format())
+    .option('--auto-approve', 'apply without asking (needed when there is no terminal and no plan file)')
+    .action(async (planfile: string | undefined, options: { autoApprove?: boolean }) => {
+      exitCode = await applyCommand(program.opts<{ dir: string }>().dir, planfile, options, out);
+    });
+
+  program.command('show').description('render a saved plan')
+    .argument('<planfile>', 'a plan saved with `plan --out`')
+    .addOption(format())
+    .action(async (planfile: string) => {
+      exitCode = await showCommand(planfile, out);
+    });
+
+  const state = program.command('state').description('inspect the stored directory');
+  state.command('list').description('list every user: login, status, profile source, id')
+    .addOption(format())
+    .action(run((dir) => stateListCommand(dir, out)));
+  state.command('show').description('show one user with their profile and linked accounts')
+    .argument('<login>', 'the user\'s login')
+    .addOption(format())
+    .action(async (login: string) => {
+      exitCode = await stateShowCommand(program.opts<{ dir: string }>().dir, login, out);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return 0; // --help, --version
+      if (out.format === 'json') return reportError(out, new UsageError(error.message.replace(/^error: /, '')));
+      return 1;
+    }
+    return reportError(out, error);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The view chosen once at the entry point and handed to every command: the output format, the streams,
+ * and how errors are printed in that format (text on stderr, or one JSON object on stderr for json).
+ */
+import type { ConfigProblem } from './config/problems.ts';
+import { formatProblem } from './config/problems.ts';
+import { CliError, ConfigError } from './errors.ts';
+import { createProgress, type Progress } from './progress.ts';
+import { styleFor, type Style } from './views/style.ts';
+
+export type Format = 'text' | 'json';
+
+export interface Output {
+  format: Format;
+  style: Style;
+  errStyle: Style;
+  progress: Progress;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Whether a person can answer a question on this terminal. */
+  interactive: boolean;
+}
+
+export function createOutput(format: Format): Output {
+  return {
+    format,
+    style: format === 'text' ? styleFor(process.stdout) : { green: (s) => s, yellow: (s) => s, red: (s) => s, bold: (s) => s, dim: (s) => s },
+    errStyle: styleFor(process.stderr),
+    progress: createProgress(process.stderr),
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+  };
+}
+
+export function reportError(out: Output, error: unknown): number {
+  if (error instanceof CliError) {
+    const problems: ConfigProblem[] = error instanceof ConfigError ? error.problems : [];
+    if (out.format === 'json') {
+      out.stderr(JSON.stringify({ error: { code: error.code, message: error.message, ...(problems.length ? { problems } : {}) } }) + '\n');
+    } else {
+      for (const p of problems) out.stderr(`${formatProblem(p)}\n`);
+      out.stderr(`${out.errStyle.red('Error:')} ${error.message}\n`);
+    }
+    return error.exitCode;
+  }
+  const known = error as { code?: unknown; message?: unknown };
+  if (error instanceof Error && typeof known.code === 'string' && /^[A-Z_]+$/.test(known.code)) {
+    // Errors with a stable code from the core, providers or state: the message names the place.
+    if (out.format === 'json') out.stderr(JSON.stringify({ error: { code: known.code, message: error.message } }) + '\n');
+    else out.stderr(`${out.errStyle.red('Error:')} ${error.message}\n`);
+    return 1;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (out.format === 'json') out.stderr(JSON.stringify({ error: { code: 'INTERNAL', message } }) + '\n');
+  else {
+    out.stderr(`${out.errStyle.red('Internal error:')} ${message}\n`);
+    if (process.env.IDPLANE_DEBUG && error instanceof Error && error.stack) out.stderr(`${error.stack}\n`);
+    else out.stderr('This is a bug in idplane. Run with IDPLANE_DEBUG=1 for the stack trace and report it.\n');
+  }
+  return 1;
+}

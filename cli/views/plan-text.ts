@@ -1,0 +1,99 @@
+/**
+ * Renders a plan as Terraform-style text: one block per user change with a symbol (+ create/activate,
+ * ~ update/unsuspend, - deactivate/suspend), per-attribute `from → to`, then links, reviews, warnings,
+ * conflicts and a summary line. Reads only the plan document.
+ */
+import type { Plan, PlanIssue, UserChange, ValueChange } from '../../schemas/generated/plan.ts';
+import type { Style } from './style.ts';
+
+type Action = UserChange['action'];
+
+const SYMBOL: Record<Action, '+' | '~' | '-'> = {
+  create: '+', activate: '+', update: '~', unsuspend: '~', deactivate: '-', suspend: '-',
+};
+
+export function renderPlanText(plan: Plan, style: Style): string {
+  const out: string[] = [];
+  const colour = (action: Action) => (SYMBOL[action] === '+' ? style.green : SYMBOL[action] === '~' ? style.yellow : style.red);
+
+  const linksByUser = new Map<string, Plan['links']>();
+  for (const l of plan.links) {
+    const list = linksByUser.get(l.userId);
+    if (list) list.push(l);
+    else linksByUser.set(l.userId, [l]);
+  }
+  if (plan.users.length > 0) {
+    out.push('idplane will perform the following actions:', '');
+    for (const change of plan.users) {
+      const paint = colour(change.action);
+      const status = change.status ? `: ${change.status.from} → ${change.status.to}` : change.action === 'create' ? `, ${change.after.status}` : '';
+      out.push(`  ${paint(SYMBOL[change.action])} user ${style.bold(change.login)} ${style.dim(`(${change.action}${status})`)}`);
+      out.push(style.dim(`      # ${change.reason}`));
+      if (change.source) out.push(`      ${style.yellow('~')} profile source: ${change.source.from} → ${change.source.to}`);
+      const names = Object.keys(change.attributes).sort();
+      const width = Math.max(0, ...names.map((n) => n.length));
+      for (const name of names) out.push(`      ${attributeLine(name.padEnd(width), change.attributes[name]!, style)}`);
+      const roles = { from: change.before?.roles ?? [], to: change.after.roles };
+      if (roles.from.join() !== roles.to.join()) out.push(`      ${style.yellow('~')} roles: [${roles.from.join(', ')}] → [${roles.to.join(', ')}]`);
+      for (const l of linksByUser.get(change.id) ?? []) out.push(`      ${linkLine(l, style)}`);
+      linksByUser.delete(change.id);
+      out.push('');
+    }
+  }
+  const links = [...linksByUser.values()].flat();
+  if (links.length > 0) {
+    out.push('Account links:');
+    for (const l of links) out.push(`  ${linkLine(l, style)} ${style.bold(l.login)}`);
+    out.push('');
+  }
+  if (plan.reviews.length > 0) {
+    out.push(style.yellow(`Review (${plan.reviews.length}): these accounts wait for a decision in the config`));
+    for (const r of plan.reviews) {
+      out.push(`  ? ${r.app}/${r.key}${r.line ? ` (line ${r.line})` : ''}: ${r.message}`);
+      out.push(style.dim(`      settle it: ${r.resolution}`));
+    }
+    out.push('');
+  }
+  issueBlock(out, 'Warnings', plan.warnings, style.yellow, '!');
+  issueBlock(out, 'Conflicts', plan.conflicts, style.red, '✗');
+
+  const s = plan.summary;
+  if (s.changes === 0 && s.imports === 0) {
+    out.push(style.green('No changes. The directory matches the sources and the configuration.'));
+  } else {
+    const u = s.users;
+    out.push(`${style.bold('Plan:')} ${u.create} to create, ${u.update} to update, ${u.activate} to activate, ${u.deactivate} to deactivate, ${u.suspend} to suspend, ${u.unsuspend} to unsuspend; ${s.links.link} to link, ${s.links.unlink} to unlink.`);
+    if (s.imports > 0) out.push(style.dim(`(${s.imports} imported account record(s) will be stored.)`));
+  }
+  if (!plan.applyable) {
+    out.push('', style.red(style.bold('This plan cannot be applied:')));
+    for (const b of plan.blockers) out.push(style.red(`  - ${b}`));
+  }
+  return out.join('\n') + '\n';
+}
+
+function linkLine(l: Plan['links'][number], style: Style): string {
+  const mark = l.action === 'link' ? style.green('+') : style.red('-');
+  return `${mark} ${l.action} ${l.app}/${l.key} ${style.dim(`# ${l.reason}`)}`;
+}
+
+function attributeLine(name: string, change: ValueChange, style: Style): string {
+  if (change.from === null) return `${style.green('+')} ${name} = ${show(change.to)}`;
+  if (change.to === null) return `${style.red('-')} ${name} = ${show(change.from)} ${style.dim('→ (unset)')}`;
+  return `${style.yellow('~')} ${name} = ${show(change.from)} → ${show(change.to)}`;
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+function issueBlock(out: string[], title: string, issues: PlanIssue[], paint: (s: string) => string, mark: string): void {
+  if (issues.length === 0) return;
+  out.push(paint(`${title} (${issues.length}):`));
+  for (const i of issues) {
+    const where = [i.app, i.key !== undefined ? `key ${i.key}` : null].filter(Boolean).join(' ');
+    out.push(`  ${paint(mark)} ${where ? `${where}: ` : ''}${i.message}`);
+    if (i.resolution) out.push(`      settle it: ${i.resolution}`);
+  }
+  out.push('');
+}

@@ -1,0 +1,56 @@
+/**
+ * Wires I/O to the core for one command: load and validate the config, open the state store, read the
+ * sources and build the plan. Each step is one call; everything it does not do itself is pure.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { IdplaneConfig } from '../schemas/generated/config.ts';
+import type { Plan } from '../schemas/generated/plan.ts';
+import type { DirectoryState, Project } from '../reconciler/model.ts';
+import { buildPlan } from '../reconciler/plan.ts';
+import { readSources } from '../providers/read-sources.ts';
+import { EmbeddedStore } from '../state/embedded/store.ts';
+import type { StateStore } from '../state/types.ts';
+import { loadConfig } from './config/load.ts';
+import type { ConfigProblem } from './config/problems.ts';
+import { validateConfig } from './config/validate.ts';
+import { ConfigError } from './errors.ts';
+import type { Progress } from './progress.ts';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface Workspace {
+  dir: string;
+  config: IdplaneConfig;
+  project: Project;
+  fingerprint: string;
+  warnings: ConfigProblem[];
+  store: StateStore;
+}
+
+export async function openWorkspace(dir: string, options: { env?: Record<string, string | undefined>; notice?: (m: string) => void } = {}): Promise<Workspace> {
+  const absolute = resolve(dir);
+  const loaded = await loadConfig(absolute, options.env ?? process.env);
+  if (!loaded.ok) throw new ConfigError(loaded.problems);
+  const validated = validateConfig(loaded.config);
+  if (!validated.ok) throw new ConfigError(validated.problems);
+  const fingerprint = `sha256:${createHash('sha256').update(JSON.stringify(loaded.config.unresolved)).digest('hex')}`;
+  const stateDir = resolve(absolute, validated.config.state?.path ?? '.idplane');
+  const store = new EmbeddedStore({ dir: stateDir, ...(options.notice ? { notice: options.notice } : {}) });
+  return { dir: absolute, config: validated.config, project: validated.project, fingerprint, warnings: validated.warnings, store };
+}
+
+export async function planWorkspace(ws: Workspace, state: DirectoryState, progress: Progress): Promise<Plan> {
+  const tasks = new Map<string, ReturnType<Progress['start']>>();
+  const sources = await readSources(ws.project, {
+    dir: ws.dir,
+    onProgress: (app, done, total) => {
+      let task = tasks.get(app);
+      if (!task) tasks.set(app, (task = progress.start(`reading ${app}`)));
+      task.update(done, total);
+    },
+  });
+  for (const task of tasks.values()) task.finish();
+  return buildPlan({ project: ws.project, state, sources, configFingerprint: ws.fingerprint, version: VERSION });
+}
