@@ -42,7 +42,11 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
   const out: Correlation = { users, unstored, pairings: [], missing: [], relinked: [], reviews: [], conflicts: [], warnings: [] };
   const indexes = new MatchIndexes(users);
 
-  for (const snapshot of sources) {
+  // Sources are correlated in priority order, so that a lower-priority source's accounts can match
+  // users that a higher-priority source creates in this same run.
+  const priority = new Map(project.profileSources.map((app, i) => [app, i]));
+  const ordered = [...sources].sort((a, b) => (priority.get(a.app) ?? Infinity) - (priority.get(b.app) ?? Infinity));
+  for (const [position, snapshot] of ordered.entries()) {
     const app = project.apps[snapshot.app];
     if (!app?.import) continue;
     const imp = app.import;
@@ -149,8 +153,34 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
     }
 
     findMissing(snapshot, stored, unique, duplicates, out);
+    indexNewUsers(project, snapshot.app, ordered.slice(position + 1), out.pairings, indexes);
   }
   return out;
+}
+
+/**
+ * Adds the users a source creates in this run to the match indexes, with the attributes later sources'
+ * rules compare, evaluated from the creating account's mappings. An expression that fails here is
+ * reported by the map stage; the account is then simply not matchable.
+ */
+function indexNewUsers(project: Project, app: string, later: SourceSnapshot[], pairings: Pairing[], indexes: MatchIndexes): void {
+  const wanted = new Set(later.flatMap((s) => (project.apps[s.app]?.import?.match ?? []).map((r) => r.user)));
+  if (wanted.size === 0) return;
+  const mappings = (project.apps[app]?.import?.mappings ?? []).filter((m) => wanted.has(m.attribute) || m.attribute === 'login');
+  for (const p of pairings) {
+    if (p.kind !== 'new' || p.app !== app) continue;
+    const profile: UserRecord['profile'] = {};
+    for (const m of mappings) {
+      try {
+        const value = m.expression.evaluate({ app: p.account.attributes, source: app });
+        if (typeof value === 'string' || typeof value === 'number') profile[m.attribute] = value;
+      } catch {
+        // reported by the map stage
+      }
+    }
+    const login = typeof profile.login === 'string' ? profile.login : `${app}/${p.account.key}`;
+    indexes.add({ id: p.userId, login, status: 'STAGED', profile, profileSource: app, roles: [] });
+  }
 }
 
 function findMissing(
@@ -214,7 +244,24 @@ type MatchResult =
 /** Hash indexes over directory users, one per (attribute, case rule), built on first use. */
 class MatchIndexes {
   private readonly built = new Map<string, Map<string, UserRecord[]>>();
-  constructor(private readonly users: UserRecord[]) {}
+  private readonly users: UserRecord[];
+  constructor(users: UserRecord[]) {
+    this.users = [...users];
+  }
+
+  /** Adds a user created in this run to every index built so far (later indexes include it anyway). */
+  add(user: UserRecord): void {
+    this.users.push(user);
+    for (const [id, index] of this.built) {
+      const attribute = id.slice(2);
+      const value = attribute === 'login' ? user.login : user.profile[attribute];
+      if (typeof value !== 'string' && typeof value !== 'number') continue;
+      const norm = normalise(String(value), id.startsWith('i'));
+      const list = index.get(norm);
+      if (list) list.push(user);
+      else index.set(norm, [user]);
+    }
+  }
 
   match(rules: { app: string; user: string; ignoreCase?: boolean }[], account: SourceAccount): MatchResult {
     for (const rule of rules) {

@@ -116,7 +116,12 @@ function rowWarnings(sources: SourceSnapshot[]): PlanIssue[] {
 /** login and every `unique: true` attribute, over the whole directory after the plan. */
 function uniqueViolations(project: Project, state: DirectoryState, desired: DesiredUser[]): PlanIssue[] {
   const final = new Map<string, UserRecord>(state.users.map((u) => [u.id, u]));
-  for (const d of desired) final.set(d.after.id, d.after);
+  const label = new Map<string, string>();
+  for (const d of desired) {
+    final.set(d.after.id, d.after);
+    const origin = d.sourced.createdBy ? d.sourced.accounts.get(d.sourced.createdBy) : undefined;
+    if (d.sourced.current === null && origin) label.set(d.after.id, `${d.after.login || '(no login)'} (new from ${d.sourced.createdBy}/${origin.key})`);
+  }
   const names = Object.entries(project.attributes).filter(([n, a]) => a.unique || n === 'login').map(([n]) => n);
   const issues: PlanIssue[] = [];
   for (const name of names) {
@@ -126,8 +131,9 @@ function uniqueViolations(project: Project, state: DirectoryState, desired: Desi
       if (value === undefined || value === '') continue;
       const norm = typeof value === 'string' ? value.toLowerCase() : JSON.stringify(value);
       const list = seen.get(norm);
-      if (list) list.push(user.login);
-      else seen.set(norm, [user.login || user.id]);
+      const holder = label.get(user.id) ?? user.login;
+      if (list) list.push(holder);
+      else seen.set(norm, [holder]);
     }
     for (const [, holders] of seen) {
       if (holders.length < 2) continue;

@@ -1,0 +1,101 @@
+/**
+ * Builders for the reconciler's unit tests: a Project from a compact in-memory config, source snapshots
+ * from plain rows, and a helper that plans and applies in memory. Test-only; nothing here does I/O.
+ */
+import type { AttributeConfig, DeclaredUser, ImportConfig } from '../schemas/generated/config.ts';
+import type { Plan } from '../schemas/generated/plan.ts';
+import { applyPlanToState } from './apply-plan.ts';
+import { compileExpression, type CompiledExpression } from './expressions.ts';
+import { emptyState, type CompiledApp, type DirectoryState, type Project, type RowError, type SourceSnapshot } from './model.ts';
+import { buildPlan } from './plan.ts';
+
+export interface AppSpec {
+  key?: string;
+  import: Omit<ImportConfig, 'mappings'> & { mappings: Record<string, string> };
+}
+
+export interface ProjectSpec {
+  attributes?: Record<string, AttributeConfig>;
+  apps: Record<string, AppSpec>;
+  profileSources?: string[];
+  users?: DeclaredUser[];
+  links?: { app: string; key: string; user: string }[];
+  protectRoles?: string[];
+}
+
+export const DEFAULT_ATTRIBUTES: Record<string, AttributeConfig> = {
+  login: { type: 'string', required: true, unique: true },
+  email: { type: 'string', unique: true },
+  employeeNumber: { type: 'string', unique: true },
+  firstName: { type: 'string' },
+  lastName: { type: 'string' },
+  title: { type: 'string' },
+};
+
+function compile(text: string): CompiledExpression {
+  const outcome = compileExpression(text);
+  if (!outcome.ok) throw new Error(`test expression ${text} does not compile: ${outcome.message}`);
+  return outcome.expression;
+}
+
+export function makeProject(spec: ProjectSpec): Project {
+  const apps: Record<string, CompiledApp> = {};
+  for (const [name, app] of Object.entries(spec.apps)) {
+    const imp = app.import;
+    apps[name] = {
+      name, key: app.key ?? 'id',
+      config: { provider: 'csv', connection: { path: `${name}.csv` }, key: app.key ?? 'id' },
+      import: {
+        mode: 'full', match: imp.match ?? [], onMatch: imp.onMatch ?? 'link', onNoMatch: imp.onNoMatch ?? 'create',
+        newUserStatus: imp.newUserStatus ?? 'STAGED', disabled: imp.disabled ? compile(imp.disabled) : null,
+        onDisabled: imp.onDisabled ?? 'deactivate', onMissing: imp.onMissing ?? 'deactivate',
+        reactivate: { suspended: imp.reactivate?.suspended ?? true, deactivated: imp.reactivate?.deactivated ?? false },
+        mappings: Object.entries(imp.mappings).map(([attribute, text]) => ({ attribute, expression: compile(text) })),
+      },
+    };
+  }
+  return {
+    attributes: spec.attributes ?? DEFAULT_ATTRIBUTES,
+    protectRoles: spec.protectRoles ?? ['super_admin'],
+    declaredUsers: spec.users ?? [],
+    profileSources: spec.profileSources ?? Object.keys(spec.apps),
+    links: spec.links ?? [],
+    apps,
+  };
+}
+
+/** A snapshot from rows; `line` is the row's position + 2 (after the header), as a CSV reader gives it. */
+export function snapshot(app: string, rows: Record<string, string>[], key = 'id', rowErrors: RowError[] = []): SourceSnapshot {
+  return {
+    app,
+    accounts: rows.map((attributes, i) => ({ key: attributes[key] ?? '', attributes, line: i + 2 })),
+    rowErrors,
+    fingerprint: `sha256:${app}-${rows.length}`,
+  };
+}
+
+export function plan(project: Project, state: DirectoryState, sources: SourceSnapshot[]): Plan {
+  return buildPlan({ project, state, sources, configFingerprint: 'sha256:test', version: 'test' });
+}
+
+/** Plans and applies in memory, as `idplane apply` would, returning the plan and the next state. */
+export function planAndApply(project: Project, state: DirectoryState, sources: SourceSnapshot[]): { plan: Plan; state: DirectoryState } {
+  const p = plan(project, state, sources);
+  if (!p.applyable) throw new Error(`plan not applyable: ${p.blockers.join('; ')} ${JSON.stringify(p.conflicts)}`);
+  return { plan: p, state: applyPlanToState(state, p, 'lineage-1') };
+}
+
+export { emptyState };
+
+export const HR_MAPPINGS = {
+  login: 'app.email',
+  email: 'app.email',
+  employeeNumber: 'app.id',
+  firstName: 'app.first',
+  lastName: 'app.last',
+  title: 'app.title',
+};
+
+export function hrRow(id: string, first: string, last: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { id, first, last, email: `${first}.${last}@example.com`.toLowerCase(), title: 'Engineer', status: 'Active', ...extra };
+}
