@@ -42,7 +42,9 @@ export async function readCsvAccounts(options: CsvReadOptions): Promise<SourceSn
     options.onProgress?.(bytesRead, size);
   });
 
-  const rowErrors = new Map<number, RowError>();
+  // csv-parse reports skipped rows while it parses a chunk, possibly before the header reaches us, so
+  // the key of a bad row is recovered once the header is known.
+  const rowErrors = new Map<number, RowError & { record?: string[] }>();
   let keyIndex = -1;
   const parser = parse({
     bom: true,
@@ -57,8 +59,7 @@ export async function readCsvAccounts(options: CsvReadOptions): Promise<SourceSn
       if (!error) return undefined;
       const line = Number((error as { lines?: number }).lines ?? 0);
       const record = (error as { record?: string[] }).record;
-      const key = keyIndex >= 0 ? record?.[keyIndex]?.trim() : undefined;
-      if (!rowErrors.has(line)) rowErrors.set(line, { line, message: plainReason(error.message), ...(key ? { key } : {}) });
+      if (!rowErrors.has(line)) rowErrors.set(line, { line, message: plainReason(error.message), ...(record ? { record } : {}) });
       return undefined;
     },
   });
@@ -92,7 +93,10 @@ export async function readCsvAccounts(options: CsvReadOptions): Promise<SourceSn
   return {
     app,
     accounts,
-    rowErrors: [...rowErrors.values()].sort((a, b) => a.line - b.line),
+    rowErrors: [...rowErrors.values()].sort((a, b) => a.line - b.line).map(({ record, ...error }) => {
+      const key = record?.[keyIndex]?.trim();
+      return key ? { ...error, key } : error;
+    }),
     fingerprint: `sha256:${hash.digest('hex')}`,
   };
 }
