@@ -1,0 +1,36 @@
+/**
+ * Runs the real idplane binary in a child process, the way users and CI do, against a copy of an example
+ * in a temporary folder.
+ */
+import { spawnSync } from 'node:child_process';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(REPO, 'cli/bin/idplane.js');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function idplane(dir: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}): RunResult {
+  const result = spawnSync(process.execPath, [BIN, '-C', dir, ...args], {
+    encoding: 'utf8',
+    input: options.input ?? '',
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    timeout: 60_000,
+  });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Copies examples/NAME (without any state) into a fresh temp folder. */
+export async function copyExample(name: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), 'idplane-test-'));
+  const dir = join(root, name);
+  await cp(join(REPO, 'examples', name), dir, { recursive: true, filter: (src) => !src.includes('.idplane') });
+  return { dir, cleanup: () => rm(root, { recursive: true, force: true }) };
+}

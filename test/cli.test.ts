@@ -1,0 +1,171 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { copyExample, idplane } from './cli-helpers.ts';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await copyExample('quickstart')));
+afterEach(async () => cleanup());
+
+const hrCsv = () => join(dir, 'data/hr.csv');
+async function editCsv(edit: (text: string) => string): Promise<void> {
+  await writeFile(hrCsv(), edit(await readFile(hrCsv(), 'utf8')));
+}
+
+describe('the README walk-through on examples/quickstart', () => {
+  it('plans, applies, plans nothing, then shows only an edited row', async () => {
+    expect(idplane(dir, ['validate']).code).toBe(0);
+
+    const first = idplane(dir, ['plan', '--detailed-exitcode']);
+    expect(first.code).toBe(2);
+    expect(first.stdout).toContain('+ user zoe.muller@example.com (create, ACTIVE)');
+    expect(first.stdout).toContain('+ firstName      = "Zoë"');
+    expect(first.stdout).toContain('+ user olivia.nguyen@example.com (create, DEPROVISIONED)');
+    expect(first.stdout).toContain('Plan: 51 to create, 0 to update');
+
+    const apply = idplane(dir, ['apply', '--auto-approve']);
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toContain('Apply complete! Users: 51 created');
+
+    const again = idplane(dir, ['plan', '--detailed-exitcode']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('No changes.');
+
+    await editCsv((t) => t.replace('Staff Software Engineer', 'Principal Engineer'));
+    const edited = idplane(dir, ['plan', '--detailed-exitcode']);
+    expect(edited.code).toBe(2);
+    expect(edited.stdout).toContain('~ user zoe.muller@example.com (update)');
+    expect(edited.stdout).toContain('~ title = "Staff Software Engineer" → "Principal Engineer"');
+    expect(edited.stdout).toContain('Plan: 0 to create, 1 to update, 0 to activate, 0 to deactivate');
+    expect(edited.stdout.match(/ user /g)).toHaveLength(1);
+
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    expect(idplane(dir, ['plan', '--detailed-exitcode']).code).toBe(0);
+    const show = idplane(dir, ['state', 'show', 'zoe.muller@example.com']);
+    expect(show.stdout).toContain('title          = "Principal Engineer"');
+    expect(show.stdout).toContain('hr/1004');
+  });
+
+  it('deactivates a terminated employee on the next plan', async () => {
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    await editCsv((t) => t.replace(/^(1004,.*),Active,/m, '$1,Terminated,'));
+    const p = idplane(dir, ['plan']);
+    expect(p.stdout).toContain('- user zoe.muller@example.com (deactivate: ACTIVE → DEPROVISIONED)');
+    expect(p.stdout).toContain('account is disabled at the source');
+  });
+});
+
+describe('saved plans', () => {
+  it('applies exactly a saved plan, and refuses it once the state moved', async () => {
+    const planFile = join(dir, 'first.plan.json');
+    const saved = idplane(dir, ['plan', '--out', planFile]);
+    expect(saved.code).toBe(0);
+    expect(saved.stdout).toContain(`idplane apply ${planFile}`);
+    const shown = idplane(dir, ['show', planFile]);
+    expect(shown.stdout).toContain('Plan: 51 to create');
+
+    expect(idplane(dir, ['apply', planFile]).code).toBe(0);
+    const stale = idplane(dir, ['apply', planFile]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('is stale');
+    expect(stale.stderr).toContain('serial 0');
+  });
+
+  it('refuses a plan file that is not a plan', async () => {
+    const bogus = join(dir, 'bogus.json');
+    await writeFile(bogus, '{"format_version":"1"}');
+    const r = idplane(dir, ['apply', bogus]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is not a valid plan');
+  });
+});
+
+describe('safety', () => {
+  it('refuses to apply without a terminal unless --auto-approve, writing nothing', () => {
+    const r = idplane(dir, ['apply']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--auto-approve');
+    expect(idplane(dir, ['state', 'list']).stdout).toContain('The directory is empty');
+  });
+
+  it('fails fast when another run holds the lock, naming the holder', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, '.idplane'), { recursive: true });
+    const holder = { id: 'lock-123', operation: 'apply', who: 'alice', host: hostname(), pid: process.pid, created: new Date().toISOString() };
+    await writeFile(join(dir, '.idplane/lock.json'), JSON.stringify(holder));
+    const r = idplane(dir, ['apply', '--auto-approve']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('locked by alice@');
+    expect(r.stderr).toContain('idplane force-unlock lock-123');
+  });
+
+  it('refuses a plan with conflicts (a duplicate employee id)', async () => {
+    await editCsv((t) => t.replace(/^1005,/m, '1004,'));
+    const p = idplane(dir, ['plan']);
+    expect(p.stdout).toContain('Conflicts (1)');
+    expect(p.stdout).toContain('key "1004" appears on 2 rows');
+    expect(p.stdout).toContain('This plan cannot be applied');
+    const a = idplane(dir, ['apply', '--auto-approve']);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toContain('the plan cannot be applied');
+  });
+
+  it('imports the other rows when one CSV row is malformed, and never counts it missing', async () => {
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    await editCsv((t) => t.replace(/^(1004,[^\n]*)$/m, '$1,unexpected-extra-field'));
+    const p = idplane(dir, ['plan', '--detailed-exitcode']);
+    expect(p.stdout).toMatch(/hr key 1004: line 5: wrong number of fields/);
+    expect(p.stdout).not.toContain('deactivate:');
+    expect(p.code).toBe(0);
+  });
+});
+
+describe('machine output', () => {
+  it('--format json writes one JSON document to stdout and nothing else', () => {
+    const r = idplane(dir, ['plan', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.format_version).toBe('1');
+    expect(plan.summary.users.create).toBe(51);
+    expect(r.stderr).toBe('');
+  });
+
+  it('reports errors as JSON on stderr in json mode, stdout stays empty', () => {
+    const r = idplane(join(dir, 'nope'), ['plan', '--format', 'json']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const error = JSON.parse(r.stderr).error;
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.problems[0].message).toContain('cannot read');
+  });
+
+  it('reports argument errors in json mode too', () => {
+    const r = idplane(dir, ['plan', '--format', 'json', '--bogus']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stderr).error.code).toBe('USAGE');
+  });
+});
+
+describe('config errors', () => {
+  it('lists every problem with file:line:col and exits 1', async () => {
+    const config = join(dir, 'idplane.yaml');
+    const text = (await readFile(config, 'utf8'))
+      .replace('profileSources: [hr]', 'profileSources: [hr, workday]')
+      .replace('onNoMatch: create', 'onNoMatch: creat')
+      .replace('title: app.title', 'titel: app.title');
+    await writeFile(config, text);
+    const r = idplane(dir, ['validate']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/idplane\.yaml:\d+:\d+: error: .*"creat"; did you mean "create"\?/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('says where the config is missing and how to point at it', () => {
+    const r = idplane(join(dir, 'missing'), ['plan']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('idplane.yaml: error: cannot read');
+    expect(r.stderr).toContain('-C DIR');
+  });
+});
