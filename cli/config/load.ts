@@ -96,7 +96,10 @@ function mergeInclude(merged: Record<string, unknown>, value: unknown, source: Y
       continue;
     }
     if (section === 'users' || section === 'links') {
-      if (!Array.isArray(content)) return problem([section], `${section} must be a list`);
+      if (!Array.isArray(content)) {
+        problem([section], `${section} must be a list`); // and go on: report the file's other problems too
+        continue;
+      }
       const list = (merged[section] ??= []) as unknown[];
       if (!Array.isArray(list)) continue;
       content.forEach((item, j) => {
@@ -116,7 +119,7 @@ function mergeInclude(merged: Record<string, unknown>, value: unknown, source: Y
     const target = ensureObject(merged, targetPath);
     for (const [name, item] of Object.entries(entries)) {
       const path = [...targetPath, name];
-      if (name in target) {
+      if (Object.hasOwn(target, name)) { // not `in`: "constructor" is a fine attribute name
         const first = originOf(origins, path);
         const where = `${first.origin.source.display}:${positionOf(first.origin.source, [...first.origin.docPath, ...first.rest], true).line}`;
         problem(path, `duplicate ${section === 'apps' ? 'app' : 'attribute'} ${JSON.stringify(name)}: already defined at ${where}`, true);

@@ -17,12 +17,13 @@ export type ValidateOutcome =
   | { ok: true; config: IdplaneConfig; project: Project; warnings: ConfigProblem[] }
   | { ok: false; problems: ConfigProblem[] };
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+// verbose: errors carry their parentSchema, which the "did you mean" hints read the allowed keys from.
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
 const validateSchema = ajv.compile<IdplaneConfig>(schema);
 
 export function validateConfig(loaded: LoadedConfig): ValidateOutcome {
   const problems: ConfigProblem[] = [];
-  const at = (pointer: string, message: string, key = false) => problems.push({ severity: 'error', ...loaded.locate(pointer, key), pointer, message });
+  const at: At = (pointer, message, key = false, place = loaded.locate(pointer, key)) => problems.push({ severity: 'error', ...place, pointer, message });
 
   if (!validateSchema(loaded.value)) {
     for (const error of relevantErrors(validateSchema.errors ?? [])) {
@@ -40,8 +41,9 @@ export function validateConfig(loaded: LoadedConfig): ValidateOutcome {
 function relevantErrors(errors: ErrorObject[]): ErrorObject[] {
   const seen = new Set<string>();
   return errors.filter((e) => {
-    if (e.keyword === 'if' || e.keyword === 'oneOf') return false;
-    const id = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    // propertyNames only repeats the error of its inner keyword, which names the property too.
+    if (e.keyword === 'if' || e.keyword === 'oneOf' || e.keyword === 'propertyNames') return false;
+    const id = `${e.instancePath}|${propertyNameError(e) ?? ''}|${e.keyword}|${JSON.stringify(e.params)}`;
     if (seen.has(id)) return false;
     seen.add(id);
     return true;
@@ -54,10 +56,11 @@ function describeSchemaError(error: ErrorObject, root: unknown): { pointer: stri
   switch (error.keyword) {
     case 'additionalProperties': {
       const extra = String((error.params as { additionalProperty: string }).additionalProperty);
-      const allowed = Object.keys(schemaAt(error.schemaPath)?.properties ?? {});
+      // Not error.schemaPath: inside a $ref'd definition ajv makes it relative to that definition.
+      const allowed = Object.keys((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
       const hint = closest(extra, allowed);
       return {
-        pointer: `${pointer}/${extra}`, key: true,
+        pointer: `${pointer}${toPointer([extra])}`, key: true,
         message: `unknown key ${JSON.stringify(extra)} in ${where}${hint ? `; did you mean ${JSON.stringify(hint)}?` : allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`,
       };
     }
@@ -73,8 +76,12 @@ function describeSchemaError(error: ErrorObject, root: unknown): { pointer: stri
       return { pointer, key: false, message: `${where} must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}` };
     case 'type':
       return { pointer, key: false, message: `${where} must be ${String((error.params as { type: string }).type).replace(',', ' or ')}` };
-    case 'pattern':
-      return { pointer: propertyNameError(error) ?? pointer, key: propertyNameError(error) !== null, message: `${where}: ${JSON.stringify(valueAt(root, pointer))} does not match ${(error.params as { pattern: string }).pattern}` };
+    case 'pattern': {
+      const name = propertyNameError(error);
+      const pattern = (error.params as { pattern: string }).pattern;
+      if (name) return { pointer: name, key: true, message: `invalid name ${JSON.stringify(fromPointer(name).at(-1))} in ${where}: it must match ${pattern}` };
+      return { pointer, key: false, message: `${where}: ${JSON.stringify(valueAt(root, pointer))} does not match ${pattern}` };
+    }
     case 'propertyNames': {
       const name = String((error.params as { propertyName: string }).propertyName);
       return { pointer: `${pointer}/${name}`, key: true, message: `invalid name ${JSON.stringify(name)} in ${where}` };
@@ -86,15 +93,7 @@ function describeSchemaError(error: ErrorObject, root: unknown): { pointer: stri
 
 function propertyNameError(error: ErrorObject): string | null {
   const name = (error as ErrorObject & { propertyName?: string }).propertyName;
-  return name ? `${error.instancePath}/${name}` : null;
-}
-
-function schemaAt(schemaPath: string): { properties?: Record<string, unknown> } | null {
-  let node: unknown = schema;
-  for (const segment of fromPointer(schemaPath.replace(/^#/, '')).slice(0, -1)) {
-    node = (node as Record<string, unknown> | null)?.[segment];
-  }
-  return (node as { properties?: Record<string, unknown> }) ?? null;
+  return name ? `${error.instancePath}${toPointer([name])}` : null;
 }
 
 function valueAt(root: unknown, pointer: string): unknown {
@@ -107,7 +106,7 @@ function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
   return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }
 
-type At = (pointer: string, message: string, key?: boolean) => void;
+type At = (pointer: string, message: string, key?: boolean, place?: { file: string; line: number; col: number }) => void;
 
 function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: At): Project | null {
   const attributes = config.directory.attributes;
@@ -118,8 +117,8 @@ function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: At): Pr
 
   const profileSources = config.profileSources ?? importApps;
   config.profileSources?.forEach((app, i) => {
-    if (!apps[app]) at(toPointer(['profileSources', i]), `unknown app ${JSON.stringify(app)}${hint(app, Object.keys(apps))}`);
-    else if (!apps[app].import) at(toPointer(['profileSources', i]), `app ${JSON.stringify(app)} has no import: section, so it cannot be a profile source`);
+    if (!own(apps, app)) at(toPointer(['profileSources', i]), `unknown app ${JSON.stringify(app)}${hint(app, Object.keys(apps))}`);
+    else if (!own(apps, app)!.import) at(toPointer(['profileSources', i]), `app ${JSON.stringify(app)} has no import: section, so it cannot be a profile source`);
   });
   if (config.profileSources) {
     for (const app of importApps) {
@@ -128,9 +127,9 @@ function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: At): Pr
   }
   for (const [name, attribute] of Object.entries(attributes)) {
     const source = attribute.source;
-    if (source && source !== 'directory' && !apps[source]?.import) {
+    if (source && source !== 'directory' && !own(apps, source)?.import) {
       at(toPointer(['directory', 'attributes', name, 'source']), `source ${JSON.stringify(source)} must be "directory" or an app with an import: section${hint(source, ['directory', ...importApps])}`);
-    } else if (source && source !== 'directory' && !apps[source]!.import!.mappings[name]) {
+    } else if (source && source !== 'directory' && !own(own(apps, source)!.import!.mappings, name)) {
       at(toPointer(['directory', 'attributes', name, 'source']), `attribute ${name} is sourced from ${source}, but ${source} has no mapping for ${name}`);
     }
   }
@@ -140,11 +139,11 @@ function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: At): Pr
     if (seen !== undefined) at(toPointer(['users', i, 'login']), `declared user ${user.login} is declared twice (also users[${seen}])`);
     logins.set(user.login.toLowerCase(), i);
     for (const name of Object.keys(user.profile ?? {})) {
-      if (!attributes[name]) at(toPointer(['users', i, 'profile', name]), unknownAttribute(name), true);
+      if (!own(attributes, name)) at(toPointer(['users', i, 'profile', name]), unknownAttribute(name), true);
     }
   });
   (config.links ?? []).forEach((link, i) => {
-    if (!apps[link.app]) at(toPointer(['links', i, 'app']), `unknown app ${JSON.stringify(link.app)}${hint(link.app, Object.keys(apps))}`);
+    if (!own(apps, link.app)) at(toPointer(['links', i, 'app']), `unknown app ${JSON.stringify(link.app)}${hint(link.app, Object.keys(apps))}`);
   });
 
   const compiled: Record<string, CompiledApp> = {};
@@ -154,18 +153,19 @@ function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: At): Pr
       const outcome = compileExpression(text);
       if (outcome.ok) return outcome.expression;
       const p = toPointer(pointer);
+      // The problem points inside the expression, not at the start of its scalar.
       const place = loaded.locateInScalar(p, outcome.offset);
-      at(p, `CEL expression does not compile at column ${place.col}: ${outcome.message}`);
+      at(p, `CEL expression does not compile at column ${place.col}: ${outcome.message}`, false, place);
       return null;
     };
     const mappings = [];
     for (const [attribute, text] of Object.entries(imp?.mappings ?? {})) {
-      if (!attributes[attribute]) at(toPointer(['apps', name, 'import', 'mappings', attribute]), unknownAttribute(attribute), true);
+      if (!own(attributes, attribute)) at(toPointer(['apps', name, 'import', 'mappings', attribute]), unknownAttribute(attribute), true);
       const expression = compile(['apps', name, 'import', 'mappings', attribute], text);
       if (expression) mappings.push({ attribute, expression });
     }
     (imp?.match ?? []).forEach((rule, i) => {
-      if (!attributes[rule.user]) at(toPointer(['apps', name, 'import', 'match', i, 'user']), unknownAttribute(rule.user));
+      if (!own(attributes, rule.user)) at(toPointer(['apps', name, 'import', 'match', i, 'user']), unknownAttribute(rule.user));
     });
     const disabled = imp?.disabled ? compile(['apps', name, 'import', 'disabled'], imp.disabled) : null;
     compiled[name] = {
@@ -182,6 +182,11 @@ function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: At): Pr
     attributes, protectRoles: config.directory.protect?.roles ?? ['super_admin'], declaredUsers: config.users ?? [],
     profileSources, links: config.links ?? [], apps: compiled,
   };
+}
+
+/** Own keys only: a config naming "constructor" or "toString" must not find Object.prototype's. */
+function own<T>(record: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(record, name) ? record[name] : undefined;
 }
 
 function hint(word: string, candidates: string[]): string {

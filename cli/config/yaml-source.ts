@@ -26,7 +26,8 @@ export function parseYaml(display: string, text: string): ParseOutcome {
     return {
       ok: false,
       problems: doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? { line: 0, col: 0 };
+        // prettyErrors: false leaves linePos unset; the offset is always there.
+        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
         return { severity: 'error', file: display, line: pos.line, col: pos.col, pointer: '', message: yamlMessage(e.code, e.message) };
       }),
     };
@@ -78,28 +79,53 @@ export function positionOf(source: YamlSource, path: readonly (string | number)[
 export function positionInScalar(source: YamlSource, path: readonly (string | number)[], offset: number): { line: number; col: number } {
   const node: unknown = source.doc.getIn(path as (string | number)[], true);
   if (!isScalar(node) || !node.range) return positionOf(source, path);
-  const value = String(node.value);
   const start = node.range[0];
+  const raw = source.text.slice(start, node.range[1]);
   switch (node.type) {
     case 'QUOTE_DOUBLE':
     case 'QUOTE_SINGLE':
-      if (!value.includes('\n')) return source.lines.linePos(start + 1 + offset);
+      // One line only: a line break inside a quoted scalar folds to a space, so offsets no longer line up.
+      if (!raw.includes('\n')) return source.lines.linePos(start + quotedOffset(raw, node.type === 'QUOTE_DOUBLE', offset));
       break;
     case 'PLAIN':
-      if (!value.includes('\n')) return source.lines.linePos(start + offset);
+      if (!raw.includes('\n')) return source.lines.linePos(start + offset);
       break;
     case 'BLOCK_LITERAL':
     case 'BLOCK_FOLDED': {
-      // Content starts on the line after the header (| or >); each content line keeps its indentation.
-      const before = value.slice(0, offset);
-      const lineInValue = before.split('\n').length - 1;
-      const colInLine = before.length - before.lastIndexOf('\n') - 1;
-      const headerLine = source.lines.linePos(start).line;
-      const lineStart = source.lines.lineStarts[headerLine + lineInValue] ?? start;
-      const firstContent = source.text.slice(source.lines.lineStarts[headerLine] ?? start);
-      const indent = firstContent.length - firstContent.trimStart().length;
-      return source.lines.linePos(lineStart + indent + colInLine);
+      // Content starts on the line after the header (| or >). Walk its lines the way the value was built:
+      // each line loses the block's indentation, and each line break is one character of the value, except
+      // that a folded scalar drops the break between a text line and the empty line after it.
+      const folded = node.type === 'BLOCK_FOLDED';
+      const starts = source.lines.lineStarts;
+      const lines: { at: number; text: string }[] = [];
+      for (let i = source.lines.linePos(start).line; i < starts.length && starts[i]! < node.range[1]; i++) {
+        lines.push({ at: starts[i]!, text: source.text.slice(starts[i], starts[i + 1] ?? source.text.length).replace(/\r?\n$/, '') });
+      }
+      const indent = Math.max(0, lines.find((l) => l.text.trim() !== '')?.text.search(/\S/) ?? 0);
+      let v = 0;
+      let last = start;
+      for (const [i, line] of lines.entries()) {
+        const text = line.text.slice(indent);
+        if (text !== '') {
+          if (offset <= v + text.length) return source.lines.linePos(line.at + indent + offset - v);
+          last = line.at + indent + text.length;
+        }
+        const next = lines[i + 1]?.text.slice(indent) ?? '';
+        v += text.length + (folded && text !== '' && !/^\s/.test(text) && next.trim() === '' ? 0 : 1);
+      }
+      return source.lines.linePos(last);
     }
   }
   return positionOf(source, path);
+}
+
+/** Source offset (from the opening quote) of character `offset` of a one-line quoted scalar's value: escapes take more room than the characters they stand for. */
+function quotedOffset(raw: string, double: boolean, offset: number): number {
+  let i = 1;
+  for (let v = 0; v < offset && i < raw.length - 1; v++) {
+    if (!double) i += raw[i] === "'" ? 2 : 1; // '' stands for '
+    else if (raw[i] !== '\\') i += 1;
+    else i += raw[i + 1] === 'x' ? 4 : raw[i + 1] === 'u' ? 6 : raw[i + 1] === 'U' ? 10 : 2;
+  }
+  return i;
 }
