@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { applyCommand } from './commands/apply.ts';
+import { jitCommand } from './commands/jit.ts';
 import { planCommand, showCommand } from './commands/plan.ts';
 import { stateListCommand, stateShowCommand } from './commands/state.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -17,6 +18,13 @@ function sniffFormat(argv: string[]): Format {
   if (i < 0) return 'text';
   const value = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
   return value === 'json' ? 'json' : 'text';
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('jit reads the account as a JSON object on stdin, for example: echo \'{"id":"42","email":"a@example.com"}\' | idplane jit APP');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -55,7 +63,8 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[planfile]', 'a plan saved with `plan --out`')
     .addOption(format())
     .option('--auto-approve', 'apply without asking (needed when there is no terminal and no plan file)')
-    .action(async (planfile: string | undefined, options: { autoApprove?: boolean }) => {
+    .option('--allow-mass-change', 'apply even though a safeguard tripped (conflicts still block)')
+    .action(async (planfile: string | undefined, options: { autoApprove?: boolean; allowMassChange?: boolean }) => {
       exitCode = await applyCommand(program.opts<{ dir: string }>().dir, planfile, options, out);
     });
 
@@ -64,6 +73,13 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(format())
     .action(async (planfile: string) => {
       exitCode = await showCommand(planfile, out);
+    });
+
+  program.command('jit').description('create or update one user now from one account\'s attributes (JSON on stdin)')
+    .argument('<app>', 'the import app the account comes from')
+    .addOption(format())
+    .action(async (app: string) => {
+      exitCode = await jitCommand(program.opts<{ dir: string }>().dir, app, await readStdin(), out);
     });
 
   const state = program.command('state').description('inspect the stored directory');

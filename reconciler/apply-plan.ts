@@ -28,11 +28,15 @@ export function applyPlanToState(state: DirectoryState, plan: Plan, newLineage: 
     else records[change.key] = { attributes: change.attributes ?? {}, disabled: change.disabled === true };
   }
 
+  const watermarks = { ...state.watermarks };
+  for (const w of plan.watermarks) watermarks[w.app] = w.to;
+
   return {
     lineage: state.lineage ?? newLineage,
     serial: state.serial + 1,
     users: [...users.values()],
     links: [...links.values()],
     imported,
+    watermarks,
   };
 }

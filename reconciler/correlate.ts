@@ -1,12 +1,13 @@
 /**
  * Stage 3, correlate: pairs every account of every import source with a directory user, or with none.
  * Order of precedence: a stored link, then a `links:` entry in the config, then the app's ordered matching
- * rules (exact, optionally case-insensitive). Nothing is guessed: duplicate keys, an account matching
+ * rules (exact rules first, then partial rules, which only ever make review items). Nothing is guessed: duplicate keys, an account matching
  * several users, several accounts matching one user and matches on declared users become conflicts.
  * Linked accounts absent from a full import are reported as missing, except when rows could not be read.
  */
 import type { PlanIssue, ReviewItem } from '../schemas/generated/plan.ts';
 import { newUserId } from './ids.ts';
+import { MatchIndexes } from './match-index.ts';
 import type { DirectoryState, Project, SourceAccount, SourceSnapshot, StoredLink, UserRecord } from './model.ts';
 
 export type Pairing =
@@ -97,12 +98,19 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
     const claims = new Map<string, SourceAccount[]>();
     const matched = new Map<SourceAccount, UserRecord>();
     for (const account of unlinked) {
-      const result = indexes.match(imp.match, account);
+      const result = indexes.match(imp.match, account.attributes);
       if (result.kind === 'ambiguous') {
         out.conflicts.push({
           code: 'ambiguous-match', app: snapshot.app, key: account.key, line: account.line, users: result.users.map((u) => u.login),
-          message: `rule ${result.rule} matches ${result.users.length} users; idplane never guesses`,
+          message: `rule ${result.rule.label} matches ${result.users.length} users; idplane never guesses`,
           resolution: `pin it: links: [{ app: ${snapshot.app}, key: ${JSON.stringify(account.key)}, user: <login> }]`,
+        });
+      } else if (result.kind === 'partial') {
+        const logins = result.users.map((u) => u.login);
+        out.reviews.push({
+          kind: 'partial', app: snapshot.app, key: account.key, line: account.line, candidates: logins,
+          message: `partial rule ${result.rule.label} matches ${logins.join(', ')}; partial matches always need review`,
+          resolution: `if it is the same person: links: [{ app: ${snapshot.app}, key: ${JSON.stringify(account.key)}, user: ${logins.length === 1 ? logins[0] : '<login>'} }]`,
         });
       } else if (result.kind === 'match') {
         matched.set(account, result.user);
@@ -164,9 +172,11 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
  * reported by the map stage; the account is then simply not matchable.
  */
 function indexNewUsers(project: Project, app: string, later: SourceSnapshot[], pairings: Pairing[], indexes: MatchIndexes): void {
-  const wanted = new Set(later.flatMap((s) => (project.apps[s.app]?.import?.match ?? []).map((r) => r.user)));
-  if (wanted.size === 0) return;
-  const mappings = (project.apps[app]?.import?.mappings ?? []).filter((m) => wanted.has(m.attribute) || m.attribute === 'login');
+  const rules = later.flatMap((s) => project.apps[s.app]?.import?.match ?? []);
+  if (rules.length === 0) return;
+  const everything = rules.some((r) => r.userAttributes === null);
+  const wanted = new Set(rules.flatMap((r) => r.userAttributes ?? []));
+  const mappings = (project.apps[app]?.import?.mappings ?? []).filter((m) => everything || wanted.has(m.attribute) || m.attribute === 'login');
   for (const p of pairings) {
     if (p.kind !== 'new' || p.app !== app) continue;
     const profile: UserRecord['profile'] = {};
@@ -190,6 +200,7 @@ function findMissing(
   duplicates: Map<string, number[]>,
   out: Correlation,
 ): void {
+  if (snapshot.partial) return;
   const unreadable = snapshot.rowErrors.filter((e) => e.key === undefined);
   if (unreadable.length > 0) {
     out.warnings.push({
@@ -234,65 +245,4 @@ function directoryUsers(project: Project, state: DirectoryState): UserRecord[] {
     });
   }
   return users;
-}
-
-type MatchResult =
-  | { kind: 'none' }
-  | { kind: 'match'; user: UserRecord }
-  | { kind: 'ambiguous'; rule: string; users: UserRecord[] };
-
-/** Hash indexes over directory users, one per (attribute, case rule), built on first use. */
-class MatchIndexes {
-  private readonly built = new Map<string, Map<string, UserRecord[]>>();
-  private readonly users: UserRecord[];
-  constructor(users: UserRecord[]) {
-    this.users = [...users];
-  }
-
-  /** Adds a user created in this run to every index built so far (later indexes include it anyway). */
-  add(user: UserRecord): void {
-    this.users.push(user);
-    for (const [id, index] of this.built) {
-      const attribute = id.slice(2);
-      const value = attribute === 'login' ? user.login : user.profile[attribute];
-      if (typeof value !== 'string' && typeof value !== 'number') continue;
-      const norm = normalise(String(value), id.startsWith('i'));
-      const list = index.get(norm);
-      if (list) list.push(user);
-      else index.set(norm, [user]);
-    }
-  }
-
-  match(rules: { app: string; user: string; ignoreCase?: boolean }[], account: SourceAccount): MatchResult {
-    for (const rule of rules) {
-      const raw = account.attributes[rule.app];
-      if (raw === undefined || raw.trim() === '') continue;
-      const found = this.index(rule.user, rule.ignoreCase === true).get(normalise(raw, rule.ignoreCase === true));
-      if (!found || found.length === 0) continue;
-      if (found.length === 1) return { kind: 'match', user: found[0]! };
-      return { kind: 'ambiguous', rule: `${rule.app} = user.${rule.user}`, users: found };
-    }
-    return { kind: 'none' };
-  }
-
-  private index(attribute: string, ignoreCase: boolean): Map<string, UserRecord[]> {
-    const id = `${ignoreCase ? 'i' : 'x'}:${attribute}`;
-    let index = this.built.get(id);
-    if (index) return index;
-    index = new Map();
-    for (const user of this.users) {
-      const value = attribute === 'login' ? user.login : user.profile[attribute];
-      if (typeof value !== 'string' && typeof value !== 'number') continue;
-      const norm = normalise(String(value), ignoreCase);
-      const list = index.get(norm);
-      if (list) list.push(user);
-      else index.set(norm, [user]);
-    }
-    this.built.set(id, index);
-    return index;
-  }
-}
-
-function normalise(value: string, ignoreCase: boolean): string {
-  return ignoreCase ? value.toLowerCase() : value;
 }

@@ -8,12 +8,13 @@ import type { Correlation } from './correlate.ts';
 import { ExpressionError } from './expressions.ts';
 import { computeLifecycle, type LifecycleOutcome } from './lifecycle.ts';
 import { mapUser } from './map.ts';
-import type { Project, UserRecord } from './model.ts';
+import type { DirectoryState, Project, UserRecord } from './model.ts';
 import type { SourcedUser } from './resolve-source.ts';
 
 export interface DesiredUser {
   sourced: SourcedUser;
   after: UserRecord;
+  outOfBand: Set<string>;
   lifecycle: LifecycleOutcome;
   /** Issues that stop this user's change (conflicts). */
   issues: PlanIssue[];
@@ -28,12 +29,12 @@ export interface DesiredDirectory {
 
 export const accountId = (app: string, key: string) => `${app}\u0000${key}`;
 
-export function desiredDirectory(project: Project, correlation: Correlation, sourced: SourcedUser[]): DesiredDirectory {
+export function desiredDirectory(project: Project, state: DirectoryState, correlation: Correlation, sourced: SourcedUser[]): DesiredDirectory {
   const { disabled, issues } = evaluateDisabled(project, correlation);
   const protectedRoles = new Set(project.protectRoles);
   const users: DesiredUser[] = [];
   for (const user of sourced) {
-    const mapped = mapUser(project, user);
+    const mapped = mapUser(project, user, state.imported);
     const roles = user.declared ? (user.declared.roles ?? []) : (user.current?.roles ?? []);
     const primaryAccount = user.accounts.get(user.primary);
     const policy = project.apps[user.primary]?.import ?? null;
@@ -51,6 +52,7 @@ export function desiredDirectory(project: Project, correlation: Correlation, sou
       sourced: user,
       after: { id: user.id, login, status: lifecycle.status, profile: mapped.profile, profileSource: user.primary, roles },
       lifecycle,
+      outOfBand: mapped.outOfBand,
       issues: mapped.issues,
     });
   }

@@ -8,13 +8,14 @@ import type { Correlation } from './correlate.ts';
 import type { DirectoryState, ImportedRecord, ProfileValue, UserRecord } from './model.ts';
 import { transitionOf } from './lifecycle.ts';
 
-export function diffUser(current: UserRecord | null, after: UserRecord, reason: string): UserChange | null {
+export function diffUser(current: UserRecord | null, after: UserRecord, reason: string, outOfBand: ReadonlySet<string> = new Set()): UserChange | null {
   const attributes: Record<string, ValueChange> = {};
   const before = current?.profile ?? {};
   for (const name of new Set([...Object.keys(before), ...Object.keys(after.profile)])) {
     const from = before[name] as ProfileValue | undefined;
     const to = after.profile[name] as ProfileValue | undefined;
-    if (!sameValue(from, to)) attributes[name] = { from: from ?? null, to: to ?? null };
+    if (sameValue(from, to)) continue;
+    attributes[name] = outOfBand.has(name) ? { from: from ?? null, to: to ?? null, outOfBand: true } : { from: from ?? null, to: to ?? null };
   }
   if (current === null) return { action: 'create', id: after.id, login: after.login, before: null, after, attributes, reason };
   const statusChanged = current.status !== after.status;

@@ -7,26 +7,31 @@
  */
 import type { AttributeConfig } from '../schemas/generated/config.ts';
 import type { PlanIssue } from '../schemas/generated/plan.ts';
-import { ExpressionError } from './expressions.ts';
-import type { Profile, ProfileValue, Project, SourceAccount } from './model.ts';
+import { sameValue } from './diff.ts';
+import { ExpressionError, type CompiledExpression } from './expressions.ts';
+import type { DirectoryState, Profile, ProfileValue, Project, SourceAccount } from './model.ts';
 import type { SourcedUser } from './resolve-source.ts';
 
 export interface MappedUser {
   profile: Profile;
   issues: PlanIssue[];
+  /** Attributes whose stored value was changed outside idplane while the source did not change. */
+  outOfBand: Set<string>;
 }
 
-export function mapUser(project: Project, user: SourcedUser): MappedUser {
-  if (user.declared) return mapDeclared(project, user);
+export function mapUser(project: Project, user: SourcedUser, imported: DirectoryState['imported']): MappedUser {
+  if (user.declared) return { ...mapDeclared(project, user), outOfBand: new Set() };
   const stored = user.current?.profile ?? {};
-  if (user.primary === 'directory') return { profile: { ...stored }, issues: [] };
+  const owned = withSetValues(project, user, stored);
+  if (user.primary === 'directory') return { profile: { ...stored, ...owned }, issues: [], outOfBand: new Set() };
 
   const issues: PlanIssue[] = [];
+  const outOfBand = new Set<string>();
   const profile: Profile = {};
   for (const [name, attribute] of Object.entries(project.attributes)) {
     const deciding = attribute.source ?? user.primary;
     if (deciding === 'directory') {
-      if (stored[name] !== undefined) profile[name] = stored[name]!;
+      if (owned[name] !== undefined) profile[name] = owned[name]!;
       continue;
     }
     const account = user.accounts.get(deciding);
@@ -38,12 +43,44 @@ export function mapUser(project: Project, user: SourcedUser): MappedUser {
     }
     const value = evaluateMapping(deciding, account, name, mapping.expression, attribute, issues);
     if (value !== undefined) profile[name] = value;
+    // The source said the same last time, yet the stored value differs: someone changed it out of band.
+    const sameDecider = attribute.source !== undefined || user.current?.profileSource === user.primary;
+    const prior = user.current && sameDecider ? imported[deciding]?.[account.key] : undefined;
+    if (prior && !sameValue(stored[name], value) && sameValue(previousValue(mapping.expression, prior.attributes, deciding, attribute), value)) {
+      outOfBand.add(name);
+    }
   }
   requireAttributes(project, user, profile, issues);
-  return { profile, issues };
+  return { profile, issues, outOfBand };
 }
 
-function mapDeclared(project: Project, user: SourcedUser): MappedUser {
+/** Directory-owned attributes: stored values, overridden by `set:` entries in the config. */
+function withSetValues(project: Project, user: SourcedUser, stored: Profile): Profile {
+  const login = user.current?.login.toLowerCase();
+  const set = login ? project.setValues.get(login) : undefined;
+  const owned: Profile = {};
+  for (const [name, attribute] of Object.entries(project.attributes)) {
+    if (attribute.source !== 'directory') continue;
+    if (set && name in set) {
+      const converted = convert(set[name], attribute);
+      if (converted.ok && converted.value !== undefined) owned[name] = converted.value;
+    } else if (stored[name] !== undefined) {
+      owned[name] = stored[name]!;
+    }
+  }
+  return owned;
+}
+
+function previousValue(expression: CompiledExpression, attributes: Record<string, string>, app: string, attribute: AttributeConfig): ProfileValue | undefined {
+  try {
+    const converted = convert(expression.evaluate({ app: attributes, source: app }), attribute);
+    return converted.ok ? converted.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function mapDeclared(project: Project, user: SourcedUser): Omit<MappedUser, 'outOfBand'> {
   const declared = user.declared!;
   const issues: PlanIssue[] = [];
   const profile: Profile = {};

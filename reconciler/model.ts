@@ -2,9 +2,10 @@
  * The in-memory data the pure core works on: snapshots read by providers and state, and the compiled
  * project made from a validated config. Nothing here does I/O; stages take these values and return values.
  */
-import type { AppConfig, AttributeConfig, DeclaredUser, MatchRule } from '../schemas/generated/config.ts';
+import type { AppConfig, AttributeConfig, DeclaredUser, SafeguardsConfig } from '../schemas/generated/config.ts';
 import type { UserRecord, UserStatus } from '../schemas/generated/plan.ts';
 import type { CompiledExpression } from './expressions.ts';
+import type { CompiledMatchRule } from './match-rules.ts';
 
 export type { UserRecord, UserStatus };
 
@@ -35,6 +36,11 @@ export interface SourceSnapshot {
   rowErrors: RowError[];
   /** SHA-256 of the raw input, for the plan's fingerprints. */
   fingerprint: string;
+  /**
+   * Set when this is not the app's whole account list (an incremental import, JIT). Accounts absent
+   * from a partial snapshot are never treated as missing.
+   */
+  partial?: boolean;
 }
 
 export interface StoredLink {
@@ -58,6 +64,8 @@ export interface DirectoryState {
   links: StoredLink[];
   /** app → account key → last imported record. */
   imported: Record<string, Record<string, ImportedRecord>>;
+  /** app → highest watermark applied by an incremental import. */
+  watermarks: Record<string, string>;
 }
 
 export type DisabledPolicy = 'deactivate' | 'suspend' | 'none';
@@ -68,8 +76,10 @@ export interface CompiledMapping {
 }
 
 export interface CompiledImport {
-  mode: 'full';
-  match: MatchRule[];
+  mode: 'full' | 'incremental';
+  /** incremental: the column holding the change marker. */
+  watermark: string | null;
+  match: CompiledMatchRule[];
   onMatch: 'link' | 'review';
   onNoMatch: 'create' | 'review' | 'ignore';
   newUserStatus: 'STAGED' | 'ACTIVE';
@@ -96,8 +106,12 @@ export interface Project {
   profileSources: string[];
   links: { app: string; key: string; user: string }[];
   apps: Record<string, CompiledApp>;
+  /** Safeguard thresholds with the defaults filled in. */
+  safeguards: SafeguardsConfig;
+  /** Directory-owned attribute values set in config, by lower-cased login. */
+  setValues: Map<string, Record<string, unknown>>;
 }
 
 export function emptyState(): DirectoryState {
-  return { lineage: null, serial: 0, users: [], links: [], imported: {} };
+  return { lineage: null, serial: 0, users: [], links: [], imported: {}, watermarks: {} };
 }

@@ -161,11 +161,11 @@ describe('correlation never guesses', () => {
     expect(p.conflicts).toEqual([expect.objectContaining({ code: 'duplicate-key', key: '2', line: 3 })]);
     expect(p.conflicts[0]!.message).toContain('lines 3, 5');
     expect(p.users.map((u) => u.login)).not.toContain('other.person@example.com');
-    expect(p.blockers[0]).toContain('1 conflict');
+    expect(p.blockers[0]!.message).toContain('1 conflict');
   });
 
   it('links an existing user found by a case-insensitive rule instead of creating a duplicate', () => {
-    const project = hrProject({ match: [{ app: 'email', user: 'email', ignoreCase: true }] });
+    const project = hrProject({ match: [{ app: 'email', user: 'email', normalize: ['case'] }] });
     const { state } = planAndApply(project, emptyState(), [snapshot('hr', rows)]);
     // The HR system re-keyed Ada: the old account vanished, a new key carries her email in capitals.
     const rekeyed = [{ ...rows[0]!, id: '100', email: 'ADA.LOVELACE@EXAMPLE.COM' }, rows[1]!, rows[2]!];

@@ -1,14 +1,17 @@
 /**
- * Stage 9, plan: runs the pipeline (correlate → resolve → desired → diff) over in-memory snapshots and
- * assembles the versioned plan document of SPEC §3: changes, reviews, conflicts, warnings, summary counts
- * and whether it may be applied. Pure: the same inputs always give the same plan.
+ * Stage 9, plan: runs the pipeline (select → correlate → resolve → desired → diff) over in-memory
+ * snapshots and assembles the versioned plan document of SPEC §3: changes, reviews, conflicts, warnings,
+ * safeguard verdicts, summary counts and whether it may be applied (conflicts and tripped safeguards
+ * block it). Pure: the same inputs always give the same plan.
  */
-import type { Plan, PlanIssue, PlanSummary, UserChange } from '../schemas/generated/plan.ts';
+import type { Plan, PlanBlocker, PlanIssue, PlanSummary, UserChange } from '../schemas/generated/plan.ts';
 import { correlate } from './correlate.ts';
 import { accountId, desiredDirectory, type DesiredUser } from './desired.ts';
 import { diffImports, diffLinks, diffUser } from './diff.ts';
 import type { DirectoryState, Project, ProfileValue, SourceSnapshot, UserRecord } from './model.ts';
 import { resolveSources } from './resolve-source.ts';
+import { describeVerdict, evaluateSafeguards } from './safeguards.ts';
+import { selectInputs } from './select.ts';
 
 export const PLAN_FORMAT_VERSION = '1' as const;
 
@@ -21,13 +24,14 @@ export interface PlanInput {
 }
 
 export function buildPlan(input: PlanInput): Plan {
-  const { project, state, sources } = input;
-  const correlation = correlate(project, state, sources);
+  const { project, state } = input;
+  const selection = selectInputs(project, state, input.sources);
+  const correlation = correlate(project, state, selection.sources);
   const sourced = resolveSources(project, correlation);
-  const desired = desiredDirectory(project, correlation, sourced);
+  const desired = desiredDirectory(project, state, correlation, sourced);
 
   const conflicts: PlanIssue[] = [...correlation.conflicts, ...desired.issues];
-  const warnings: PlanIssue[] = [...rowWarnings(sources), ...correlation.warnings];
+  const warnings: PlanIssue[] = [...rowWarnings(selection.sources), ...selection.warnings, ...correlation.warnings, ...unknownSetUsers(project, state, desired.users)];
   const blockedAccounts = new Set<string>();
   for (const user of desired.users) {
     conflicts.push(...user.issues);
@@ -46,7 +50,7 @@ export function buildPlan(input: PlanInput): Plan {
   const users: UserChange[] = [];
   for (const user of desired.users) {
     if (user.issues.length > 0 && user.sourced.current === null) continue;
-    const change = diffUser(user.sourced.current, user.after, reasonFor(user));
+    const change = diffUser(user.sourced.current, user.after, reasonFor(user), user.outOfBand);
     if (change) users.push(change);
   }
   users.sort((a, b) => compare(a.login, b.login));
@@ -59,16 +63,23 @@ export function buildPlan(input: PlanInput): Plan {
   const imports = diffImports(state, correlation, (app, key) => desired.disabled.get(accountId(app, key)) === true, keep)
     .sort((a, b) => compare(a.app, b.app) || compare(a.key, b.key));
 
-  const blockers = conflicts.length > 0 ? [`${conflicts.length} conflict(s) must be settled before this plan can be applied`] : [];
+  const safeguards = evaluateSafeguards(project.safeguards, state, users, imports);
+  const blockers: PlanBlocker[] = [];
+  if (conflicts.length > 0) blockers.push({ code: 'conflicts', message: `${conflicts.length} conflict(s) must be settled before this plan can be applied` });
+  for (const verdict of safeguards.filter((v) => v.tripped)) {
+    if (project.safeguards.allowMassChange) warnings.push({ code: 'safeguard-overridden', message: `${describeVerdict(verdict)}; allowed by safeguards.allowMassChange` });
+    else blockers.push({ code: 'safeguard', message: `${describeVerdict(verdict)}; review it, then apply with --allow-mass-change` });
+  }
   const plan: Plan = {
     format_version: PLAN_FORMAT_VERSION,
     idplane_version: input.version,
     state: { lineage: state.lineage, serial: state.serial },
-    fingerprints: { config: input.configFingerprint, inputs: Object.fromEntries(sources.map((s) => [s.app, s.fingerprint])) },
+    fingerprints: { config: input.configFingerprint, inputs: Object.fromEntries(input.sources.map((s) => [s.app, s.fingerprint])) },
     summary: emptySummary(),
     users, links, imports,
+    watermarks: selection.watermarks,
     reviews: correlation.reviews,
-    conflicts, warnings,
+    conflicts, warnings, safeguards,
     applyable: blockers.length === 0,
     blockers,
   };
@@ -78,7 +89,10 @@ export function buildPlan(input: PlanInput): Plan {
 
 export function summarise(plan: Pick<Plan, 'users' | 'links' | 'imports' | 'reviews' | 'conflicts' | 'warnings'>): PlanSummary {
   const s = emptySummary();
-  for (const u of plan.users) s.users[u.action] += 1;
+  for (const u of plan.users) {
+    s.users[u.action] += 1;
+    for (const change of Object.values(u.attributes)) if (change.outOfBand) s.outOfBand += 1;
+  }
   for (const l of plan.links) s.links[l.action] += 1;
   s.imports = plan.imports.length;
   s.reviews = plan.reviews.length;
@@ -92,7 +106,7 @@ function emptySummary(): PlanSummary {
   return {
     users: { create: 0, update: 0, activate: 0, deactivate: 0, suspend: 0, unsuspend: 0 },
     links: { link: 0, unlink: 0 },
-    imports: 0, reviews: 0, conflicts: 0, warnings: 0, changes: 0,
+    imports: 0, reviews: 0, conflicts: 0, warnings: 0, changes: 0, outOfBand: 0,
   };
 }
 
@@ -104,6 +118,16 @@ function reasonFor(user: DesiredUser): string {
   if (lifecycle.reason && (sourced.current === null || sourced.current.status !== after.status)) parts.push(lifecycle.reason);
   if (parts.length === 0) parts.push(sourced.declared ? 'declared in the config' : `sourced from ${after.profileSource}`);
   return [...new Set(parts)].join('; ');
+}
+
+/** `set:` entries for logins that are not in the directory (and are not being created). */
+function unknownSetUsers(project: Project, state: DirectoryState, desired: DesiredUser[]): PlanIssue[] {
+  if (project.setValues.size === 0) return [];
+  const known = new Set(state.users.map((u) => u.login.toLowerCase()));
+  for (const d of desired) known.add(d.after.login.toLowerCase());
+  return [...project.setValues.keys()].filter((login) => !known.has(login)).map((login): PlanIssue => ({
+    code: 'unknown-user', users: [login], message: `set: names ${login}, who is not in the directory; the values wait until the user exists`,
+  }));
 }
 
 function rowWarnings(sources: SourceSnapshot[]): PlanIssue[] {

@@ -2,10 +2,11 @@
  * Builders for the reconciler's unit tests: a Project from a compact in-memory config, source snapshots
  * from plain rows, and a helper that plans and applies in memory. Test-only; nothing here does I/O.
  */
-import type { AttributeConfig, DeclaredUser, ImportConfig } from '../schemas/generated/config.ts';
+import type { AttributeConfig, DeclaredUser, ImportConfig, SafeguardsConfig } from '../schemas/generated/config.ts';
 import type { Plan } from '../schemas/generated/plan.ts';
 import { applyPlanToState } from './apply-plan.ts';
 import { compileExpression, type CompiledExpression } from './expressions.ts';
+import { compileMatchRule } from './match-rules.ts';
 import { emptyState, type CompiledApp, type DirectoryState, type Project, type RowError, type SourceSnapshot } from './model.ts';
 import { buildPlan } from './plan.ts';
 
@@ -21,6 +22,9 @@ export interface ProjectSpec {
   users?: DeclaredUser[];
   links?: { app: string; key: string; user: string }[];
   protectRoles?: string[];
+  /** Default: no thresholds, so tests of other rules on tiny directories are not stopped by them. */
+  safeguards?: SafeguardsConfig;
+  set?: { user: string; attributes: Record<string, unknown> }[];
 }
 
 export const DEFAULT_ATTRIBUTES: Record<string, AttributeConfig> = {
@@ -46,7 +50,9 @@ export function makeProject(spec: ProjectSpec): Project {
       name, key: app.key ?? 'id',
       config: { provider: 'csv', connection: { path: `${name}.csv` }, key: app.key ?? 'id' },
       import: {
-        mode: 'full', match: imp.match ?? [], onMatch: imp.onMatch ?? 'link', onNoMatch: imp.onNoMatch ?? 'create',
+        mode: imp.mode ?? 'full', watermark: imp.watermark ?? null,
+        match: (imp.match ?? []).map((rule, i) => compileMatchRule(rule, `${name}#${i}`, rule.expression ? { app: compile(rule.expression.app), user: compile(rule.expression.user) } : undefined)),
+        onMatch: imp.onMatch ?? 'link', onNoMatch: imp.onNoMatch ?? 'create',
         newUserStatus: imp.newUserStatus ?? 'STAGED', disabled: imp.disabled ? compile(imp.disabled) : null,
         onDisabled: imp.onDisabled ?? 'deactivate', onMissing: imp.onMissing ?? 'deactivate',
         reactivate: { suspended: imp.reactivate?.suspended ?? true, deactivated: imp.reactivate?.deactivated ?? false },
@@ -61,6 +67,8 @@ export function makeProject(spec: ProjectSpec): Project {
     profileSources: spec.profileSources ?? Object.keys(spec.apps),
     links: spec.links ?? [],
     apps,
+    safeguards: spec.safeguards ?? {},
+    setValues: new Map((spec.set ?? []).map((s) => [s.user.toLowerCase(), s.attributes])),
   };
 }
 

@@ -17,6 +17,8 @@ import { hasChanges, loadPlan, renderPlan } from './plan.ts';
 
 export interface ApplyOptions {
   autoApprove?: boolean;
+  /** Apply a plan that trips safeguards (never one with conflicts). */
+  allowMassChange?: boolean;
 }
 
 export async function applyCommand(dir: string, planFile: string | undefined, options: ApplyOptions, out: Output): Promise<number> {
@@ -38,7 +40,7 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
       plan = await planWorkspace(ws, state, out.progress);
       renderPlan(plan, out);
     }
-    if (!plan.applyable) throw new CliError('PLAN_NOT_APPLYABLE', `the plan cannot be applied: ${plan.blockers.join('; ')}`);
+    assertApplyable(plan, options.allowMassChange === true);
     if (!hasChanges(plan)) {
       if (out.format === 'text') out.stdout('Nothing to apply.\n');
       else if (saved) out.stdout(JSON.stringify({ applied: false, serial: state.serial, summary: plan.summary }) + '\n');
@@ -54,6 +56,14 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
   } finally {
     await lock.release();
   }
+}
+
+/** Conflicts always block; tripped safeguards block unless the operator allowed a mass change. */
+export function assertApplyable(plan: Plan, allowMassChange: boolean): void {
+  const blocking = plan.blockers.filter((b) => !(allowMassChange && b.code === 'safeguard'));
+  if (blocking.length === 0) return;
+  const hint = blocking.every((b) => b.code === 'safeguard') ? ' (after reviewing the plan, pass --allow-mass-change to apply it anyway)' : '';
+  throw new CliError('PLAN_NOT_APPLYABLE', `the plan cannot be applied: ${blocking.map((b) => b.message).join('; ')}${hint}`);
 }
 
 export async function takeLock(ws: Workspace, operation: string): Promise<LockHandle> {

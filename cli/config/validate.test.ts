@@ -44,8 +44,9 @@ describe('validateConfig: a valid config', () => {
     expect(hr.import).toMatchObject({
       mode: 'full', onMatch: 'link', onNoMatch: 'create', newUserStatus: 'STAGED', disabled: null,
       onDisabled: 'deactivate', onMissing: 'deactivate', reactivate: { suspended: true, deactivated: false },
-      match: [{ app: 'work_email', user: 'email' }],
+      match: [{ id: 'hr#0', label: 'work_email = user.email', partial: false, userAttributes: ['email'] }],
     });
+    expect(hr.import!.match[0]!.accountKey({ work_email: 'zoe@example.com' })).toBe('zoe@example.com');
     expect(hr.import!.mappings.map((m) => [m.attribute, m.expression.text])).toEqual([
       ['login', 'app.work_email'],
       ['email', 'app.work_email'],

@@ -8,9 +8,9 @@
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import schema from '../../schemas/config.schema.json' with { type: 'json' };
 import type { IdplaneConfig } from '../../schemas/generated/config.ts';
-import { compileExpression, type CompiledExpression } from '../../reconciler/expressions.ts';
-import type { CompiledApp, Project } from '../../reconciler/model.ts';
+import type { Project } from '../../reconciler/model.ts';
 import type { LoadedConfig } from './load.ts';
+import { checkSemantics, type At } from './semantics.ts';
 import { closest, fromPointer, toPointer, type ConfigProblem } from './problems.ts';
 
 export type ValidateOutcome =
@@ -106,90 +106,4 @@ function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
   return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }
 
-type At = (pointer: string, message: string, key?: boolean, place?: { file: string; line: number; col: number }) => void;
 
-function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: At): Project | null {
-  const attributes = config.directory.attributes;
-  const attributeNames = Object.keys(attributes);
-  const apps = config.apps;
-  const importApps = Object.keys(apps).filter((name) => apps[name]!.import);
-  const unknownAttribute = (name: string) => `${JSON.stringify(name)} is not a directory attribute${hint(name, attributeNames)}`;
-
-  const profileSources = config.profileSources ?? importApps;
-  config.profileSources?.forEach((app, i) => {
-    if (!own(apps, app)) at(toPointer(['profileSources', i]), `unknown app ${JSON.stringify(app)}${hint(app, Object.keys(apps))}`);
-    else if (!own(apps, app)!.import) at(toPointer(['profileSources', i]), `app ${JSON.stringify(app)} has no import: section, so it cannot be a profile source`);
-  });
-  if (config.profileSources) {
-    for (const app of importApps) {
-      if (!config.profileSources.includes(app)) at(toPointer(['apps', app, 'import']), `app ${JSON.stringify(app)} imports users but is not listed in profileSources; add it where it belongs in the priority order`, true);
-    }
-  }
-  for (const [name, attribute] of Object.entries(attributes)) {
-    const source = attribute.source;
-    if (source && source !== 'directory' && !own(apps, source)?.import) {
-      at(toPointer(['directory', 'attributes', name, 'source']), `source ${JSON.stringify(source)} must be "directory" or an app with an import: section${hint(source, ['directory', ...importApps])}`);
-    } else if (source && source !== 'directory' && !own(own(apps, source)!.import!.mappings, name)) {
-      at(toPointer(['directory', 'attributes', name, 'source']), `attribute ${name} is sourced from ${source}, but ${source} has no mapping for ${name}`);
-    }
-  }
-  const logins = new Map<string, number>();
-  (config.users ?? []).forEach((user, i) => {
-    const seen = logins.get(user.login.toLowerCase());
-    if (seen !== undefined) at(toPointer(['users', i, 'login']), `declared user ${user.login} is declared twice (also users[${seen}])`);
-    logins.set(user.login.toLowerCase(), i);
-    for (const name of Object.keys(user.profile ?? {})) {
-      if (!own(attributes, name)) at(toPointer(['users', i, 'profile', name]), unknownAttribute(name), true);
-    }
-  });
-  (config.links ?? []).forEach((link, i) => {
-    if (!own(apps, link.app)) at(toPointer(['links', i, 'app']), `unknown app ${JSON.stringify(link.app)}${hint(link.app, Object.keys(apps))}`);
-  });
-
-  const compiled: Record<string, CompiledApp> = {};
-  for (const [name, app] of Object.entries(apps)) {
-    const imp = app.import;
-    const compile = (pointer: (string | number)[], text: string): CompiledExpression | null => {
-      const outcome = compileExpression(text);
-      if (outcome.ok) return outcome.expression;
-      const p = toPointer(pointer);
-      // The problem points inside the expression, not at the start of its scalar.
-      const place = loaded.locateInScalar(p, outcome.offset);
-      at(p, `CEL expression does not compile at column ${place.col}: ${outcome.message}`, false, place);
-      return null;
-    };
-    const mappings = [];
-    for (const [attribute, text] of Object.entries(imp?.mappings ?? {})) {
-      if (!own(attributes, attribute)) at(toPointer(['apps', name, 'import', 'mappings', attribute]), unknownAttribute(attribute), true);
-      const expression = compile(['apps', name, 'import', 'mappings', attribute], text);
-      if (expression) mappings.push({ attribute, expression });
-    }
-    (imp?.match ?? []).forEach((rule, i) => {
-      if (!own(attributes, rule.user)) at(toPointer(['apps', name, 'import', 'match', i, 'user']), unknownAttribute(rule.user));
-    });
-    const disabled = imp?.disabled ? compile(['apps', name, 'import', 'disabled'], imp.disabled) : null;
-    compiled[name] = {
-      name, config: app, key: app.key ?? 'id',
-      import: imp ? {
-        mode: imp.mode ?? 'full', match: imp.match ?? [], onMatch: imp.onMatch ?? 'link', onNoMatch: imp.onNoMatch ?? 'create',
-        newUserStatus: imp.newUserStatus ?? 'STAGED', disabled, onDisabled: imp.onDisabled ?? 'deactivate', onMissing: imp.onMissing ?? 'deactivate',
-        reactivate: { suspended: imp.reactivate?.suspended ?? true, deactivated: imp.reactivate?.deactivated ?? false },
-        mappings,
-      } : null,
-    };
-  }
-  return {
-    attributes, protectRoles: config.directory.protect?.roles ?? ['super_admin'], declaredUsers: config.users ?? [],
-    profileSources, links: config.links ?? [], apps: compiled,
-  };
-}
-
-/** Own keys only: a config naming "constructor" or "toString" must not find Object.prototype's. */
-function own<T>(record: Record<string, T>, name: string): T | undefined {
-  return Object.hasOwn(record, name) ? record[name] : undefined;
-}
-
-function hint(word: string, candidates: string[]): string {
-  const best = closest(word, candidates);
-  return best ? `; did you mean ${JSON.stringify(best)}?` : '';
-}

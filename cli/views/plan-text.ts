@@ -54,6 +54,11 @@ export function renderPlanText(plan: Plan, style: Style): string {
     }
     out.push('');
   }
+  if (plan.watermarks.length > 0) {
+    out.push('Incremental imports:');
+    for (const w of plan.watermarks) out.push(`  ~ ${w.app} watermark: ${w.from ?? '(none)'} → ${w.to}`);
+    out.push('');
+  }
   issueBlock(out, 'Warnings', plan.warnings, style.yellow, '!');
   issueBlock(out, 'Conflicts', plan.conflicts, style.red, '✗');
 
@@ -64,10 +69,13 @@ export function renderPlanText(plan: Plan, style: Style): string {
     const u = s.users;
     out.push(`${style.bold('Plan:')} ${u.create} to create, ${u.update} to update, ${u.activate} to activate, ${u.deactivate} to deactivate, ${u.suspend} to suspend, ${u.unsuspend} to unsuspend; ${s.links.link} to link, ${s.links.unlink} to unlink.`);
     if (s.imports > 0) out.push(style.dim(`(${s.imports} imported account record(s) will be stored.)`));
+    if (s.outOfBand > 0) out.push(style.yellow(`${s.outOfBand} attribute value(s) were changed outside idplane and will be restored from their source.`));
   }
+  const tripped = plan.safeguards.filter((v) => v.tripped);
+  if (tripped.length > 0 && plan.applyable) out.push(style.yellow(`Safeguards tripped but overridden by the config: ${tripped.length}.`));
   if (!plan.applyable) {
     out.push('', style.red(style.bold('This plan cannot be applied:')));
-    for (const b of plan.blockers) out.push(style.red(`  - ${b}`));
+    for (const b of plan.blockers) out.push(style.red(`  - ${b.code === 'safeguard' ? 'SAFEGUARD: ' : ''}${b.message}`));
   }
   return out.join('\n') + '\n';
 }
@@ -78,9 +86,10 @@ function linkLine(l: Plan['links'][number], style: Style): string {
 }
 
 function attributeLine(name: string, change: ValueChange, style: Style): string {
-  if (change.from === null) return `${style.green('+')} ${name} = ${show(change.to)}`;
-  if (change.to === null) return `${style.red('-')} ${name} = ${show(change.from)} ${style.dim('→ (unset)')}`;
-  return `${style.yellow('~')} ${name} = ${show(change.from)} → ${show(change.to)}`;
+  const drift = change.outOfBand ? ` ${style.yellow('# changed outside idplane; restored from the source')}` : '';
+  if (change.from === null) return `${style.green('+')} ${name} = ${show(change.to)}${drift}`;
+  if (change.to === null) return `${style.red('-')} ${name} = ${show(change.from)} ${style.dim('→ (unset)')}${drift}`;
+  return `${style.yellow('~')} ${name} = ${show(change.from)} → ${show(change.to)}${drift}`;
 }
 
 function show(value: unknown): string {

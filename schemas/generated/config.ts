@@ -1,6 +1,39 @@
 /* Generated from schemas/config.schema.json by json-schema-to-typescript. Do not edit: run `npm run gen:types`. */
 
 /**
+ * Users deactivated by this run. Percentages are of the users in the directory (per app: of the users that app sources).
+ */
+export type Threshold = number | string;
+/**
+ * Users suspended by this run. Percentages as for deactivateUsers.
+ */
+export type Threshold1 = number | string;
+/**
+ * Accounts that became disabled at their source in this run. Percentages are of the accounts stored for the app(s).
+ */
+export type Threshold2 = number | string;
+/**
+ * Accounts whose imported values changed or that vanished in this run. Percentages as for disableAccounts.
+ */
+export type Threshold3 = number | string;
+/**
+ * Users deactivated by this run. Percentages are of the users in the directory (per app: of the users that app sources).
+ */
+export type Threshold4 = number | string;
+/**
+ * Users suspended by this run. Percentages as for deactivateUsers.
+ */
+export type Threshold5 = number | string;
+/**
+ * Accounts that became disabled at their source in this run. Percentages are of the accounts stored for the app(s).
+ */
+export type Threshold6 = number | string;
+/**
+ * Accounts whose imported values changed or that vanished in this run. Percentages as for disableAccounts.
+ */
+export type Threshold7 = number | string;
+
+/**
  * An idplane project: the directory's user schema, the apps that feed it, the profile-source priority, declared users and links. Written as idplane.yaml (plus any files it includes). This schema is the config reference; every key is described here.
  */
 export interface IdplaneConfig {
@@ -32,6 +65,11 @@ export interface IdplaneConfig {
   apps: {
     [k: string]: AppConfig;
   };
+  safeguards?: SafeguardsConfig;
+  /**
+   * Values for directory-owned attributes (`source: directory`) of users, set in config. Sourced attributes are read-only in the directory and cannot be set here.
+   */
+  set?: SetValues[];
 }
 /**
  * Where idplane keeps its directory, links and history.
@@ -177,15 +215,15 @@ export interface CsvConnection {
  */
 export interface ImportConfig {
   /**
-   * full (default): the app's whole account list is read every run, and an account that vanished counts as missing (see onMissing).
+   * full (default): the whole account list is read every run, and an account that vanished counts as missing (see onMissing). incremental: only rows whose `watermark` column is past the stored watermark are applied, and absence never removes anything.
    */
-  mode?: 'full';
+  mode?: 'full' | 'incremental';
   /**
    * Ordered matching rules for accounts not yet linked. The first rule that finds a user decides; a rule that finds several users is a conflict, never a guess.
    */
   match?: MatchRule[];
   /**
-   * link (default): link the account to the matched user. review: list it in the plan for a `links:` entry.
+   * link (default): link the account to the user an exact rule matched. review: list it in the plan for a `links:` entry. Partial rules always review.
    */
   onMatch?: 'link' | 'review';
   /**
@@ -215,23 +253,64 @@ export interface ImportConfig {
   mappings: {
     [k: string]: string;
   };
+  /**
+   * incremental only: the column holding a sortable change marker (an ISO timestamp or a zero-padded counter). The highest value applied is stored; rows at or below it are skipped next time.
+   */
+  watermark?: string;
 }
 /**
- * One matching rule: the account matches a user when the app attribute equals the directory attribute (exact, after the rule's normalisation).
+ * One matching rule, in one of three forms: a pair (`app` + `user`), a combination (`all`: every pair must agree) or an expression (`expression`: a CEL key computed from the account must equal one computed from the user). Values are compared exactly after the rule's normalisation; empty values never match.
  */
 export interface MatchRule {
+  /**
+   * Pair form: the app attribute (CSV column).
+   */
+  app?: string;
+  /**
+   * Pair form: the directory attribute it must equal.
+   */
+  user?: string;
+  /**
+   * Combination form: pairs that must all agree.
+   *
+   * @minItems 2
+   */
+  all?: [MatchPair, MatchPair, ...MatchPair[]];
+  expression?: MatchExpression;
+  /**
+   * Applied to both sides before comparing: case (case-insensitive), trim (trim and collapse whitespace), diacritics (fold é to e, ß to ss, …). Default: none (exact).
+   */
+  normalize?: ('case' | 'trim' | 'diacritics')[];
+  /**
+   * A partial rule: a match only ever becomes a review item, never a link (for example first + last name agree while email does not). Partial rules are tried after every exact rule found nothing.
+   */
+  partial?: boolean;
+}
+/**
+ * An app attribute that must equal a directory attribute.
+ */
+export interface MatchPair {
   /**
    * The app attribute (CSV column).
    */
   app: string;
   /**
-   * The directory attribute it must equal.
+   * The directory attribute.
    */
   user: string;
+}
+/**
+ * Expression form: two CEL expressions whose results must be equal. Both sides are computed once per account and per user and compared through a hash index.
+ */
+export interface MatchExpression {
   /**
-   * Compare case-insensitively. Default false (exact).
+   * CEL over `app`.
    */
-  ignoreCase?: boolean;
+  app: string;
+  /**
+   * CEL over `user`.
+   */
+  user: string;
 }
 /**
  * Whether an enabled account brings back a user this app suspended or deactivated.
@@ -245,4 +324,47 @@ export interface ReactivatePolicy {
    * Reactivate a DEPROVISIONED user. Default false.
    */
   deactivated?: boolean;
+}
+/**
+ * Mass-change protection, evaluated at plan time. A plan over a threshold is marked not applyable, with the numbers, until `apply --allow-mass-change` or allowMassChange lets it through. Defaults: deactivateUsers, suspendUsers and disableAccounts at 20% overall.
+ */
+export interface SafeguardsConfig {
+  deactivateUsers?: Threshold;
+  suspendUsers?: Threshold1;
+  disableAccounts?: Threshold2;
+  changeAccounts?: Threshold3;
+  /**
+   * Per-app thresholds, by app name, counted over the users and accounts that app drives.
+   */
+  apps?: {
+    [k: string]: SafeguardLimits;
+  };
+  /**
+   * Let plans over a threshold be applied (the verdicts are still shown). Prefer `apply --allow-mass-change` for a one-off.
+   */
+  allowMassChange?: boolean;
+}
+/**
+ * Thresholds for one app.
+ */
+export interface SafeguardLimits {
+  deactivateUsers?: Threshold4;
+  suspendUsers?: Threshold5;
+  disableAccounts?: Threshold6;
+  changeAccounts?: Threshold7;
+}
+/**
+ * Directory-owned attribute values for one user.
+ */
+export interface SetValues {
+  /**
+   * The user's login.
+   */
+  user: string;
+  /**
+   * Attribute name → value. Each attribute must have `source: directory`.
+   */
+  attributes: {
+    [k: string]: string | number | boolean | string[];
+  };
 }

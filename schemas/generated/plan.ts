@@ -59,7 +59,15 @@ export interface Plan {
   /**
    * Why the plan is not applyable.
    */
-  blockers: string[];
+  blockers: PlanBlocker[];
+  /**
+   * Every safeguard evaluated, tripped or not.
+   */
+  safeguards: SafeguardVerdict[];
+  /**
+   * Incremental-import watermarks to store.
+   */
+  watermarks: WatermarkChange[];
 }
 /**
  * The state the plan was computed against. Apply refuses the plan when the state's lineage or serial differ (a stale plan).
@@ -115,6 +123,10 @@ export interface PlanSummary {
    * User changes plus link changes: zero means nothing to do for people (imported records may still be refreshed).
    */
   changes: number;
+  /**
+   * Attribute values changed outside idplane that the plan restores.
+   */
+  outOfBand: number;
 }
 /**
  * User changes by action.
@@ -232,6 +244,10 @@ export interface ValueChange {
    * After; null means unset.
    */
   to: null | ProfileValue;
+  /**
+   * The stored value was changed outside idplane; the source's value is restored.
+   */
+  outOfBand?: boolean;
 }
 /**
  * One attribute's old and new value; null means unset.
@@ -245,6 +261,10 @@ export interface ValueChange1 {
    * After; null means unset.
    */
   to: null | ProfileValue;
+  /**
+   * The stored value was changed outside idplane; the source's value is restored.
+   */
+  outOfBand?: boolean;
 }
 /**
  * One attribute's old and new value; null means unset.
@@ -258,6 +278,10 @@ export interface ValueChange2 {
    * After; null means unset.
    */
   to: null | ProfileValue;
+  /**
+   * The stored value was changed outside idplane; the source's value is restored.
+   */
+  outOfBand?: boolean;
 }
 /**
  * An account link to add or remove.
@@ -320,9 +344,9 @@ export interface ImportChange {
  */
 export interface ReviewItem {
   /**
-   * match: a rule matched and onMatch is review. no-match: nothing matched and onNoMatch is review.
+   * match: an exact rule matched and onMatch is review. partial: a partial rule matched. no-match: nothing matched and onNoMatch is review.
    */
-  kind: 'match' | 'no-match';
+  kind: 'match' | 'partial' | 'no-match';
   /**
    * App name.
    */
@@ -368,7 +392,9 @@ export interface PlanIssue {
     | 'stale-link'
     | 'missing-suspended'
     | 'protected-user'
-    | 'invalid-transition';
+    | 'invalid-transition'
+    | 'safeguard-overridden'
+    | 'unknown-user';
   /**
    * App name.
    */
@@ -397,4 +423,67 @@ export interface PlanIssue {
    * How to settle it.
    */
   resolution?: string;
+}
+/**
+ * One reason the plan may not be applied.
+ */
+export interface PlanBlocker {
+  /**
+   * conflicts: settle them in the config or the data. safeguard: a mass-change threshold tripped; `apply --allow-mass-change` lets it through.
+   */
+  code: 'conflicts' | 'safeguard';
+  /**
+   * What blocks.
+   */
+  message: string;
+}
+/**
+ * One threshold checked against this plan.
+ */
+export interface SafeguardVerdict {
+  /**
+   * `all`, or the app name.
+   */
+  scope: string;
+  /**
+   * What is counted.
+   */
+  kind: 'deactivateUsers' | 'suspendUsers' | 'disableAccounts' | 'changeAccounts';
+  /**
+   * How many this plan would do.
+   */
+  count: number;
+  /**
+   * What a percentage is taken of.
+   */
+  base: number;
+  /**
+   * As configured: a count or a percentage.
+   */
+  threshold: number | string;
+  /**
+   * The largest count that passes.
+   */
+  limit: number;
+  /**
+   * count > limit.
+   */
+  tripped: boolean;
+}
+/**
+ * The new watermark of an incremental import.
+ */
+export interface WatermarkChange {
+  /**
+   * App name.
+   */
+  app: string;
+  /**
+   * Stored watermark, or null.
+   */
+  from: string | null;
+  /**
+   * New watermark.
+   */
+  to: string;
 }

@@ -10,7 +10,7 @@ import { StateFormatError } from '../types.ts';
 export const STATE_FORMAT_VERSION = 1;
 
 type Line =
-  | { t: 'header'; format_version: number; lineage: string | null; serial: number }
+  | { t: 'header'; format_version: number; lineage: string | null; serial: number; watermarks?: Record<string, string> }
   | { t: 'user'; v: DirectoryState['users'][number] }
   | { t: 'link'; v: DirectoryState['links'][number] }
   | { t: 'imported'; app: string; key: string; attributes: Record<string, string>; disabled: boolean }
@@ -18,7 +18,7 @@ type Line =
 
 /** Yields the file's lines, each ending in '\n', in chunks sized for streaming writes. */
 export function* encodeState(state: DirectoryState): Generator<string> {
-  let buffer = JSON.stringify({ t: 'header', format_version: STATE_FORMAT_VERSION, lineage: state.lineage, serial: state.serial } satisfies Line) + '\n';
+  let buffer = JSON.stringify({ t: 'header', format_version: STATE_FORMAT_VERSION, lineage: state.lineage, serial: state.serial, watermarks: state.watermarks } satisfies Line) + '\n';
   let records = 0;
   const push = function* (line: Line) {
     buffer += JSON.stringify(line) + '\n';
@@ -39,7 +39,7 @@ export function* encodeState(state: DirectoryState): Generator<string> {
 
 /** Builds the state from the file's chunks. Throws StateFormatError naming the line on any damage. */
 export async function decodeState(chunks: AsyncIterable<string>, file: string): Promise<DirectoryState> {
-  const state: DirectoryState = { lineage: null, serial: 0, users: [], links: [], imported: {} };
+  const state: DirectoryState = { lineage: null, serial: 0, users: [], links: [], imported: {}, watermarks: {} };
   let lineNo = 0;
   let header = false;
   let ended = false;
@@ -54,18 +54,27 @@ export async function decodeState(chunks: AsyncIterable<string>, file: string): 
     } catch {
       throw new StateFormatError(`${file}:${lineNo}: not valid JSON; the state file is damaged`);
     }
+    if (typeof line !== 'object' || line === null) throw new StateFormatError(`${file}:${lineNo}: not a record; the state file is damaged`);
     if (!header) {
       if (line.t !== 'header') throw new StateFormatError(`${file}:1: missing header; not an idplane state file`);
       if (line.format_version > STATE_FORMAT_VERSION) throw new StateFormatError(`${file}: state format ${line.format_version} is newer than this idplane understands (${STATE_FORMAT_VERSION}); upgrade idplane`);
       state.lineage = line.lineage;
       state.serial = line.serial;
+      state.watermarks = line.watermarks ?? {};
       header = true;
       return;
     }
     switch (line.t) {
       case 'user': state.users.push(line.v); break;
       case 'link': state.links.push(line.v); break;
-      case 'imported': (state.imported[line.app] ??= {})[line.key] = { attributes: line.attributes, disabled: line.disabled }; break;
+      case 'imported': {
+        // Own properties only: an app named "constructor" must not find Object through the prototype,
+        // and an account key "__proto__" must be stored, not replace the prototype.
+        let byKey = Object.hasOwn(state.imported, line.app) ? state.imported[line.app] : undefined;
+        if (!byKey) defineOwn(state.imported, line.app, (byKey = {}));
+        defineOwn(byKey, line.key, { attributes: line.attributes, disabled: line.disabled });
+        break;
+      }
       case 'end':
         if (line.records !== records) throw new StateFormatError(`${file}: end marker counts ${line.records} records but ${records} were read`);
         ended = true;
@@ -88,4 +97,8 @@ export async function decodeState(chunks: AsyncIterable<string>, file: string): 
   if (!header) throw new StateFormatError(`${file}: empty state file`);
   if (!ended) throw new StateFormatError(`${file}: truncated (no end marker); the state file is damaged`);
   return state;
+}
+
+function defineOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -1,0 +1,100 @@
+/**
+ * `idplane jit APP`: just-in-time provisioning of one account, the way an identity provider's assertion
+ * carries it (a JSON object of attributes on stdin). The account goes through the same pipeline as an
+ * import (matching, sourcing, mapping, lifecycle) with every other source taken from the state, so only
+ * this one user can change. It runs under the state lock and writes atomically, like apply. An account
+ * already linked by an import is updated, never duplicated.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Plan } from '../../schemas/generated/plan.ts';
+import { applyPlanToState } from '../../reconciler/apply-plan.ts';
+import { buildPlan, summarise } from '../../reconciler/plan.ts';
+import { CliError, UsageError } from '../errors.ts';
+import type { Output } from '../output.ts';
+import { renderPlanText } from '../views/plan-text.ts';
+import { openWorkspace, VERSION } from '../workspace.ts';
+import { takeLock } from './apply.ts';
+
+export async function jitCommand(dir: string, app: string, input: string, out: Output): Promise<number> {
+  const ws = await openWorkspace(dir, { notice: (m) => out.stderr(`${m}\n`) });
+  const compiled = Object.hasOwn(ws.project.apps, app) ? ws.project.apps[app]! : null;
+  if (!compiled?.import) {
+    const imports = Object.values(ws.project.apps).filter((a) => a.import).map((a) => a.name);
+    throw new UsageError(`jit needs an app with an import: section; ${JSON.stringify(app)} is not one (import apps: ${imports.join(', ') || 'none'})`);
+  }
+  const attributes = parseAccount(input, app);
+  const key = attributes[compiled.key];
+  if (!key) throw new CliError('JIT_INPUT', `${app}: the account has no value for its key attribute ${JSON.stringify(compiled.key)}`);
+
+  const lock = await takeLock(ws, 'jit');
+  try {
+    const state = await ws.store.read();
+    const full = buildPlan({
+      project: ws.project, state, configFingerprint: ws.fingerprint, version: VERSION,
+      sources: [{ app, accounts: [{ key, attributes }], rowErrors: [], partial: true, fingerprint: `sha256:${createHash('sha256').update(input).digest('hex')}` }],
+    });
+    const plan = narrowToAccount(full, app, key, state.links.find((l) => l.app === app && l.key === key)?.userId ?? null);
+    if (plan.reviews.length > 0) throw new CliError('JIT_REVIEW', `${app}/${key} needs review, so no user was created or changed: ${plan.reviews[0]!.message}. Settle it with ${plan.reviews[0]!.resolution}`);
+    if (plan.conflicts.length > 0) throw new CliError('JIT_CONFLICT', `${app}/${key} cannot be provisioned: ${plan.conflicts.map((c) => c.message).join('; ')}`);
+    const change = plan.users[0] ?? null;
+    if (plan.users.length + plan.links.length + plan.imports.length > 0) {
+      const next = applyPlanToState(state, plan, randomUUID());
+      await ws.store.write(next, { lineage: state.lineage, serial: state.serial });
+    }
+    const userId = change?.id ?? plan.links[0]?.userId ?? state.links.find((l) => l.app === app && l.key === key)?.userId;
+    const login = change?.login ?? state.users.find((u) => u.id === userId)?.login ?? null;
+    const action = change?.action ?? 'none';
+    if (out.format === 'json') {
+      out.stdout(JSON.stringify({ app, key, action, login, user: change?.after ?? state.users.find((u) => u.id === userId) ?? null, change }) + '\n');
+    } else if (!change) {
+      out.stdout(`jit: ${app}/${key} → ${login ?? '(no user)'}: no change.\n`);
+    } else {
+      out.stdout(renderPlanText(plan, out.style));
+      out.stdout(`jit: ${app}/${key} → ${change.login}: ${action} done (status ${change.after.status}).\n`);
+    }
+    return 0;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** One account's attributes: a flat JSON object; numbers and booleans become strings, null empty. */
+function parseAccount(input: string, app: string): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(input);
+  } catch (error) {
+    throw new CliError('JIT_INPUT', `${app}: stdin is not JSON: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new CliError('JIT_INPUT', `${app}: stdin must be one JSON object of account attributes`);
+  const attributes: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (v === null) attributes[name] = '';
+    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') attributes[name] = String(v);
+    else throw new CliError('JIT_INPUT', `${app}: attribute ${JSON.stringify(name)} must be a string, number, boolean or null`);
+  }
+  return attributes;
+}
+
+/** Keeps only what concerns this one account and its user. */
+function narrowToAccount(plan: Plan, app: string, key: string, linkedUser: string | null): Plan {
+  const mine = (a: { app?: string; key?: string }) => a.app === app && a.key === key;
+  const userId = plan.links.find((l) => mine(l) && l.action === 'link')?.userId ?? linkedUser;
+  const users = plan.users.filter((u) => u.id === userId);
+  const login = users[0]?.login;
+  const narrowed: Plan = {
+    ...plan,
+    users,
+    links: plan.links.filter((l) => mine(l) || l.userId === userId),
+    imports: plan.imports.filter(mine),
+    watermarks: [],
+    reviews: plan.reviews.filter(mine),
+    conflicts: plan.conflicts.filter((c) => mine(c) || (login !== undefined && c.users?.includes(login))),
+    warnings: plan.warnings.filter((w) => mine(w) || (login !== undefined && w.users?.includes(login))),
+    safeguards: [],
+  };
+  narrowed.blockers = narrowed.conflicts.length > 0 ? [{ code: 'conflicts', message: `${narrowed.conflicts.length} conflict(s)` }] : [];
+  narrowed.applyable = narrowed.blockers.length === 0;
+  narrowed.summary = summarise(narrowed);
+  return narrowed;
+}

@@ -1,0 +1,161 @@
+/**
+ * Semantic checks the JSON Schema cannot express, and the compiled Project they produce: apps named in
+ * profileSources, sourcing, links and set: must exist; mappings, match rules and set: must name declared
+ * attributes; every CEL expression must compile (the problem points inside the expression); a match rule
+ * has exactly one form. Pure: it reads the loaded config and reports through `at`.
+ */
+import type { IdplaneConfig, MatchRule } from '../../schemas/generated/config.ts';
+import { compileExpression, type CompiledExpression } from '../../reconciler/expressions.ts';
+import { compileMatchRule, type CompiledMatchRule } from '../../reconciler/match-rules.ts';
+import type { CompiledApp, Project } from '../../reconciler/model.ts';
+import { DEFAULT_SAFEGUARDS } from '../../reconciler/safeguards.ts';
+import type { LoadedConfig } from './load.ts';
+import { closest, toPointer } from './problems.ts';
+
+export type At = (pointer: string, message: string, key?: boolean, place?: { file: string; line: number; col: number }) => void;
+
+export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: At): Project | null {
+  const attributes = config.directory.attributes;
+  const attributeNames = Object.keys(attributes);
+  const apps = config.apps;
+  const importApps = Object.keys(apps).filter((name) => apps[name]!.import);
+  const unknownAttribute = (name: string) => `${JSON.stringify(name)} is not a directory attribute${hint(name, attributeNames)}`;
+
+  const profileSources = config.profileSources ?? importApps;
+  config.profileSources?.forEach((app, i) => {
+    if (!own(apps, app)) at(toPointer(['profileSources', i]), `unknown app ${JSON.stringify(app)}${hint(app, Object.keys(apps))}`);
+    else if (!own(apps, app)!.import) at(toPointer(['profileSources', i]), `app ${JSON.stringify(app)} has no import: section, so it cannot be a profile source`);
+  });
+  if (config.profileSources) {
+    for (const app of importApps) {
+      if (!config.profileSources.includes(app)) at(toPointer(['apps', app, 'import']), `app ${JSON.stringify(app)} imports users but is not listed in profileSources; add it where it belongs in the priority order`, true);
+    }
+  }
+  for (const [name, attribute] of Object.entries(attributes)) {
+    const source = attribute.source;
+    if (source && source !== 'directory' && !own(apps, source)?.import) {
+      at(toPointer(['directory', 'attributes', name, 'source']), `source ${JSON.stringify(source)} must be "directory" or an app with an import: section${hint(source, ['directory', ...importApps])}`);
+    } else if (source && source !== 'directory' && !own(own(apps, source)!.import!.mappings, name)) {
+      at(toPointer(['directory', 'attributes', name, 'source']), `attribute ${name} is sourced from ${source}, but ${source} has no mapping for ${name}`);
+    }
+  }
+  const logins = new Map<string, number>();
+  (config.users ?? []).forEach((user, i) => {
+    const seen = logins.get(user.login.toLowerCase());
+    if (seen !== undefined) at(toPointer(['users', i, 'login']), `declared user ${user.login} is declared twice (also users[${seen}])`);
+    logins.set(user.login.toLowerCase(), i);
+    for (const name of Object.keys(user.profile ?? {})) {
+      if (!own(attributes, name)) at(toPointer(['users', i, 'profile', name]), unknownAttribute(name), true);
+    }
+  });
+  (config.links ?? []).forEach((link, i) => {
+    if (!own(apps, link.app)) at(toPointer(['links', i, 'app']), `unknown app ${JSON.stringify(link.app)}${hint(link.app, Object.keys(apps))}`);
+  });
+
+  const compiled: Record<string, CompiledApp> = {};
+  for (const [name, app] of Object.entries(apps)) {
+    const imp = app.import;
+    const compile = (pointer: (string | number)[], text: string): CompiledExpression | null => {
+      const outcome = compileExpression(text);
+      if (outcome.ok) return outcome.expression;
+      const p = toPointer(pointer);
+      // The problem points inside the expression, not at the start of its scalar.
+      const place = loaded.locateInScalar(p, outcome.offset);
+      at(p, `CEL expression does not compile at column ${place.col}: ${outcome.message}`, false, place);
+      return null;
+    };
+    const mappings = [];
+    for (const [attribute, text] of Object.entries(imp?.mappings ?? {})) {
+      if (!own(attributes, attribute)) at(toPointer(['apps', name, 'import', 'mappings', attribute]), unknownAttribute(attribute), true);
+      const expression = compile(['apps', name, 'import', 'mappings', attribute], text);
+      if (expression) mappings.push({ attribute, expression });
+    }
+    const match: CompiledMatchRule[] = [];
+    (imp?.match ?? []).forEach((rule, i) => {
+      const pointer = ['apps', name, 'import', 'match', i];
+      const compiledRule = checkMatchRule(rule, pointer, `${name}#${i}`, { at, compile, known: (a) => Boolean(own(attributes, a)), unknownAttribute });
+      if (compiledRule) match.push(compiledRule);
+    });
+    if (imp?.mode === 'incremental' && !imp.watermark) {
+      at(toPointer(['apps', name, 'import', 'mode']), `an incremental import needs import.watermark: the column that marks changed rows`);
+    }
+    if (imp?.watermark && imp.mode !== 'incremental') {
+      at(toPointer(['apps', name, 'import', 'watermark']), `watermark only applies to mode: incremental`, true);
+    }
+    const disabled = imp?.disabled ? compile(['apps', name, 'import', 'disabled'], imp.disabled) : null;
+    compiled[name] = {
+      name, config: app, key: app.key ?? 'id',
+      import: imp ? {
+        mode: imp.mode ?? 'full', watermark: imp.watermark ?? null, match, onMatch: imp.onMatch ?? 'link', onNoMatch: imp.onNoMatch ?? 'create',
+        newUserStatus: imp.newUserStatus ?? 'STAGED', disabled, onDisabled: imp.onDisabled ?? 'deactivate', onMissing: imp.onMissing ?? 'deactivate',
+        reactivate: { suspended: imp.reactivate?.suspended ?? true, deactivated: imp.reactivate?.deactivated ?? false },
+        mappings,
+      } : null,
+    };
+  }
+  Object.keys(config.safeguards?.apps ?? {}).forEach((app) => {
+    if (!own(apps, app)) at(toPointer(['safeguards', 'apps', app]), `unknown app ${JSON.stringify(app)}${hint(app, Object.keys(apps))}`, true);
+  });
+  const setValues = new Map<string, Record<string, unknown>>();
+  (config.set ?? []).forEach((entry, i) => {
+    for (const attribute of Object.keys(entry.attributes)) {
+      const pointer = toPointer(['set', i, 'attributes', attribute]);
+      if (!own(attributes, attribute)) at(pointer, unknownAttribute(attribute), true);
+      else if (attributes[attribute]!.source !== 'directory') at(pointer, `${attribute} is sourced by an app, so it is read-only in the directory; only attributes with source: directory can be set here`, true);
+    }
+    const login = entry.user.toLowerCase();
+    setValues.set(login, { ...setValues.get(login), ...entry.attributes });
+  });
+  return {
+    attributes, protectRoles: config.directory.protect?.roles ?? ['super_admin'], declaredUsers: config.users ?? [],
+    profileSources, links: config.links ?? [], apps: compiled,
+    safeguards: config.safeguards ?? DEFAULT_SAFEGUARDS,
+    setValues,
+  };
+}
+
+interface RuleContext {
+  at: At;
+  compile: (pointer: (string | number)[], text: string) => CompiledExpression | null;
+  known: (attribute: string) => boolean;
+  unknownAttribute: (attribute: string) => string;
+}
+
+/** A rule has exactly one form (pair, all, expression); its attributes exist; its expressions compile. */
+function checkMatchRule(rule: MatchRule, pointer: (string | number)[], id: string, ctx: RuleContext): CompiledMatchRule | null {
+  const forms = [rule.app !== undefined || rule.user !== undefined ? 'app/user' : null, rule.all ? 'all' : null, rule.expression ? 'expression' : null].filter(Boolean);
+  if (forms.length !== 1) {
+    ctx.at(toPointer(pointer), forms.length === 0
+      ? 'a match rule needs one form: app + user (a pair), all: [pairs], or expression: { app, user }'
+      : `a match rule has one form, but this one mixes ${forms.join(' and ')}`);
+    return null;
+  }
+  if (rule.expression) {
+    const app = ctx.compile([...pointer, 'expression', 'app'], rule.expression.app);
+    const user = ctx.compile([...pointer, 'expression', 'user'], rule.expression.user);
+    return app && user ? compileMatchRule(rule, id, { app, user }) : null;
+  }
+  if (!rule.all && (rule.app === undefined || rule.user === undefined)) {
+    ctx.at(toPointer(pointer), `a pair rule needs both app and user`);
+    return null;
+  }
+  const pairs = rule.all ? rule.all.map((p, i) => ({ p, at: [...pointer, 'all', i, 'user'] })) : [{ p: { app: rule.app!, user: rule.user! }, at: [...pointer, 'user'] }];
+  let ok = true;
+  for (const { p, at } of pairs) {
+    if (!ctx.known(p.user)) {
+      ctx.at(toPointer(at), ctx.unknownAttribute(p.user));
+      ok = false;
+    }
+  }
+  return ok ? compileMatchRule(rule, id) : null;
+}
+
+/** Own keys only: a config naming "constructor" or "toString" must not find Object.prototype's. */
+function own<T>(record: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(record, name) ? record[name] : undefined;
+}
+
+function hint(word: string, candidates: string[]): string {
+  const best = closest(word, candidates);
+  return best ? `; did you mean ${JSON.stringify(best)}?` : '';
+}

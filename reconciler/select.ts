@@ -1,0 +1,64 @@
+/**
+ * Stage 2b, select: decides which accounts this run imports. Full imports pass through. Incremental
+ * imports keep only rows whose watermark column is past the stored watermark and yield the new one.
+ * A snapshot that is not the whole list (incremental, JIT, or an app not read in this run) is marked
+ * partial and completed with the stored records of its linked accounts, so that users it did not
+ * mention keep their source and values, and nobody is treated as missing.
+ */
+import type { PlanIssue, WatermarkChange } from '../schemas/generated/plan.ts';
+import type { DirectoryState, Project, SourceAccount, SourceSnapshot } from './model.ts';
+
+export interface Selection {
+  sources: SourceSnapshot[];
+  watermarks: WatermarkChange[];
+  warnings: PlanIssue[];
+}
+
+export function selectInputs(project: Project, state: DirectoryState, read: SourceSnapshot[]): Selection {
+  const byApp = new Map(read.map((s) => [s.app, s]));
+  const out: Selection = { sources: [], watermarks: [], warnings: [] };
+  for (const app of project.profileSources) {
+    const imp = project.apps[app]?.import;
+    if (!imp) continue;
+    let snapshot = byApp.get(app) ?? { app, accounts: [], rowErrors: [], fingerprint: 'not-read', partial: true };
+    if (imp.mode === 'incremental' && imp.watermark) snapshot = sinceWatermark(snapshot, imp.watermark, state.watermarks[app] ?? null, out);
+    out.sources.push(snapshot.partial ? withStoredAccounts(snapshot, state) : snapshot);
+  }
+  return out;
+}
+
+function sinceWatermark(snapshot: SourceSnapshot, column: string, stored: string | null, out: Selection): SourceSnapshot {
+  let highest = stored;
+  const accounts: SourceAccount[] = [];
+  let unmarked = 0;
+  for (const account of snapshot.accounts) {
+    const mark = account.attributes[column];
+    if (mark === undefined || mark === '') {
+      unmarked += 1;
+      accounts.push(account); // no marker: cannot tell it is old, so it is applied
+      continue;
+    }
+    if (highest === null || mark > highest) highest = mark;
+    if (stored === null || mark > stored) accounts.push(account);
+  }
+  if (unmarked > 0) {
+    out.warnings.push({ code: 'row-error', app: snapshot.app, message: `${unmarked} row(s) have no ${column} watermark value; they are applied on every incremental import` });
+  }
+  if (highest !== null && highest !== stored) out.watermarks.push({ app: snapshot.app, from: stored, to: highest });
+  return { ...snapshot, accounts, partial: true };
+}
+
+/** Adds the stored record of every linked account the snapshot does not mention. */
+function withStoredAccounts(snapshot: SourceSnapshot, state: DirectoryState): SourceSnapshot {
+  const records = state.imported[snapshot.app];
+  if (!records) return snapshot;
+  const present = new Set(snapshot.accounts.map((a) => a.key));
+  for (const e of snapshot.rowErrors) if (e.key !== undefined) present.add(e.key);
+  const accounts = [...snapshot.accounts];
+  for (const link of state.links) {
+    if (link.app !== snapshot.app || present.has(link.key)) continue;
+    const record = records[link.key];
+    if (record) accounts.push({ key: link.key, attributes: record.attributes });
+  }
+  return { ...snapshot, accounts };
+}
