@@ -45,15 +45,21 @@ export class EmbeddedStore implements StateStore {
     const current = await this.readHeader();
     if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
     await mkdir(this.options.dir, { recursive: true });
-    const temp = `${this.file}.${process.pid}.tmp`;
-    const handle = await open(temp, 'w');
+    // A name of its own per call: two writes in one process must not write into the same file.
+    const temp = `${this.file}.${process.pid}.${randomUUID()}.tmp`;
     try {
-      for (const chunk of encodeState(next)) await handle.write(chunk);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await open(temp, 'w');
+      try {
+        for (const chunk of encodeState(next)) await handle.write(chunk);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, this.file);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
     }
-    await rename(temp, this.file);
     await syncDir(this.options.dir);
   }
 
@@ -63,7 +69,8 @@ export class EmbeddedStore implements StateStore {
     for (let attempt = 0; attempt < 2; attempt++) {
       // Write the holder to a private file, then hard-link it into place: link() fails if the lock
       // exists, so the lock appears atomically with its content and is never seen empty.
-      const temp = `${this.lockFile}.${process.pid}.tmp`;
+      // Named by the lock id: two lock() calls in one process must not share (and overwrite) it.
+      const temp = `${this.lockFile}.${process.pid}.${info.id}.tmp`;
       await writeFile(temp, JSON.stringify(info, null, 2) + '\n');
       try {
         await link(temp, this.lockFile);
@@ -118,9 +125,18 @@ export class EmbeddedStore implements StateStore {
       throw error;
     }
     try {
-      const buffer = Buffer.alloc(4096);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      const first = buffer.subarray(0, bytesRead).toString('utf8').split('\n', 1)[0] ?? '';
+      // Up to the first line break, however long the header is (it holds a watermark per app).
+      const parts: Buffer[] = [];
+      for (let position = 0; ;) {
+        const buffer = Buffer.alloc(64 * 1024);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+        const chunk = buffer.subarray(0, bytesRead);
+        const end = chunk.indexOf(0x0a);
+        parts.push(end === -1 ? chunk : chunk.subarray(0, end));
+        if (end !== -1 || bytesRead === 0) break;
+        position += bytesRead;
+      }
+      const first = Buffer.concat(parts).toString('utf8');
       const header = JSON.parse(first) as { lineage: string | null; serial: number };
       return { lineage: header.lineage, serial: header.serial };
     } catch {
