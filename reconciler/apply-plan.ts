@@ -20,10 +20,12 @@ export function applyPlanToState(state: DirectoryState, plan: Plan, newLineage: 
     }
   }
 
-  const imported: DirectoryState['imported'] = {};
-  for (const [app, records] of Object.entries(state.imported)) imported[app] = { ...records };
+  // Null-prototype maps: apps and keys are data, and may be named "constructor" or "__proto__".
+  const imported: DirectoryState['imported'] = Object.create(null);
+  for (const [app, records] of Object.entries(state.imported)) imported[app] = Object.assign(Object.create(null), records);
   for (const change of plan.imports) {
-    const records = (imported[change.app] ??= {});
+    if (!Object.hasOwn(imported, change.app)) imported[change.app] = Object.create(null);
+    const records = imported[change.app]!;
     if (change.action === 'forget') delete records[change.key];
     else records[change.key] = { attributes: change.attributes ?? {}, disabled: change.disabled === true };
   }

@@ -5,7 +5,7 @@
  */
 import type { ImportChange, LinkChange, UserChange, ValueChange } from '../schemas/generated/plan.ts';
 import type { Correlation } from './correlate.ts';
-import type { DirectoryState, ImportedRecord, ProfileValue, UserRecord } from './model.ts';
+import { importedRecord, type DirectoryState, type ImportedRecord, type ProfileValue, type UserRecord } from './model.ts';
 import { transitionOf } from './lifecycle.ts';
 
 export function diffUser(current: UserRecord | null, after: UserRecord, reason: string, outOfBand: ReadonlySet<string> = new Set()): UserChange | null {
@@ -65,13 +65,13 @@ export function diffImports(
   const changes: ImportChange[] = [];
   for (const p of correlation.pairings) {
     if (!keep(p.app, p.account.key)) continue;
-    const prior: ImportedRecord | undefined = state.imported[p.app]?.[p.account.key];
+    const prior: ImportedRecord | undefined = importedRecord(state.imported, p.app, p.account.key);
     const disabled = disabledOf(p.app, p.account.key);
     if (prior && prior.disabled === disabled && sameRecord(prior.attributes, p.account.attributes)) continue;
     changes.push({ action: prior ? 'refresh' : 'record', app: p.app, key: p.account.key, attributes: p.account.attributes, disabled });
   }
   for (const m of correlation.missing) {
-    if (state.imported[m.app]?.[m.key]) changes.push({ action: 'forget', app: m.app, key: m.key });
+    if (importedRecord(state.imported, m.app, m.key)) changes.push({ action: 'forget', app: m.app, key: m.key });
   }
   return changes;
 }

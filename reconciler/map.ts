@@ -9,7 +9,7 @@ import type { AttributeConfig } from '../schemas/generated/config.ts';
 import type { PlanIssue } from '../schemas/generated/plan.ts';
 import { sameValue } from './diff.ts';
 import { ExpressionError, type CompiledExpression } from './expressions.ts';
-import type { DirectoryState, Profile, ProfileValue, Project, SourceAccount } from './model.ts';
+import { importedRecord, type DirectoryState, type Profile, type ProfileValue, type Project, type SourceAccount } from './model.ts';
 import type { SourcedUser } from './resolve-source.ts';
 
 export interface MappedUser {
@@ -45,7 +45,7 @@ export function mapUser(project: Project, user: SourcedUser, imported: Directory
     if (value !== undefined) profile[name] = value;
     // The source said the same last time, yet the stored value differs: someone changed it out of band.
     const sameDecider = attribute.source !== undefined || user.current?.profileSource === user.primary;
-    const prior = user.current && sameDecider ? imported[deciding]?.[account.key] : undefined;
+    const prior = user.current && sameDecider ? importedRecord(imported, deciding, account.key) : undefined;
     if (prior && !sameValue(stored[name], value) && sameValue(previousValue(mapping.expression, prior.attributes, deciding, attribute), value)) {
       outOfBand.add(name);
     }
@@ -57,7 +57,7 @@ export function mapUser(project: Project, user: SourcedUser, imported: Directory
 /** Directory-owned attributes: stored values, overridden by `set:` entries in the config. */
 function withSetValues(project: Project, user: SourcedUser, stored: Profile): Profile {
   const login = user.current?.login.toLowerCase();
-  const set = login ? project.setValues.get(login) : undefined;
+  const set = login ? project.setValues.get(login)?.attributes : undefined;
   const owned: Profile = {};
   for (const [name, attribute] of Object.entries(project.attributes)) {
     if (attribute.source !== 'directory') continue;

@@ -108,8 +108,17 @@ export interface Project {
   apps: Record<string, CompiledApp>;
   /** Safeguard thresholds with the defaults filled in. */
   safeguards: SafeguardsConfig;
-  /** Directory-owned attribute values set in config, by lower-cased login. */
-  setValues: Map<string, Record<string, unknown>>;
+  /** Directory-owned attribute values and roles set in config, by lower-cased login. */
+  setValues: Map<string, { attributes: Record<string, unknown>; roles?: string[] }>;
+}
+
+/**
+ * The stored record of one account. Own properties only: an app or key named like an Object.prototype
+ * member ("constructor", "toString") must not find the prototype's.
+ */
+export function importedRecord(imported: DirectoryState['imported'], app: string, key: string): ImportedRecord | undefined {
+  const records = Object.hasOwn(imported, app) ? imported[app]! : undefined;
+  return records && Object.hasOwn(records, key) ? records[key] : undefined;
 }
 
 export function emptyState(): DirectoryState {

@@ -302,6 +302,14 @@ describe('profile source priority', () => {
 });
 
 describe('apply', () => {
+  it('keeps accounts whose keys are named like Object.prototype members', () => {
+    const odd = [hrRow('constructor', 'Con', 'Structor'), hrRow('toString', 'To', 'String'), hrRow('__proto__', 'Pro', 'To')];
+    const { state } = planAndApply(hrProject(), emptyState(), [snapshot('hr', odd)]);
+    expect(Object.keys(state.imported.hr!).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    const again = plan(hrProject(), state, [snapshot('hr', odd)]);
+    expect(again.summary.changes + again.summary.imports).toBe(0);
+  });
+
   it('writes exactly the plan and bumps the serial', () => {
     const p = plan(hrProject(), emptyState(), [snapshot('hr', rows)]);
     const next = applyPlanToState(emptyState(), p, 'L');

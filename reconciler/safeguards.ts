@@ -6,7 +6,7 @@
  */
 import type { SafeguardLimits, SafeguardsConfig, Threshold } from '../schemas/generated/config.ts';
 import type { ImportChange, SafeguardVerdict, UserChange } from '../schemas/generated/plan.ts';
-import type { DirectoryState } from './model.ts';
+import { importedRecord, type DirectoryState } from './model.ts';
 
 export type SafeguardKind = SafeguardVerdict['kind'];
 const KINDS: SafeguardKind[] = ['deactivateUsers', 'suspendUsers', 'disableAccounts', 'changeAccounts'];
@@ -30,7 +30,7 @@ export function evaluateSafeguards(config: SafeguardsConfig, state: DirectorySta
     if (u.action === 'suspend') bump(u.before.profileSource, 'suspendUsers');
   }
   for (const i of imports) {
-    const prior = state.imported[i.app]?.[i.key];
+    const prior = importedRecord(state.imported, i.app, i.key);
     if (!prior) continue;
     if (i.action === 'forget' || i.action === 'refresh') bump(i.app, 'changeAccounts');
     if (i.action === 'refresh' && i.disabled === true && !prior.disabled) bump(i.app, 'disableAccounts');

@@ -6,7 +6,7 @@
  * mention keep their source and values, and nobody is treated as missing.
  */
 import type { PlanIssue, WatermarkChange } from '../schemas/generated/plan.ts';
-import type { DirectoryState, Project, SourceAccount, SourceSnapshot } from './model.ts';
+import { importedRecord, type DirectoryState, type Project, type SourceAccount, type SourceSnapshot } from './model.ts';
 
 export interface Selection {
   sources: SourceSnapshot[];
@@ -50,14 +50,13 @@ function sinceWatermark(snapshot: SourceSnapshot, column: string, stored: string
 
 /** Adds the stored record of every linked account the snapshot does not mention. */
 function withStoredAccounts(snapshot: SourceSnapshot, state: DirectoryState): SourceSnapshot {
-  const records = state.imported[snapshot.app];
-  if (!records) return snapshot;
+  if (!Object.hasOwn(state.imported, snapshot.app)) return snapshot;
   const present = new Set(snapshot.accounts.map((a) => a.key));
   for (const e of snapshot.rowErrors) if (e.key !== undefined) present.add(e.key);
   const accounts = [...snapshot.accounts];
   for (const link of state.links) {
     if (link.app !== snapshot.app || present.has(link.key)) continue;
-    const record = records[link.key];
+    const record = importedRecord(state.imported, snapshot.app, link.key);
     if (record) accounts.push({ key: link.key, attributes: record.attributes });
   }
   return { ...snapshot, accounts };

@@ -1,6 +1,7 @@
 /**
  * `idplane state list` and `idplane state show LOGIN`: read-only views of the stored directory.
  */
+import { importedRecord } from '../../reconciler/model.ts';
 import { CliError } from '../errors.ts';
 import type { Output } from '../output.ts';
 import { openWorkspace } from '../workspace.ts';
@@ -29,7 +30,7 @@ export async function stateShowCommand(dir: string, login: string, out: Output):
   const state = await ws.store.read();
   const user = state.users.find((u) => u.login.toLowerCase() === login.toLowerCase());
   if (!user) throw new CliError('USER_NOT_FOUND', `no user with login ${login} in the directory`);
-  const links = state.links.filter((l) => l.userId === user.id).map((l) => ({ ...l, imported: state.imported[l.app]?.[l.key] ?? null }));
+  const links = state.links.filter((l) => l.userId === user.id).map((l) => ({ ...l, imported: importedRecord(state.imported, l.app, l.key) ?? null }));
   if (out.format === 'json') {
     out.stdout(JSON.stringify({ user, links }) + '\n');
     return 0;
