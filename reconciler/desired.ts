@@ -35,7 +35,9 @@ export function desiredDirectory(project: Project, state: DirectoryState, correl
   const users: DesiredUser[] = [];
   for (const user of sourced) {
     const mapped = mapUser(project, user, state.imported);
-    const roles = user.declared ? (user.declared.roles ?? []) : (user.current?.roles ?? []);
+    const mappedLogin = typeof mapped.profile.login === 'string' ? mapped.profile.login : user.current?.login;
+    const setRoles = mappedLogin ? project.setValues.get(mappedLogin.toLowerCase())?.roles : undefined;
+    const roles = user.declared ? (user.declared.roles ?? []) : (setRoles ?? user.current?.roles ?? []);
     const primaryAccount = user.accounts.get(user.primary);
     const policy = project.apps[user.primary]?.import ?? null;
     const vanishedApp = user.primary === 'directory' && !user.declared ? lastSource(user) : null;

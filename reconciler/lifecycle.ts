@@ -44,7 +44,7 @@ export function computeLifecycle(input: LifecycleInput): LifecycleOutcome {
   if (from === null || wanted.status === from) return { ...wanted, blocked: null };
   const transition = transitionOf(from, wanted.status);
   if (input.isProtected && (transition === 'deactivate' || transition === 'suspend')) {
-    return { status: from, reason: null, blocked: { transition, reason: `protected user: ${wanted.reason ?? transition} blocked` } };
+    return { status: from, reason: null, blocked: { transition, reason: `protected user; the import would ${transition} them: ${wanted.reason ?? transition}` } };
   }
   return { ...wanted, blocked: null };
 }

@@ -22,18 +22,14 @@ export interface MappedUser {
 export function mapUser(project: Project, user: SourcedUser, imported: DirectoryState['imported']): MappedUser {
   if (user.declared) return { ...mapDeclared(project, user), outOfBand: new Set() };
   const stored = user.current?.profile ?? {};
-  const owned = withSetValues(project, user, stored);
-  if (user.primary === 'directory') return { profile: { ...stored, ...owned }, issues: [], outOfBand: new Set() };
+  if (user.primary === 'directory') return { profile: { ...stored, ...withSetValues(project, user.current?.login, stored) }, issues: [], outOfBand: new Set() };
 
   const issues: PlanIssue[] = [];
   const outOfBand = new Set<string>();
   const profile: Profile = {};
   for (const [name, attribute] of Object.entries(project.attributes)) {
     const deciding = attribute.source ?? user.primary;
-    if (deciding === 'directory') {
-      if (owned[name] !== undefined) profile[name] = owned[name]!;
-      continue;
-    }
+    if (deciding === 'directory') continue; // filled in below, once the login is known
     const account = user.accounts.get(deciding);
     const mapping = project.apps[deciding]?.import?.mappings.find((m) => m.attribute === name);
     if (!account || !mapping) {
@@ -50,14 +46,15 @@ export function mapUser(project: Project, user: SourcedUser, imported: Directory
       outOfBand.add(name);
     }
   }
+  const login = typeof profile.login === 'string' ? profile.login : user.current?.login;
+  Object.assign(profile, withSetValues(project, login, stored));
   requireAttributes(project, user, profile, issues);
   return { profile, issues, outOfBand };
 }
 
 /** Directory-owned attributes: stored values, overridden by `set:` entries in the config. */
-function withSetValues(project: Project, user: SourcedUser, stored: Profile): Profile {
-  const login = user.current?.login.toLowerCase();
-  const set = login ? project.setValues.get(login)?.attributes : undefined;
+function withSetValues(project: Project, login: string | undefined, stored: Profile): Profile {
+  const set = login ? project.setValues.get(login.toLowerCase())?.attributes : undefined;
   const owned: Profile = {};
   for (const [name, attribute] of Object.entries(project.attributes)) {
     if (attribute.source !== 'directory') continue;

@@ -41,7 +41,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (user.lifecycle.blocked) {
       warnings.push({
         code: 'protected-user', users: [user.after.login],
-        message: `${user.lifecycle.blocked.transition} of ${user.after.login} blocked: ${user.lifecycle.blocked.reason}`,
+        message: `${user.lifecycle.blocked.transition} of ${user.after.login} blocked (${user.lifecycle.blocked.reason})`,
       });
     }
   }

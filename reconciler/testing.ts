@@ -24,7 +24,7 @@ export interface ProjectSpec {
   protectRoles?: string[];
   /** Default: no thresholds, so tests of other rules on tiny directories are not stopped by them. */
   safeguards?: SafeguardsConfig;
-  set?: { user: string; attributes: Record<string, unknown> }[];
+  set?: { user: string; attributes?: Record<string, unknown>; roles?: string[] }[];
 }
 
 export const DEFAULT_ATTRIBUTES: Record<string, AttributeConfig> = {
@@ -68,7 +68,7 @@ export function makeProject(spec: ProjectSpec): Project {
     links: spec.links ?? [],
     apps,
     safeguards: spec.safeguards ?? {},
-    setValues: new Map((spec.set ?? []).map((s) => [s.user.toLowerCase(), s.attributes])),
+    setValues: new Map((spec.set ?? []).map((s) => [s.user.toLowerCase(), { attributes: s.attributes ?? {}, ...(s.roles ? { roles: s.roles } : {}) }])),
   };
 }
 

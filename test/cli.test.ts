@@ -169,3 +169,35 @@ describe('config errors', () => {
     expect(r.stderr).toContain('-C DIR');
   });
 });
+
+describe('idplane jit', () => {
+  const zoe = { employee_id: '1004', first_name: 'Zoë', last_name: 'Müller', work_email: 'zoe.muller@example.com', department: 'Engineering', title: 'Staff Software Engineer', employment_type: 'Employee', status: 'Active', start_date: '2017-06-05', manager_id: '1003', phone: '+1 415 555 0104' };
+
+  it('creates a new user at once, and updates (never duplicates) an account an import linked', () => {
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    const created = idplane(dir, ['jit', 'hr', '--format', 'json'], { input: JSON.stringify({ ...zoe, employee_id: 2001, first_name: 'Nia', last_name: 'Long', work_email: 'nia.long@example.com' }) });
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ action: 'create', login: 'nia.long@example.com', user: { status: 'ACTIVE', profile: { employeeNumber: '2001' } } });
+
+    const updated = idplane(dir, ['jit', 'hr'], { input: JSON.stringify({ ...zoe, title: 'CTO' }) });
+    expect(updated.code).toBe(0);
+    expect(updated.stdout).toContain('~ title = "Staff Software Engineer" → "CTO"');
+    expect(updated.stdout).toContain('jit: hr/1004 → zoe.muller@example.com: update done');
+    const list = JSON.parse(idplane(dir, ['state', 'list', '--format', 'json']).stdout);
+    expect(list.users.filter((u: { login: string }) => u.login === 'zoe.muller@example.com')).toHaveLength(1);
+    expect(list.users).toHaveLength(52);
+
+    const again = idplane(dir, ['jit', 'hr'], { input: JSON.stringify({ ...zoe, title: 'CTO' }) });
+    expect(again.stdout).toContain('no change');
+  });
+
+  it('refuses bad input with a clear message', () => {
+    const notJson = idplane(dir, ['jit', 'hr'], { input: '{nope' });
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toContain('hr: stdin is not JSON');
+    const noKey = idplane(dir, ['jit', 'hr'], { input: JSON.stringify({ first_name: 'X' }) });
+    expect(noKey.stderr).toContain('no value for its key attribute "employee_id"');
+    const noApp = idplane(dir, ['jit', 'workday'], { input: '{}' });
+    expect(noApp.stderr).toContain('"workday" is not one (import apps: hr)');
+  });
+});

@@ -96,15 +96,17 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
   Object.keys(config.safeguards?.apps ?? {}).forEach((app) => {
     if (!own(apps, app)) at(toPointer(['safeguards', 'apps', app]), `unknown app ${JSON.stringify(app)}${hint(app, Object.keys(apps))}`, true);
   });
-  const setValues = new Map<string, Record<string, unknown>>();
+  const setValues: Project['setValues'] = new Map();
   (config.set ?? []).forEach((entry, i) => {
-    for (const attribute of Object.keys(entry.attributes)) {
+    for (const attribute of Object.keys(entry.attributes ?? {})) {
       const pointer = toPointer(['set', i, 'attributes', attribute]);
       if (!own(attributes, attribute)) at(pointer, unknownAttribute(attribute), true);
       else if (attributes[attribute]!.source !== 'directory') at(pointer, `${attribute} is sourced by an app, so it is read-only in the directory; only attributes with source: directory can be set here`, true);
     }
     const login = entry.user.toLowerCase();
-    setValues.set(login, { ...setValues.get(login), ...entry.attributes });
+    const prior = setValues.get(login);
+    const roles = entry.roles ?? prior?.roles;
+    setValues.set(login, { attributes: { ...prior?.attributes, ...entry.attributes }, ...(roles ? { roles } : {}) });
   });
   return {
     attributes, protectRoles: config.directory.protect?.roles ?? ['super_admin'], declaredUsers: config.users ?? [],

@@ -67,7 +67,7 @@ export interface IdplaneConfig {
   };
   safeguards?: SafeguardsConfig;
   /**
-   * Values for directory-owned attributes (`source: directory`) of users, set in config. Sourced attributes are read-only in the directory and cannot be set here.
+   * Values the directory owns for users it imports: attributes with `source: directory` and roles. Sourced attributes are read-only in the directory and cannot be set here.
    */
   set?: SetValues[];
 }
@@ -354,7 +354,7 @@ export interface SafeguardLimits {
   changeAccounts?: Threshold7;
 }
 /**
- * Directory-owned attribute values for one user.
+ * Directory-owned values for one user: attributes with `source: directory`, and roles.
  */
 export interface SetValues {
   /**
@@ -364,7 +364,11 @@ export interface SetValues {
   /**
    * Attribute name → value. Each attribute must have `source: directory`.
    */
-  attributes: {
+  attributes?: {
     [k: string]: string | number | boolean | string[];
   };
+  /**
+   * The user's roles (for example super_admin, which protects them from deactivation by imports). Replaces the stored roles.
+   */
+  roles?: string[];
 }
