@@ -9,7 +9,7 @@ import type { IdplaneConfig } from '../schemas/generated/config.ts';
 import type { Plan } from '../schemas/generated/plan.ts';
 import type { DirectoryState, Project } from '../reconciler/model.ts';
 import { buildPlan } from '../reconciler/plan.ts';
-import { readSources } from '../providers/read-sources.ts';
+import { readSources, readTargets } from '../providers/read-sources.ts';
 import { EmbeddedStore } from '../state/embedded/store.ts';
 import type { StateStore } from '../state/types.ts';
 import { loadConfig } from './config/load.ts';
@@ -51,6 +51,7 @@ export async function planWorkspace(ws: Workspace, state: DirectoryState, progre
       task.update(done, total);
     },
   });
+  const targets = await readTargets(ws.project, { dir: ws.dir }, sources);
   for (const task of tasks.values()) task.finish();
-  return buildPlan({ project: ws.project, state, sources, configFingerprint: ws.fingerprint, version: VERSION });
+  return buildPlan({ project: ws.project, state, sources, targets, configFingerprint: ws.fingerprint, version: VERSION });
 }

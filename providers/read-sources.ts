@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { AppConfig } from '../schemas/generated/config.ts';
 import type { Project, SourceSnapshot } from '../reconciler/model.ts';
 import { readCsvAccounts } from './csv/read.ts';
+import { ProviderError } from './errors.ts';
 
 export interface ReadContext {
   /** The config's folder: relative paths resolve against it. */
@@ -30,4 +31,23 @@ const readers: Record<AppConfig['provider'], Reader> = {
 export async function readSources(project: Project, ctx: ReadContext): Promise<SourceSnapshot[]> {
   const apps = project.profileSources.map((name) => project.apps[name]!).filter((a) => a.import);
   return Promise.all(apps.map((a) => readers[a.config.provider](a.name, a.config, a.key, ctx)));
+}
+
+/**
+ * Reads the live accounts of every provisioning target. A write-back app reuses its import snapshot;
+ * a target whose file does not exist yet simply has no accounts.
+ */
+export async function readTargets(project: Project, ctx: ReadContext, sources: SourceSnapshot[]): Promise<SourceSnapshot[]> {
+  const read = new Map(sources.map((s) => [s.app, s]));
+  const targets = Object.values(project.apps).filter((a) => a.provision);
+  return Promise.all(targets.map(async (a) => {
+    const known = read.get(a.name);
+    if (known) return known;
+    try {
+      return await readers[a.config.provider](a.name, a.config, a.key, ctx);
+    } catch (error) {
+      if (error instanceof ProviderError && /no such file/.test(error.message)) return { app: a.name, accounts: [], rowErrors: [], fingerprint: 'absent' };
+      throw error;
+    }
+  }));
 }

@@ -3,8 +3,8 @@
  * supplies the lineage for a state that has none yet and persists the result. Only `after`, link and
  * import records are read; display-only fields (reasons) never change what is written.
  */
-import type { Plan } from '../schemas/generated/plan.ts';
-import type { DirectoryState, StoredLink, UserRecord } from './model.ts';
+import type { AccountChange, Plan } from '../schemas/generated/plan.ts';
+import { importedRecord, type DirectoryState, type StoredLink, type UserRecord } from './model.ts';
 
 export function applyPlanToState(state: DirectoryState, plan: Plan, newLineage: string): DirectoryState {
   const users = new Map<string, UserRecord>(state.users.map((u) => [u.id, u]));
@@ -42,3 +42,40 @@ export function applyPlanToState(state: DirectoryState, plan: Plan, newLineage: 
     watermarks,
   };
 }
+
+/** What happened to one account change when it was applied (from the provider). */
+export interface AccountResult {
+  app: string;
+  key: string;
+  action: AccountChange['action'];
+  outcome: 'done' | 'skipped' | 'failed';
+}
+
+/**
+ * Records what the targets did: links for accounts created or linked, none for deleted ones, and, for a
+ * write-back app, the values written as its last imported record, so the next import does not see our
+ * own write as a change at the source. Only changes whose result is `done` are recorded.
+ */
+export function applyTargetResults(state: DirectoryState, plan: Plan, results: AccountResult[], writeBackApps: ReadonlySet<string>): DirectoryState {
+  const done = new Set(results.filter((r) => r.outcome === 'done').map((r) => `${r.app}\u0000${r.key}\u0000${r.action}`));
+  const links = new Map<string, StoredLink>(state.links.map((l) => [`${l.app}\u0000${l.key}`, l]));
+  const imported: DirectoryState['imported'] = Object.create(null);
+  for (const [app, records] of Object.entries(state.imported)) imported[app] = Object.assign(Object.create(null), records);
+  let changed = false;
+  for (const change of plan.accounts) {
+    if (!done.has(`${change.app}\u0000${change.key}\u0000${change.action}`)) continue;
+    const id = `${change.app}\u0000${change.key}`;
+    if (change.action === 'delete') links.delete(id);
+    else if (change.link || change.action === 'create') links.set(id, { app: change.app, key: change.key, userId: change.userId });
+    const record = writeBackApps.has(change.app) ? importedRecord(imported, change.app, change.key) : undefined;
+    if (record) {
+      const attributes = { ...record.attributes };
+      for (const [name, value] of Object.entries(change.attributes)) attributes[name] = value.to ?? '';
+      imported[change.app]![change.key] = { ...record, attributes };
+    }
+    changed = true;
+  }
+  if (!changed) return state;
+  return { ...state, serial: state.serial + 1, links: [...links.values()], imported };
+}
+

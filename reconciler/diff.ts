@@ -76,9 +76,9 @@ export function diffImports(
   return changes;
 }
 
+/** Equal records; an absent attribute equals an empty one (a CSV column added later reads as ''). */
 function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const k of keys) if (a[k] !== b[k]) return false;
+  for (const k of Object.keys(a)) if ((a[k] ?? '') !== (b[k] ?? '')) return false;
+  for (const k of Object.keys(b)) if ((a[k] ?? '') !== (b[k] ?? '')) return false;
   return true;
 }

@@ -90,11 +90,32 @@ export interface CompiledImport {
   mappings: CompiledMapping[];
 }
 
+export interface CompiledOutboundMapping {
+  attribute: string;
+  expression: CompiledExpression;
+  on: 'create' | 'always';
+}
+
+export interface CompiledProvision {
+  /** null: every user is assigned. */
+  assign: CompiledExpression | null;
+  create: boolean;
+  update: boolean;
+  deactivate: boolean;
+  delete: boolean;
+  match: { app: string; user: string } | null;
+  status: { attribute: string; enabled: string; disabled: string };
+  mappings: CompiledOutboundMapping[];
+  /** Write-back: app attributes this app's own import reads. They are never written. */
+  sourcedAttributes: Set<string>;
+}
+
 export interface CompiledApp {
   name: string;
   config: AppConfig;
   key: string;
   import: CompiledImport | null;
+  provision: CompiledProvision | null;
 }
 
 /** A validated config with its expressions compiled once, ready for the core. */

@@ -8,7 +8,8 @@ import type { Plan, PlanBlocker, PlanIssue, PlanSummary, UserChange } from '../s
 import { correlate } from './correlate.ts';
 import { accountId, desiredDirectory, type DesiredUser } from './desired.ts';
 import { diffImports, diffLinks, diffUser } from './diff.ts';
-import type { DirectoryState, Project, ProfileValue, SourceSnapshot, UserRecord } from './model.ts';
+import type { DirectoryState, Project, ProfileValue, SourceSnapshot, StoredLink, UserRecord } from './model.ts';
+import { provisionTargets } from './provision.ts';
 import { resolveSources } from './resolve-source.ts';
 import { describeVerdict, evaluateSafeguards } from './safeguards.ts';
 import { selectInputs } from './select.ts';
@@ -19,6 +20,11 @@ export interface PlanInput {
   project: Project;
   state: DirectoryState;
   sources: SourceSnapshot[];
+  /**
+   * Live accounts of every provisioning target (for a write-back app, its import snapshot). Without
+   * it (JIT, directory-only runs) no account changes are planned.
+   */
+  targets?: SourceSnapshot[];
   configFingerprint: string;
   version: string;
 }
@@ -63,7 +69,18 @@ export function buildPlan(input: PlanInput): Plan {
   const imports = diffImports(state, correlation, (app, key) => desired.disabled.get(accountId(app, key)) === true, keep)
     .sort((a, b) => compare(a.app, b.app) || compare(a.key, b.key));
 
-  const safeguards = evaluateSafeguards(project.safeguards, state, users, imports);
+  const finalUsers = new Map(state.users.map((u) => [u.id, u]));
+  for (const change of users) finalUsers.set(change.id, change.after);
+  const provisioned = input.targets
+    ? provisionTargets({
+      apps: Object.values(project.apps), attributeNames: Object.keys(project.attributes), state,
+      users: [...finalUsers.values()].sort((a, b) => compare(a.login, b.login)), targets: input.targets, links: linksAfter(state, links),
+    })
+    : { accounts: [], conflicts: [], warnings: [] };
+  conflicts.push(...provisioned.conflicts);
+  warnings.push(...provisioned.warnings);
+
+  const safeguards = evaluateSafeguards(project.safeguards, state, users, imports, provisioned.accounts);
   const blockers: PlanBlocker[] = [];
   if (conflicts.length > 0) blockers.push({ code: 'conflicts', message: `${conflicts.length} conflict(s) must be settled before this plan can be applied` });
   for (const verdict of safeguards.filter((v) => v.tripped)) {
@@ -77,6 +94,7 @@ export function buildPlan(input: PlanInput): Plan {
     fingerprints: { config: input.configFingerprint, inputs: Object.fromEntries(input.sources.map((s) => [s.app, s.fingerprint])) },
     summary: emptySummary(),
     users, links, imports,
+    accounts: provisioned.accounts,
     watermarks: selection.watermarks,
     reviews: correlation.reviews,
     conflicts, warnings, safeguards,
@@ -87,18 +105,19 @@ export function buildPlan(input: PlanInput): Plan {
   return plan;
 }
 
-export function summarise(plan: Pick<Plan, 'users' | 'links' | 'imports' | 'reviews' | 'conflicts' | 'warnings'>): PlanSummary {
+export function summarise(plan: Pick<Plan, 'users' | 'links' | 'imports' | 'accounts' | 'reviews' | 'conflicts' | 'warnings'>): PlanSummary {
   const s = emptySummary();
   for (const u of plan.users) {
     s.users[u.action] += 1;
     for (const change of Object.values(u.attributes)) if (change.outOfBand) s.outOfBand += 1;
   }
   for (const l of plan.links) s.links[l.action] += 1;
+  for (const a of plan.accounts) s.accounts[a.action] += 1;
   s.imports = plan.imports.length;
   s.reviews = plan.reviews.length;
   s.conflicts = plan.conflicts.length;
   s.warnings = plan.warnings.length;
-  s.changes = plan.users.length + plan.links.length;
+  s.changes = plan.users.length + plan.links.length + plan.accounts.length;
   return s;
 }
 
@@ -106,6 +125,7 @@ function emptySummary(): PlanSummary {
   return {
     users: { create: 0, update: 0, activate: 0, deactivate: 0, suspend: 0, unsuspend: 0 },
     links: { link: 0, unlink: 0 },
+    accounts: { create: 0, update: 0, disable: 0, enable: 0, delete: 0, link: 0 },
     imports: 0, reviews: 0, conflicts: 0, warnings: 0, changes: 0, outOfBand: 0,
   };
 }
@@ -128,6 +148,15 @@ function unknownSetUsers(project: Project, state: DirectoryState, desired: Desir
   return [...project.setValues.keys()].filter((login) => !known.has(login)).map((login): PlanIssue => ({
     code: 'unknown-user', users: [login], message: `set: names ${login}, who is not in the directory; the values wait until the user exists`,
   }));
+}
+
+function linksAfter(state: DirectoryState, changes: Plan['links']): StoredLink[] {
+  const all = new Map(state.links.map((l) => [`${l.app}\u0000${l.key}`, l]));
+  for (const c of changes) {
+    if (c.action === 'unlink') all.delete(`${c.app}\u0000${c.key}`);
+    else all.set(`${c.app}\u0000${c.key}`, { app: c.app, key: c.key, userId: c.userId });
+  }
+  return [...all.values()];
 }
 
 function rowWarnings(sources: SourceSnapshot[]): PlanIssue[] {

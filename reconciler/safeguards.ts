@@ -5,7 +5,7 @@
  * of the base; it trips when the count goes over it (exactly at the threshold passes).
  */
 import type { SafeguardLimits, SafeguardsConfig, Threshold } from '../schemas/generated/config.ts';
-import type { ImportChange, SafeguardVerdict, UserChange } from '../schemas/generated/plan.ts';
+import type { AccountChange, ImportChange, SafeguardVerdict, UserChange } from '../schemas/generated/plan.ts';
 import { importedRecord, type DirectoryState } from './model.ts';
 
 export type SafeguardKind = SafeguardVerdict['kind'];
@@ -16,7 +16,7 @@ export const DEFAULT_SAFEGUARDS: SafeguardLimits = { deactivateUsers: '20%', sus
 type Counts = Record<SafeguardKind, number>;
 const zero = (): Counts => ({ deactivateUsers: 0, suspendUsers: 0, disableAccounts: 0, changeAccounts: 0 });
 
-export function evaluateSafeguards(config: SafeguardsConfig, state: DirectoryState, users: UserChange[], imports: ImportChange[]): SafeguardVerdict[] {
+export function evaluateSafeguards(config: SafeguardsConfig, state: DirectoryState, users: UserChange[], imports: ImportChange[], accounts: AccountChange[] = []): SafeguardVerdict[] {
   const counts = new Map<string, Counts>([['all', zero()]]);
   const bump = (scope: string, kind: SafeguardKind) => {
     let c = counts.get(scope);
@@ -35,15 +35,20 @@ export function evaluateSafeguards(config: SafeguardsConfig, state: DirectorySta
     if (i.action === 'forget' || i.action === 'refresh') bump(i.app, 'changeAccounts');
     if (i.action === 'refresh' && i.disabled === true && !prior.disabled) bump(i.app, 'disableAccounts');
   }
+  for (const a of accounts) {
+    if (a.action === 'disable' || a.action === 'delete') bump(a.app, 'disableAccounts');
+    if (a.action === 'update') bump(a.app, 'changeAccounts');
+  }
 
   const userBase = new Map<string, number>([['all', state.users.length]]);
   for (const u of state.users) userBase.set(u.profileSource, (userBase.get(u.profileSource) ?? 0) + 1);
+  // Accounts: stored import records for sources, links for targets (an app that is both counts once).
   const accountBase = new Map<string, number>([['all', 0]]);
-  for (const [app, records] of Object.entries(state.imported)) {
-    const n = Object.keys(records).length;
-    accountBase.set(app, n);
-    accountBase.set('all', accountBase.get('all')! + n);
-  }
+  for (const [app, records] of Object.entries(state.imported)) accountBase.set(app, Object.keys(records).length);
+  const linked = new Map<string, number>();
+  for (const l of state.links) linked.set(l.app, (linked.get(l.app) ?? 0) + 1);
+  for (const [app, n] of linked) accountBase.set(app, Math.max(accountBase.get(app) ?? 0, n));
+  for (const [app, n] of accountBase) if (app !== 'all') accountBase.set('all', accountBase.get('all')! + n);
 
   const verdicts: SafeguardVerdict[] = [];
   const scopes: [string, SafeguardLimits][] = [['all', config], ...Object.entries(config.apps ?? {})];
@@ -68,7 +73,7 @@ export function limitOf(threshold: Threshold, base: number): number {
 export function describeVerdict(v: SafeguardVerdict): string {
   const what: Record<SafeguardKind, string> = {
     deactivateUsers: 'users to deactivate', suspendUsers: 'users to suspend',
-    disableAccounts: 'accounts newly disabled', changeAccounts: 'accounts changed or vanished',
+    disableAccounts: 'accounts to disable or newly disabled', changeAccounts: 'accounts changed or vanished',
   };
   const of = typeof v.threshold === 'string' ? ` of ${v.base} (at most ${Math.floor(v.limit)})` : '';
   return `${v.count} ${what[v.kind]}${v.scope === 'all' ? '' : ` in ${v.scope}`} is over the safeguard ${v.kind}: ${v.threshold}${of}`;

@@ -47,7 +47,7 @@ export function makeProject(spec: ProjectSpec): Project {
   for (const [name, app] of Object.entries(spec.apps)) {
     const imp = app.import;
     apps[name] = {
-      name, key: app.key ?? 'id',
+      name, key: app.key ?? 'id', provision: null,
       config: { provider: 'csv', connection: { path: `${name}.csv` }, key: app.key ?? 'id' },
       import: {
         mode: imp.mode ?? 'full', watermark: imp.watermark ?? null,

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import type { Plan } from '../../schemas/generated/plan.ts';
-import { applyPlanToState } from '../../reconciler/apply-plan.ts';
+import { applyPlanToState, applyTargetResults } from '../../reconciler/apply-plan.ts';
+import { applyTargets, type ChangeResult } from '../../providers/write-targets.ts';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import type { LockHandle } from '../../state/types.ts';
 import { CliError, UsageError } from '../errors.ts';
@@ -51,8 +52,9 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
       return 1;
     }
     const next = await write(ws, state, plan);
-    report(out, plan, next);
-    return 0;
+    const { state: final, results } = await pushToTargets(ws, next, plan, out);
+    report(out, plan, final, results);
+    return results.some((r) => r.outcome === 'failed') ? 1 : 0;
   } finally {
     await lock.release();
   }
@@ -68,6 +70,19 @@ export function assertApplyable(plan: Plan, allowMassChange: boolean): void {
 
 export async function takeLock(ws: Workspace, operation: string): Promise<LockHandle> {
   return ws.store.lock({ operation, who: safeUser(), host: hostname(), pid: process.pid });
+}
+
+/** Directory first, then targets; what the targets did is recorded in a second atomic write. */
+async function pushToTargets(ws: Workspace, state: DirectoryState, plan: Plan, out: Output): Promise<{ state: DirectoryState; results: ChangeResult[] }> {
+  if (plan.accounts.length === 0) return { state, results: [] };
+  const task = out.progress.start('pushing to targets');
+  let done = 0;
+  const results = await applyTargets(ws.project, ws.dir, plan.accounts, () => task.update(done++, new Set(plan.accounts.map((a) => a.app)).size));
+  task.finish();
+  const writeBack = new Set(Object.values(ws.project.apps).filter((a) => a.import && a.provision).map((a) => a.name));
+  const next = applyTargetResults(state, plan, results, writeBack);
+  if (next !== state) await ws.store.write(next, { lineage: state.lineage, serial: state.serial });
+  return { state: next, results };
 }
 
 async function write(ws: Workspace, state: DirectoryState, plan: Plan): Promise<DirectoryState> {
@@ -86,13 +101,23 @@ async function confirm(out: Output): Promise<boolean> {
   }
 }
 
-function report(out: Output, plan: Plan, next: DirectoryState): void {
+function report(out: Output, plan: Plan, next: DirectoryState, results: ChangeResult[]): void {
   const u = plan.summary.users;
+  const count = (outcome: ChangeResult['outcome']) => results.filter((r) => r.outcome === outcome).length;
+  const failed = count('failed');
   if (out.format === 'json') {
-    out.stdout(JSON.stringify({ applied: true, serial: next.serial, lineage: next.lineage, summary: plan.summary }) + '\n');
+    out.stdout(JSON.stringify({ applied: true, complete: failed === 0, serial: next.serial, lineage: next.lineage, summary: plan.summary, accounts: results }) + '\n');
     return;
   }
-  out.stdout(`\n${out.style.green(out.style.bold('Apply complete!'))} Users: ${u.create} created, ${u.update} updated, ${u.activate} activated, ${u.deactivate} deactivated, ${u.suspend} suspended, ${u.unsuspend} unsuspended. Links: ${plan.summary.links.link} added, ${plan.summary.links.unlink} removed. State serial ${next.serial}.\n`);
+  for (const r of results.filter((r) => r.outcome !== 'done')) {
+    const mark = r.outcome === 'failed' ? out.style.red('✗ failed') : out.style.yellow('! skipped');
+    out.stdout(`  ${mark} ${r.action} ${r.app}/${r.key}: ${r.message ?? ''}\n`);
+  }
+  const title = failed > 0 ? out.style.red(out.style.bold('Apply finished with failures.')) : out.style.green(out.style.bold('Apply complete!'));
+  out.stdout(`\n${title} Users: ${u.create} created, ${u.update} updated, ${u.activate} activated, ${u.deactivate} deactivated, ${u.suspend} suspended, ${u.unsuspend} unsuspended. Links: ${plan.summary.links.link} added, ${plan.summary.links.unlink} removed.`);
+  if (results.length > 0) out.stdout(` Accounts: ${count('done')} done, ${count('skipped')} skipped, ${failed} failed.`);
+  out.stdout(` State serial ${next.serial}.\n`);
+  if (failed > 0 || count('skipped') > 0) out.stdout('Run idplane plan again: it shows what is left, and apply converges.\n');
 }
 
 function safeUser(): string {

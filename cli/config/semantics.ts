@@ -10,11 +10,12 @@ import { compileMatchRule, type CompiledMatchRule } from '../../reconciler/match
 import type { CompiledApp, Project } from '../../reconciler/model.ts';
 import { DEFAULT_SAFEGUARDS } from '../../reconciler/safeguards.ts';
 import type { LoadedConfig } from './load.ts';
+import { compileProvision } from './provision.ts';
 import { closest, toPointer } from './problems.ts';
 
 export type At = (pointer: string, message: string, key?: boolean, place?: { file: string; line: number; col: number }) => void;
 
-export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: At): Project | null {
+export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: At, warn: (pointer: string, message: string) => void = () => {}): Project | null {
   const attributes = config.directory.attributes;
   const attributeNames = Object.keys(attributes);
   const apps = config.apps;
@@ -83,8 +84,9 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
       at(toPointer(['apps', name, 'import', 'watermark']), `watermark only applies to mode: incremental`, true);
     }
     const disabled = imp?.disabled ? compile(['apps', name, 'import', 'disabled'], imp.disabled) : null;
+    const provision = compileProvision({ name, app, key: app.key ?? 'id', attributes, profileSources, at, warn, compile });
     compiled[name] = {
-      name, config: app, key: app.key ?? 'id',
+      name, config: app, key: app.key ?? 'id', provision,
       import: imp ? {
         mode: imp.mode ?? 'full', watermark: imp.watermark ?? null, match, onMatch: imp.onMatch ?? 'link', onNoMatch: imp.onNoMatch ?? 'create',
         newUserStatus: imp.newUserStatus ?? 'STAGED', disabled, onDisabled: imp.onDisabled ?? 'deactivate', onMissing: imp.onMissing ?? 'deactivate',

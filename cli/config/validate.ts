@@ -33,8 +33,10 @@ export function validateConfig(loaded: LoadedConfig): ValidateOutcome {
     return { ok: false, problems: sortProblems(problems) };
   }
   const config = loaded.value as unknown as IdplaneConfig;
-  const project = checkSemantics(config, loaded, at);
-  return problems.length > 0 ? { ok: false, problems: sortProblems(problems) } : { ok: true, config, project: project!, warnings: [] };
+  const warnings: ConfigProblem[] = [];
+  const warn = (pointer: string, message: string) => warnings.push({ severity: 'warning', ...loaded.locate(pointer), pointer, message });
+  const project = checkSemantics(config, loaded, at, warn);
+  return problems.length > 0 ? { ok: false, problems: sortProblems([...problems, ...warnings]) } : { ok: true, config, project: project!, warnings: sortProblems(warnings) };
 }
 
 /** Drops the noise ajv emits around the real error (the failed `if`, a oneOf's other branch). */

@@ -40,6 +40,22 @@ export function renderPlanText(plan: Plan, style: Style): string {
       out.push('');
     }
   }
+  if (plan.accounts.length > 0) {
+    out.push('Target accounts:', '');
+    for (const a of plan.accounts) {
+      const mark = a.action === 'create' || a.action === 'enable' ? style.green('+') : a.action === 'disable' || a.action === 'delete' ? style.red('-') : style.yellow('~');
+      out.push(`  ${mark} ${a.app} account ${style.bold(a.key)} ${style.dim(`(${a.action}${a.link && a.action !== 'link' ? ', link' : ''}) for ${a.login}`)}`);
+      out.push(style.dim(`      # ${a.reason}`));
+      const names = Object.keys(a.attributes).sort();
+      const width = Math.max(0, ...names.map((n) => n.length));
+      for (const name of names) {
+        const v = a.attributes[name]!;
+        out.push(`      ${attributeLine(name.padEnd(width), { from: v.from, to: v.to }, style)}`);
+      }
+      for (const s of a.skipped ?? []) out.push(`      ${style.yellow('!')} ${s.attribute} not written: ${s.reason}`);
+      out.push('');
+    }
+  }
   const links = [...linksByUser.values()].flat();
   if (links.length > 0) {
     out.push('Account links:');
@@ -68,6 +84,8 @@ export function renderPlanText(plan: Plan, style: Style): string {
   } else {
     const u = s.users;
     out.push(`${style.bold('Plan:')} ${u.create} to create, ${u.update} to update, ${u.activate} to activate, ${u.deactivate} to deactivate, ${u.suspend} to suspend, ${u.unsuspend} to unsuspend; ${s.links.link} to link, ${s.links.unlink} to unlink.`);
+    const a = s.accounts;
+    if (plan.accounts.length > 0) out.push(`${style.bold('Accounts:')} ${a.create} to create, ${a.update} to update, ${a.enable} to enable, ${a.disable} to disable, ${a.delete} to delete, ${a.link} to link.`);
     if (s.imports > 0) out.push(style.dim(`(${s.imports} imported account record(s) will be stored.)`));
     if (s.outOfBand > 0) out.push(style.yellow(`${s.outOfBand} attribute value(s) were changed outside idplane and will be restored from their source.`));
   }

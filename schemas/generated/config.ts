@@ -171,7 +171,7 @@ export interface LinkConfig {
   user: string;
 }
 /**
- * An external system reached through a provider.
+ * An external system reached through a provider: an import source (import:), a provisioning target (provision:), or both (a write-back).
  */
 export interface AppConfig {
   /**
@@ -184,6 +184,7 @@ export interface AppConfig {
    */
   key?: string;
   import?: ImportConfig;
+  provision?: ProvisionConfig;
 }
 /**
  * Where and how to read the CSV file.
@@ -324,6 +325,82 @@ export interface ReactivatePolicy {
    * Reactivate a DEPROVISIONED user. Default false.
    */
   deactivated?: boolean;
+}
+/**
+ * Makes the app a provisioning target: the directory's users are pushed to it.
+ */
+export interface ProvisionConfig {
+  /**
+   * Which users get an account: a CEL expression over `user` (the profile, plus user.status and user.roles), or true for everyone (default). Only ACTIVE users' accounts are enabled.
+   */
+  assign?: string | boolean;
+  /**
+   * Create accounts for assigned users that have none. Default true.
+   */
+  create?: boolean;
+  /**
+   * Push changed attribute values to existing accounts. Default true.
+   */
+  update?: boolean;
+  /**
+   * Disable the account when its user is unassigned or deactivated, and enable it again when they come back. Default true.
+   */
+  deactivate?: boolean;
+  /**
+   * Delete accounts instead of disabling them. Default false; deleting is never the default.
+   */
+  delete?: boolean;
+  match?: ProvisionMatch;
+  status?: StatusColumn;
+  /**
+   * App attribute → CEL over `user`, or { value, on }. `on: create` writes the attribute only when the account is created; the default, `on: always`, also pushes later changes. Only mapped attributes are ever written, and only when their value changed.
+   */
+  mappings: {
+    [k: string]: string | OutboundMapping;
+  };
+}
+/**
+ * How an existing, unlinked account is found before one is created, so it is linked instead of duplicated (also after a crash between create and record). An account whose key equals the one the mappings give is always found.
+ */
+export interface ProvisionMatch {
+  /**
+   * The app attribute (CSV column).
+   */
+  app: string;
+  /**
+   * The directory attribute it must equal (compared case-insensitively).
+   */
+  user: string;
+}
+/**
+ * csv: the column that says whether an account is enabled. Default { attribute: active, enabled: "true", disabled: "false" }.
+ */
+export interface StatusColumn {
+  /**
+   * Column name.
+   */
+  attribute: string;
+  /**
+   * Value for enabled accounts. Default "true".
+   */
+  enabled?: string;
+  /**
+   * Value for disabled accounts. Default "false".
+   */
+  disabled?: string;
+}
+/**
+ * An outbound mapping with its apply mode.
+ */
+export interface OutboundMapping {
+  /**
+   * CEL over `user`.
+   */
+  value: string;
+  /**
+   * create: only when the account is created. always (default): on create and on every update.
+   */
+  on?: 'create' | 'always';
 }
 /**
  * Mass-change protection, evaluated at plan time. A plan over a threshold is marked not applyable, with the numbers, until `apply --allow-mass-change` or allowMassChange lets it through. Defaults: deactivateUsers, suspendUsers and disableAccounts at 20% overall.

@@ -68,6 +68,10 @@ export interface Plan {
    * Incremental-import watermarks to store.
    */
   watermarks: WatermarkChange[];
+  /**
+   * Account changes in provisioning targets, ordered by app and key. Applied after the directory changes.
+   */
+  accounts: AccountChange[];
 }
 /**
  * The state the plan was computed against. Apply refuses the plan when the state's lineage or serial differ (a stale plan).
@@ -120,13 +124,14 @@ export interface PlanSummary {
    */
   warnings: number;
   /**
-   * User changes plus link changes: zero means nothing to do for people (imported records may still be refreshed).
+   * User, link and target account changes: zero means nothing to do for people (imported records may still be refreshed).
    */
   changes: number;
   /**
    * Attribute values changed outside idplane that the plan restores.
    */
   outOfBand: number;
+  accounts: AccountActionCounts;
 }
 /**
  * User changes by action.
@@ -169,6 +174,35 @@ export interface LinkActionCounts {
    * Accounts unlinked.
    */
   unlink: number;
+}
+/**
+ * Target account changes by action.
+ */
+export interface AccountActionCounts {
+  /**
+   * Accounts created.
+   */
+  create: number;
+  /**
+   * Accounts updated.
+   */
+  update: number;
+  /**
+   * Accounts disabled.
+   */
+  disable: number;
+  /**
+   * Accounts enabled.
+   */
+  enable: number;
+  /**
+   * Accounts deleted.
+   */
+  delete: number;
+  /**
+   * Existing accounts linked without a write.
+   */
+  link: number;
 }
 /**
  * One directory user to create or change. `after` is written as is by apply.
@@ -394,7 +428,9 @@ export interface PlanIssue {
     | 'protected-user'
     | 'invalid-transition'
     | 'safeguard-overridden'
-    | 'unknown-user';
+    | 'unknown-user'
+    | 'target-skipped'
+    | 'write-back-race';
   /**
    * App name.
    */
@@ -486,4 +522,73 @@ export interface WatermarkChange {
    * New watermark.
    */
   to: string;
+}
+/**
+ * One account to write in a provisioning target.
+ */
+export interface AccountChange {
+  /**
+   * create a new account; update only the attributes listed; disable or enable it (with any listed attribute changes); delete it (only when the target allows deletes); link an existing account without writing to it.
+   */
+  action: 'create' | 'update' | 'disable' | 'enable' | 'delete' | 'link';
+  /**
+   * Target app.
+   */
+  app: string;
+  /**
+   * The account's key in the target.
+   */
+  key: string;
+  /**
+   * Directory user id.
+   */
+  userId: string;
+  /**
+   * Directory user login.
+   */
+  login: string;
+  /**
+   * Attributes to write, each with the value the target is expected to hold now (from) and the new value (to). Apply writes an attribute only while the target still holds `from` (compare-and-set).
+   */
+  attributes: {
+    [k: string]: TargetValueChange;
+  };
+  /**
+   * Record the account's link to the user in the state.
+   */
+  link: boolean;
+  /**
+   * Attributes deliberately not written, with why (write-back safety).
+   */
+  skipped?: SkippedAttribute[];
+  /**
+   * Why (display only).
+   */
+  reason: string;
+}
+/**
+ * An account attribute's expected and new value; null means empty.
+ */
+export interface TargetValueChange {
+  /**
+   * Expected current value.
+   */
+  from: string | null;
+  /**
+   * New value.
+   */
+  to: string | null;
+}
+/**
+ * An attribute a write-back leaves alone.
+ */
+export interface SkippedAttribute {
+  /**
+   * App attribute.
+   */
+  attribute: string;
+  /**
+   * Why it is not written.
+   */
+  reason: string;
 }

@@ -1,0 +1,46 @@
+/**
+ * Applies a plan's account changes, target by target, through each target's provider. A target that
+ * fails (unreachable, unreadable, refused) marks its own changes failed with the reason and never stops
+ * the others. Every change comes back with a result.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { AppConfig } from '../schemas/generated/config.ts';
+import type { AccountChange } from '../schemas/generated/plan.ts';
+import type { CompiledApp, Project } from '../reconciler/model.ts';
+import { applyCsvTarget, type ChangeResult } from './csv/write.ts';
+
+export type { ChangeResult };
+
+type Writer = (app: CompiledApp, changes: AccountChange[], dir: string) => Promise<ChangeResult[]>;
+
+const writers: Record<AppConfig['provider'], Writer> = {
+  csv: (app, changes, dir) => {
+    const path = app.config.connection.path;
+    return applyCsvTarget({
+      app: app.name, key: app.key, connection: app.config.connection,
+      path: isAbsolute(path) ? path : resolve(dir, path), displayPath: path,
+      status: app.provision!.status,
+    }, changes);
+  },
+};
+
+export async function applyTargets(project: Project, dir: string, changes: AccountChange[], onTarget?: (app: string) => void): Promise<ChangeResult[]> {
+  const byApp = new Map<string, AccountChange[]>();
+  for (const c of changes) byApp.set(c.app, [...(byApp.get(c.app) ?? []), c]);
+  const results: ChangeResult[] = [];
+  for (const [name, list] of byApp) {
+    onTarget?.(name);
+    const app = project.apps[name];
+    if (!app?.provision) {
+      results.push(...list.map((c): ChangeResult => ({ app: name, key: c.key, action: c.action, outcome: 'failed', message: `${name} is no longer a provisioning target in the config` })));
+      continue;
+    }
+    try {
+      results.push(...(await writers[app.config.provider](app, list, dir)));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      results.push(...list.map((c): ChangeResult => ({ app: name, key: c.key, action: c.action, outcome: 'failed', message })));
+    }
+  }
+  return results;
+}
