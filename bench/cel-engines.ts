@@ -13,13 +13,14 @@
  *
  * Run: npx tsx bench/cel-engines.ts    (env: CEL_BENCH_SECONDS=2 CEL_BENCH_ROUNDS=5 to shorten/lengthen)
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Environment } from '@marcbachmann/cel-js';
 import { CelScalar, celEnv, isCelError, mapType, parse as bufParse, plan as bufPlan } from '@bufbuild/cel';
 import { strings as bufStrings } from '@bufbuild/cel/ext';
+import { writeResultsSection } from './results-file.ts';
 
 const SECONDS = Number(process.env.CEL_BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.CEL_BENCH_ROUNDS ?? 5);
@@ -389,28 +390,7 @@ function section(results: Result[]): string {
   ].join('\n');
 }
 
-function writeResults(sectionText: string): void {
-  let out: string;
-  if (!existsSync(resultsFile)) {
-    out = `# Benchmark results\n\n${sectionText}`;
-  } else {
-    const lines = readFileSync(resultsFile, 'utf8').split('\n');
-    const start = lines.findIndex((l) => l.trim() === SECTION_HEADING);
-    if (start < 0) {
-      const existing = lines.join('\n').replace(/\n*$/, '\n');
-      out = `${existing}\n${sectionText}`;
-    } else {
-      let end = lines.findIndex((l, i) => i > start && /^## /.test(l));
-      if (end < 0) end = lines.length;
-      const before = lines.slice(0, start).join('\n');
-      const after = lines.slice(end).join('\n');
-      out = `${before}${before ? '\n' : ''}${sectionText}${after ? `\n${after}` : ''}`;
-    }
-  }
-  writeFileSync(resultsFile, out.replace(/\n*$/, '\n'));
-}
-
-function main(): void {
+async function main(): Promise<void> {
   process.stderr.write(`CEL engine benchmark: ${ROUNDS} rounds × ${SECONDS} s per library and expression\n`);
   const results = run();
   console.log(`Machine: ${machine()}\n`);
@@ -418,8 +398,8 @@ function main(): void {
   console.log('');
   console.log(`(b) ${CASES[1]!.note}`);
   const text = section(results);
-  writeResults(text);
+  await writeResultsSection(SECTION_HEADING.replace(/^## /, ''), text.replace(/^## .*\n/, ''));
   console.log(`\nWrote "${SECTION_HEADING}" to ${path.relative(repoRoot, resultsFile)} (sink ${sink > 0 ? 'ok' : sink})`);
 }
 
-main();
+await main();
