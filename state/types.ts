@@ -1,9 +1,64 @@
 /**
  * The storage contract every state backend implements: read the directory, write it back atomically
- * against an expected lineage and serial, and a lock with holder information. `LockHeldError` is the one
+ * against an expected lineage and serial together with the journal of the changes that write makes, a
+ * lock with holder information, and the history of runs and per-user changes. `LockHeldError` is the one
  * error callers may wait and retry on; `StaleStateError` means someone else wrote the state in between.
+ * One conformance suite (state/conformance.ts) runs against every backend.
  */
+import type { PlanSummary, ValueChange } from '../schemas/generated/plan.ts';
 import type { DirectoryState } from '../reconciler/model.ts';
+
+/** One run of a state-changing command (apply, jit, state migrate), from start to finish. */
+export interface RunRecord {
+  id: string;
+  command: string;
+  who: string;
+  host: string;
+  startedAt: string;
+  finishedAt: string | null;
+  /** sha256 of the resolved config (no secrets). */
+  configFingerprint: string;
+  /** The git commit of the config, when it sits in a git repository. */
+  gitCommit: string | null;
+  serialBefore: number;
+  serialAfter: number | null;
+  summary: PlanSummary | null;
+  outcome: 'running' | 'succeeded' | 'partial' | 'failed';
+  message: string | null;
+}
+
+/**
+ * One change a run made (or tried): a directory user change, a link, or a target account write. Journaled
+ * before a target write (outcome 'pending') and after it (done, skipped or failed); directory changes are
+ * journaled in the same atomic write as the state they change.
+ */
+export interface ChangeRecord {
+  runId: string;
+  /** Position within the run, so entries read back in the order they were made. */
+  seq: number;
+  at: string;
+  kind: 'user' | 'link' | 'account';
+  action: string;
+  userId: string;
+  login: string;
+  app: string | null;
+  key: string | null;
+  attributes: Record<string, ValueChange> | null;
+  outcome: 'pending' | 'done' | 'skipped' | 'failed';
+  message: string | null;
+}
+
+export interface HistoryQuery {
+  /** Only changes to this user (case-insensitive), and the runs that made them. */
+  login?: string;
+  /** Most recent runs first; default 20. */
+  limit?: number;
+}
+
+export interface History {
+  runs: RunRecord[];
+  changes: ChangeRecord[];
+}
 
 export interface LockInfo {
   id: string;
@@ -23,11 +78,25 @@ export interface StateStore {
   /** Where the state lives, for messages (never includes secrets). */
   readonly location: string;
   read(): Promise<DirectoryState>;
-  /** Replaces the state atomically. Refuses when the stored lineage/serial differ from `expected`. */
-  write(next: DirectoryState, expected: { lineage: string | null; serial: number }): Promise<void>;
-  lock(request: Omit<LockInfo, 'id' | 'created'>): Promise<LockHandle>;
+  /**
+   * Replaces the state atomically, together with the journal entries of the changes it makes: after a
+   * crash either both are there or neither is. Refuses when the stored lineage/serial differ from `expected`.
+   */
+  write(next: DirectoryState, expected: { lineage: string | null; serial: number }, changes?: ChangeRecord[]): Promise<void>;
+  /**
+   * Takes the lock or fails fast with LockHeldError naming the holder. With `waitMs`, retries until the
+   * lock is free or the time is up.
+   */
+  lock(request: Omit<LockInfo, 'id' | 'created'>, options?: { waitMs?: number }): Promise<LockHandle>;
   /** Releases a lock left behind, by its id. */
   forceUnlock(id: string): Promise<void>;
+  /** Records a run as it starts, and again as it finishes (same id: the later record wins). */
+  recordRun(run: RunRecord): Promise<void>;
+  /** Appends journal entries that are not part of a state write (target writes, before and after). */
+  journal(changes: ChangeRecord[]): Promise<void>;
+  /** Runs, most recent first, and their changes; journal entries of writes that never committed are left out. */
+  history(query?: HistoryQuery): Promise<History>;
+  close(): Promise<void>;
 }
 
 export class LockHeldError extends Error {

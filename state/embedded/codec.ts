@@ -10,15 +10,15 @@ import { StateFormatError } from '../types.ts';
 export const STATE_FORMAT_VERSION = 1;
 
 type Line =
-  | { t: 'header'; format_version: number; lineage: string | null; serial: number; watermarks?: Record<string, string> }
+  | { t: 'header'; format_version: number; lineage: string | null; serial: number; watermarks?: Record<string, string>; commit?: string }
   | { t: 'user'; v: DirectoryState['users'][number] }
   | { t: 'link'; v: DirectoryState['links'][number] }
   | { t: 'imported'; app: string; key: string; attributes: Record<string, string>; disabled: boolean }
   | { t: 'end'; records: number };
 
 /** Yields the file's lines, each ending in '\n', in chunks sized for streaming writes. */
-export function* encodeState(state: DirectoryState): Generator<string> {
-  let buffer = JSON.stringify({ t: 'header', format_version: STATE_FORMAT_VERSION, lineage: state.lineage, serial: state.serial, watermarks: state.watermarks } satisfies Line) + '\n';
+export function* encodeState(state: DirectoryState, commit?: string): Generator<string> {
+  let buffer = JSON.stringify({ t: 'header', format_version: STATE_FORMAT_VERSION, lineage: state.lineage, serial: state.serial, watermarks: state.watermarks, ...(commit ? { commit } : {}) } satisfies Line) + '\n';
   let records = 0;
   const push = function* (line: Line) {
     buffer += JSON.stringify(line) + '\n';

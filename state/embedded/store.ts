@@ -11,8 +11,10 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import { emptyState } from '../../reconciler/model.ts';
-import { LockHeldError, StaleStateError, StateFormatError, type LockHandle, type LockInfo, type StateStore } from '../types.ts';
+import { waitForLock } from '../lock-wait.ts';
+import { LockHeldError, StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type RunRecord, type StateStore } from '../types.ts';
 import { decodeState, encodeState } from './codec.ts';
+import { appendHistory, changeLines, commitLine, readHistory, runLine } from './history.ts';
 
 export interface EmbeddedStoreOptions {
   dir: string;
@@ -24,11 +26,13 @@ export class EmbeddedStore implements StateStore {
   readonly location: string;
   private readonly file: string;
   private readonly lockFile: string;
+  private readonly historyFile: string;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.location = options.dir;
     this.file = join(options.dir, 'state.ndjson');
     this.lockFile = join(options.dir, 'lock.json');
+    this.historyFile = join(options.dir, 'history.ndjson');
   }
 
   async read(): Promise<DirectoryState> {
@@ -41,16 +45,20 @@ export class EmbeddedStore implements StateStore {
     return decodeState(createReadStream(this.file, { encoding: 'utf8', highWaterMark: 1 << 20 }), this.file);
   }
 
-  async write(next: DirectoryState, expected: { lineage: string | null; serial: number }): Promise<void> {
+  async write(next: DirectoryState, expected: { lineage: string | null; serial: number }, changes: ChangeRecord[] = []): Promise<void> {
     const current = await this.readHeader();
     if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
     await mkdir(this.options.dir, { recursive: true });
+    // Journal first, tagged with this write's token; the entries count once the state holding the token is in place.
+    const commit = randomUUID();
+    // The previous write's commit line may be missing if its process died right after its rename.
+    if (changes.length > 0) await appendHistory(this.historyFile, [...(current.commit ? [commitLine(current.commit)] : []), ...changeLines(changes, commit)]);
     // A name of its own per call: two writes in one process must not write into the same file.
     const temp = `${this.file}.${process.pid}.${randomUUID()}.tmp`;
     try {
       const handle = await open(temp, 'w');
       try {
-        for (const chunk of encodeState(next)) await handle.write(chunk);
+        for (const chunk of encodeState(next, commit)) await handle.write(chunk);
         await handle.sync();
       } finally {
         await handle.close();
@@ -61,9 +69,30 @@ export class EmbeddedStore implements StateStore {
       throw error;
     }
     await syncDir(this.options.dir);
+    if (changes.length > 0) await appendHistory(this.historyFile, [commitLine(commit)]);
   }
 
-  async lock(request: Omit<LockInfo, 'id' | 'created'>): Promise<LockHandle> {
+  async recordRun(run: RunRecord): Promise<void> {
+    await mkdir(this.options.dir, { recursive: true });
+    await appendHistory(this.historyFile, [runLine(run)]);
+  }
+
+  async journal(changes: ChangeRecord[]): Promise<void> {
+    await mkdir(this.options.dir, { recursive: true });
+    await appendHistory(this.historyFile, changeLines(changes));
+  }
+
+  async history(query?: HistoryQuery): Promise<History> {
+    return readHistory(this.historyFile, (await this.readHeader()).commit, query);
+  }
+
+  async close(): Promise<void> {}
+
+  async lock(request: Omit<LockInfo, 'id' | 'created'>, options: { waitMs?: number } = {}): Promise<LockHandle> {
+    return waitForLock(() => this.tryLock(request), options.waitMs ?? 0);
+  }
+
+  private async tryLock(request: Omit<LockInfo, 'id' | 'created'>): Promise<LockHandle> {
     await mkdir(this.options.dir, { recursive: true });
     const info: LockInfo = { ...request, id: randomUUID(), created: new Date().toISOString() };
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -116,12 +145,12 @@ export class EmbeddedStore implements StateStore {
   }
 
   /** Lineage and serial from the first line only, without loading the directory. */
-  private async readHeader(): Promise<{ lineage: string | null; serial: number }> {
+  private async readHeader(): Promise<{ lineage: string | null; serial: number; commit: string | null }> {
     let handle;
     try {
       handle = await open(this.file, 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lineage: null, serial: 0 };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lineage: null, serial: 0, commit: null };
       throw error;
     }
     try {
@@ -137,8 +166,8 @@ export class EmbeddedStore implements StateStore {
         position += bytesRead;
       }
       const first = Buffer.concat(parts).toString('utf8');
-      const header = JSON.parse(first) as { lineage: string | null; serial: number };
-      return { lineage: header.lineage, serial: header.serial };
+      const header = JSON.parse(first) as { lineage: string | null; serial: number; commit?: string };
+      return { lineage: header.lineage, serial: header.serial, commit: header.commit ?? null };
     } catch {
       throw new StateFormatError(`${this.file}: cannot read the header; the state file is damaged`);
     } finally {
