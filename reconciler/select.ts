@@ -3,7 +3,10 @@
  * imports keep only rows whose watermark column is past the stored watermark and yield the new one.
  * A snapshot that is not the whole list (incremental, JIT, or an app not read in this run) is marked
  * partial and completed with the stored records of its linked accounts, so that users it did not
- * mention keep their source and values, and nobody is treated as missing.
+ * mention keep their source and values, and nobody is treated as missing. A full snapshot with rows
+ * that could not be read is completed the same way for the accounts those rows may hold (the recovered
+ * keys, or every absent linked account when a key was lost): an unreadable row is not an absent account,
+ * so it must not switch its user to another source or clear their values.
  */
 import type { PlanIssue, WatermarkChange } from '../schemas/generated/plan.ts';
 import { importedRecord, type DirectoryState, type Project, type SourceAccount, type SourceSnapshot } from './model.ts';
@@ -22,7 +25,7 @@ export function selectInputs(project: Project, state: DirectoryState, read: Sour
     if (!imp) continue;
     let snapshot = byApp.get(app) ?? { app, accounts: [], rowErrors: [], fingerprint: 'not-read', partial: true };
     if (imp.mode === 'incremental' && imp.watermark) snapshot = sinceWatermark(snapshot, imp.watermark, state.watermarks[app] ?? null, out);
-    out.sources.push(snapshot.partial ? withStoredAccounts(snapshot, state) : snapshot);
+    out.sources.push(snapshot.partial || snapshot.rowErrors.length > 0 ? withStoredAccounts(snapshot, state) : snapshot);
   }
   return out;
 }
@@ -48,14 +51,18 @@ function sinceWatermark(snapshot: SourceSnapshot, column: string, stored: string
   return { ...snapshot, accounts, partial: true };
 }
 
-/** Adds the stored record of every linked account the snapshot does not mention. */
+/**
+ * Adds the stored record of the linked accounts the snapshot does not carry: all of them for a partial
+ * snapshot, and for a full one those its unreadable rows may hold.
+ */
 function withStoredAccounts(snapshot: SourceSnapshot, state: DirectoryState): SourceSnapshot {
   if (!Object.hasOwn(state.imported, snapshot.app)) return snapshot;
   const present = new Set(snapshot.accounts.map((a) => a.key));
-  for (const e of snapshot.rowErrors) if (e.key !== undefined) present.add(e.key);
+  const unreadable = new Set(snapshot.rowErrors.flatMap((e) => (e.key === undefined ? [] : [e.key])));
+  const everyAbsent = snapshot.partial === true || snapshot.rowErrors.some((e) => e.key === undefined);
   const accounts = [...snapshot.accounts];
   for (const link of state.links) {
-    if (link.app !== snapshot.app || present.has(link.key)) continue;
+    if (link.app !== snapshot.app || present.has(link.key) || !(everyAbsent || unreadable.has(link.key))) continue;
     const record = importedRecord(state.imported, snapshot.app, link.key);
     if (record) accounts.push({ key: link.key, attributes: record.attributes });
   }
