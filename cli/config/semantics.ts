@@ -95,6 +95,10 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
       } : null,
     };
   }
+  const state = config.state;
+  if (state?.backend === 'postgres' && !state.url) at('/state', 'the postgres backend needs state.url, for example url: ${env:IDPLANE_STATE_URL}');
+  if (state?.backend !== 'postgres' && (state?.url || state?.schema)) at('/state', 'state.url and state.schema only apply to backend: postgres');
+  if (state?.backend === 'postgres' && state.path) at('/state/path', 'state.path only applies to the embedded backend', true);
   Object.keys(config.safeguards?.apps ?? {}).forEach((app) => {
     if (!own(apps, app)) at(toPointer(['safeguards', 'apps', app]), `unknown app ${JSON.stringify(app)}${hint(app, Object.keys(apps))}`, true);
   });
@@ -111,7 +115,7 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
     setValues.set(login, { attributes: { ...prior?.attributes, ...entry.attributes }, ...(roles ? { roles } : {}) });
   });
   return {
-    attributes, protectRoles: config.directory.protect?.roles ?? ['super_admin'], declaredUsers: config.users ?? [],
+    attributes, protectRoles: [...new Set(['super_admin', ...(config.directory.protect?.roles ?? [])])], declaredUsers: config.users ?? [],
     profileSources, links: config.links ?? [], apps: compiled,
     safeguards: config.safeguards ?? DEFAULT_SAFEGUARDS,
     setValues,

@@ -72,17 +72,25 @@ export interface IdplaneConfig {
   set?: SetValues[];
 }
 /**
- * Where idplane keeps its directory, links and history.
+ * Where idplane keeps its directory, links, journal and history.
  */
 export interface StateConfig {
   /**
-   * embedded (default): a local store in .idplane/ beside the config, no server needed.
+   * embedded (default): a local store in .idplane/ beside the config, no server needed. postgres: a PostgreSQL database, for teams and CI (locking, history).
    */
-  backend?: 'embedded';
+  backend?: 'embedded' | 'postgres';
   /**
    * embedded only: the store's folder, relative to the config. Default .idplane
    */
   path?: string;
+  /**
+   * postgres only: the connection URL, normally ${env:IDPLANE_STATE_URL} so the password stays out of the config.
+   */
+  url?: string;
+  /**
+   * postgres only: the schema holding idplane's tables, created if missing. Default idplane.
+   */
+  schema?: string;
 }
 /**
  * idplane's own user store: its attribute schema and who is protected.
@@ -126,7 +134,7 @@ export interface AttributeConfig {
  */
 export interface ProtectConfig {
   /**
-   * Users holding any of these roles are protected. Default [super_admin].
+   * More roles whose holders are protected. super_admin is always protected: a super admin can never be deactivated through an import.
    */
   roles?: string[];
 }
