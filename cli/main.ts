@@ -2,9 +2,12 @@
  * The idplane command line. Parses arguments with commander, picks the output format once, runs one
  * command and turns its outcome, or its error, into an exit code. This is the only place that catches.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { applyCommand } from './commands/apply.ts';
+import { forceUnlockCommand } from './commands/force-unlock.ts';
+import { historyCommand } from './commands/history.ts';
 import { jitCommand } from './commands/jit.ts';
+import { migrateCommand } from './commands/migrate.ts';
 import { planCommand, showCommand } from './commands/plan.ts';
 import { stateListCommand, stateShowCommand } from './commands/state.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -18,6 +21,20 @@ function sniffFormat(argv: string[]): Format {
   if (i < 0) return 'text';
   const value = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
   return value === 'json' ? 'json' : 'text';
+}
+
+/** "30s", "2m", "500ms" or plain seconds, as milliseconds. */
+function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected a duration such as 30s, 2m or 500ms, got ${JSON.stringify(value)}`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
+  return n;
 }
 
 async function readStdin(): Promise<string> {
@@ -64,8 +81,9 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(format())
     .option('--auto-approve', 'apply without asking (needed when there is no terminal and no plan file)')
     .option('--allow-mass-change', 'apply even though a safeguard tripped (conflicts still block)')
-    .action(async (planfile: string | undefined, options: { autoApprove?: boolean; allowMassChange?: boolean }) => {
-      exitCode = await applyCommand(program.opts<{ dir: string }>().dir, planfile, options, out);
+    .option('--lock-timeout <duration>', 'wait this long for a lock another run holds (e.g. 30s, 2m); default: fail fast', parseDuration)
+    .action(async (planfile: string | undefined, options: { autoApprove?: boolean; allowMassChange?: boolean; lockTimeout?: number }) => {
+      exitCode = await applyCommand(program.opts<{ dir: string }>().dir, planfile, { ...options, lockTimeoutMs: options.lockTimeout ?? 0 }, out);
     });
 
   program.command('show').description('render a saved plan')
@@ -78,14 +96,36 @@ export async function main(argv: string[]): Promise<number> {
   program.command('jit').description('create or update one user now from one account\'s attributes (JSON on stdin)')
     .argument('<app>', 'the import app the account comes from')
     .addOption(format())
-    .action(async (app: string) => {
-      exitCode = await jitCommand(program.opts<{ dir: string }>().dir, app, await readStdin(), out);
+    .option('--lock-timeout <duration>', 'wait this long for a lock another run holds (e.g. 30s)', parseDuration)
+    .action(async (app: string, options: { lockTimeout?: number }) => {
+      exitCode = await jitCommand(program.opts<{ dir: string }>().dir, app, await readStdin(), { lockTimeoutMs: options.lockTimeout ?? 0 }, out);
+    });
+
+  program.command('history').description('the runs recorded in the state and their changes; with LOGIN, only that user')
+    .argument('[login]', 'a user\'s login')
+    .addOption(format())
+    .option('--limit <n>', 'how many runs (most recent first)', (v) => positiveInt(v, '--limit'), 20)
+    .action(async (login: string | undefined, options: { limit: number }) => {
+      exitCode = await historyCommand(program.opts<{ dir: string }>().dir, login, options, out);
+    });
+
+  program.command('force-unlock').description('release a lock left behind by a run that is gone')
+    .argument('<id>', 'the lock id, as the lock error named it')
+    .addOption(format())
+    .action(async (id: string) => {
+      exitCode = await forceUnlockCommand(program.opts<{ dir: string }>().dir, id, out);
     });
 
   const state = program.command('state').description('inspect the stored directory');
   state.command('list').description('list every user: login, status, profile source, id')
     .addOption(format())
     .action(run((dir) => stateListCommand(dir, out)));
+  state.command('migrate').description('copy an embedded state into the backend the config names (e.g. PostgreSQL)')
+    .requiredOption('--from-embedded <dir>', 'the embedded state folder, relative to the config', '.idplane')
+    .addOption(format())
+    .action(async (options: { fromEmbedded: string }) => {
+      exitCode = await migrateCommand(program.opts<{ dir: string }>().dir, options.fromEmbedded, out);
+    });
   state.command('show').description('show one user with their profile and linked accounts')
     .argument('<login>', 'the user\'s login')
     .addOption(format())

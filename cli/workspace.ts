@@ -41,6 +41,16 @@ export async function openWorkspace(dir: string, options: { env?: Record<string,
   return { dir: absolute, config: validated.config, project: validated.project, fingerprint, warnings: validated.warnings, store };
 }
 
+/** Opens the workspace, runs `use`, and always closes the state store (a PostgreSQL pool keeps a process alive). */
+export async function withWorkspace<T>(dir: string, use: (ws: Workspace) => Promise<T>, options: { notice?: (m: string) => void } = {}): Promise<T> {
+  const ws = await openWorkspace(dir, options);
+  try {
+    return await use(ws);
+  } finally {
+    await ws.store.close();
+  }
+}
+
 export async function planWorkspace(ws: Workspace, state: DirectoryState, progress: Progress): Promise<Plan> {
   const tasks = new Map<string, ReturnType<Progress['start']>>();
   const sources = await readSources(ws.project, {

@@ -24,12 +24,17 @@ const writers: Record<AppConfig['provider'], Writer> = {
   },
 };
 
-export async function applyTargets(project: Project, dir: string, changes: AccountChange[], onTarget?: (app: string) => void): Promise<ChangeResult[]> {
+export interface TargetHooks {
+  before?: (app: string) => void;
+  after?: (app: string) => void;
+}
+
+export async function applyTargets(project: Project, dir: string, changes: AccountChange[], hooks: TargetHooks = {}): Promise<ChangeResult[]> {
   const byApp = new Map<string, AccountChange[]>();
   for (const c of changes) byApp.set(c.app, [...(byApp.get(c.app) ?? []), c]);
   const results: ChangeResult[] = [];
   for (const [name, list] of byApp) {
-    onTarget?.(name);
+    hooks.before?.(name);
     const app = project.apps[name];
     if (!app?.provision) {
       results.push(...list.map((c): ChangeResult => ({ app: name, key: c.key, action: c.action, outcome: 'failed', message: `${name} is no longer a provisioning target in the config` })));
@@ -41,6 +46,7 @@ export async function applyTargets(project: Project, dir: string, changes: Accou
       const message = error instanceof Error ? error.message : String(error);
       results.push(...list.map((c): ChangeResult => ({ app: name, key: c.key, action: c.action, outcome: 'failed', message })));
     }
+    hooks.after?.(name);
   }
   return results;
 }

@@ -5,18 +5,26 @@
  * this one user can change. It runs under the state lock and writes atomically, like apply. An account
  * already linked by an import is updated, never duplicated.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Plan } from '../../schemas/generated/plan.ts';
-import { applyPlanToState } from '../../reconciler/apply-plan.ts';
 import { buildPlan, summarise } from '../../reconciler/plan.ts';
 import { CliError, UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
 import { renderPlanText } from '../views/plan-text.ts';
-import { openWorkspace, VERSION } from '../workspace.ts';
+import { carryOut } from '../carry-out.ts';
+import { openWorkspace, VERSION, type Workspace } from '../workspace.ts';
 import { takeLock } from './apply.ts';
 
-export async function jitCommand(dir: string, app: string, input: string, out: Output): Promise<number> {
+export async function jitCommand(dir: string, app: string, input: string, options: { lockTimeoutMs?: number }, out: Output): Promise<number> {
   const ws = await openWorkspace(dir, { notice: (m) => out.stderr(`${m}\n`) });
+  try {
+    return await jit(ws, app, input, options, out);
+  } finally {
+    await ws.store.close();
+  }
+}
+
+async function jit(ws: Workspace, app: string, input: string, options: { lockTimeoutMs?: number }, out: Output): Promise<number> {
   const compiled = Object.hasOwn(ws.project.apps, app) ? ws.project.apps[app]! : null;
   if (!compiled?.import) {
     const imports = Object.values(ws.project.apps).filter((a) => a.import).map((a) => a.name);
@@ -26,7 +34,7 @@ export async function jitCommand(dir: string, app: string, input: string, out: O
   const key = attributes[compiled.key];
   if (!key) throw new CliError('JIT_INPUT', `${app}: the account has no value for its key attribute ${JSON.stringify(compiled.key)}`);
 
-  const lock = await takeLock(ws, 'jit');
+  const lock = await takeLock(ws, 'jit', options.lockTimeoutMs ?? 0);
   try {
     const state = await ws.store.read();
     const full = buildPlan({
@@ -37,10 +45,7 @@ export async function jitCommand(dir: string, app: string, input: string, out: O
     if (plan.reviews.length > 0) throw new CliError('JIT_REVIEW', `${app}/${key} needs review, so no user was created or changed: ${plan.reviews[0]!.message}. Settle it with ${plan.reviews[0]!.resolution}`);
     if (plan.conflicts.length > 0) throw new CliError('JIT_CONFLICT', `${app}/${key} cannot be provisioned: ${plan.conflicts.map((c) => c.message).join('; ')}`);
     const change = plan.users[0] ?? null;
-    if (plan.users.length + plan.links.length + plan.imports.length > 0) {
-      const next = applyPlanToState(state, plan, randomUUID());
-      await ws.store.write(next, { lineage: state.lineage, serial: state.serial });
-    }
+    if (plan.users.length + plan.links.length + plan.imports.length > 0) await carryOut(ws, state, plan, 'jit', out.progress);
     const userId = change?.id ?? plan.links[0]?.userId ?? state.links.find((l) => l.app === app && l.key === key)?.userId;
     const login = change?.login ?? state.users.find((u) => u.id === userId)?.login ?? null;
     const action = change?.action ?? 'none';

@@ -10,7 +10,8 @@ import { PLAN_FORMAT_VERSION } from '../../reconciler/plan.ts';
 import { CliError } from '../errors.ts';
 import type { Output } from '../output.ts';
 import { renderPlanText } from '../views/plan-text.ts';
-import { openWorkspace, planWorkspace } from '../workspace.ts';
+import { formatProblem } from '../config/problems.ts';
+import { planWorkspace, withWorkspace } from '../workspace.ts';
 
 export interface PlanOptions {
   out?: string;
@@ -18,9 +19,10 @@ export interface PlanOptions {
 }
 
 export async function planCommand(dir: string, options: PlanOptions, out: Output): Promise<number> {
-  const ws = await openWorkspace(dir);
-  const state = await ws.store.read();
-  const plan = await planWorkspace(ws, state, out.progress);
+  const plan = await withWorkspace(dir, async (ws) => {
+    for (const w of ws.warnings) if (out.format === 'text') out.stderr(`${formatProblem(w)}\n`);
+    return planWorkspace(ws, await ws.store.read(), out.progress);
+  });
   plan.created_at = new Date().toISOString();
   if (options.out) await savePlan(options.out, plan);
   renderPlan(plan, out);

@@ -4,11 +4,10 @@
 import { importedRecord } from '../../reconciler/model.ts';
 import { CliError } from '../errors.ts';
 import type { Output } from '../output.ts';
-import { openWorkspace } from '../workspace.ts';
+import { withWorkspace } from '../workspace.ts';
 
 export async function stateListCommand(dir: string, out: Output): Promise<number> {
-  const ws = await openWorkspace(dir);
-  const state = await ws.store.read();
+  const state = await withWorkspace(dir, (ws) => ws.store.read());
   const users = [...state.users].sort((a, b) => (a.login < b.login ? -1 : a.login > b.login ? 1 : 0));
   if (out.format === 'json') {
     out.stdout(JSON.stringify({ lineage: state.lineage, serial: state.serial, users: users.map(({ id, login, status, profileSource }) => ({ id, login, status, profileSource })) }) + '\n');
@@ -26,8 +25,7 @@ export async function stateListCommand(dir: string, out: Output): Promise<number
 }
 
 export async function stateShowCommand(dir: string, login: string, out: Output): Promise<number> {
-  const ws = await openWorkspace(dir);
-  const state = await ws.store.read();
+  const state = await withWorkspace(dir, (ws) => ws.store.read());
   const user = state.users.find((u) => u.login.toLowerCase() === login.toLowerCase());
   if (!user) throw new CliError('USER_NOT_FOUND', `no user with login ${login} in the directory`);
   const links = state.links.filter((l) => l.userId === user.id).map((l) => ({ ...l, imported: importedRecord(state.imported, l.app, l.key) ?? null }));

@@ -3,10 +3,10 @@
  */
 import { formatProblem } from '../config/problems.ts';
 import type { Output } from '../output.ts';
-import { openWorkspace } from '../workspace.ts';
+import { withWorkspace } from '../workspace.ts';
 
 export async function validateCommand(dir: string, out: Output): Promise<number> {
-  const ws = await openWorkspace(dir);
+  const ws = await withWorkspace(dir, async (ws) => ws);
   if (out.format === 'json') {
     out.stdout(JSON.stringify({ valid: true, problems: ws.warnings }) + '\n');
   } else {

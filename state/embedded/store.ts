@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import { emptyState } from '../../reconciler/model.ts';
+import { crashPoint } from '../crash-point.ts';
 import { waitForLock } from '../lock-wait.ts';
 import { LockHeldError, StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type RunRecord, type StateStore } from '../types.ts';
 import { decodeState, encodeState } from './codec.ts';
@@ -60,6 +61,7 @@ export class EmbeddedStore implements StateStore {
       try {
         for (const chunk of encodeState(next, commit)) await handle.write(chunk);
         await handle.sync();
+        crashPoint('state-write');
       } finally {
         await handle.close();
       }

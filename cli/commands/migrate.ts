@@ -1,0 +1,51 @@
+/**
+ * `idplane state migrate --from-embedded [DIR]`: copies an embedded state (default .idplane/ beside the
+ * config) into the backend the config now names, typically PostgreSQL: the directory with its lineage and
+ * serial (so saved plans stay valid), every link and imported record, watermarks, and the history. The
+ * target must be empty; the source is left untouched. Both are locked while copying.
+ */
+import { resolve } from 'node:path';
+import { EmbeddedStore } from '../../state/embedded/store.ts';
+import { CliError } from '../errors.ts';
+import type { Output } from '../output.ts';
+import { openWorkspace } from '../workspace.ts';
+import { takeLock } from './apply.ts';
+
+export async function migrateCommand(dir: string, from: string, out: Output): Promise<number> {
+  const ws = await openWorkspace(dir, { notice: (m) => out.stderr(`${m}\n`) });
+  const source = new EmbeddedStore({ dir: resolve(ws.dir, from) });
+  try {
+    if (source.location === ws.store.location) throw new CliError('MIGRATE_SAME', `the config already uses ${source.location}; point state: at the new backend first`);
+    const sourceLock = await source.lock({ operation: 'state migrate (source)', who: 'idplane', host: 'localhost', pid: process.pid });
+    try {
+      const targetLock = await takeLock(ws, 'state migrate');
+      try {
+        const [state, target] = await Promise.all([source.read(), ws.store.read()]);
+        if (state.lineage === null) throw new CliError('MIGRATE_EMPTY', `there is no state at ${source.location} to migrate`);
+        if (target.lineage !== null) {
+          throw new CliError('MIGRATE_NOT_EMPTY', `${ws.store.location} already holds a state (lineage ${target.lineage}, serial ${target.serial}); refusing to overwrite it`);
+        }
+        const history = await source.history({ limit: Number.MAX_SAFE_INTEGER });
+        for (const run of [...history.runs].reverse()) await ws.store.recordRun(run);
+        await ws.store.journal(history.changes);
+        await ws.store.write(state, { lineage: target.lineage, serial: target.serial });
+        const copied = await ws.store.read();
+        const same = copied.users.length === state.users.length && copied.links.length === state.links.length && copied.serial === state.serial && copied.lineage === state.lineage;
+        if (!same) throw new CliError('MIGRATE_MISMATCH', `the copy in ${ws.store.location} does not match the source; the source at ${source.location} is unchanged`);
+        const records = Object.values(state.imported).reduce((n, r) => n + Object.keys(r).length, 0);
+        if (out.format === 'json') {
+          out.stdout(JSON.stringify({ migrated: true, from: source.location, to: ws.store.location, lineage: state.lineage, serial: state.serial, users: state.users.length, links: state.links.length, imported: records, runs: history.runs.length }) + '\n');
+        } else {
+          out.stdout(`Copied ${state.users.length} users, ${state.links.length} links, ${records} imported records and ${history.runs.length} recorded runs from ${source.location} to ${ws.store.location} (lineage ${state.lineage}, serial ${state.serial}).\nThe embedded state is untouched; remove ${from} once you no longer need it.\n`);
+        }
+        return 0;
+      } finally {
+        await targetLock.release();
+      }
+    } finally {
+      await sourceLock.release();
+    }
+  } finally {
+    await ws.store.close();
+  }
+}
