@@ -23,6 +23,7 @@ export function idplane(dir: string, args: string[], options: { input?: string; 
     input: options.input ?? '',
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     timeout: 60_000,
+    maxBuffer: 256 * 1024 * 1024,
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }

@@ -1,0 +1,132 @@
+/**
+ * Fault injection against the real binary: an apply of a few thousand users into two CSV targets is
+ * SIGKILLed at the points that matter (inside the state write, between directory and targets, between
+ * the two targets), then run again. The final directory and target files must equal those of an
+ * uninterrupted run, with no duplicate accounts. Also: two applies at once, one wins, one fails fast.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateHrCsv } from '../bench/generate.ts';
+import { idplane, REPO } from './cli-helpers.ts';
+
+const USERS = 3000;
+const CONFIG = `version: 1
+directory:
+  attributes:
+    login: { required: true, unique: true }
+    email: { unique: true }
+    employeeNumber: { unique: true }
+    firstName: {}
+    lastName: {}
+    title: {}
+profileSources: [hr]
+apps:
+  hr:
+    provider: csv
+    connection: { path: data/hr.csv }
+    key: employee_id
+    import:
+      newUserStatus: ACTIVE
+      disabled: 'app.status == "Terminated"'
+      mappings:
+        login: app.work_email
+        email: app.work_email
+        employeeNumber: app.employee_id
+        firstName: app.first_name
+        lastName: app.last_name
+        title: app.title
+  crm:
+    provider: csv
+    connection: { path: data/crm.csv }
+    key: Username
+    provision:
+      mappings: { Username: user.email, FirstName: user.firstName, LastName: user.lastName, Title: user.title }
+  chat:
+    provider: csv
+    connection: { path: data/chat.csv }
+    key: handle
+    provision:
+      mappings: { handle: user.login, name: 'user.firstName + " " + user.lastName' }
+`;
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'idplane-crash-'));
+});
+afterAll(async () => rm(root, { recursive: true, force: true }));
+
+async function project(name: string): Promise<string> {
+  const dir = join(root, name);
+  await mkdir(join(dir, 'data'), { recursive: true });
+  await writeFile(join(dir, 'idplane.yaml'), CONFIG);
+  await generateHrCsv({ users: USERS, out: createWriteStream(join(dir, 'data/hr.csv')) });
+  return dir;
+}
+
+/** The outcome a run leaves: the directory as `state list` sees it, and both target files' rows. */
+async function outcome(dir: string) {
+  const users = JSON.parse(idplane(dir, ['state', 'list', '--format', 'json']).stdout).users;
+  const rows = async (file: string) => (await readFile(join(dir, 'data', file), 'utf8')).trim().split('\n');
+  return { users, crm: (await rows('crm.csv')).sort(), chat: (await rows('chat.csv')).sort() };
+}
+
+function crashAt(dir: string, point: string) {
+  const r = spawnSync(process.execPath, [join(REPO, 'cli/bin/idplane.js'), '-C', dir, 'apply', '--auto-approve'], {
+    env: { ...process.env, IDPLANE_CRASH_AT: point, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024,
+  });
+  return r.signal;
+}
+
+describe('an apply killed with SIGKILL converges on the next run', () => {
+  let reference: Awaited<ReturnType<typeof outcome>>;
+  beforeAll(async () => {
+    const dir = await project('reference');
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    reference = await outcome(dir);
+    expect(reference.users).toHaveLength(USERS);
+    // Header plus one account per ACTIVE user: terminated employees get none.
+    const active = reference.users.filter((u: { status: string }) => u.status === 'ACTIVE').length;
+    expect(reference.crm).toHaveLength(active + 1);
+    expect(reference.chat).toHaveLength(active + 1);
+  });
+
+  for (const point of ['state-write', 'after-directory', 'mid-target']) {
+    it(`killed at ${point}`, async () => {
+      const dir = await project(point);
+      expect(crashAt(dir, point)).toBe('SIGKILL');
+      const rerun = idplane(dir, ['apply', '--auto-approve']);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(rerun.stderr).toMatch(/taking over the lock .* no longer running/);
+      expect(idplane(dir, ['plan', '--detailed-exitcode']).code).toBe(0);
+      const after = await outcome(dir);
+      expect(after.users).toEqual(reference.users);
+      expect(after.crm).toEqual(reference.crm);
+      expect(after.chat).toEqual(reference.chat);
+      expect(new Set(after.crm.map((r) => r.split(',')[0])).size).toBe(after.crm.length);
+    });
+  }
+});
+
+describe('two applies at once', () => {
+  it('one wins, the other fails fast naming the holder, and the state is intact', async () => {
+    const dir = await project('concurrent');
+    const run = () => new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, [join(REPO, 'cli/bin/idplane.js'), '-C', dir, 'apply', '--auto-approve'], { env: { ...process.env, NO_COLOR: '1' } });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.stdout.resume();
+      child.on('close', (code) => done({ code, stderr }));
+    });
+    const results = await Promise.all([run(), run()]);
+    const codes = results.map((r) => r.code).sort();
+    expect(codes).toEqual([0, 1]);
+    const loser = results.find((r) => r.code === 1)!;
+    expect(loser.stderr).toMatch(/locked by .*@.* for apply since .* lock id /);
+    expect(idplane(dir, ['plan', '--detailed-exitcode']).code).toBe(0);
+    expect(JSON.parse(idplane(dir, ['state', 'list', '--format', 'json']).stdout).users).toHaveLength(USERS);
+  });
+});
