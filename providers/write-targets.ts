@@ -8,21 +8,37 @@ import type { AppConfig } from '../schemas/generated/config.ts';
 import type { AccountChange } from '../schemas/generated/plan.ts';
 import type { CompiledApp, Project } from '../reconciler/model.ts';
 import { applyCsvTarget, type ChangeResult } from './csv/write.ts';
+import { ProviderError } from './errors.ts';
 
 export type { ChangeResult };
 
-type Writer = (app: CompiledApp, changes: AccountChange[], dir: string) => Promise<ChangeResult[]>;
+type Writers = { [P in AppConfig['provider']]: (app: CompiledApp, config: Extract<AppConfig, { provider: P }>, changes: AccountChange[], dir: string) => Promise<ChangeResult[]> };
 
-const writers: Record<AppConfig['provider'], Writer> = {
-  csv: (app, changes, dir) => {
-    const path = app.config.connection.path;
+const writers: Writers = {
+  csv: (app, config, changes, dir) => {
+    const path = config.connection.path;
     return applyCsvTarget({
-      app: app.name, key: app.key, connection: app.config.connection,
+      app: app.name, key: app.key, connection: config.connection,
       path: isAbsolute(path) ? path : resolve(dir, path), displayPath: path,
       status: app.provision!.status,
     }, changes);
   },
+  ldap: (app) => Promise.reject(new ProviderError(app.name, 'the ldap provider is not available in this build')),
+  scim: (app) => Promise.reject(new ProviderError(app.name, 'the scim provider is not available in this build')),
 };
+
+function write(app: CompiledApp, changes: AccountChange[], dir: string): Promise<ChangeResult[]> {
+  const config = app.config;
+  switch (config.provider) {
+    case 'csv': return writers.csv(app, config, changes, dir);
+    case 'ldap': return writers.ldap(app, config, changes, dir);
+    case 'scim': return writers.scim(app, config, changes, dir);
+    default: {
+      const never: never = config;
+      throw new Error(`unknown provider ${JSON.stringify(never)}`);
+    }
+  }
+}
 
 export interface TargetHooks {
   before?: (app: string) => void;
@@ -41,7 +57,7 @@ export async function applyTargets(project: Project, dir: string, changes: Accou
       continue;
     }
     try {
-      results.push(...(await writers[app.config.provider](app, list, dir)));
+      results.push(...(await write(app, list, dir)));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       results.push(...list.map((c): ChangeResult => ({ app: name, key: c.key, action: c.action, outcome: 'failed', message })));

@@ -57,8 +57,9 @@ export function compileProvision(ctx: ProvisionContext): CompiledProvision | nul
   };
 }
 
-const APP_REF = /\bapp\.([A-Za-z_][A-Za-z0-9_]*)|\bapp\[\s*["']([^"']+)["']\s*\]/g;
-const USER_REF = /\buser\.([A-Za-z_][A-Za-z0-9_]*)|\buser\[\s*["']([^"']+)["']\s*\]/g;
+// `app.x`, `app["x"]` and the optional forms `app.?x`, `app[?"x"]`.
+const APP_REF = /\bapp\.\??([A-Za-z_][A-Za-z0-9_]*)|\bapp\[\??\s*["']([^"']+)["']\s*\]/g;
+const USER_REF = /\buser\.\??([A-Za-z_][A-Za-z0-9_]*)|\buser\[\??\s*["']([^"']+)["']\s*\]/g;
 
 function refs(text: string, pattern: RegExp): string[] {
   return [...text.matchAll(pattern)].map((m) => m[1] ?? m[2]!);

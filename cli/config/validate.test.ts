@@ -446,11 +446,17 @@ describe('validateConfig: included files', () => {
         '    connection: { path: crm.csv, trm: true }', // 4
       ),
     });
-    expect(problems.map((p) => [where(p), p.pointer])).toEqual([
-      ['extra.yaml:3:15', '/apps/crm/provider'],
-      ['extra.yaml:4:34', '/apps/crm/connection/trm'],
-    ]);
-    expect(problems[0]!.message).toContain('got "cvs"');
-    expect(problems[1]!.message).toContain('did you mean "trim"?');
+    // The provider decides the connection's shape, so an unknown provider is the one problem reported.
+    expect(problems.map((p) => [where(p), p.pointer])).toEqual([['extra.yaml:3:15', '/apps/crm/provider']]);
+    expect(problems[0]!.message).toContain('got "cvs"; did you mean "csv"?');
+  });
+
+  it('reports connection errors of the provider the app names', async () => {
+    const problems = await validationProblems({
+      'idplane.yaml': MINIMAL + 'include: [extra.yaml]\n',
+      'extra.yaml': yaml('apps:', '  crm:', '    provider: csv', '    connection: { path: crm.csv, trm: true }'),
+    });
+    expect(problems.map((p) => [where(p), p.pointer])).toEqual([['extra.yaml:4:34', '/apps/crm/connection/trm']]);
+    expect(problems[0]!.message).toContain('did you mean "trim"?');
   });
 });

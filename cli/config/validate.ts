@@ -18,7 +18,8 @@ export type ValidateOutcome =
   | { ok: false; problems: ConfigProblem[] };
 
 // verbose: errors carry their parentSchema, which the "did you mean" hints read the allowed keys from.
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
+// discriminator: an app's errors come from the branch its provider names, not from all three.
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true, discriminator: true });
 const validateSchema = ajv.compile<IdplaneConfig>(schema);
 
 export function validateConfig(loaded: LoadedConfig): ValidateOutcome {
@@ -83,6 +84,15 @@ function describeSchemaError(error: ErrorObject, root: unknown): { pointer: stri
       const pattern = (error.params as { pattern: string }).pattern;
       if (name) return { pointer: name, key: true, message: `invalid name ${JSON.stringify(fromPointer(name).at(-1))} in ${where}: it must match ${pattern}` };
       return { pointer, key: false, message: `${where}: ${JSON.stringify(valueAt(root, pointer))} does not match ${pattern}` };
+    }
+    case 'discriminator': {
+      const { tag, tagValue } = error.params as { tag: string; tagValue: unknown };
+      const allowed = ['csv', 'ldap', 'scim'];
+      const hint = typeof tagValue === 'string' ? closest(tagValue, allowed) : null;
+      return {
+        pointer: `${pointer}/${tag}`, key: false,
+        message: tagValue === undefined ? `${where} is missing the required key "${tag}"` : `${where}.${tag} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}; got ${JSON.stringify(tagValue)}${hint ? `; did you mean ${JSON.stringify(hint)}?` : ''}`,
+      };
     }
     case 'propertyNames': {
       const name = String((error.params as { propertyName: string }).propertyName);

@@ -1,6 +1,10 @@
 /* Generated from schemas/config.schema.json by json-schema-to-typescript. Do not edit: run `npm run gen:types`. */
 
 /**
+ * An external system reached through a provider (csv, ldap, scim): an import source (import:), a provisioning target (provision:), or both (a write-back).
+ */
+export type AppConfig = CsvApp | LdapApp | ScimApp;
+/**
  * Users deactivated by this run. Percentages are of the users in the directory (per app: of the users that app sources).
  */
 export type Threshold = number | string;
@@ -179,11 +183,11 @@ export interface LinkConfig {
   user: string;
 }
 /**
- * An external system reached through a provider: an import source (import:), a provisioning target (provision:), or both (a write-back).
+ * An app reached as a CSV file: an HR export to import, or an export file to provision (rewritten atomically).
  */
-export interface AppConfig {
+export interface CsvApp {
   /**
-   * How idplane talks to the app. csv: a CSV file (an HR export, for example).
+   * How idplane talks to the app.
    */
   provider: 'csv';
   connection: CsvConnection;
@@ -366,6 +370,11 @@ export interface ProvisionConfig {
   mappings: {
     [k: string]: string | OutboundMapping;
   };
+  dn?: LdapDnTemplate;
+  /**
+   * ldap only: object classes of created entries, e.g. [inetOrgPerson].
+   */
+  objectClasses?: string[];
 }
 /**
  * How an existing, unlinked account is found before one is created, so it is linked instead of duplicated (also after a crash between create and record). An account whose key equals the one the mappings give is always found.
@@ -409,6 +418,159 @@ export interface OutboundMapping {
    * create: only when the account is created. always (default): on create and on every update.
    */
   on?: 'create' | 'always';
+}
+/**
+ * ldap only: where accounts live. The RDN attribute's value comes from its mapping and is escaped; `parent` is CEL over `user` giving the parent DN (use dnEscape() around user values). When either changes, the entry is renamed or moved.
+ */
+export interface LdapDnTemplate {
+  /**
+   * The RDN attribute, e.g. uid or cn; it must be mapped.
+   */
+  rdn: string;
+  /**
+   * CEL over user: the parent DN, e.g. '"ou=people,dc=example,dc=com"'.
+   */
+  parent: string;
+}
+/**
+ * An LDAP directory (OpenLDAP or Active Directory), as import source and/or target.
+ */
+export interface LdapApp {
+  /**
+   * How idplane talks to the app.
+   */
+  provider: 'ldap';
+  connection: LdapConnection;
+  /**
+   * The attribute (for csv: the column) that uniquely identifies an account in this app. Default id.
+   */
+  key?: string;
+  import?: ImportConfig;
+  provision?: ProvisionConfig;
+}
+/**
+ * Where and how to reach the LDAP directory.
+ */
+export interface LdapConnection {
+  /**
+   * ldap://host:port or ldaps://host:port.
+   */
+  url: string;
+  /**
+   * The DN to bind as. Omit for an anonymous bind.
+   */
+  bindDN?: string;
+  /**
+   * The bind password, normally ${env:NAME}. Never logged.
+   */
+  password?: string;
+  /**
+   * Upgrade an ldap:// connection with StartTLS before binding. Default false.
+   */
+  startTLS?: boolean;
+  tls?: TlsOptions;
+  /**
+   * openldap (default) or ad. With ad, objectGUID is read as a GUID string and a disabled account is the userAccountControl ACCOUNTDISABLE bit (2), unless import.disabled says otherwise.
+   */
+  flavor?: 'openldap' | 'ad';
+  /**
+   * Where to search for accounts.
+   */
+  baseDN: string;
+  /**
+   * base, one or sub (default).
+   */
+  scope?: 'base' | 'one' | 'sub';
+  /**
+   * An LDAP filter for the accounts. Default (objectClass=inetOrgPerson) for openldap, (&(objectCategory=person)(objectClass=user)) for ad.
+   */
+  filter?: string;
+  /**
+   * Paged-search page size (RFC 2696). Default 500.
+   */
+  pageSize?: number;
+  /**
+   * Attributes to read. Default: every user attribute the mappings, rules and key use.
+   */
+  attributes?: string[];
+  /**
+   * Attributes returned as binary (hex-encoded, objectGUID as a GUID string). Default [objectGUID, objectSid].
+   */
+  binaryAttributes?: string[];
+  /**
+   * Connect and operation timeout. Default 10000.
+   */
+  timeoutMs?: number;
+}
+/**
+ * TLS settings for ldaps:// and StartTLS.
+ */
+export interface TlsOptions {
+  /**
+   * A PEM file with the CA certificate(s) to trust, relative to the config.
+   */
+  ca?: string;
+  /**
+   * Refuse certificates that do not verify. Default true; turning it off is for tests only.
+   */
+  rejectUnauthorized?: boolean;
+  /**
+   * The name to verify the certificate against, when it differs from the URL's host.
+   */
+  servername?: string;
+}
+/**
+ * A SCIM 2.0 service provider (RFC 7643/7644), as target and/or source.
+ */
+export interface ScimApp {
+  /**
+   * How idplane talks to the app.
+   */
+  provider: 'scim';
+  connection: ScimConnection;
+  /**
+   * The attribute (for csv: the column) that uniquely identifies an account in this app. Default id.
+   */
+  key?: string;
+  import?: ImportConfig;
+  provision?: ProvisionConfig;
+}
+/**
+ * Where and how to reach the SCIM service provider.
+ */
+export interface ScimConnection {
+  /**
+   * The SCIM base URL, e.g. https://example.test/scim/v2.
+   */
+  url: string;
+  /**
+   * A bearer token, normally ${env:NAME}. Never logged.
+   */
+  token?: string;
+  /**
+   * Basic auth user (instead of a token).
+   */
+  username?: string;
+  /**
+   * Basic auth password, normally ${env:NAME}.
+   */
+  password?: string;
+  /**
+   * Requests in flight at once. Default 4.
+   */
+  concurrency?: number;
+  /**
+   * Per-request timeout. Default 10000.
+   */
+  timeoutMs?: number;
+  /**
+   * Retries of a request answered 429 or 503 (honouring Retry-After) or timed out. Default 3.
+   */
+  retries?: number;
+  /**
+   * count per page when listing (startIndex/count). Default 100.
+   */
+  pageSize?: number;
 }
 /**
  * Mass-change protection, evaluated at plan time. A plan over a threshold is marked not applyable, with the numbers, until `apply --allow-mass-change` or allowMassChange lets it through. Defaults: deactivateUsers, suspendUsers and disableAccounts at 20% overall.
