@@ -65,15 +65,19 @@ export function applyTargetResults(state: DirectoryState, plan: Plan, results: A
   for (const change of plan.accounts) {
     if (!done.has(`${change.app}\u0000${change.key}\u0000${change.action}`)) continue;
     const id = `${change.app}\u0000${change.key}`;
-    if (change.action === 'delete') links.delete(id);
-    else if (change.link || change.action === 'create') links.set(id, { app: change.app, key: change.key, userId: change.userId });
+    if (change.action === 'delete') {
+      if (links.delete(id)) changed = true;
+    } else if ((change.link || change.action === 'create') && links.get(id)?.userId !== change.userId) {
+      links.set(id, { app: change.app, key: change.key, userId: change.userId });
+      changed = true;
+    }
     const record = writeBackApps.has(change.app) ? importedRecord(imported, change.app, change.key) : undefined;
-    if (record) {
+    if (record && Object.keys(change.attributes).length > 0) {
       const attributes = { ...record.attributes };
       for (const [name, value] of Object.entries(change.attributes)) attributes[name] = value.to ?? '';
       imported[change.app]![change.key] = { ...record, attributes };
+      changed = true;
     }
-    changed = true;
   }
   if (!changed) return state;
   return { ...state, serial: state.serial + 1, links: [...links.values()], imported };

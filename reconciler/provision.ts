@@ -128,20 +128,24 @@ function provisionOne(ctx: TargetContext, out: ProvisionOutcome): void {
     }
 
     const enabled = (account.attributes[p.status.attribute] ?? p.status.enabled) !== p.status.disabled;
-    const change = diffAccount(app, p, state, user, account, mapped, out);
+    const change = diffAccount(app, p, state, user, account, mapped);
     let action: AccountChange['action'] | null = null;
     let reason = '';
     if (wantEnabled) {
       if (!enabled && p.deactivate) [action, reason] = ['enable', `${user.login} is assigned and active again`];
       else if (p.update && Object.keys(change.attributes).length > 0) [action, reason] = ['update', `${user.login}'s mapped values changed`];
       else if (link) [action, reason] = ['link', `existing ${app.name} account matches ${user.login}`];
-      if (action === 'enable' && !p.update) change.attributes = {};
+      // update: false writes no values, whatever the action (a link never writes).
+      if (!p.update) change.attributes = {};
     } else if (enabled && p.deactivate) {
       [action, reason] = [p.delete ? 'delete' : 'disable', assigned ? `${user.login} is ${user.status}` : `${user.login} is no longer assigned to ${app.name}`];
       change.attributes = {};
     } else if (link) {
       [action, reason] = ['link', `existing ${app.name} account matches ${user.login}`];
     }
+    // Skips and races only matter where values are pushed: not for a disable, a delete or update: false.
+    if (wantEnabled && p.update) out.warnings.push(...change.races);
+    else change.skipped = [];
     if (!action) continue;
     out.accounts.push({
       action, app: app.name, key: account.key, userId: user.id, login: user.login, attributes: change.attributes, link,
@@ -172,10 +176,11 @@ function findExisting(p: CompiledProvision, byKey: Map<string, SourceAccount>, b
   return byMatch.get(value.trim().toLowerCase()) ?? [];
 }
 
-/** Changed attributes (on: always only), minus what a write-back must leave alone. */
-function diffAccount(app: CompiledApp, p: CompiledProvision, state: DirectoryState, user: UserRecord, account: SourceAccount, mapped: Record<string, string>, out: ProvisionOutcome) {
+/** Changed attributes (on: always only), minus what a write-back must leave alone, with the races found. */
+function diffAccount(app: CompiledApp, p: CompiledProvision, state: DirectoryState, user: UserRecord, account: SourceAccount, mapped: Record<string, string>) {
   const attributes: Record<string, TargetValueChange> = {};
   const skipped: SkippedAttribute[] = [];
+  const races: PlanIssue[] = [];
   const lastImport = app.import ? importedRecord(state.imported, app.name, account.key) : undefined;
   for (const m of p.mappings) {
     if (m.on === 'create' || m.attribute === app.key) continue;
@@ -189,12 +194,12 @@ function diffAccount(app: CompiledApp, p: CompiledProvision, state: DirectorySta
     const imported = lastImport?.attributes[m.attribute];
     if (lastImport && imported !== undefined && imported !== now) {
       skipped.push({ attribute: m.attribute, reason: `changed in ${app.name} since the last import (${JSON.stringify(imported)} → ${JSON.stringify(now)}); not overwritten` });
-      out.warnings.push({ code: 'write-back-race', app: app.name, key: account.key, users: [user.login], attribute: m.attribute, message: `write-back to ${app.name} skips ${m.attribute} for ${user.login}: ${app.name} changed it since the last import, and pushing would overwrite that change` });
+      races.push({ code: 'write-back-race', app: app.name, key: account.key, users: [user.login], attribute: m.attribute, message: `write-back to ${app.name} skips ${m.attribute} for ${user.login}: ${app.name} changed it since the last import, and pushing would overwrite that change` });
       continue;
     }
     attributes[m.attribute] = { from: now === '' ? null : now, to: to === '' ? null : to };
   }
-  return { attributes, skipped };
+  return { attributes, skipped, races };
 }
 
 function toText(value: unknown): string {

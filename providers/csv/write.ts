@@ -127,7 +127,11 @@ async function headerOnly(options: CsvWriteOptions): Promise<string[]> {
 
 async function writeAtomically(options: CsvWriteOptions, columns: string[], rows: SourceAccount[]): Promise<void> {
   const temp = `${options.path}.${process.pid}.${randomUUID()}.tmp`;
-  const csv = { delimiter: options.connection.delimiter ?? ',', quote: options.connection.quote ?? '"', escape: options.connection.escape ?? options.connection.quote ?? '"' };
+  const csv = {
+    delimiter: options.connection.delimiter ?? ',', quote: options.connection.quote ?? '"', escape: options.connection.escape ?? options.connection.quote ?? '"',
+    // The reader trims unquoted values: quote a value with surrounding whitespace, or it would not read back as written.
+    quoted_match: /^\s|\s$/,
+  };
   const handle = await open(temp, 'w');
   try {
     await handle.write(stringify([columns], csv));
