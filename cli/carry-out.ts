@@ -11,7 +11,7 @@ import type { Plan } from '../schemas/generated/plan.ts';
 import { applyPlanToState, applyTargetResults } from '../reconciler/apply-plan.ts';
 import type { DirectoryState } from '../reconciler/model.ts';
 import { applyTargets, type ChangeResult } from '../providers/write-targets.ts';
-import { crashPoint } from '../state/crash-point.ts';
+import { crashPoint, pausePoint } from '../state/crash-point.ts';
 import type { Progress } from './progress.ts';
 import { accountChanges, directoryChanges, startRun } from './run-log.ts';
 import type { Workspace } from './workspace.ts';
@@ -27,6 +27,7 @@ export async function carryOut(ws: Workspace, state: DirectoryState, plan: Plan,
     const next = applyPlanToState(state, plan, randomUUID());
     await ws.store.write(next, { lineage: state.lineage, serial: state.serial }, directoryChanges(plan, log));
     crashPoint('after-directory');
+    await pausePoint('after-directory');
     const { state: final, results } = await pushToTargets(ws, next, plan, log, progress);
     const failed = results.filter((r) => r.outcome === 'failed').length;
     await log.finish({

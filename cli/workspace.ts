@@ -11,6 +11,7 @@ import type { DirectoryState, Project } from '../reconciler/model.ts';
 import { buildPlan } from '../reconciler/plan.ts';
 import { readSources, readTargets } from '../providers/read-sources.ts';
 import { EmbeddedStore } from '../state/embedded/store.ts';
+import { PostgresStore } from '../state/postgres/store.ts';
 import type { StateStore } from '../state/types.ts';
 import { loadConfig } from './config/load.ts';
 import type { ConfigProblem } from './config/problems.ts';
@@ -36,8 +37,7 @@ export async function openWorkspace(dir: string, options: { env?: Record<string,
   const validated = validateConfig(loaded.config);
   if (!validated.ok) throw new ConfigError(validated.problems);
   const fingerprint = `sha256:${createHash('sha256').update(JSON.stringify(loaded.config.unresolved)).digest('hex')}`;
-  const stateDir = resolve(absolute, validated.config.state?.path ?? '.idplane');
-  const store = new EmbeddedStore({ dir: stateDir, ...(options.notice ? { notice: options.notice } : {}) });
+  const store = openStore(validated.config, absolute, options.notice);
   return { dir: absolute, config: validated.config, project: validated.project, fingerprint, warnings: validated.warnings, store };
 }
 
@@ -51,10 +51,19 @@ export async function withWorkspace<T>(dir: string, use: (ws: Workspace) => Prom
   }
 }
 
+/** The state backend the config names: the embedded store by default, or PostgreSQL. */
+function openStore(config: IdplaneConfig, dir: string, notice?: (m: string) => void): StateStore {
+  const state = config.state;
+  if (state?.backend === 'postgres') {
+    return new PostgresStore({ url: state.url!, schema: state.schema ?? 'idplane', ...(notice ? { notice } : {}) });
+  }
+  return new EmbeddedStore({ dir: resolve(dir, state?.path ?? '.idplane'), ...(notice ? { notice } : {}) });
+}
+
 export async function planWorkspace(ws: Workspace, state: DirectoryState, progress: Progress): Promise<Plan> {
   const tasks = new Map<string, ReturnType<Progress['start']>>();
   const sources = await readSources(ws.project, {
-    dir: ws.dir,
+    dir: ws.dir, watermarks: state.watermarks,
     onProgress: (app, done, total) => {
       let task = tasks.get(app);
       if (!task) tasks.set(app, (task = progress.start(`reading ${app}`)));

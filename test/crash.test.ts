@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHrCsv } from '../bench/generate.ts';
 import { idplane, REPO } from './cli-helpers.ts';
+import { adminQuery, describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.ts';
 
 const USERS = 3000;
 const CONFIG = `version: 1
@@ -54,79 +55,121 @@ apps:
 `;
 
 let root: string;
+const schemas: string[] = [];
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'idplane-crash-'));
 });
-afterAll(async () => rm(root, { recursive: true, force: true }));
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+  for (const s of schemas) await dropSchema(s);
+});
 
-async function project(name: string): Promise<string> {
-  const dir = join(root, name);
+type Backend = 'embedded' | 'postgres';
+
+async function project(name: string, backend: Backend): Promise<string> {
+  const dir = join(root, `${backend}-${name}`);
   await mkdir(join(dir, 'data'), { recursive: true });
-  await writeFile(join(dir, 'idplane.yaml'), CONFIG);
+  let state = '';
+  if (backend === 'postgres') {
+    const schema = freshSchema();
+    schemas.push(schema);
+    state = `state: { backend: postgres, url: "\${env:IDPLANE_STATE_URL}", schema: ${schema} }\n`;
+  }
+  await writeFile(join(dir, 'idplane.yaml'), CONFIG + state);
   await generateHrCsv({ users: USERS, out: createWriteStream(join(dir, 'data/hr.csv')) });
   return dir;
 }
 
+const ENV = { IDPLANE_STATE_URL: POSTGRES_URL };
+const run = (dir: string, args: string[]) => idplane(dir, args, { env: ENV });
+
 /** The outcome a run leaves: the directory as `state list` sees it, and both target files' rows. */
 async function outcome(dir: string) {
-  const users = JSON.parse(idplane(dir, ['state', 'list', '--format', 'json']).stdout).users;
+  const users = JSON.parse(run(dir, ['state', 'list', '--format', 'json']).stdout).users;
   const rows = async (file: string) => (await readFile(join(dir, 'data', file), 'utf8')).trim().split('\n');
   return { users, crm: (await rows('crm.csv')).sort(), chat: (await rows('chat.csv')).sort() };
 }
 
 function crashAt(dir: string, point: string) {
   const r = spawnSync(process.execPath, [join(REPO, 'cli/bin/idplane.js'), '-C', dir, 'apply', '--auto-approve'], {
-    env: { ...process.env, IDPLANE_CRASH_AT: point, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, ...ENV, IDPLANE_CRASH_AT: point, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024,
   });
   return r.signal;
 }
 
-describe('an apply killed with SIGKILL converges on the next run', () => {
-  let reference: Awaited<ReturnType<typeof outcome>>;
-  beforeAll(async () => {
-    const dir = await project('reference');
-    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
-    reference = await outcome(dir);
-    expect(reference.users).toHaveLength(USERS);
-    // Header plus one account per ACTIVE user: terminated employees get none.
-    const active = reference.users.filter((u: { status: string }) => u.status === 'ACTIVE').length;
-    expect(reference.crm).toHaveLength(active + 1);
-    expect(reference.chat).toHaveLength(active + 1);
+function applyAsync(dir: string, env: Record<string, string> = {}, onStderr?: (text: string) => void) {
+  return new Promise<{ code: number | null; stderr: string }>((done) => {
+    const child = spawn(process.execPath, [join(REPO, 'cli/bin/idplane.js'), '-C', dir, 'apply', '--auto-approve'], { env: { ...process.env, ...ENV, NO_COLOR: '1', ...env } });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr);
+    });
+    child.stdout.resume();
+    child.on('close', (code) => done({ code, stderr }));
   });
+}
 
-  for (const point of ['state-write', 'after-directory', 'mid-target']) {
-    it(`killed at ${point}`, async () => {
-      const dir = await project(point);
-      expect(crashAt(dir, point)).toBe('SIGKILL');
-      const rerun = idplane(dir, ['apply', '--auto-approve']);
-      expect(rerun.code, rerun.stderr).toBe(0);
-      expect(rerun.stderr).toMatch(/taking over the lock .* no longer running/);
-      expect(idplane(dir, ['plan', '--detailed-exitcode']).code).toBe(0);
-      const after = await outcome(dir);
-      expect(after.users).toEqual(reference.users);
-      expect(after.crm).toEqual(reference.crm);
-      expect(after.chat).toEqual(reference.chat);
-      expect(new Set(after.crm.map((r) => r.split(',')[0])).size).toBe(after.crm.length);
+function crashSuite(backend: Backend) {
+  describe(`${backend}: an apply killed with SIGKILL converges on the next run`, () => {
+    let reference: Awaited<ReturnType<typeof outcome>>;
+    beforeAll(async () => {
+      const dir = await project('reference', backend);
+      expect(run(dir, ['apply', '--auto-approve']).code).toBe(0);
+      reference = await outcome(dir);
+      expect(reference.users).toHaveLength(USERS);
+      // Header plus one account per ACTIVE user: terminated employees get none.
+      const active = reference.users.filter((u: { status: string }) => u.status === 'ACTIVE').length;
+      expect(reference.crm).toHaveLength(active + 1);
+      expect(reference.chat).toHaveLength(active + 1);
     });
-  }
-});
 
-describe('two applies at once', () => {
-  it('one wins, the other fails fast naming the holder, and the state is intact', async () => {
-    const dir = await project('concurrent');
-    const run = () => new Promise<{ code: number | null; stderr: string }>((done) => {
-      const child = spawn(process.execPath, [join(REPO, 'cli/bin/idplane.js'), '-C', dir, 'apply', '--auto-approve'], { env: { ...process.env, NO_COLOR: '1' } });
-      let stderr = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      child.stdout.resume();
-      child.on('close', (code) => done({ code, stderr }));
+    for (const point of ['state-write', 'after-directory', 'mid-target']) {
+      it(`killed at ${point}`, async () => {
+        const dir = await project(point, backend);
+        expect(crashAt(dir, point)).toBe('SIGKILL');
+        const rerun = run(dir, ['apply', '--auto-approve']);
+        expect(rerun.code, rerun.stderr).toBe(0);
+        if (backend === 'embedded') expect(rerun.stderr).toMatch(/taking over the lock .* no longer running/);
+        expect(run(dir, ['plan', '--detailed-exitcode']).code).toBe(0);
+        const after = await outcome(dir);
+        expect(after.users).toEqual(reference.users);
+        expect(after.crm).toEqual(reference.crm);
+        expect(after.chat).toEqual(reference.chat);
+        expect(new Set(after.crm.map((r) => r.split(',')[0])).size).toBe(after.crm.length);
+      });
+    }
+
+    it('two applies at once: one wins, the other fails fast naming the holder, and the state is intact', async () => {
+      const dir = await project('concurrent', backend);
+      const results = await Promise.all([applyAsync(dir), applyAsync(dir)]);
+      expect(results.map((r) => r.code).sort()).toEqual([0, 1]);
+      const loser = results.find((r) => r.code === 1)!;
+      expect(loser.stderr).toMatch(/locked by .*@.* for apply since .* lock id /);
+      expect(run(dir, ['plan', '--detailed-exitcode']).code).toBe(0);
+      expect(JSON.parse(run(dir, ['state', 'list', '--format', 'json']).stdout).users).toHaveLength(USERS);
     });
-    const results = await Promise.all([run(), run()]);
-    const codes = results.map((r) => r.code).sort();
-    expect(codes).toEqual([0, 1]);
-    const loser = results.find((r) => r.code === 1)!;
-    expect(loser.stderr).toMatch(/locked by .*@.* for apply since .* lock id /);
-    expect(idplane(dir, ['plan', '--detailed-exitcode']).code).toBe(0);
-    expect(JSON.parse(idplane(dir, ['state', 'list', '--format', 'json']).stdout).users).toHaveLength(USERS);
+  });
+}
+
+crashSuite('embedded');
+describePostgres('postgres', () => {
+  crashSuite('postgres');
+
+  it('a connection killed mid-apply fails clearly, and a re-run converges', async () => {
+    const dir = await project('connection-loss', 'postgres');
+    let killed = false;
+    const result = await applyAsync(dir, { IDPLANE_PAUSE_AT: 'after-directory' }, (stderr) => {
+      if (killed || !stderr.includes('paused at after-directory')) return;
+      killed = true;
+      void adminQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'idplane' AND pid <> pg_backend_pid()");
+    });
+    expect(killed).toBe(true);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/PostgreSQL|connection/i);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    const rerun = run(dir, ['apply', '--auto-approve']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(run(dir, ['plan', '--detailed-exitcode']).code).toBe(0);
   });
 });
