@@ -8,6 +8,7 @@ import { forceUnlockCommand } from './commands/force-unlock.ts';
 import { historyCommand } from './commands/history.ts';
 import { jitCommand } from './commands/jit.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { schemaDiscoverCommand } from './commands/schema.ts';
 import { planCommand, showCommand } from './commands/plan.ts';
 import { stateListCommand, stateShowCommand } from './commands/state.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -114,6 +115,14 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(format())
     .action(async (id: string) => {
       exitCode = await forceUnlockCommand(program.opts<{ dir: string }>().dir, id, out);
+    });
+
+  const schema = program.command('schema').description('work with the apps\' schemas');
+  schema.command('discover').description('print YAML attribute declarations and mappings for what an app reports')
+    .argument('<app>', 'the app to ask')
+    .addOption(format())
+    .action(async (app: string) => {
+      exitCode = await schemaDiscoverCommand(program.opts<{ dir: string }>().dir, app, out);
     });
 
   const state = program.command('state').description('inspect the stored directory');

@@ -1,0 +1,36 @@
+/**
+ * Schema discovery for a CSV app: its header row, with each column's type inferred from the rows (integer,
+ * number, boolean, or string; the key column and id-like columns stay strings, since ids are not numbers
+ * even when they look like them), how many rows leave it empty, and whether its values are unique. Only the
+ * key column is declared unique: uniqueness seen in a sample is a hint in the comment, not a rule.
+ */
+import type { DiscoveredAttribute } from '../discovery.ts';
+import { readCsvAccounts, type CsvReadOptions } from './read.ts';
+
+export async function discoverCsv(options: CsvReadOptions): Promise<{ attributes: DiscoveredAttribute[]; note: string }> {
+  const snapshot = await readCsvAccounts(options);
+  const columns = snapshot.accounts[0] ? Object.keys(snapshot.accounts[0].attributes) : [];
+  const attributes = columns.map((name): DiscoveredAttribute => {
+    const values = snapshot.accounts.map((a) => a.attributes[name] ?? '').filter((v) => v !== '');
+    const empty = snapshot.accounts.length - values.length;
+    const idLike = name === options.key || /(^|_|-)(id|number|no|code|key)$|Id$/i.test(name);
+    const distinct = values.length > 1 && new Set(values).size === values.length;
+    return {
+      name,
+      type: idLike ? 'string' : inferType(values),
+      multiValued: false,
+      required: empty === 0 && values.length > 0,
+      unique: name === options.key,
+      description: [`${empty} of ${snapshot.accounts.length} rows empty`, ...(distinct && name !== options.key ? ['distinct in these rows'] : []), ...(values[0] !== undefined ? [`e.g. ${JSON.stringify(values[0]).slice(0, 40)}`] : [])].join('; '),
+    };
+  });
+  return { attributes, note: `${options.displayPath}: ${columns.length} columns, types inferred from ${snapshot.accounts.length} rows${snapshot.rowErrors.length ? ` (${snapshot.rowErrors.length} unreadable rows ignored)` : ''}` };
+}
+
+function inferType(values: string[]): DiscoveredAttribute['type'] {
+  if (values.length === 0) return 'string';
+  if (values.every((v) => /^-?(0|[1-9]\d{0,14})$/.test(v))) return 'integer';
+  if (values.every((v) => /^-?(0|[1-9]\d*)(\.\d+)?$/.test(v) && Number.isFinite(Number(v)))) return 'number';
+  if (values.every((v) => v === 'true' || v === 'false')) return 'boolean';
+  return 'string';
+}

@@ -1,0 +1,27 @@
+/**
+ * Schema discovery dispatch: each provider's way of asking an app what its accounts look like.
+ */
+import type { CompiledApp } from '../reconciler/model.ts';
+import { discoverCsv } from './csv/discover.ts';
+import type { DiscoveredAttribute } from './discovery.ts';
+import { ProviderError } from './errors.ts';
+
+export interface DiscoverContext {
+  dir: string;
+  resolvePath: (path: string) => string;
+}
+
+export async function discoverApp(app: CompiledApp, ctx: DiscoverContext): Promise<{ attributes: DiscoveredAttribute[]; note: string }> {
+  const config = app.config;
+  switch (config.provider) {
+    case 'csv':
+      return discoverCsv({ app: app.name, key: app.key, connection: config.connection, path: ctx.resolvePath(config.connection.path), displayPath: config.connection.path });
+    case 'ldap':
+    case 'scim':
+      throw new ProviderError(app.name, `schema discovery for ${config.provider} is not available in this build`);
+    default: {
+      const never: never = config;
+      throw new Error(`unknown provider ${JSON.stringify(never)}`);
+    }
+  }
+}
