@@ -235,3 +235,11 @@ describe('evaluate: plain JS results', () => {
     expect(run('b"hi"')).toEqual(new Uint8Array([104, 105]));
   });
 });
+
+describe('dnEscape', () => {
+  it('escapes a user value for a DN', () => {
+    const c = compileExpression('"ou=" + dnEscape(user.department) + ",dc=example,dc=com"');
+    if (!c.ok) throw new Error(c.message);
+    expect(c.expression.evaluate({ user: { department: 'x,ou=admins' } })).toBe('ou=x\\,ou\\=admins,dc=example,dc=com');
+  });
+});

@@ -29,6 +29,7 @@
  *   toUpperCase(s): string            full Unicode upper-casing
  *   trim(s): string                   strips leading/trailing whitespace
  *   join(list, sep): string           joins strings/numbers/bools with `sep`, e.g. join([app.a, app.b], " ")
+ *   dnEscape(s): string               escapes a value for an LDAP DN (RFC 4514), e.g. "ou=" + dnEscape(user.department)
  *   (The CEL built-ins also work: s.lowerAscii(), s.upperAscii(), s.trim(), s.split(","), list.join(","),
  *   s.contains/startsWith/endsWith/matches, s.substring, s.indexOf, size(), int(), string(), ...)
  *
@@ -48,6 +49,7 @@
  *   - Compile once, evaluate many: compiling costs a few µs, evaluating well under 1 µs (bench/cel-engines.ts).
  */
 import { Environment, Optional, type ParseResult } from '@marcbachmann/cel-js';
+import { escapeDnValue } from './ldap-escape.ts';
 
 export type ExpressionVars = { app?: Record<string, unknown>; user?: Record<string, unknown>; source?: string };
 
@@ -126,6 +128,9 @@ const env = new Environment({ enableOptionalTypes: true, homogeneousAggregateLit
   })
   .registerFunction('join(list, string): string', join, {
     description: 'Joins the strings, numbers or bools of a list with a separator',
+  })
+  .registerFunction('dnEscape(string): string', escapeDnValue, {
+    description: 'Escapes a value for use inside an LDAP DN (RFC 4514), e.g. "ou=" + dnEscape(user.department)',
   });
 
 // ---- compile ----------------------------------------------------------------------------------------------

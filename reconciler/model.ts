@@ -108,6 +108,8 @@ export interface CompiledProvision {
   mappings: CompiledOutboundMapping[];
   /** Write-back: app attributes this app's own import reads. They are never written. */
   sourcedAttributes: Set<string>;
+  /** ldap: where entries live (provision.dn): the RDN attribute (mapped) and the parent DN (CEL over user). */
+  dn?: { rdn: string; parent: CompiledExpression };
 }
 
 export interface CompiledApp {

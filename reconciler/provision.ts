@@ -6,9 +6,14 @@
  * target's match rule, and linked instead of duplicated. Updates carry only the attributes whose mapped
  * value changed. A write-back to a profile source never writes what that app sources, and skips a value
  * the source changed since the last import (compare-and-set), reporting it.
+ * ldap targets with provision.dn: every change carries the entry's DN after it (`dn`: the RDN attribute's
+ * mapped value, escaped, under the parent the CEL gives); an entry whose live DN differs is updated (the
+ * provider renames or moves it) even when no attribute changed. An Active Directory target without
+ * provision.status reads enabled/disabled from the userAccountControl ACCOUNTDISABLE bit (2).
  */
 import type { AccountChange, PlanIssue, SkippedAttribute, TargetValueChange } from '../schemas/generated/plan.ts';
 import { ExpressionError } from './expressions.ts';
+import { buildDn, parseDn, sameDn } from './ldap-escape.ts';
 import { importedRecord, type CompiledApp, type CompiledProvision, type DirectoryState, type SourceAccount, type SourceSnapshot, type StoredLink, type UserRecord } from './model.ts';
 
 export interface ProvisionOutcome {
@@ -96,6 +101,12 @@ function provisionOne(ctx: TargetContext, out: ProvisionOutcome): void {
     const mapped = evaluateMappings(app, p, user, userVars, out);
     if (!mapped) continue;
     const desiredKey = mapped[app.key] ?? '';
+    // A DN that cannot be built stops a create or update (a conflict), never a disable (it just does not move).
+    let dn = p.dn ? entryDn(app, p.dn, mapped, userVars, user, wantEnabled ? out : null) : undefined;
+    if (dn === null) {
+      if (wantEnabled) continue;
+      dn = undefined;
+    }
     let link = false;
     if (!account) {
       const found = findExisting(p, byKey, byMatch, desiredKey, user);
@@ -123,17 +134,21 @@ function provisionOne(ctx: TargetContext, out: ProvisionOutcome): void {
       }
       const attributes: Record<string, TargetValueChange> = {};
       for (const [k, v] of Object.entries(mapped)) if (k !== app.key && v !== '') attributes[k] = { from: null, to: v };
-      out.accounts.push({ action: 'create', app: app.name, key: desiredKey, userId: user.id, login: user.login, attributes, link: true, reason: `${user.login} is assigned to ${app.name}` });
+      out.accounts.push({ action: 'create', app: app.name, key: desiredKey, userId: user.id, login: user.login, attributes, link: true, ...(dn ? { dn } : {}), reason: `${user.login} is assigned to ${app.name}` });
       continue;
     }
 
-    const enabled = (account.attributes[p.status.attribute] ?? p.status.enabled) !== p.status.disabled;
+    const enabled = accountEnabled(app, p, account);
     const change = diffAccount(app, p, state, user, account, mapped);
+    // ldap: a DN change (RDN value or parent) is an update of its own; update: false never moves.
+    const liveDn = account.attributes.dn;
+    const moves = dn !== undefined && p.update && liveDn !== undefined && liveDn !== '' && !sameDn(dn, liveDn);
     let action: AccountChange['action'] | null = null;
     let reason = '';
     if (wantEnabled) {
       if (!enabled && p.deactivate) [action, reason] = ['enable', `${user.login} is assigned and active again`];
-      else if (p.update && Object.keys(change.attributes).length > 0) [action, reason] = ['update', `${user.login}'s mapped values changed`];
+      else if (p.update && Object.keys(change.attributes).length > 0) [action, reason] = ['update', `${user.login}'s mapped values changed${moves ? `; the entry moves to ${dn}` : ''}`];
+      else if (moves) [action, reason] = ['update', `${user.login}'s ${app.name} entry moves to ${dn}`];
       else if (link) [action, reason] = ['link', `existing ${app.name} account matches ${user.login}`];
       // update: false writes no values, whatever the action (a link never writes).
       if (!p.update) change.attributes = {};
@@ -149,9 +164,51 @@ function provisionOne(ctx: TargetContext, out: ProvisionOutcome): void {
     if (!action) continue;
     out.accounts.push({
       action, app: app.name, key: account.key, userId: user.id, login: user.login, attributes: change.attributes, link,
-      ...(change.skipped.length > 0 ? { skipped: change.skipped } : {}), reason,
+      ...(change.skipped.length > 0 ? { skipped: change.skipped } : {}),
+      ...(dn !== undefined && p.update && action !== 'link' && action !== 'delete' ? { dn } : {}), reason,
     });
   }
+}
+
+/**
+ * ldap: the DN the user's entry should have, or null (with a conflict in `out`, when given) when it cannot
+ * be built. The RDN value is escaped here; the parent is used as the CEL gives it (it is a DN, not a value).
+ */
+function entryDn(app: CompiledApp, template: NonNullable<CompiledProvision['dn']>, mapped: Record<string, string>, userVars: Record<string, unknown>, user: UserRecord, out: ProvisionOutcome | null): string | null {
+  const value = mapped[template.rdn] ?? '';
+  if (value === '') {
+    out?.conflicts.push({ code: 'missing-required', app: app.name, users: [user.login], attribute: template.rdn, message: `the ${app.name} mapping for the RDN attribute ${template.rdn} is empty for ${user.login}, so the entry has no DN` });
+    return null;
+  }
+  let parent: unknown;
+  try {
+    parent = template.parent.evaluate({ user: userVars });
+  } catch (error) {
+    out?.conflicts.push({ code: 'expression-error', app: app.name, users: [user.login], message: `${app.name} dn.parent (${template.parent.text}) failed for ${user.login}: ${message(error)}` });
+    return null;
+  }
+  if (typeof parent !== 'string' || parent.trim() === '') {
+    out?.conflicts.push({ code: 'expression-error', app: app.name, users: [user.login], message: `${app.name} dn.parent (${template.parent.text}) gave ${JSON.stringify(parent)} for ${user.login}; it must be a non-empty DN string` });
+    return null;
+  }
+  const dn = buildDn(template.rdn, value, parent);
+  try {
+    parseDn(dn);
+  } catch (error) {
+    out?.conflicts.push({ code: 'expression-error', app: app.name, users: [user.login], message: `${app.name} dn.parent (${template.parent.text}) gave ${JSON.stringify(parent)} for ${user.login}: ${(error as Error).message}` });
+    return null;
+  }
+  return dn;
+}
+
+/** Whether a live account is enabled: the status attribute, or for Active Directory the ACCOUNTDISABLE bit. */
+function accountEnabled(app: CompiledApp, p: CompiledProvision, account: SourceAccount): boolean {
+  const config = app.config;
+  if (config.provider === 'ldap' && config.connection.flavor === 'ad' && !config.provision?.status) {
+    const uac = Number.parseInt(account.attributes.userAccountControl ?? '', 10);
+    return Number.isNaN(uac) || (uac & 2) === 0;
+  }
+  return (account.attributes[p.status.attribute] ?? p.status.enabled) !== p.status.disabled;
 }
 
 function evaluateMappings(app: CompiledApp, p: CompiledProvision, user: UserRecord, userVars: Record<string, unknown>, out: ProvisionOutcome): Record<string, string> | null {
