@@ -4,7 +4,8 @@
 import type { CompiledApp } from '../reconciler/model.ts';
 import { discoverCsv } from './csv/discover.ts';
 import type { DiscoveredAttribute } from './discovery.ts';
-import { ProviderError } from './errors.ts';
+import { discoverLdap } from './ldap/discover.ts';
+import { discoverScim } from './scim/discover-schema.ts';
 
 export interface DiscoverContext {
   dir: string;
@@ -17,8 +18,9 @@ export async function discoverApp(app: CompiledApp, ctx: DiscoverContext): Promi
     case 'csv':
       return discoverCsv({ app: app.name, key: app.key, connection: config.connection, path: ctx.resolvePath(config.connection.path), displayPath: config.connection.path });
     case 'ldap':
+      return discoverLdap(app.name, config, ctx.dir);
     case 'scim':
-      throw new ProviderError(app.name, `schema discovery for ${config.provider} is not available in this build`);
+      return discoverScim(app.name, config);
     default: {
       const never: never = config;
       throw new Error(`unknown provider ${JSON.stringify(never)}`);

@@ -29,7 +29,7 @@ export function renderDiscovery(app: string, provider: string, note: string, att
     for (let i = 2; used.has(name); i++) name = `${directoryName(a.name)}${i}`;
     used.add(name);
     const type = a.multiValued ? 'string[]' : a.type;
-    const flags = [`type: ${type}`, ...(a.required ? ['required: true'] : []), ...(a.unique ? ['unique: true'] : [])].join(', ');
+    const flags = [`type: ${type === 'string[]' ? '"string[]"' : type}`, ...(a.required ? ['required: true'] : []), ...(a.unique ? ['unique: true'] : [])].join(', ');
     const source = /^[A-Za-z_][A-Za-z0-9_]*$/.test(a.name) ? `app.${a.name}` : `app[${JSON.stringify(a.name)}]`;
     return { name, flags, description: a.description, source };
   });

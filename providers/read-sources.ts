@@ -1,20 +1,28 @@
 /**
  * Reads every import source of a project, each through its provider. The provider table is an exhaustive
- * record, so a new provider name fails to compile until it has a reader.
+ * record, so a new provider name fails to compile until it has a reader. An import source is read for its
+ * import (incremental where its import is, from the stored watermark); a target is always read whole.
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { AppConfig } from '../schemas/generated/config.ts';
 import type { Project, SourceSnapshot } from '../reconciler/model.ts';
 import { readCsvAccounts } from './csv/read.ts';
 import { ProviderError } from './errors.ts';
+import { readLdapAccounts } from './ldap/read.ts';
+import { readScimAccounts } from './scim/read.ts';
 
 export interface ReadContext {
   /** The config's folder: relative paths resolve against it. */
   dir: string;
   onProgress?: (app: string, done: number, total: number) => void;
+  /** app → the stored watermark of its incremental import (state.watermarks). */
+  watermarks?: Record<string, string>;
 }
 
-type Readers = { [P in AppConfig['provider']]: (app: string, config: Extract<AppConfig, { provider: P }>, key: string, ctx: ReadContext) => Promise<SourceSnapshot> };
+/** import: read for the app's import (incremental where configured); target: the whole account list. */
+type Purpose = 'import' | 'target';
+
+type Readers = { [P in AppConfig['provider']]: (app: string, config: Extract<AppConfig, { provider: P }>, key: string, ctx: ReadContext, purpose: Purpose) => Promise<SourceSnapshot> };
 
 const readers: Readers = {
   csv: (app, config, key, ctx) => {
@@ -26,16 +34,22 @@ const readers: Readers = {
       onProgress: (done, total) => ctx.onProgress?.(app, done, total),
     });
   },
-  ldap: (app) => Promise.reject(new ProviderError(app, 'the ldap provider is not available in this build')),
-  scim: (app) => Promise.reject(new ProviderError(app, 'the scim provider is not available in this build')),
+  ldap: (app, config, key, ctx, purpose) => {
+    const imp = config.import;
+    const incremental = purpose === 'import' && imp?.mode === 'incremental' && imp.watermark
+      ? { attribute: imp.watermark, stored: (ctx.watermarks && Object.hasOwn(ctx.watermarks, app) ? ctx.watermarks[app] : undefined) ?? null }
+      : null;
+    return readLdapAccounts({ app, config, key, dir: ctx.dir, incremental, onProgress: (entries) => ctx.onProgress?.(app, entries, entries) });
+  },
+  scim: (app, config, key, ctx) => readScimAccounts({ app, config, key, onProgress: (done, total) => ctx.onProgress?.(app, done, total) }),
 };
 
 /** Calls the reader of the app's provider with its config narrowed to that provider. */
-function read(app: string, config: AppConfig, key: string, ctx: ReadContext): Promise<SourceSnapshot> {
+function read(app: string, config: AppConfig, key: string, ctx: ReadContext, purpose: Purpose): Promise<SourceSnapshot> {
   switch (config.provider) {
-    case 'csv': return readers.csv(app, config, key, ctx);
-    case 'ldap': return readers.ldap(app, config, key, ctx);
-    case 'scim': return readers.scim(app, config, key, ctx);
+    case 'csv': return readers.csv(app, config, key, ctx, purpose);
+    case 'ldap': return readers.ldap(app, config, key, ctx, purpose);
+    case 'scim': return readers.scim(app, config, key, ctx, purpose);
     default: {
       const never: never = config;
       throw new Error(`unknown provider ${JSON.stringify(never)}`);
@@ -45,21 +59,22 @@ function read(app: string, config: AppConfig, key: string, ctx: ReadContext): Pr
 
 export async function readSources(project: Project, ctx: ReadContext): Promise<SourceSnapshot[]> {
   const apps = project.profileSources.map((name) => project.apps[name]!).filter((a) => a.import);
-  return Promise.all(apps.map((a) => read(a.name, a.config, a.key, ctx)));
+  return Promise.all(apps.map((a) => read(a.name, a.config, a.key, ctx, 'import')));
 }
 
 /**
- * Reads the live accounts of every provisioning target. A write-back app reuses its import snapshot;
- * a target whose file does not exist yet simply has no accounts.
+ * Reads the live accounts of every provisioning target. A write-back app reuses its import snapshot
+ * unless that is partial (an incremental import); a target whose file does not exist yet simply has no
+ * accounts.
  */
 export async function readTargets(project: Project, ctx: ReadContext, sources: SourceSnapshot[]): Promise<SourceSnapshot[]> {
   const already = new Map(sources.map((s) => [s.app, s]));
   const targets = Object.values(project.apps).filter((a) => a.provision);
   return Promise.all(targets.map(async (a) => {
     const known = already.get(a.name);
-    if (known) return known;
+    if (known && !known.partial) return known;
     try {
-      return await read(a.name, a.config, a.key, ctx);
+      return await read(a.name, a.config, a.key, ctx, 'target');
     } catch (error) {
       if (error instanceof ProviderError && /no such file/.test(error.message)) return { app: a.name, accounts: [], rowErrors: [], fingerprint: 'absent' };
       throw error;

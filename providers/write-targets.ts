@@ -8,7 +8,8 @@ import type { AppConfig } from '../schemas/generated/config.ts';
 import type { AccountChange } from '../schemas/generated/plan.ts';
 import type { CompiledApp, Project } from '../reconciler/model.ts';
 import { applyCsvTarget, type ChangeResult } from './csv/write.ts';
-import { ProviderError } from './errors.ts';
+import { applyLdapTarget } from './ldap/write.ts';
+import { applyScimTarget } from './scim/write.ts';
 
 export type { ChangeResult };
 
@@ -23,8 +24,8 @@ const writers: Writers = {
       status: app.provision!.status,
     }, changes);
   },
-  ldap: (app) => Promise.reject(new ProviderError(app.name, 'the ldap provider is not available in this build')),
-  scim: (app) => Promise.reject(new ProviderError(app.name, 'the scim provider is not available in this build')),
+  ldap: (app, config, changes, dir) => applyLdapTarget({ app: app.name, config, key: app.key, dir }, changes),
+  scim: (app, config, changes) => applyScimTarget({ app: app.name, config, key: app.key, status: app.provision!.status }, changes),
 };
 
 function write(app: CompiledApp, changes: AccountChange[], dir: string): Promise<ChangeResult[]> {

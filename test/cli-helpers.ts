@@ -2,7 +2,7 @@
  * Runs the real idplane binary in a child process, the way users and CI do, against a copy of an example
  * in a temporary folder.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,4 +34,17 @@ export async function copyExample(name: string): Promise<{ dir: string; cleanup:
   const dir = join(root, name);
   await cp(join(REPO, 'examples', name), dir, { recursive: true, filter: (src) => !src.includes('.idplane') });
   return { dir, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+/** Like idplane(), without blocking this process: for tests whose servers run in the test process. */
+export function idplaneAsync(dir: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, '-C', dir, ...args], { env: { ...process.env, NO_COLOR: '1', ...options.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.end(options.input ?? '');
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }

@@ -8,6 +8,9 @@
  * - races: outbound attributes the app itself sources (idplane never writes those, and compares every
  *   other write-back against the last imported value).
  * Each warning names the attributes involved.
+ * ldap targets: provision.dn (needed to create entries) names a mapped RDN attribute and a parent DN
+ * (CEL over user, compiled here); an OpenLDAP target that disables accounts must say how (provision.status),
+ * since inetOrgPerson has no enabled flag; dn and objectClasses are refused for other providers.
  */
 import type { AppConfig, AttributeConfig } from '../../schemas/generated/config.ts';
 import type { CompiledExpression } from '../../reconciler/expressions.ts';
@@ -46,6 +49,7 @@ export function compileProvision(ctx: ProvisionContext): CompiledProvision | nul
     const expression = ctx.compile(pointer, text);
     if (expression) mappings.push({ attribute, expression, on: typeof spec === 'string' ? 'always' : (spec.on ?? 'always') });
   }
+  const dn = checkLdap(ctx, base);
   const sourced = ctx.app.import ? attributesReadByImport(ctx.app, ctx.key) : new Set<string>();
   if (ctx.app.import) writeBackWarnings(ctx, sourced);
   return {
@@ -54,7 +58,31 @@ export function compileProvision(ctx: ProvisionContext): CompiledProvision | nul
     status: { attribute: p.status?.attribute ?? 'active', enabled: p.status?.enabled ?? 'true', disabled: p.status?.disabled ?? 'false' },
     mappings,
     sourcedAttributes: sourced,
+    ...(dn ? { dn } : {}),
   };
+}
+
+/** The ldap-only settings: checked, and dn.parent compiled. */
+function checkLdap(ctx: ProvisionContext, base: string[]): CompiledProvision['dn'] | undefined {
+  const app = ctx.app;
+  const p = app.provision!;
+  if (app.provider !== 'ldap') {
+    if (p.dn) ctx.at(toPointer([...base, 'dn']), `provision.dn only applies to ldap apps; ${ctx.name} is ${app.provider}`, true);
+    if (p.objectClasses) ctx.at(toPointer([...base, 'objectClasses']), `provision.objectClasses only applies to ldap apps; ${ctx.name} is ${app.provider}`, true);
+    return undefined;
+  }
+  if (!p.dn && p.create !== false) {
+    ctx.at(toPointer(base), `an ldap target that creates entries needs provision.dn: { rdn, parent }, e.g. { rdn: uid, parent: '"ou=people,dc=example,dc=com"' } (or create: false)`);
+  }
+  if (app.connection.flavor !== 'ad' && p.deactivate !== false && p.delete !== true && !p.status) {
+    ctx.at(toPointer([...base, 'status']), `OpenLDAP has no standard enabled flag: set provision.status (e.g. { attribute: description, enabled: active, disabled: disabled }) to say how ${ctx.name} marks a disabled entry, or set deactivate: false`);
+  }
+  if (!p.dn) return undefined;
+  if (!Object.hasOwn(p.mappings, p.dn.rdn) && p.dn.rdn !== ctx.key) {
+    ctx.at(toPointer([...base, 'dn', 'rdn']), `the RDN attribute ${JSON.stringify(p.dn.rdn)} must be mapped in provision.mappings: its value names the entry`);
+  }
+  const parent = ctx.compile([...base, 'dn', 'parent'], p.dn.parent);
+  return parent ? { rdn: p.dn.rdn, parent } : undefined;
 }
 
 // `app.x`, `app["x"]` and the optional forms `app.?x`, `app[?"x"]`.

@@ -4,7 +4,7 @@
  * attributes; every CEL expression must compile (the problem points inside the expression); a match rule
  * has exactly one form. Pure: it reads the loaded config and reports through `at`.
  */
-import type { IdplaneConfig, MatchRule } from '../../schemas/generated/config.ts';
+import type { AppConfig, IdplaneConfig, MatchRule } from '../../schemas/generated/config.ts';
 import { compileExpression, type CompiledExpression } from '../../reconciler/expressions.ts';
 import { compileMatchRule, type CompiledMatchRule } from '../../reconciler/match-rules.ts';
 import type { CompiledApp, Project } from '../../reconciler/model.ts';
@@ -12,6 +12,9 @@ import { DEFAULT_SAFEGUARDS } from '../../reconciler/safeguards.ts';
 import type { LoadedConfig } from './load.ts';
 import { compileProvision } from './provision.ts';
 import { closest, toPointer } from './problems.ts';
+
+/** The default import.disabled of an Active Directory app: the userAccountControl ACCOUNTDISABLE bit. */
+export const AD_DISABLED = 'int(app.userAccountControl) / 2 % 2 == 1';
 
 export type At = (pointer: string, message: string, key?: boolean, place?: { file: string; line: number; col: number }) => void;
 
@@ -83,10 +86,13 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
     if (imp?.watermark && imp.mode !== 'incremental') {
       at(toPointer(['apps', name, 'import', 'watermark']), `watermark only applies to mode: incremental`, true);
     }
-    const disabled = imp?.disabled ? compile(['apps', name, 'import', 'disabled'], imp.disabled) : null;
-    const provision = compileProvision({ name, app, key: app.key ?? 'id', attributes, profileSources, at, warn, compile });
+    // Active Directory: unless import.disabled says otherwise, an account is disabled when its
+    // userAccountControl has the ACCOUNTDISABLE bit (2) set (the ldap reader always reads userAccountControl).
+    const disabledText = imp?.disabled ?? (app.provider === 'ldap' && app.connection.flavor === 'ad' ? AD_DISABLED : undefined);
+    const disabled = imp && disabledText ? compile(imp.disabled ? ['apps', name, 'import', 'disabled'] : ['apps', name, 'import'], disabledText) : null;
+    const provision = compileProvision({ name, app, key: app.key ?? defaultKey(app), attributes, profileSources, at, warn, compile });
     compiled[name] = {
-      name, config: app, key: app.key ?? 'id', provision,
+      name, config: app, key: app.key ?? defaultKey(app), provision,
       import: imp ? {
         mode: imp.mode ?? 'full', watermark: imp.watermark ?? null, match, onMatch: imp.onMatch ?? 'link', onNoMatch: imp.onNoMatch ?? 'create',
         newUserStatus: imp.newUserStatus ?? 'STAGED', disabled, onDisabled: imp.onDisabled ?? 'deactivate', onMissing: imp.onMissing ?? 'deactivate',
@@ -166,4 +172,17 @@ function own<T>(record: Record<string, T>, name: string): T | undefined {
 function hint(word: string, candidates: string[]): string {
   const best = closest(word, candidates);
   return best ? `; did you mean ${JSON.stringify(best)}?` : '';
+}
+
+/** The account key when the config names none: csv `id`, ldap `uid`, scim `userName`. */
+function defaultKey(app: AppConfig): string {
+  switch (app.provider) {
+    case 'csv': return 'id';
+    case 'ldap': return 'uid';
+    case 'scim': return 'userName';
+    default: {
+      const never: never = app;
+      throw new Error(`unknown provider ${JSON.stringify(never)}`);
+    }
+  }
 }

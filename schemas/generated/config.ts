@@ -192,7 +192,7 @@ export interface CsvApp {
   provider: 'csv';
   connection: CsvConnection;
   /**
-   * The attribute (for csv: the column) that uniquely identifies an account in this app. Default id.
+   * The attribute that uniquely identifies an account in this app (for csv: a column). Default: id for csv, uid for ldap, userName for scim.
    */
   key?: string;
   import?: ImportConfig;
@@ -442,7 +442,7 @@ export interface LdapApp {
   provider: 'ldap';
   connection: LdapConnection;
   /**
-   * The attribute (for csv: the column) that uniquely identifies an account in this app. Default id.
+   * The attribute that uniquely identifies an account in this app (for csv: a column). Default: id for csv, uid for ldap, userName for scim.
    */
   key?: string;
   import?: ImportConfig;
@@ -529,7 +529,7 @@ export interface ScimApp {
   provider: 'scim';
   connection: ScimConnection;
   /**
-   * The attribute (for csv: the column) that uniquely identifies an account in this app. Default id.
+   * The attribute that uniquely identifies an account in this app (for csv: a column). Default: id for csv, uid for ldap, userName for scim.
    */
   key?: string;
   import?: ImportConfig;

@@ -558,6 +558,10 @@ export interface AccountChange {
    */
   link: boolean;
   /**
+   * ldap: the entry's DN after the change
+   */
+  dn?: string;
+  /**
    * Attributes deliberately not written, with why (write-back safety).
    */
   skipped?: SkippedAttribute[];
