@@ -201,3 +201,13 @@ describe('idplane jit', () => {
     expect(noApp.stderr).toContain('"workday" is not one (import apps: hr)');
   });
 });
+
+describe('apply --format json', () => {
+  it('writes exactly one JSON document, also when it plans itself', () => {
+    const first = idplane(dir, ['apply', '--auto-approve', '--format', 'json']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ applied: true, summary: { users: { create: 51 } } });
+    const again = idplane(dir, ['apply', '--auto-approve', '--format', 'json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ applied: false });
+  });
+});

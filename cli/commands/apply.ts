@@ -41,12 +41,13 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
         plan = saved;
       } else {
         plan = await planWorkspace(ws, state, out.progress);
-        renderPlan(plan, out);
+        // In json mode stdout carries one document: the result below (with the summary), not the plan too.
+        if (out.format === 'text') renderPlan(plan, out);
       }
       assertApplyable(plan, options.allowMassChange === true);
       if (!hasChanges(plan)) {
         if (out.format === 'text') out.stdout('Nothing to apply.\n');
-        else if (saved) out.stdout(JSON.stringify({ applied: false, serial: state.serial, summary: plan.summary }) + '\n');
+        else out.stdout(JSON.stringify({ applied: false, serial: state.serial, summary: plan.summary }) + '\n');
         return 0;
       }
       if (!saved && !options.autoApprove && !(await confirm(out))) {
