@@ -2,7 +2,7 @@
  * Records a state-changing run in the store's history: who, when, which command, the config's fingerprint
  * and git commit, the serial before and after, the summary and the outcome; and turns a plan's changes
  * into journal entries. The git commit comes from simple-git when the config sits in a repository (with
- * "-dirty" when the config files have uncommitted edits), and is null otherwise.
+ * "-dirty" when the config folder, .idplane/ aside, has uncommitted edits), and is null otherwise.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
@@ -24,7 +24,8 @@ export async function gitCommitOf(dir: string): Promise<string | null> {
     const git = simpleGit({ baseDir: dir, timeout: { block: 5000 } });
     if (!(await git.checkIsRepo())) return null;
     const head = (await git.revparse(['HEAD'])).trim();
-    const status = await git.status(['--', '.']);
+    // The embedded state folder changes on every run; it is not part of the config.
+    const status = await git.status(['--', '.', ':(exclude).idplane']);
     return status.isClean() ? head : `${head}-dirty`;
   } catch {
     return null; // not a repository, no commits yet, or no git binary: history just has no commit

@@ -7,7 +7,7 @@
 import type { ScimApp } from '../../schemas/generated/config.ts';
 import type { DiscoveredAttribute } from '../discovery.ts';
 import { ProviderError } from '../errors.ts';
-import { ScimRequestError, ScimTransport } from './http.ts';
+import { openTransport, ScimRequestError } from './http.ts';
 import { CORE_USER_SCHEMA } from './paths.ts';
 
 interface SchemaAttribute {
@@ -33,7 +33,7 @@ export async function discoverScim(app: string, config: ScimApp): Promise<{ attr
 }
 
 async function discover(app: string, config: ScimApp): Promise<{ attributes: DiscoveredAttribute[]; note: string }> {
-  const transport = new ScimTransport({ app, connection: config.connection });
+  const transport = openTransport(app, config.connection);
   const url = transport.endpoint('/Schemas');
   const response = await transport.request('GET', url);
   if (response.status < 200 || response.status >= 300) throw transport.failure('GET', url, response);

@@ -14,6 +14,7 @@
  *   this module builds is passed through redact(), so a token or password echoed by a server or a
  *   network library never reaches an error, a log or a plan.
  */
+import { ProviderError } from '../errors.ts';
 import type { ScimConnection } from '../../schemas/generated/config.ts';
 
 export interface ScimResponse {
@@ -246,4 +247,13 @@ export function retryAfter(value: string | null, now = Date.now()): number | und
 function snippet(text: string): string {
   const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
   return plain.length > 200 ? `${plain.slice(0, 200)}…` : plain;
+}
+
+/** A transport for the app, or a ProviderError naming the app when its connection settings are unusable. */
+export function openTransport(app: string, connection: ScimConnection): ScimTransport {
+  try {
+    return new ScimTransport({ app, connection });
+  } catch (error) {
+    throw new ProviderError(app, (error as Error).message);
+  }
 }

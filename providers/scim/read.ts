@@ -21,7 +21,7 @@ import type { ScimApp } from '../../schemas/generated/config.ts';
 import type { RowError, SourceAccount, SourceSnapshot } from '../../reconciler/model.ts';
 import { ProviderError } from '../errors.ts';
 import { discover, type Discovery } from './discovery.ts';
-import { ScimRequestError, ScimTransport } from './http.ts';
+import { openTransport, ScimRequestError, type ScimTransport } from './http.ts';
 import { flattenResource, parsePath, readPath, type ScimPath } from './paths.ts';
 
 export interface ScimReadOptions {
@@ -34,12 +34,7 @@ export interface ScimReadOptions {
 
 export async function readScimAccounts(options: ScimReadOptions): Promise<SourceSnapshot> {
   const { app } = options;
-  let transport: ScimTransport;
-  try {
-    transport = new ScimTransport({ app, connection: options.config.connection });
-  } catch (error) {
-    throw new ProviderError(app, (error as Error).message);
-  }
+  const transport = openTransport(app, options.config.connection);
   try {
     return await list(transport, options);
   } catch (error) {

@@ -25,7 +25,7 @@ import type { AccountChange } from '../../schemas/generated/plan.ts';
 import type { ChangeResult } from '../csv/write.ts';
 import { ProviderError } from '../errors.ts';
 import { discover, typeOf, type Discovery } from './discovery.ts';
-import { ScimRequestError, ScimTransport, type ScimResponse } from './http.ts';
+import { openTransport, ScimRequestError, type ScimResponse, type ScimTransport } from './http.ts';
 import {
   CORE_USER_SCHEMA, PATCH_OP_SCHEMA, ScimPathError, eqFilter, parsePath, patchOperations, readPath, setPath, toJsonValue,
   type JsonObject, type JsonValue, type ScimPath,
@@ -55,12 +55,7 @@ interface Context {
 
 export async function applyScimTarget(options: ScimWriteOptions, changes: AccountChange[]): Promise<ChangeResult[]> {
   const { app } = options;
-  let transport: ScimTransport;
-  try {
-    transport = new ScimTransport({ app, connection: options.config.connection });
-  } catch (error) {
-    throw new ProviderError(app, (error as Error).message);
-  }
+  const transport = openTransport(app, options.config.connection);
   let ctx: Context;
   try {
     ctx = {

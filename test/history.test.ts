@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { copyExample, idplane } from './cli-helpers.ts';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await copyExample('quickstart')));
+afterEach(async () => cleanup());
+
+const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
+
+describe('idplane history', () => {
+  it('records each run with the git commit of the config, and each change per user', async () => {
+    git('init', '-q');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'add', '.');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'config');
+    const head = git('rev-parse', 'HEAD');
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+
+    const hr = join(dir, 'data/hr.csv');
+    await writeFile(hr, (await readFile(hr, 'utf8')).replace('Staff Software Engineer', 'Principal Engineer'));
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+
+    const all = JSON.parse(idplane(dir, ['history', '--format', 'json']).stdout);
+    expect(all.runs).toHaveLength(2);
+    expect(all.runs[0]).toMatchObject({ command: 'apply', outcome: 'succeeded', serialBefore: 1, serialAfter: 2, gitCommit: `${head}-dirty` });
+    expect(all.runs[1]).toMatchObject({ serialBefore: 0, serialAfter: 1, gitCommit: head });
+
+    const zoe = JSON.parse(idplane(dir, ['history', 'ZOE.MULLER@example.com', '--format', 'json']).stdout);
+    expect(zoe.runs).toHaveLength(2);
+    expect(zoe.changes.map((c: { action: string }) => c.action)).toEqual(['create', 'link', 'update']);
+    expect(zoe.changes[2].attributes).toEqual({ title: { from: 'Staff Software Engineer', to: 'Principal Engineer' } });
+
+    const text = idplane(dir, ['history', 'zoe.muller@example.com']).stdout;
+    expect(text).toContain(`git ${head.slice(0, 12)}-dirty`);
+    expect(text).toContain('update     user zoe.muller@example.com  title: "Staff Software Engineer" → "Principal Engineer"');
+  });
+
+  it('has no git commit outside a repository, and says so when nothing was recorded', () => {
+    expect(idplane(dir, ['history']).stdout).toContain('No runs recorded yet.');
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    expect(JSON.parse(idplane(dir, ['history', '--format', 'json']).stdout).runs[0].gitCommit).toBeNull();
+  });
+});
