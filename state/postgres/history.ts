@@ -8,21 +8,13 @@
  */
 import type { ClientBase } from 'pg';
 import type { ChangeRecord, History, HistoryQuery, RunRecord } from '../types.ts';
-import { BATCH } from './rows.ts';
+import { copyRows } from './copy.ts';
 
-const CHANGE_COLUMNS = 'pos integer, run_id text, seq integer, at text, kind text, action text, user_id text, login text, app text, key text, attributes jsonb, outcome text, message text';
-
+/** Appends journal entries in one COPY stream; the id sequence keeps their order. */
 export async function insertChanges(db: ClientBase, s: string, changes: readonly ChangeRecord[]): Promise<void> {
-  const sql = `INSERT INTO ${s}.changes (run_id, seq, at, kind, action, user_id, login, app, key, attributes, outcome, message)
-    SELECT run_id, seq, at, kind, action, user_id, login, app, key, attributes, outcome, message
-    FROM jsonb_to_recordset($1::jsonb) AS t(${CHANGE_COLUMNS}) ORDER BY pos`;
-  for (let start = 0; start < changes.length; start += BATCH) {
-    const rows = changes.slice(start, start + BATCH).map((c, pos) => ({
-      pos, run_id: c.runId, seq: c.seq, at: c.at, kind: c.kind, action: c.action, user_id: c.userId, login: c.login,
-      app: c.app, key: c.key, attributes: c.attributes, outcome: c.outcome, message: c.message,
-    }));
-    await db.query(sql, [JSON.stringify(rows)]);
-  }
+  if (changes.length === 0) return;
+  await copyRows(db, `${s}.changes`, ['run_id', 'seq', 'at', 'kind', 'action', 'user_id', 'login', 'app', 'key', 'attributes', 'outcome', 'message'],
+    changes.map((c) => [c.runId, c.seq, c.at, c.kind, c.action, c.userId, c.login, c.app, c.key, c.attributes, c.outcome, c.message]));
 }
 
 export async function upsertRun(db: ClientBase, s: string, run: RunRecord): Promise<void> {

@@ -1,13 +1,14 @@
 /**
- * Rows of the PostgreSQL state tables, both ways. Writes are batched: each statement carries up to BATCH
- * rows as one JSON array parameter expanded server-side with jsonb_to_recordset, so 100k users cost 20
- * round trips, never one per row. Inserts can be plain (after a TRUNCATE) or upserts (the changed-rows
- * path); deletes take the keys in batches too. Reads turn rows back into the exact in-memory records the
+ * Rows of the PostgreSQL state tables, both ways. Inserts into emptied tables (a full rewrite) stream
+ * through COPY (copy.ts). Upserts (the changed-rows path) and deletes are batched: each statement carries
+ * up to BATCH rows as one JSON array parameter expanded server-side with jsonb_to_recordset, never one
+ * round trip per row. Reads turn rows back into the exact in-memory records the
  * embedded store returns (imported records as own properties, so keys like "__proto__" stay data).
  */
 import type { ClientBase } from 'pg';
 import type { UserRecord } from '../../schemas/generated/plan.ts';
 import type { DirectoryState, ImportedRecord, StoredLink } from '../../reconciler/model.ts';
+import { copyRows } from './copy.ts';
 
 export const BATCH = 5000;
 
@@ -31,6 +32,11 @@ const LINK_COLUMNS = 'app text, key text, user_id text, ord bigint';
 const IMPORTED_COLUMNS = 'app text, key text, attributes jsonb, disabled boolean';
 
 export async function insertUsers(db: ClientBase, s: string, rows: readonly Placed<UserRecord>[], upsert: boolean): Promise<void> {
+  if (!upsert) {
+    await copyRows(db, `${s}.users`, ['id', 'ord', 'login', 'status', 'profile', 'profile_source', 'roles'],
+      rows.map(({ value: u, ord }) => [u.id, ord, u.login, u.status, u.profile, u.profileSource, u.roles]));
+    return;
+  }
   const conflict = upsert
     ? ' ON CONFLICT (id) DO UPDATE SET ord = EXCLUDED.ord, login = EXCLUDED.login, status = EXCLUDED.status, profile = EXCLUDED.profile, profile_source = EXCLUDED.profile_source, roles = EXCLUDED.roles'
     : '';
@@ -43,6 +49,10 @@ export async function insertUsers(db: ClientBase, s: string, rows: readonly Plac
 }
 
 export async function insertLinks(db: ClientBase, s: string, rows: readonly Placed<StoredLink>[], upsert: boolean): Promise<void> {
+  if (!upsert) {
+    await copyRows(db, `${s}.links`, ['app', 'key', 'user_id', 'ord'], rows.map(({ value: l, ord }) => [l.app, l.key, l.userId, ord]));
+    return;
+  }
   const conflict = upsert ? ' ON CONFLICT (app, key) DO UPDATE SET user_id = EXCLUDED.user_id, ord = EXCLUDED.ord' : '';
   const sql = `INSERT INTO ${s}.links (app, key, user_id, ord) SELECT app, key, user_id, ord FROM jsonb_to_recordset($1::jsonb) AS t(${LINK_COLUMNS})${conflict}`;
   for (const batch of batches(rows)) {
@@ -51,6 +61,10 @@ export async function insertLinks(db: ClientBase, s: string, rows: readonly Plac
 }
 
 export async function insertImported(db: ClientBase, s: string, rows: readonly ImportedRow[], upsert: boolean): Promise<void> {
+  if (!upsert) {
+    await copyRows(db, `${s}.imported`, ['app', 'key', 'attributes', 'disabled'], rows.map((r) => [r.app, r.key, r.value.attributes, r.value.disabled]));
+    return;
+  }
   const conflict = upsert ? ' ON CONFLICT (app, key) DO UPDATE SET attributes = EXCLUDED.attributes, disabled = EXCLUDED.disabled' : '';
   const sql = `INSERT INTO ${s}.imported (app, key, attributes, disabled) SELECT app, key, attributes, disabled FROM jsonb_to_recordset($1::jsonb) AS t(${IMPORTED_COLUMNS})${conflict}`;
   for (const batch of batches(rows)) {
