@@ -45,7 +45,7 @@ export function reportError(out: Output, error: unknown): number {
     return error.exitCode;
   }
   const known = error as { code?: unknown; message?: unknown };
-  if (error instanceof Error && typeof known.code === 'string' && /^[A-Z_]+$/.test(known.code)) {
+  if (error instanceof Error && typeof known.code === 'string' && /^[A-Za-z0-9_]+$/.test(known.code)) {
     // Errors with a stable code from the core, providers or state: the message names the place.
     if (out.format === 'json') out.stderr(JSON.stringify({ error: { code: known.code, message: error.message } }) + '\n');
     else out.stderr(`${out.errStyle.red('Error:')} ${error.message}\n`);

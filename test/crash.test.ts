@@ -168,6 +168,7 @@ describePostgres('postgres', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/PostgreSQL|connection/i);
     expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.stderr).not.toContain('Internal error');
     const rerun = run(dir, ['apply', '--auto-approve']);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(run(dir, ['plan', '--detailed-exitcode']).code).toBe(0);
