@@ -21,7 +21,7 @@ function sniffFormat(argv: string[]): Format {
   const i = argv.findIndex((a) => a === '--format' || a.startsWith('--format='));
   if (i < 0) return 'text';
   const value = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
-  return value === 'json' ? 'json' : 'text';
+  return value === 'json' ? 'json' : value === 'markdown' ? 'markdown' : 'text';
 }
 
 /** "30s", "2m", "500ms" or plain seconds, as milliseconds. */
@@ -52,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = await fn(program.opts<{ dir: string }>().dir, out);
   };
   const format = () => new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
+  const planFormat = () => new Option('--format <format>', 'output format (markdown: for pull-request comments, personal data masked)').choices(['text', 'json', 'markdown']).default('text');
 
   const program = new Command('idplane')
     .description('Identity provisioning as code: plan and apply imports from HR and directories into idplane\'s directory.')
@@ -70,10 +71,11 @@ export async function main(argv: string[]): Promise<number> {
     .action(run((dir) => validateCommand(dir, out)));
 
   program.command('plan').description('show every user and attribute that apply would change')
-    .addOption(format())
+    .addOption(planFormat())
     .option('--out <file>', 'save the plan so that `apply FILE` carries out exactly this plan')
     .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error')
-    .action(async (options: { out?: string; detailedExitcode?: boolean }) => {
+    .option('--show-personal-data', 'markdown: show logins and values instead of masking them')
+    .action(async (options: { out?: string; detailedExitcode?: boolean; showPersonalData?: boolean }) => {
       exitCode = await planCommand(program.opts<{ dir: string }>().dir, options, out);
     });
 
@@ -89,9 +91,10 @@ export async function main(argv: string[]): Promise<number> {
 
   program.command('show').description('render a saved plan')
     .argument('<planfile>', 'a plan saved with `plan --out`')
-    .addOption(format())
-    .action(async (planfile: string) => {
-      exitCode = await showCommand(planfile, out);
+    .addOption(planFormat())
+    .option('--show-personal-data', 'markdown: show logins and values instead of masking them')
+    .action(async (planfile: string, options: { showPersonalData?: boolean }) => {
+      exitCode = await showCommand(planfile, options, out);
     });
 
   program.command('jit').description('create or update one user now from one account\'s attributes (JSON on stdin)')

@@ -8,7 +8,7 @@ import { CliError, ConfigError } from './errors.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { styleFor, type Style } from './views/style.ts';
 
-export type Format = 'text' | 'json';
+export type Format = 'text' | 'json' | 'markdown';
 
 export interface Output {
   format: Format;

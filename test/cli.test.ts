@@ -211,3 +211,18 @@ describe('apply --format json', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ applied: false });
   });
 });
+
+describe('plan --format markdown', () => {
+  it('puts counts and deactivations first, details collapsed, and masks personal data unless asked', async () => {
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    await editCsv((t) => t.replace(/^(1004,.*),Active,/m, '$1,Terminated,'));
+    const md = idplane(dir, ['plan', '--format', 'markdown']);
+    expect(md.code).toBe(0);
+    expect(md.stdout.indexOf('**1 user(s) will be deactivated')).toBeLessThan(md.stdout.indexOf('<details>'));
+    expect(md.stdout).toContain('| users | 0 | 0 | 0 | 1 | 0 | 0 |');
+    expect(md.stdout).toContain('- **deactivate** z•••@example.com (ACTIVE → DEPROVISIONED)');
+    expect(md.stdout).not.toContain('zoe.muller');
+    const full = idplane(dir, ['plan', '--format', 'markdown', '--show-personal-data']);
+    expect(full.stdout).toContain('- **deactivate** zoe.muller@example.com (ACTIVE → DEPROVISIONED)');
+  });
+});

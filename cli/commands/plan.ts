@@ -9,6 +9,7 @@ import type { Plan } from '../../schemas/generated/plan.ts';
 import { PLAN_FORMAT_VERSION } from '../../reconciler/plan.ts';
 import { CliError } from '../errors.ts';
 import type { Output } from '../output.ts';
+import { renderPlanMarkdown } from '../views/plan-markdown.ts';
 import { renderPlanText } from '../views/plan-text.ts';
 import { formatProblem } from '../config/problems.ts';
 import { planWorkspace, withWorkspace } from '../workspace.ts';
@@ -16,6 +17,7 @@ import { planWorkspace, withWorkspace } from '../workspace.ts';
 export interface PlanOptions {
   out?: string;
   detailedExitcode?: boolean;
+  showPersonalData?: boolean;
 }
 
 export async function planCommand(dir: string, options: PlanOptions, out: Output): Promise<number> {
@@ -25,18 +27,26 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
   });
   plan.created_at = new Date().toISOString();
   if (options.out) await savePlan(options.out, plan);
-  renderPlan(plan, out);
+  renderPlan(plan, out, options);
   if (options.out && out.format === 'text') out.stdout(`\nSaved the plan to ${options.out}. To carry it out exactly, run:\n    idplane apply ${options.out}\n`);
   return options.detailedExitcode && hasChanges(plan) ? 2 : 0;
 }
 
-export async function showCommand(file: string, out: Output): Promise<number> {
-  renderPlan(await loadPlan(file), out);
+export async function showCommand(file: string, options: { showPersonalData?: boolean }, out: Output): Promise<number> {
+  renderPlan(await loadPlan(file), out, options);
   return 0;
 }
 
-export function renderPlan(plan: Plan, out: Output): void {
-  out.stdout(out.format === 'json' ? JSON.stringify(plan) + '\n' : renderPlanText(plan, out.style));
+export function renderPlan(plan: Plan, out: Output, options: { showPersonalData?: boolean } = {}): void {
+  switch (out.format) {
+    case 'json': return void out.stdout(JSON.stringify(plan) + '\n');
+    case 'markdown': return void out.stdout(renderPlanMarkdown(plan, { unmasked: options.showPersonalData === true }));
+    case 'text': return void out.stdout(renderPlanText(plan, out.style));
+    default: {
+      const never: never = out.format;
+      throw new Error(`unknown format ${String(never)}`);
+    }
+  }
 }
 
 export function hasChanges(plan: Plan): boolean {
