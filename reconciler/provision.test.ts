@@ -10,7 +10,7 @@ import { applyPlanToState, applyTargetResults, type AccountResult } from './appl
 import { compileExpression, type CompiledExpression } from './expressions.ts';
 import type { CompiledApp, CompiledProvision, DirectoryState, DisabledPolicy, Project, SourceSnapshot, UserRecord } from './model.ts';
 import { buildPlan } from './plan.ts';
-import { DEFAULT_ATTRIBUTES, emptyState, makeProject, snapshot } from './testing.ts';
+import { DEFAULT_ATTRIBUTES, emptyState, HR_MAPPINGS as BASE_HR_MAPPINGS, makeProject, snapshot } from './testing.ts';
 
 // ---- builders ----------------------------------------------------------------------------------------------
 
@@ -62,15 +62,7 @@ const ATTRIBUTES = {
   phone: { type: 'string' as const, source: 'directory' },
 };
 
-const HR_MAPPINGS = {
-  login: 'app.email',
-  email: 'app.email',
-  employeeNumber: 'app.id',
-  firstName: 'app.first',
-  lastName: 'app.last',
-  title: 'app.title',
-  department: 'app.dept',
-};
+const HR_MAPPINGS = { ...BASE_HR_MAPPINGS, department: 'app.dept' };
 
 /** Every column the hr import reads: what a write-back to hr must never write. */
 const HR_READS = ['id', 'email', 'first', 'last', 'title', 'dept', 'status'];

@@ -25,15 +25,8 @@ export interface LockContext {
   query(sql: string, values: unknown[]): Promise<pg.QueryResult>;
 }
 
-interface HolderRow {
-  id: string;
-  operation: string;
-  who: string;
-  host: string;
-  pid: number;
-  created: string;
-  backend_pid: number;
-}
+/** The holder as the lock table stores it: the lock info, and the session that holds the advisory lock. */
+type HolderRow = LockInfo & { backend_pid: number };
 
 interface Activity {
   usename: string | null;
