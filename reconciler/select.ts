@@ -24,7 +24,7 @@ export function selectInputs(project: Project, state: DirectoryState, read: Sour
     const imp = project.apps[app]?.import;
     if (!imp) continue;
     let snapshot = byApp.get(app) ?? { app, accounts: [], rowErrors: [], fingerprint: 'not-read', partial: true };
-    if (imp.mode === 'incremental' && imp.watermark) snapshot = sinceWatermark(snapshot, imp.watermark, state.watermarks[app] ?? null, out);
+    if (imp.mode === 'incremental' && imp.watermark) snapshot = sinceWatermark(snapshot, imp.watermark, Object.hasOwn(state.watermarks, app) ? state.watermarks[app]! : null, out);
     out.sources.push(snapshot.partial || snapshot.rowErrors.length > 0 ? withStoredAccounts(snapshot, state) : snapshot);
   }
   return out;
