@@ -606,18 +606,20 @@ describe('7. full and incremental imports', () => {
     expect(first.plan.watermarks).toEqual([{ app: 'hr', from: null, to: '2024-01-03T00:00:00Z' }]);
     expect(first.state.watermarks).toEqual({ hr: '2024-01-03T00:00:00Z' });
 
-    // Ada's row is older than the watermark (ignored even though it differs), Grace's is exactly at it
-    // (ignored), Alan's is past it (applied). Nobody else is mentioned: nobody is removed.
+    // Ada's row is older than the watermark (ignored even though it differs); Grace's is exactly at it
+    // (read again: it changed in the same second as the last row applied, and must not be lost); Alan's is
+    // past it (applied). Nobody else is mentioned: nobody is removed.
     const p = plan(incremental, first.state, [snapshot('hr', [
       { ...marked[0]!, title: 'Countess' },
       { ...marked[2]!, title: 'Admiral' },
       { ...marked[1]!, title: 'Fellow', updated_at: '2024-01-04T00:00:00Z' },
     ])]);
-    expect(actions(p)).toEqual([[ALAN, 'update']]);
+    expect(actions(p)).toEqual([[ALAN, 'update'], [GRACE, 'update']]);
     expect(p.users[0]!.attributes).toStrictEqual({ title: { from: 'Engineer', to: 'Fellow' } });
+    expect(p.users[1]!.attributes).toStrictEqual({ title: { from: 'Engineer', to: 'Admiral' } });
     expect(p.watermarks).toEqual([{ app: 'hr', from: '2024-01-03T00:00:00Z', to: '2024-01-04T00:00:00Z' }]);
     expect(p.links).toEqual([]);
-    expect(p.imports.map((i) => [i.action, i.key])).toEqual([['refresh', '2']]);
+    expect(p.imports.map((i) => [i.action, i.key])).toEqual([['refresh', '2'], ['refresh', '3']]);
 
     const empty = plan(incremental, first.state, [snapshot('hr', [])]);
     expect([empty.users, empty.links, empty.imports, empty.watermarks]).toEqual([[], [], [], []]);

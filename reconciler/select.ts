@@ -1,6 +1,6 @@
 /**
  * Stage 2b, select: decides which accounts this run imports. Full imports pass through. Incremental
- * imports keep only rows whose watermark column is past the stored watermark and yield the new one.
+ * imports keep only rows whose watermark column is at or past the stored watermark and yield the new one.
  * A snapshot that is not the whole list (incremental, JIT, or an app not read in this run) is marked
  * partial and completed with the stored records of its linked accounts, so that users it did not
  * mention keep their source and values, and nobody is treated as missing. A full snapshot with rows
@@ -42,7 +42,9 @@ function sinceWatermark(snapshot: SourceSnapshot, column: string, stored: string
       continue;
     }
     if (highest === null || mark > highest) highest = mark;
-    if (stored === null || mark > stored) accounts.push(account);
+    // At the watermark counts too: a change made in the same second (or counter value) as the last one
+    // applied, but after it was read, would otherwise be missed. Re-reading an unchanged row changes nothing.
+    if (stored === null || mark >= stored) accounts.push(account);
   }
   if (unmarked > 0) {
     out.warnings.push({ code: 'row-error', app: snapshot.app, message: `${unmarked} row(s) have no ${column} watermark value; they are applied on every incremental import` });

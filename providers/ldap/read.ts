@@ -20,7 +20,8 @@
  *   - fingerprint: sha256 over the accounts in DN order.
  *   - Incremental (`incremental` given, from import.mode: incremental): the server is asked only for
  *     entries whose watermark attribute is >= the stored value (escaped into the filter), entries at the
- *     stored value itself are dropped (they were applied), and the snapshot is `partial`. A watermark
+ *     stored value itself are kept (a change in the same second as the last one applied must not be lost;
+ *     an unchanged one changes nothing), and the snapshot is `partial`. A watermark
  *     whose values are all digits (AD's uSNChanged) is zero-padded to 20 digits in `attributes`, so that
  *     the core's string order is numeric order; generalized times (modifyTimestamp) sort as they are.
  *   Failures to connect, bind or search throw a ProviderError naming the app and the server.
@@ -131,7 +132,7 @@ function normalWatermark(value: string): string {
 
 /** Entries with no watermark value are kept (the core applies them and warns). */
 function pastWatermark(mark: string | undefined, stored: string): boolean {
-  return mark === undefined || mark === '' || mark > normalWatermark(stored);
+  return mark === undefined || mark === '' || mark >= normalWatermark(stored);
 }
 
 // `app.x`, `app["x"]` and the optional forms `app.?x`, `app[?"x"]` (as cli/config/provision.ts reads them).

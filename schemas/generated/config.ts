@@ -267,7 +267,7 @@ export interface ImportConfig {
     [k: string]: string;
   };
   /**
-   * incremental only: the column holding a sortable change marker (an ISO timestamp or a zero-padded counter). The highest value applied is stored; rows at or below it are skipped next time.
+   * incremental only: the column holding a sortable change marker (an ISO timestamp or a zero-padded counter). The highest value applied is stored; rows below it are skipped next time (rows at it are read again, so a change in the same second is never lost).
    */
   watermark?: string;
 }
