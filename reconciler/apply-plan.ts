@@ -68,6 +68,12 @@ export function applyTargetResults(state: DirectoryState, plan: Plan, results: A
     if (change.action === 'delete') {
       if (links.delete(id)) changed = true;
     } else if ((change.link || change.action === 'create') && links.get(id)?.userId !== change.userId) {
+      // A user has one account per target: a link to an account that was replaced (it vanished from the
+      // target and was created again under another key) goes.
+      const writeBack = writeBackApps.has(change.app);
+      for (const [other, link] of links) {
+        if (!writeBack && link.app === change.app && link.userId === change.userId && other !== id) links.delete(other);
+      }
       links.set(id, { app: change.app, key: change.key, userId: change.userId });
       changed = true;
     }

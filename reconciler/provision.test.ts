@@ -880,3 +880,12 @@ describe('convergence', () => {
     expect(second.targets[0]!.accounts.find((a) => a.key === 'x-4')!.attributes.extra).toBe('kept');
   });
 });
+
+describe('a replaced account', () => {
+  it('drops the link to the vanished account when its replacement is created', () => {
+    const state = { ...emptyState(), lineage: 'L', serial: 1, links: [{ app: 'crm', key: 'old-key', userId: 'u1' }, { app: 'hr', key: '1', userId: 'u1' }] };
+    const plan = { accounts: [{ action: 'create', app: 'crm', key: 'new-key', userId: 'u1', login: 'a@example.com', attributes: {}, link: true, reason: '' }] } as unknown as Parameters<typeof applyTargetResults>[1];
+    const next = applyTargetResults(state, plan, [{ app: 'crm', key: 'new-key', action: 'create', outcome: 'done' }], new Set());
+    expect(next.links).toEqual([{ app: 'hr', key: '1', userId: 'u1' }, { app: 'crm', key: 'new-key', userId: 'u1' }]);
+  });
+});
