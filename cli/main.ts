@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { applyCommand } from './commands/apply.ts';
+import { driftCommand } from './commands/drift.ts';
 import { forceUnlockCommand } from './commands/force-unlock.ts';
 import { historyCommand } from './commands/history.ts';
 import { jitCommand } from './commands/jit.ts';
@@ -103,6 +104,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--lock-timeout <duration>', 'wait this long for a lock another run holds (e.g. 30s)', parseDuration)
     .action(async (app: string, options: { lockTimeout?: number }) => {
       exitCode = await jitCommand(program.opts<{ dir: string }>().dir, app, await readStdin(), { lockTimeoutMs: options.lockTimeout ?? 0 }, out);
+    });
+
+  program.command('drift').description('report what changed behind idplane\'s back; exit 0 none, 2 drift, 1 error')
+    .addOption(planFormat())
+    .option('--show-personal-data', 'markdown: show logins and keys instead of masking them')
+    .action(async (options: { showPersonalData?: boolean }) => {
+      exitCode = await driftCommand(program.opts<{ dir: string }>().dir, options, out);
     });
 
   program.command('history').description('the runs recorded in the state and their changes; with LOGIN, only that user')

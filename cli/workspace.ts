@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { IdplaneConfig } from '../schemas/generated/config.ts';
 import type { Plan } from '../schemas/generated/plan.ts';
-import type { DirectoryState, Project } from '../reconciler/model.ts';
+import type { DirectoryState, Project, SourceSnapshot } from '../reconciler/model.ts';
 import { buildPlan } from '../reconciler/plan.ts';
 import { readSources, readTargets } from '../providers/read-sources.ts';
 import { EmbeddedStore } from '../state/embedded/store.ts';
@@ -61,6 +61,11 @@ function openStore(config: IdplaneConfig, dir: string, notice?: (m: string) => v
 }
 
 export async function planWorkspace(ws: Workspace, state: DirectoryState, progress: Progress): Promise<Plan> {
+  return (await inspectWorkspace(ws, state, progress)).plan;
+}
+
+/** The plan, and the live target accounts it was computed from (drift reads both). */
+export async function inspectWorkspace(ws: Workspace, state: DirectoryState, progress: Progress): Promise<{ plan: Plan; targets: SourceSnapshot[] }> {
   const tasks = new Map<string, ReturnType<Progress['start']>>();
   const sources = await readSources(ws.project, {
     dir: ws.dir, watermarks: state.watermarks,
@@ -72,5 +77,5 @@ export async function planWorkspace(ws: Workspace, state: DirectoryState, progre
   });
   const targets = await readTargets(ws.project, { dir: ws.dir }, sources);
   for (const task of tasks.values()) task.finish();
-  return buildPlan({ project: ws.project, state, sources, targets, configFingerprint: ws.fingerprint, version: VERSION });
+  return { plan: buildPlan({ project: ws.project, state, sources, targets, configFingerprint: ws.fingerprint, version: VERSION }), targets };
 }

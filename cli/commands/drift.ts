@@ -1,0 +1,67 @@
+/**
+ * `idplane drift`: reports what changed behind idplane's back (SPEC §5) as text, JSON or Markdown (personal
+ * data masked unless --show-personal-data). Exit codes: 0 no drift, 2 drift, 1 error. It changes nothing.
+ */
+import { computeDrift, type DriftItem, type DriftKind, type DriftReport } from '../../reconciler/drift.ts';
+import type { Output } from '../output.ts';
+import { maskIdentifier } from '../views/plan-markdown.ts';
+import { inspectWorkspace, withWorkspace } from '../workspace.ts';
+
+const TITLES: Record<DriftKind, string> = {
+  'out-of-band': 'Attributes edited in the directory outside idplane',
+  'target-changed': 'Target accounts edited outside idplane',
+  'target-missing': 'Linked target accounts that are gone',
+  'unmanaged-account': 'Target accounts no user is linked to',
+  'source-vanished': 'Users whose source account vanished',
+};
+
+export async function driftCommand(dir: string, options: { showPersonalData?: boolean }, out: Output): Promise<number> {
+  const report = await withWorkspace(dir, async (ws) => {
+    const state = await ws.store.read();
+    const { plan, targets } = await inspectWorkspace(ws, state, out.progress);
+    return computeDrift(plan, state, targets);
+  });
+  switch (out.format) {
+    case 'json': out.stdout(JSON.stringify(report) + '\n'); break;
+    case 'markdown': out.stdout(renderMarkdown(report, options.showPersonalData === true)); break;
+    case 'text': out.stdout(renderText(report, out)); break;
+    default: {
+      const never: never = out.format;
+      throw new Error(`unknown format ${String(never)}`);
+    }
+  }
+  return report.items.length > 0 ? 2 : 0;
+}
+
+function groups(report: DriftReport): [DriftKind, DriftItem[]][] {
+  return (Object.keys(TITLES) as DriftKind[]).map((k) => [k, report.items.filter((i) => i.kind === k)] as [DriftKind, DriftItem[]]).filter(([, list]) => list.length > 0);
+}
+
+function renderText(report: DriftReport, out: Output): string {
+  if (report.items.length === 0) return `${out.style.green('No drift.')} The directory and the targets are as the last apply left them.\n`;
+  const lines: string[] = [];
+  for (const [kind, list] of groups(report)) {
+    lines.push(out.style.bold(`${TITLES[kind]} (${list.length}):`));
+    for (const i of list) lines.push(`  ${out.style.yellow('!')} ${i.message}`);
+    lines.push('');
+  }
+  lines.push(`${report.items.length} drift item(s). Run idplane plan to see what apply would do about them.`);
+  return lines.join('\n') + '\n';
+}
+
+function renderMarkdown(report: DriftReport, unmasked: boolean): string {
+  const mask = (text: string, item: DriftItem) => {
+    if (unmasked) return text;
+    let t = text;
+    for (const v of [item.login, item.key].filter((x): x is string => Boolean(x))) t = t.split(v).join(maskIdentifier(v));
+    return t;
+  };
+  const lines = ['## idplane drift', ''];
+  if (report.items.length === 0) return `${lines.join('\n')}**No drift.**\n`;
+  lines.push('| kind | count |', '| --- | ---: |', ...groups(report).map(([k, list]) => `| ${TITLES[k]} | ${list.length} |`), '');
+  lines.push('<details><summary>Details</summary>', '');
+  for (const [, list] of groups(report)) for (const i of list) lines.push(`- ${mask(i.message, i)}`);
+  lines.push('', '</details>');
+  if (!unmasked) lines.push('', '<sub>Personal data is masked; run with --show-personal-data to see it.</sub>');
+  return lines.join('\n') + '\n';
+}
