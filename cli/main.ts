@@ -1,21 +1,13 @@
 /**
  * The idplane command line. Parses arguments with commander, picks the output format once, runs one
  * command and turns its outcome, or its error, into an exit code. This is the only place that catches.
+ * Each command's module is imported when its action runs, so a run loads only the code (and the
+ * libraries) it uses: `idplane --version` loads commander and nothing else of weight.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { applyCommand } from './commands/apply.ts';
-import { driftCommand } from './commands/drift.ts';
-import { forceUnlockCommand } from './commands/force-unlock.ts';
-import { historyCommand } from './commands/history.ts';
-import { jitCommand } from './commands/jit.ts';
-import { migrateCommand } from './commands/migrate.ts';
-import { schemaDiscoverCommand } from './commands/schema.ts';
-import { planCommand, showCommand } from './commands/plan.ts';
-import { stateListCommand, stateShowCommand } from './commands/state.ts';
-import { validateCommand } from './commands/validate.ts';
 import { UsageError } from './errors.ts';
 import { createOutput, reportError, type Format, type Output } from './output.ts';
-import { VERSION } from './workspace.ts';
+import { VERSION } from './version.ts';
 
 /** The format is read before parsing so that even argument errors come out in it. */
 function sniffFormat(argv: string[]): Format {
@@ -69,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
 
   program.command('validate').description('check the configuration and report every problem with file:line:col')
     .addOption(format())
-    .action(run((dir) => validateCommand(dir, out)));
+    .action(run(async (dir) => (await import('./commands/validate.ts')).validateCommand(dir, out)));
 
   program.command('plan').description('show every user and attribute that apply would change')
     .addOption(planFormat())
@@ -77,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error')
     .option('--show-personal-data', 'markdown: show logins and values instead of masking them')
     .action(async (options: { out?: string; detailedExitcode?: boolean; showPersonalData?: boolean }) => {
+      const { planCommand } = await import('./commands/plan.ts');
       exitCode = await planCommand(program.opts<{ dir: string }>().dir, options, out);
     });
 
@@ -87,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--allow-mass-change', 'apply even though a safeguard tripped (conflicts still block)')
     .option('--lock-timeout <duration>', 'wait this long for a lock another run holds (e.g. 30s, 2m); default: fail fast', parseDuration)
     .action(async (planfile: string | undefined, options: { autoApprove?: boolean; allowMassChange?: boolean; lockTimeout?: number }) => {
+      const { applyCommand } = await import('./commands/apply.ts');
       exitCode = await applyCommand(program.opts<{ dir: string }>().dir, planfile, { ...options, lockTimeoutMs: options.lockTimeout ?? 0 }, out);
     });
 
@@ -95,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(planFormat())
     .option('--show-personal-data', 'markdown: show logins and values instead of masking them')
     .action(async (planfile: string, options: { showPersonalData?: boolean }) => {
+      const { showCommand } = await import('./commands/plan.ts');
       exitCode = await showCommand(planfile, options, out);
     });
 
@@ -103,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(format())
     .option('--lock-timeout <duration>', 'wait this long for a lock another run holds (e.g. 30s)', parseDuration)
     .action(async (app: string, options: { lockTimeout?: number }) => {
+      const { jitCommand } = await import('./commands/jit.ts');
       exitCode = await jitCommand(program.opts<{ dir: string }>().dir, app, await readStdin(), { lockTimeoutMs: options.lockTimeout ?? 0 }, out);
     });
 
@@ -110,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(planFormat())
     .option('--show-personal-data', 'markdown: show logins and keys instead of masking them')
     .action(async (options: { showPersonalData?: boolean }) => {
+      const { driftCommand } = await import('./commands/drift.ts');
       exitCode = await driftCommand(program.opts<{ dir: string }>().dir, options, out);
     });
 
@@ -118,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(format())
     .option('--limit <n>', 'how many runs (most recent first)', (v) => positiveInt(v, '--limit'), 20)
     .action(async (login: string | undefined, options: { limit: number }) => {
+      const { historyCommand } = await import('./commands/history.ts');
       exitCode = await historyCommand(program.opts<{ dir: string }>().dir, login, options, out);
     });
 
@@ -125,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<id>', 'the lock id, as the lock error named it')
     .addOption(format())
     .action(async (id: string) => {
+      const { forceUnlockCommand } = await import('./commands/force-unlock.ts');
       exitCode = await forceUnlockCommand(program.opts<{ dir: string }>().dir, id, out);
     });
 
@@ -133,23 +132,26 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<app>', 'the app to ask')
     .addOption(format())
     .action(async (app: string) => {
+      const { schemaDiscoverCommand } = await import('./commands/schema.ts');
       exitCode = await schemaDiscoverCommand(program.opts<{ dir: string }>().dir, app, out);
     });
 
   const state = program.command('state').description('inspect the stored directory');
   state.command('list').description('list every user: login, status, profile source, id')
     .addOption(format())
-    .action(run((dir) => stateListCommand(dir, out)));
+    .action(run(async (dir) => (await import('./commands/state.ts')).stateListCommand(dir, out)));
   state.command('migrate').description('copy an embedded state into the backend the config names (e.g. PostgreSQL)')
     .requiredOption('--from-embedded <dir>', 'the embedded state folder, relative to the config', '.idplane')
     .addOption(format())
     .action(async (options: { fromEmbedded: string }) => {
+      const { migrateCommand } = await import('./commands/migrate.ts');
       exitCode = await migrateCommand(program.opts<{ dir: string }>().dir, options.fromEmbedded, out);
     });
   state.command('show').description('show one user with their profile and linked accounts')
     .argument('<login>', 'the user\'s login')
     .addOption(format())
     .action(async (login: string) => {
+      const { stateShowCommand } = await import('./commands/state.ts');
       exitCode = await stateShowCommand(program.opts<{ dir: string }>().dir, login, out);
     });
 

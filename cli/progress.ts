@@ -1,8 +1,13 @@
 /**
  * Progress reporting for long steps: a bar on stderr when stderr is a terminal, nothing otherwise, so
  * logs and pipes stay clean. Callers get a small interface and never know which one they have.
+ * cli-progress (CommonJS) is required when the first bar is drawn: a run without a terminal, or without
+ * a long step, never loads it, and the synchronous require keeps the interface synchronous.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
+
+const require = createRequire(import.meta.url);
 
 export interface ProgressTask {
   update(done: number, total: number): void;
@@ -23,9 +28,10 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
       return {
         update(done, total) {
           if (!bar) {
-            bar = new cliProgress.SingleBar(
+            const { SingleBar, Presets } = require('cli-progress') as typeof cliProgress;
+            bar = new SingleBar(
               { stream, format: `${label.padEnd(24)} [{bar}] {percentage}% | {value}/{total}`, hideCursor: true, clearOnComplete: true, fps: 10 },
-              cliProgress.Presets.shades_classic,
+              Presets.shades_classic,
             );
             bar.start(total, 0);
           }

@@ -2,11 +2,11 @@
  * Records a state-changing run in the store's history: who, when, which command, the config's fingerprint
  * and git commit, the serial before and after, the summary and the outcome; and turns a plan's changes
  * into journal entries. The git commit comes from simple-git when the config sits in a repository (with
- * "-dirty" when the config folder, .idplane/ aside, has uncommitted edits), and is null otherwise.
+ * "-dirty" when the config folder, .idplane/ aside, has uncommitted edits), and is null otherwise;
+ * simple-git is imported only when a run is recorded.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { simpleGit } from 'simple-git';
 import type { Plan, ValueChange } from '../schemas/generated/plan.ts';
 import type { AccountResult } from '../reconciler/apply-plan.ts';
 import type { ChangeRecord, RunRecord, StateStore } from '../state/types.ts';
@@ -20,6 +20,7 @@ export function whoAmI(): string {
 }
 
 export async function gitCommitOf(dir: string): Promise<string | null> {
+  const { simpleGit } = await import('simple-git');
   try {
     const git = simpleGit({ baseDir: dir, timeout: { block: 5000 } });
     if (!(await git.checkIsRepo())) return null;

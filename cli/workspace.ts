@@ -3,23 +3,21 @@
  * sources and build the plan. Each step is one call; everything it does not do itself is pure.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { IdplaneConfig } from '../schemas/generated/config.ts';
 import type { Plan } from '../schemas/generated/plan.ts';
 import type { DirectoryState, Project, SourceSnapshot } from '../reconciler/model.ts';
 import { buildPlan } from '../reconciler/plan.ts';
 import { readSources, readTargets } from '../providers/read-sources.ts';
-import { EmbeddedStore } from '../state/embedded/store.ts';
-import { PostgresStore } from '../state/postgres/store.ts';
 import type { StateStore } from '../state/types.ts';
 import { loadConfig } from './config/load.ts';
 import type { ConfigProblem } from './config/problems.ts';
 import { validateConfig } from './config/validate.ts';
 import { ConfigError } from './errors.ts';
 import type { Progress } from './progress.ts';
+import { VERSION } from './version.ts';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export { VERSION };
 
 export interface Workspace {
   dir: string;
@@ -37,7 +35,7 @@ export async function openWorkspace(dir: string, options: { env?: Record<string,
   const validated = validateConfig(loaded.config);
   if (!validated.ok) throw new ConfigError(validated.problems);
   const fingerprint = `sha256:${createHash('sha256').update(JSON.stringify(loaded.config.unresolved)).digest('hex')}`;
-  const store = openStore(validated.config, absolute, options.notice);
+  const store = await openStore(validated.config, absolute, options.notice);
   return { dir: absolute, config: validated.config, project: validated.project, fingerprint, warnings: validated.warnings, store };
 }
 
@@ -51,12 +49,17 @@ export async function withWorkspace<T>(dir: string, use: (ws: Workspace) => Prom
   }
 }
 
-/** The state backend the config names: the embedded store by default, or PostgreSQL. */
-function openStore(config: IdplaneConfig, dir: string, notice?: (m: string) => void): StateStore {
+/**
+ * The state backend the config names: the embedded store by default, or PostgreSQL. Each is imported
+ * only when named, so a run on the embedded store never loads pg.
+ */
+async function openStore(config: IdplaneConfig, dir: string, notice?: (m: string) => void): Promise<StateStore> {
   const state = config.state;
   if (state?.backend === 'postgres') {
+    const { PostgresStore } = await import('../state/postgres/store.ts');
     return new PostgresStore({ url: state.url!, schema: state.schema ?? 'idplane', ...(notice ? { notice } : {}) });
   }
+  const { EmbeddedStore } = await import('../state/embedded/store.ts');
   return new EmbeddedStore({ dir: resolve(dir, state?.path ?? '.idplane'), ...(notice ? { notice } : {}) });
 }
 

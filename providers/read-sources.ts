@@ -1,15 +1,14 @@
 /**
  * Reads every import source of a project, each through its provider. The provider table is an exhaustive
- * record, so a new provider name fails to compile until it has a reader. An import source is read for its
- * import (incremental where its import is, from the stored watermark); a target is always read whole.
+ * record, so a new provider name fails to compile until it has a reader. Each reader imports its
+ * provider's module when it first runs, so a config without LDAP never loads ldapts. An import source is
+ * read for its import (incremental where its import is, from the stored watermark); a target is always
+ * read whole.
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { AppConfig } from '../schemas/generated/config.ts';
 import type { Project, SourceSnapshot } from '../reconciler/model.ts';
-import { readCsvAccounts } from './csv/read.ts';
 import { ProviderError } from './errors.ts';
-import { readLdapAccounts } from './ldap/read.ts';
-import { readScimAccounts } from './scim/read.ts';
 
 export interface ReadContext {
   /** The config's folder: relative paths resolve against it. */
@@ -25,7 +24,8 @@ type Purpose = 'import' | 'target';
 type Readers = { [P in AppConfig['provider']]: (app: string, config: Extract<AppConfig, { provider: P }>, key: string, ctx: ReadContext, purpose: Purpose) => Promise<SourceSnapshot> };
 
 const readers: Readers = {
-  csv: (app, config, key, ctx) => {
+  csv: async (app, config, key, ctx) => {
+    const { readCsvAccounts } = await import('./csv/read.ts');
     const path = config.connection.path;
     return readCsvAccounts({
       app, key, connection: config.connection,
@@ -34,14 +34,18 @@ const readers: Readers = {
       onProgress: (done, total) => ctx.onProgress?.(app, done, total),
     });
   },
-  ldap: (app, config, key, ctx, purpose) => {
+  ldap: async (app, config, key, ctx, purpose) => {
+    const { readLdapAccounts } = await import('./ldap/read.ts');
     const imp = config.import;
     const incremental = purpose === 'import' && imp?.mode === 'incremental' && imp.watermark
       ? { attribute: imp.watermark, stored: (ctx.watermarks && Object.hasOwn(ctx.watermarks, app) ? ctx.watermarks[app] : undefined) ?? null }
       : null;
     return readLdapAccounts({ app, config, key, dir: ctx.dir, incremental, onProgress: (entries) => ctx.onProgress?.(app, entries, entries) });
   },
-  scim: (app, config, key, ctx) => readScimAccounts({ app, config, key, onProgress: (done, total) => ctx.onProgress?.(app, done, total) }),
+  scim: async (app, config, key, ctx) => {
+    const { readScimAccounts } = await import('./scim/read.ts');
+    return readScimAccounts({ app, config, key, onProgress: (done, total) => ctx.onProgress?.(app, done, total) });
+  },
 };
 
 /** Calls the reader of the app's provider with its config narrowed to that provider. */

@@ -1,22 +1,22 @@
 /**
  * Applies a plan's account changes, target by target, through each target's provider. A target that
  * fails (unreachable, unreadable, refused) marks its own changes failed with the reason and never stops
- * the others. Every change comes back with a result.
+ * the others. Every change comes back with a result. Each writer imports its provider's module when it
+ * first runs.
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { AppConfig } from '../schemas/generated/config.ts';
 import type { AccountChange } from '../schemas/generated/plan.ts';
 import type { CompiledApp, Project } from '../reconciler/model.ts';
-import { applyCsvTarget, type ChangeResult } from './csv/write.ts';
-import { applyLdapTarget } from './ldap/write.ts';
-import { applyScimTarget } from './scim/write.ts';
+import type { ChangeResult } from './csv/write.ts';
 
 export type { ChangeResult };
 
 type Writers = { [P in AppConfig['provider']]: (app: CompiledApp, config: Extract<AppConfig, { provider: P }>, changes: AccountChange[], dir: string) => Promise<ChangeResult[]> };
 
 const writers: Writers = {
-  csv: (app, config, changes, dir) => {
+  csv: async (app, config, changes, dir) => {
+    const { applyCsvTarget } = await import('./csv/write.ts');
     const path = config.connection.path;
     return applyCsvTarget({
       app: app.name, key: app.key, connection: config.connection,
@@ -24,8 +24,14 @@ const writers: Writers = {
       status: app.provision!.status,
     }, changes);
   },
-  ldap: (app, config, changes, dir) => applyLdapTarget({ app: app.name, config, key: app.key, dir }, changes),
-  scim: (app, config, changes) => applyScimTarget({ app: app.name, config, key: app.key, status: app.provision!.status }, changes),
+  ldap: async (app, config, changes, dir) => {
+    const { applyLdapTarget } = await import('./ldap/write.ts');
+    return applyLdapTarget({ app: app.name, config, key: app.key, dir }, changes);
+  },
+  scim: async (app, config, changes) => {
+    const { applyScimTarget } = await import('./scim/write.ts');
+    return applyScimTarget({ app: app.name, config, key: app.key, status: app.provision!.status }, changes);
+  },
 };
 
 function write(app: CompiledApp, changes: AccountChange[], dir: string): Promise<ChangeResult[]> {
