@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bench/out/**', 'schemas/generated/**', '**/.idplane/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'bench/out/**', 'schemas/generated/**', '**/.idplane/**'] },
   js.configs.recommended,
   { files: ['**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   ...tseslint.configs.recommended,

@@ -1,0 +1,90 @@
+/**
+ * Builds the CLI into dist/ with esbuild: cli/main.ts and everything it imports, bundled as ES modules
+ * and split at each dynamic import, so a run loads only the chunks of the command, store and providers
+ * it uses. Packages stay in node_modules (imported from dist/ at run time, again only when used).
+ * `npm run build` runs this file (`--quiet`: without the summary line), and so does `npm ci` (the
+ * `prepare` script); test/global-setup.ts calls buildCli() before every test run.
+ * Each file is written to a temporary name and renamed, chunks before the entry, so a CLI started
+ * during a build runs either the old build or the new one, never half of one. Files of earlier builds
+ * are removed once they are ten minutes old.
+ */
+import { readdir, readFile, rename, rm, stat, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const DIST = join(REPO, 'dist');
+/** What cli/bin/idplane.js imports. */
+export const ENTRY = join(DIST, 'main.js');
+/** Files of earlier builds are removed once they are this old: a CLI that started before may still load them. */
+const KEEP_OLD_MS = 10 * 60_000;
+
+export interface BuildResult {
+  /** Paths relative to the repository. */
+  files: string[];
+  bytes: number;
+  ms: number;
+}
+
+export async function buildCli(): Promise<BuildResult> {
+  const started = performance.now();
+  const result = await build({
+    absWorkingDir: REPO,
+    entryPoints: { main: join(REPO, 'cli/main.ts') },
+    outdir: DIST,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    chunkNames: 'chunks/[name]-[hash]',
+    sourcemap: 'linked',
+    metafile: true,
+    write: false,
+    logLevel: 'warning',
+  });
+  const entry = result.outputFiles.filter((f) => f.path === ENTRY);
+  if (entry.length === 0) throw new Error(`esbuild wrote no ${relative(REPO, ENTRY)}`);
+  const ordered = [...result.outputFiles.filter((f) => f.path !== ENTRY), ...entry];
+  for (const file of ordered) await writeAtomically(file.path, file.contents);
+  await removeOld(DIST, new Set(ordered.map((f) => f.path)));
+  return {
+    files: ordered.map((f) => relative(REPO, f.path)),
+    bytes: ordered.reduce((n, f) => n + f.contents.byteLength, 0),
+    ms: Math.round(performance.now() - started),
+  };
+}
+
+async function writeAtomically(path: string, contents: Uint8Array): Promise<void> {
+  const existing = await readFile(path).catch(() => null);
+  if (existing && Buffer.compare(existing, contents) === 0) return;
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, contents);
+  await rename(temp, path);
+}
+
+/** Removes files of earlier builds (and leftover temporary files) older than KEEP_OLD_MS. */
+async function removeOld(dir: string, keep: Set<string>): Promise<void> {
+  const now = Date.now();
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (keep.has(path)) continue;
+    const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: now }));
+    if (now - mtimeMs > KEEP_OLD_MS) await rm(path, { force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  try {
+    const r = await buildCli();
+    if (!process.argv.includes('--quiet')) console.error(`built ${relative(REPO, DIST)}/: ${r.files.length} files, ${Math.round(r.bytes / 1024)} KiB, in ${r.ms} ms`);
+  } catch (error) {
+    // esbuild has already printed its errors with file:line:col.
+    if (!(error instanceof Error && 'errors' in error)) console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  }
+}
