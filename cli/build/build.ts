@@ -1,24 +1,38 @@
 /**
  * Builds the CLI into dist/ with esbuild: cli/main.ts and everything it imports, bundled as ES modules
  * and split at each dynamic import, so a run loads only the chunks of the command, store and providers
- * it uses. Packages stay in node_modules (imported from dist/ at run time, again only when used).
- * `npm run build` runs this file (`--quiet`: without the summary line), and so does `npm ci` (the
- * `prepare` script); test/global-setup.ts calls buildCli() before every test run.
- * Each file is written to a temporary name and renamed, chunks before the entry, so a CLI started
- * during a build runs either the old build or the new one, never half of one. Files of earlier builds
- * are removed once they are ten minutes old.
+ * it uses. Packages stay in node_modules (imported from dist/ at run time, again only when used). The
+ * config schema's validator is precompiled (standalone-validator.ts). `npm run build` runs this file
+ * (`--quiet`: without the summary line), and so does `npm ci` (the `prepare` script);
+ * test/global-setup.ts calls buildCli() before every test run. Each file is written to a temporary
+ * name and renamed, chunks before the entry, so a CLI started during a build runs either the old build
+ * or the new one, never half of one. Files of earlier builds are removed once they are ten minutes old.
  */
 import { readdir, readFile, rename, rm, stat, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+import { standaloneValidatorModule } from './standalone-validator.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const DIST = join(REPO, 'dist');
 /** What cli/bin/idplane.js imports. */
 export const ENTRY = join(DIST, 'main.js');
+const SOURCE_VALIDATOR = join(REPO, 'cli/config/schema-validator.ts');
 /** Files of earlier builds are removed once they are this old: a CLI that started before may still load them. */
 const KEEP_OLD_MS = 10 * 60_000;
+
+/** Resolves schema-validator.ts to the precompiled validator instead of the module that compiles. */
+function precompiledValidator(): Plugin {
+  return {
+    name: 'precompiled-config-validator',
+    setup(b) {
+      b.onResolve({ filter: /schema-validator\.ts$/ }, (args) =>
+        resolve(args.resolveDir, args.path) === SOURCE_VALIDATOR ? { path: SOURCE_VALIDATOR, namespace: 'precompiled' } : undefined);
+      b.onLoad({ filter: /.*/, namespace: 'precompiled' }, () => ({ contents: standaloneValidatorModule(), loader: 'js', resolveDir: dirname(SOURCE_VALIDATOR) }));
+    },
+  };
+}
 
 export interface BuildResult {
   /** Paths relative to the repository. */
@@ -44,7 +58,11 @@ export async function buildCli(): Promise<BuildResult> {
     metafile: true,
     write: false,
     logLevel: 'warning',
+    plugins: [precompiledValidator()],
   });
+  if (Object.hasOwn(result.metafile.inputs, relative(REPO, SOURCE_VALIDATOR))) {
+    throw new Error('the build still contains cli/config/schema-validator.ts instead of the precompiled validator');
+  }
   const entry = result.outputFiles.filter((f) => f.path === ENTRY);
   if (entry.length === 0) throw new Error(`esbuild wrote no ${relative(REPO, ENTRY)}`);
   const ordered = [...result.outputFiles.filter((f) => f.path !== ENTRY), ...entry];

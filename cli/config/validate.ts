@@ -1,26 +1,22 @@
 /**
  * Validation as data: takes the loaded config and returns the typed config plus the compiled project, or
- * every problem at once. First the JSON Schema (ajv, all errors, with "did you mean" for misspelled keys),
- * then the semantic checks the schema cannot express: unknown apps in profileSources, mappings to
- * undeclared attributes, CEL expressions that do not compile (pointing at the column inside the
- * expression), links and sourcing that name unknown apps, duplicate declared users.
+ * every problem at once. First the JSON Schema (ajv, all errors, with "did you mean" for misspelled keys;
+ * precompiled in the build, see schema-validator.ts), then the semantic checks the schema cannot express:
+ * unknown apps in profileSources, mappings to undeclared attributes, CEL expressions that do not compile
+ * (pointing at the column inside the expression), links and sourcing that name unknown apps, duplicate
+ * declared users.
  */
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import schema from '../../schemas/config.schema.json' with { type: 'json' };
+import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { IdplaneConfig } from '../../schemas/generated/config.ts';
 import type { Project } from '../../reconciler/model.ts';
 import type { LoadedConfig } from './load.ts';
 import { checkSemantics, type At } from './semantics.ts';
 import { closest, fromPointer, toPointer, type ConfigProblem } from './problems.ts';
+import { validateSchema } from './schema-validator.ts';
 
 export type ValidateOutcome =
   | { ok: true; config: IdplaneConfig; project: Project; warnings: ConfigProblem[] }
   | { ok: false; problems: ConfigProblem[] };
-
-// verbose: errors carry their parentSchema, which the "did you mean" hints read the allowed keys from.
-// discriminator: an app's errors come from the branch its provider names, not from all three.
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true, discriminator: true });
-const validateSchema = ajv.compile<IdplaneConfig>(schema);
 
 export function validateConfig(loaded: LoadedConfig): ValidateOutcome {
   const problems: ConfigProblem[] = [];
