@@ -1,18 +1,25 @@
 /**
  * Applies a plan's directory changes to a state snapshot, returning the next snapshot. Pure: the caller
  * supplies the lineage for a state that has none yet and persists the result. Only `after`, link and
- * import records are read; display-only fields (reasons) never change what is written.
+ * import records are read; display-only fields (reasons) never change what is written. Objects that do
+ * not change are kept by reference (the PostgreSQL store writes only the rows whose object is new).
+ * A plan that evaluated every user (`evaluated: all`) records its pipeline fingerprint, so the next plans
+ * leave users whose accounts did not change alone; it also clears `edited`, since every user was checked.
  */
-import type { AccountChange, Plan } from '../schemas/generated/plan.ts';
-import { importedRecord, type DirectoryState, type StoredLink, type UserRecord } from './model.ts';
+import type { AccountChange, ImportChange, Plan } from '../schemas/generated/plan.ts';
+import { accountId, importedRecord, type DirectoryState, type ImportedRecord, type StoredLink, type UserRecord } from './model.ts';
+import { packValues, snapshotColumns, unpackValues } from './records.ts';
 
-export function applyPlanToState(state: DirectoryState, plan: Plan, newLineage: string): DirectoryState {
+/** The parts of a plan that change the directory. */
+export type DirectoryChanges = Pick<Plan, 'users' | 'links' | 'imports' | 'watermarks' | 'evaluated' | 'fingerprints'>;
+
+export function applyPlanToState(state: DirectoryState, plan: DirectoryChanges, newLineage: string): DirectoryState {
   const users = new Map<string, UserRecord>(state.users.map((u) => [u.id, u]));
   for (const change of plan.users) users.set(change.id, change.after);
 
-  const links = new Map<string, StoredLink>(state.links.map((l) => [`${l.app}\u0000${l.key}`, l]));
+  const links = new Map<string, StoredLink>(state.links.map((l) => [accountId(l.app, l.key), l]));
   for (const change of plan.links) {
-    const id = `${change.app}\u0000${change.key}`;
+    const id = accountId(change.app, change.key);
     if (change.action === 'unlink') {
       if (links.get(id)?.userId === change.userId) links.delete(id);
     } else {
@@ -20,27 +27,48 @@ export function applyPlanToState(state: DirectoryState, plan: Plan, newLineage: 
     }
   }
 
-  // Null-prototype maps: apps and keys are data, and may be named "constructor" or "__proto__".
-  const imported: DirectoryState['imported'] = Object.create(null);
-  for (const [app, records] of Object.entries(state.imported)) imported[app] = Object.assign(Object.create(null), records);
-  for (const change of plan.imports) {
-    if (!Object.hasOwn(imported, change.app)) imported[change.app] = Object.create(null);
-    const records = imported[change.app]!;
-    if (change.action === 'forget') delete records[change.key];
-    else records[change.key] = { attributes: change.attributes ?? {}, disabled: change.disabled === true };
-  }
-
   const watermarks = { ...state.watermarks };
   for (const w of plan.watermarks) watermarks[w.app] = w.to;
 
+  const all = plan.evaluated === 'all';
   return {
     lineage: state.lineage ?? newLineage,
     serial: state.serial + 1,
     users: [...users.values()],
     links: [...links.values()],
-    imported,
+    imported: applyImports(state.imported, plan.imports),
     watermarks,
+    pipeline: all ? plan.fingerprints.pipeline : state.pipeline,
+    edited: all ? false : state.edited,
+    digest: null,
   };
+}
+
+/**
+ * The imported records after `changes`. Apps without changes keep their records map; an app with
+ * changes gets a copy, with the columns its new records add appended.
+ */
+export function applyImports(imported: DirectoryState['imported'], changes: readonly ImportChange[]): DirectoryState['imported'] {
+  if (changes.length === 0) return imported;
+  const byApp = new Map<string, ImportChange[]>();
+  for (const change of changes) {
+    let list = byApp.get(change.app);
+    if (!list) byApp.set(change.app, (list = []));
+    list.push(change);
+  }
+  const next = new Map(imported);
+  for (const [app, list] of byApp) {
+    const before = imported.get(app);
+    const written = list.filter((c) => c.action !== 'forget');
+    const columns = snapshotColumns(before?.columns, { accounts: written.map((c) => ({ key: c.key, attributes: c.attributes ?? {} })) });
+    const records = new Map(before?.records);
+    for (const change of list) {
+      if (change.action === 'forget') records.delete(change.key);
+      else records.set(change.key, { values: packValues(columns, change.attributes ?? {}), disabled: change.disabled === true });
+    }
+    next.set(app, { columns: [...columns], records });
+  }
+  return next;
 }
 
 /** What happened to one account change when it was applied (from the provider). */
@@ -56,15 +84,14 @@ export interface AccountResult {
  * write-back app, the values written as its last imported record, so the next import does not see our
  * own write as a change at the source. Only changes whose result is `done` are recorded.
  */
-export function applyTargetResults(state: DirectoryState, plan: Plan, results: AccountResult[], writeBackApps: ReadonlySet<string>): DirectoryState {
-  const done = new Set(results.filter((r) => r.outcome === 'done').map((r) => `${r.app}\u0000${r.key}\u0000${r.action}`));
-  const links = new Map<string, StoredLink>(state.links.map((l) => [`${l.app}\u0000${l.key}`, l]));
-  const imported: DirectoryState['imported'] = Object.create(null);
-  for (const [app, records] of Object.entries(state.imported)) imported[app] = Object.assign(Object.create(null), records);
+export function applyTargetResults(state: DirectoryState, plan: Pick<Plan, 'accounts'>, results: AccountResult[], writeBackApps: ReadonlySet<string>): DirectoryState {
+  const done = new Set(results.filter((r) => r.outcome === 'done').map((r) => `${accountId(r.app, r.key)}\u0000${r.action}`));
+  const links = new Map<string, StoredLink>(state.links.map((l) => [accountId(l.app, l.key), l]));
+  const written = new Map<string, { columns: readonly string[]; records: Map<string, ImportedRecord> }>();
   let changed = false;
   for (const change of plan.accounts) {
-    if (!done.has(`${change.app}\u0000${change.key}\u0000${change.action}`)) continue;
-    const id = `${change.app}\u0000${change.key}`;
+    if (!done.has(`${accountId(change.app, change.key)}\u0000${change.action}`)) continue;
+    const id = accountId(change.app, change.key);
     if (change.action === 'delete') {
       if (links.delete(id)) changed = true;
     } else if ((change.link || change.action === 'create') && links.get(id)?.userId !== change.userId) {
@@ -77,15 +104,21 @@ export function applyTargetResults(state: DirectoryState, plan: Plan, results: A
       links.set(id, { app: change.app, key: change.key, userId: change.userId });
       changed = true;
     }
-    const record = writeBackApps.has(change.app) ? importedRecord(imported, change.app, change.key) : undefined;
+    const record = writeBackApps.has(change.app) ? importedRecord(state.imported, change.app, change.key) : undefined;
     if (record && Object.keys(change.attributes).length > 0) {
-      const attributes = { ...record.attributes };
+      const app = state.imported.get(change.app)!;
+      let target = written.get(change.app);
+      if (!target) written.set(change.app, (target = { columns: app.columns, records: new Map(app.records) }));
+      const attributes = unpackValues(target.columns, (target.records.get(change.key) ?? record).values);
       for (const [name, value] of Object.entries(change.attributes)) attributes[name] = value.to ?? '';
-      imported[change.app]![change.key] = { ...record, attributes };
+      // An attribute the import does not read is appended as a column; the other records keep their meaning.
+      target.columns = snapshotColumns(target.columns, { columns: Object.keys(attributes), accounts: [] });
+      target.records.set(change.key, { ...record, values: packValues(target.columns, attributes) });
       changed = true;
     }
   }
   if (!changed) return state;
+  const imported = new Map(state.imported);
+  for (const [name, { columns, records }] of written) imported.set(name, { columns: [...columns], records });
   return { ...state, serial: state.serial + 1, links: [...links.values()], imported };
 }
-

@@ -4,15 +4,22 @@
  * rules (exact rules first, then partial rules, which only ever make review items). Nothing is guessed: duplicate keys, an account matching
  * several users, several accounts matching one user and matches on declared users become conflicts.
  * Linked accounts absent from a full import are reported as missing, except when rows could not be read.
+ * An account linked as before whose values are the ones stored at the last import (one packed-string
+ * comparison) is paired `unchanged`, so later stages can leave its user alone.
  */
 import type { PlanIssue, ReviewItem } from '../schemas/generated/plan.ts';
 import { newUserId } from './ids.ts';
 import { MatchIndexes } from './match-index.ts';
 import type { DirectoryState, Project, SourceAccount, SourceSnapshot, StoredLink, UserRecord } from './model.ts';
+import { packValues } from './records.ts';
 
 export type Pairing =
-  | { kind: 'linked'; app: string; account: SourceAccount; userId: string; via: 'state' | 'config' | 'match' }
-  | { kind: 'new'; app: string; account: SourceAccount; userId: string };
+  | {
+    kind: 'linked'; app: string; account: SourceAccount; userId: string; via: 'state' | 'config' | 'match';
+    /** Linked to the same user as before, with the values stored at the last import (or not read in this run). */
+    unchanged: boolean;
+  }
+  | { kind: 'new'; app: string; account: SourceAccount; userId: string; unchanged: false };
 
 export interface MissingAccount {
   app: string;
@@ -25,6 +32,8 @@ export interface Correlation {
   users: UserRecord[];
   /** Ids in `users` of declared users that are not stored yet. */
   unstored: Set<string>;
+  /** `users` by id. */
+  byId: Map<string, UserRecord>;
   pairings: Pairing[];
   missing: MissingAccount[];
   /** Stored links that a `links:` entry moves to another user. */
@@ -34,13 +43,14 @@ export interface Correlation {
   warnings: PlanIssue[];
 }
 
-export function correlate(project: Project, state: DirectoryState, sources: SourceSnapshot[]): Correlation {
+export function correlate(project: Project, state: DirectoryState, sources: SourceSnapshot[], columns: ReadonlyMap<string, readonly string[]> = new Map()): Correlation {
   const users = directoryUsers(project, state);
   const unstored = new Set(users.slice(state.users.length).map((u) => u.id));
   const byId = new Map(users.map((u) => [u.id, u]));
-  const byLogin = new Map(users.map((u) => [u.login.toLowerCase(), u]));
+  let byLoginIndex: Map<string, UserRecord> | null = null; // only `links:` entries look users up by login
+  const byLogin = () => (byLoginIndex ??= new Map(users.map((u) => [u.login.toLowerCase(), u])));
   const declared = new Set(project.declaredUsers.map((u) => u.login.toLowerCase()));
-  const out: Correlation = { users, unstored, pairings: [], missing: [], relinked: [], reviews: [], conflicts: [], warnings: [] };
+  const out: Correlation = { users, unstored, byId, pairings: [], missing: [], relinked: [], reviews: [], conflicts: [], warnings: [] };
   const indexes = new MatchIndexes(users);
 
   // Sources are correlated in priority order, so that a lower-priority source's accounts can match
@@ -55,6 +65,15 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
     for (const link of state.links) if (link.app === snapshot.app) stored.set(link.key, link);
     const pinned = new Map<string, string>();
     for (const link of project.links) if (link.app === snapshot.app) pinned.set(link.key, link.user);
+    const records = state.imported.get(snapshot.app)?.records;
+    const packing = columns.get(snapshot.app) ?? [];
+    /** Linked to `userId` before, with the values stored then. */
+    const unchanged = (account: SourceAccount, userId: string): boolean => {
+      if (stored.get(account.key)?.userId !== userId) return false;
+      if (account.stored) return true;
+      const prior = records?.get(account.key);
+      return prior !== undefined && prior.values === packValues(packing, account.attributes);
+    };
 
     const { unique, duplicates } = splitDuplicates(snapshot.accounts);
     for (const [key, lines] of duplicates) {
@@ -70,7 +89,7 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
     for (const account of unique.values()) {
       const pinnedLogin = pinned.get(account.key);
       if (pinnedLogin !== undefined) {
-        const user = byLogin.get(pinnedLogin.toLowerCase());
+        const user = byLogin().get(pinnedLogin.toLowerCase());
         if (!user) {
           out.conflicts.push({
             code: 'stale-link', app: snapshot.app, key: account.key, line: account.line, users: [pinnedLogin],
@@ -81,13 +100,13 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
         }
         const prior = stored.get(account.key);
         if (prior && prior.userId !== user.id) out.relinked.push(prior);
-        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: user.id, via: 'config' });
+        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: user.id, via: 'config', unchanged: unchanged(account, user.id) });
         linkedUsers.set(user.id, account.key);
         continue;
       }
       const link = stored.get(account.key);
       if (link && byId.has(link.userId)) {
-        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: link.userId, via: 'state' });
+        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: link.userId, via: 'state', unchanged: unchanged(account, link.userId) });
         linkedUsers.set(link.userId, account.key);
         continue;
       }
@@ -118,7 +137,7 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
         list.push(account);
         claims.set(result.user.id, list);
       } else if (imp.onNoMatch === 'create') {
-        out.pairings.push({ kind: 'new', app: snapshot.app, account, userId: newUserId(snapshot.app, account.key) });
+        out.pairings.push({ kind: 'new', app: snapshot.app, account, userId: newUserId(snapshot.app, account.key), unchanged: false });
       } else if (imp.onNoMatch === 'review') {
         out.reviews.push({
           kind: 'no-match', app: snapshot.app, key: account.key, line: account.line, candidates: [],
@@ -156,7 +175,7 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
           resolution: `confirm with ${pin}`,
         });
       } else {
-        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: user.id, via: 'match' });
+        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: user.id, via: 'match', unchanged: false });
       }
     }
 
@@ -235,14 +254,26 @@ function splitDuplicates(accounts: SourceAccount[]) {
 
 /** Declared users not stored yet get their deterministic id so matches against them are still caught. */
 function directoryUsers(project: Project, state: DirectoryState): UserRecord[] {
-  const logins = new Set(state.users.map((u) => u.login.toLowerCase()));
   const users = [...state.users];
+  const stored = storedLogins(state.users, project.declaredUsers.map((d) => d.login));
   for (const d of project.declaredUsers) {
-    if (logins.has(d.login.toLowerCase())) continue;
+    if (stored.has(d.login.toLowerCase())) continue;
     users.push({
       id: newUserId('directory', d.login.toLowerCase()), login: d.login, status: d.status ?? 'ACTIVE',
       profile: { ...(d.profile as object), login: d.login }, profileSource: 'directory', roles: d.roles ?? [],
     });
   }
   return users;
+}
+
+/** The stored users whose login is one of `logins` (case-insensitive), by lower-cased login; no index of all. */
+export function storedLogins(users: readonly UserRecord[], logins: readonly string[]): Map<string, UserRecord> {
+  const found = new Map<string, UserRecord>();
+  if (logins.length === 0) return found;
+  const wanted = new Set(logins.map((l) => l.toLowerCase()));
+  for (const u of users) {
+    const lower = u.login.toLowerCase();
+    if (wanted.has(lower) && !found.has(lower)) found.set(lower, u);
+  }
+  return found;
 }

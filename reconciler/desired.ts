@@ -1,20 +1,21 @@
 /**
  * Stage 7, desired directory: for every user this run touches, the record the directory should hold:
  * profile (map), status (lifecycle), profile source and roles, plus the issues found on the way.
- * Also evaluates each linked account's `disabled` expression once, for lifecycle and the import records.
+ * Also evaluates the `disabled` expression once for each account of those users, for lifecycle and the
+ * import records.
  */
 import type { PlanIssue } from '../schemas/generated/plan.ts';
-import type { Correlation } from './correlate.ts';
+import type { Pairing } from './correlate.ts';
 import { ExpressionError } from './expressions.ts';
 import { computeLifecycle, type LifecycleOutcome } from './lifecycle.ts';
 import { mapUser } from './map.ts';
-import type { DirectoryState, Project, UserRecord } from './model.ts';
+import type { DirectoryState, Project, SourceAccount, UserRecord } from './model.ts';
 import type { SourcedUser } from './resolve-source.ts';
 
 export interface DesiredUser {
   sourced: SourcedUser;
   after: UserRecord;
-  outOfBand: Set<string>;
+  outOfBand: ReadonlySet<string>;
   lifecycle: LifecycleOutcome;
   /** Issues that stop this user's change (conflicts). */
   issues: PlanIssue[];
@@ -22,32 +23,37 @@ export interface DesiredUser {
 
 export interface DesiredDirectory {
   users: DesiredUser[];
-  /** `${app}\0${key}` → whether the account is disabled. */
-  disabled: Map<string, boolean>;
+  /** Whether each account of those users (by the account read) is disabled. */
+  disabled: Map<SourceAccount, boolean>;
   issues: PlanIssue[];
 }
 
-export const accountId = (app: string, key: string) => `${app}\u0000${key}`;
+/** The roles of the many users that have none: one frozen list, not one per user. */
+const NO_ROLES: string[] = Object.freeze([]) as unknown as string[];
 
-export function desiredDirectory(project: Project, state: DirectoryState, correlation: Correlation, sourced: SourcedUser[]): DesiredDirectory {
-  const { disabled, issues } = evaluateDisabled(project, correlation);
+/** `pairings`: those of the users in `sourced` (resolveSources keeps them). */
+export function desiredDirectory(project: Project, state: DirectoryState, pairings: readonly Pairing[], sourced: SourcedUser[]): DesiredDirectory {
+  const { disabled, issues } = evaluateDisabled(project, pairings);
   const protectedRoles = new Set(project.protectRoles);
+  // A value that differs from what the unchanged source maps to was edited here, unless the config that
+  // maps it changed since the state was evaluated (then the config explains the difference).
+  const sameConfig = state.pipeline === null || state.pipeline === project.pipelineFingerprint;
   const users: DesiredUser[] = [];
   for (const user of sourced) {
-    const mapped = mapUser(project, user, state.imported);
+    const mapped = mapUser(project, user, sameConfig ? state.imported : null);
     const mappedLogin = typeof mapped.profile.login === 'string' ? mapped.profile.login : user.current?.login;
-    const setRoles = mappedLogin ? project.setValues.get(mappedLogin.toLowerCase())?.roles : undefined;
-    const roles = user.declared ? (user.declared.roles ?? []) : (setRoles ?? user.current?.roles ?? []);
+    const setRoles = mappedLogin && project.setValues.size > 0 ? project.setValues.get(mappedLogin.toLowerCase())?.roles : undefined;
+    const roles = user.declared ? (user.declared.roles ?? NO_ROLES) : (setRoles ?? user.current?.roles ?? NO_ROLES);
     const primaryAccount = user.accounts.get(user.primary);
     const policy = project.apps[user.primary]?.import ?? null;
     const vanishedApp = user.primary === 'directory' && !user.declared ? lastSource(user) : null;
     const lifecycle = computeLifecycle({
       current: user.current?.status ?? null,
       policy,
-      disabled: primaryAccount ? disabled.get(accountId(user.primary, primaryAccount.key)) === true : false,
+      disabled: primaryAccount ? disabled.get(primaryAccount) === true : false,
       vanished: vanishedApp ? { app: vanishedApp, policy: project.apps[vanishedApp]?.import?.onMissing ?? 'none' } : null,
       declaredStatus: user.declared ? (user.declared.status ?? 'ACTIVE') : null,
-      isProtected: roles.some((r) => protectedRoles.has(r)),
+      isProtected: roles.length > 0 && roles.some((r) => protectedRoles.has(r)),
     });
     const login = typeof mapped.profile.login === 'string' ? mapped.profile.login : (user.current?.login ?? '');
     users.push({
@@ -68,10 +74,10 @@ function lastSource(user: SourcedUser): string | null {
   return stored && user.missingFrom.includes(stored) ? stored : user.missingFrom[0]!;
 }
 
-function evaluateDisabled(project: Project, correlation: Correlation) {
-  const disabled = new Map<string, boolean>();
+function evaluateDisabled(project: Project, pairings: readonly Pairing[]) {
+  const disabled = new Map<SourceAccount, boolean>();
   const issues: PlanIssue[] = [];
-  for (const p of correlation.pairings) {
+  for (const p of pairings) {
     const expression = project.apps[p.app]?.import?.disabled;
     let value = false;
     if (expression) {
@@ -84,7 +90,7 @@ function evaluateDisabled(project: Project, correlation: Correlation) {
         issues.push({ code: 'expression-error', app: p.app, key: p.account.key, line: p.account.line, message: `disabled expression (${expression.text}) failed: ${message}` });
       }
     }
-    disabled.set(accountId(p.app, p.account.key), value);
+    disabled.set(p.account, value);
   }
   return { disabled, issues };
 }

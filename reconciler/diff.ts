@@ -4,24 +4,38 @@
  * set, changed or cleared. Nothing the config does not manage is touched.
  */
 import type { ImportChange, LinkChange, UserChange, ValueChange } from '../schemas/generated/plan.ts';
-import type { Correlation } from './correlate.ts';
-import { importedRecord, type DirectoryState, type ImportedRecord, type ProfileValue, type UserRecord } from './model.ts';
+import type { Correlation, Pairing } from './correlate.ts';
+import { accountId, importedRecord, type DirectoryState, type ImportedRecord, type ProfileValue, type SourceAccount, type UserRecord } from './model.ts';
+import { packValues } from './records.ts';
 import { transitionOf } from './lifecycle.ts';
 
-export function diffUser(current: UserRecord | null, after: UserRecord, reason: string, outOfBand: ReadonlySet<string> = new Set()): UserChange | null {
+/**
+ * The change to one user, or null when there is none. A create lists no attributes (every attribute of
+ * `after.profile` is new); other changes list each attribute set, changed or cleared.
+ */
+export function diffUser(current: UserRecord | null, after: UserRecord, reason: string, outOfBand: ReadonlySet<string> = NONE): UserChange | null {
+  if (current === null) return { action: 'create', id: after.id, login: after.login, before: null, after, reason };
   const attributes: Record<string, ValueChange> = {};
-  const before = current?.profile ?? {};
-  for (const name of new Set([...Object.keys(before), ...Object.keys(after.profile)])) {
+  let changed = false;
+  const before = current.profile;
+  for (const name in before) {
     const from = before[name] as ProfileValue | undefined;
     const to = after.profile[name] as ProfileValue | undefined;
     if (sameValue(from, to)) continue;
-    attributes[name] = outOfBand.has(name) ? { from: from ?? null, to: to ?? null, outOfBand: true } : { from: from ?? null, to: to ?? null };
+    attributes[name] = valueChange(from, to, outOfBand.has(name));
+    changed = true;
   }
-  if (current === null) return { action: 'create', id: after.id, login: after.login, before: null, after, attributes, reason };
+  for (const name in after.profile) {
+    if (Object.hasOwn(before, name)) continue;
+    const to = after.profile[name] as ProfileValue | undefined;
+    if (to === undefined) continue;
+    attributes[name] = valueChange(undefined, to, outOfBand.has(name));
+    changed = true;
+  }
   const statusChanged = current.status !== after.status;
   const sourceChanged = current.profileSource !== after.profileSource;
   const rolesChanged = !sameValue(current.roles, after.roles);
-  if (!statusChanged && !sourceChanged && !rolesChanged && Object.keys(attributes).length === 0 && current.login === after.login) return null;
+  if (!statusChanged && !sourceChanged && !rolesChanged && !changed && current.login === after.login) return null;
   const change: UserChange = {
     action: (statusChanged && transitionOf(current.status, after.status)) || 'update',
     id: after.id, login: after.login, before: current, after, attributes, reason,
@@ -31,15 +45,31 @@ export function diffUser(current: UserRecord | null, after: UserRecord, reason: 
   return change;
 }
 
+/** The attributes a change sets: its `attributes`, or for a create every attribute of the new profile. */
+export function changedAttributes(change: UserChange): Record<string, ValueChange> {
+  if (change.attributes) return change.attributes;
+  const attributes: Record<string, ValueChange> = {};
+  for (const [name, to] of Object.entries(change.after.profile)) attributes[name] = { from: null, to };
+  return attributes;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+function valueChange(from: ProfileValue | undefined, to: ProfileValue | undefined, outOfBand: boolean): ValueChange {
+  return outOfBand ? { from: from ?? null, to: to ?? null, outOfBand: true } : { from: from ?? null, to: to ?? null };
+}
+
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
   return false;
 }
 
-/** Links to add for paired accounts, and to remove for moved or vanished accounts. */
+/**
+ * Links to add for paired accounts, and to remove for moved or vanished accounts. An account paired
+ * through its stored link is linked already; only pairings made in this run are looked up.
+ */
 export function diffLinks(state: DirectoryState, correlation: Correlation, loginOf: (id: string) => string, keep: (app: string, key: string) => boolean): LinkChange[] {
-  const stored = new Map(state.links.map((l) => [`${l.app}\u0000${l.key}`, l.userId]));
   const changes: LinkChange[] = [];
   for (const l of correlation.relinked) {
     changes.push({ action: 'unlink', app: l.app, key: l.key, userId: l.userId, login: loginOf(l.userId), reason: 'moved by a links: entry' });
@@ -47,38 +77,48 @@ export function diffLinks(state: DirectoryState, correlation: Correlation, login
   for (const m of correlation.missing) {
     changes.push({ action: 'unlink', app: m.app, key: m.key, userId: m.userId, login: loginOf(m.userId), reason: `account vanished from a full import of ${m.app}` });
   }
-  for (const p of correlation.pairings) {
-    if (stored.get(`${p.app}\u0000${p.account.key}`) === p.userId || !keep(p.app, p.account.key)) continue;
+  const fresh = correlation.pairings.filter((p) => p.kind === 'new' || p.via !== 'state');
+  const wanted = new Map<string, Set<string>>();
+  for (const p of fresh) {
+    let keys = wanted.get(p.app);
+    if (!keys) wanted.set(p.app, (keys = new Set()));
+    keys.add(p.account.key);
+  }
+  const stored = new Map<string, string>();
+  if (wanted.size > 0) {
+    for (const l of state.links) if (wanted.get(l.app)?.has(l.key)) stored.set(accountId(l.app, l.key), l.userId);
+  }
+  for (const p of fresh) {
+    if ((stored.size > 0 && stored.get(accountId(p.app, p.account.key)) === p.userId) || !keep(p.app, p.account.key)) continue;
     const why = p.kind === 'new' ? 'new account creates the user' : p.via === 'config' ? 'pinned by a links: entry' : 'matched by a rule';
     changes.push({ action: 'link', app: p.app, key: p.account.key, userId: p.userId, login: loginOf(p.userId), reason: why });
   }
   return changes;
 }
 
-/** Imported-account records to write for linked accounts and to drop for vanished ones. */
+/**
+ * Imported-account records to write for the given pairings and to drop for vanished accounts. A record
+ * is left alone when the values (packed in `columns`, records.ts) and the disabled flag are as stored.
+ */
 export function diffImports(
   state: DirectoryState,
-  correlation: Correlation,
-  disabledOf: (app: string, key: string) => boolean,
+  pairings: readonly Pairing[],
+  missing: Correlation['missing'],
+  columns: ReadonlyMap<string, readonly string[]>,
+  disabledOf: (account: SourceAccount) => boolean,
   keep: (app: string, key: string) => boolean,
 ): ImportChange[] {
   const changes: ImportChange[] = [];
-  for (const p of correlation.pairings) {
+  for (const p of pairings) {
     if (!keep(p.app, p.account.key)) continue;
     const prior: ImportedRecord | undefined = importedRecord(state.imported, p.app, p.account.key);
-    const disabled = disabledOf(p.app, p.account.key);
-    if (prior && prior.disabled === disabled && sameRecord(prior.attributes, p.account.attributes)) continue;
+    const disabled = disabledOf(p.account);
+    const same = p.unchanged || p.account.stored === true || (prior !== undefined && prior.values === packValues(columns.get(p.app) ?? [], p.account.attributes));
+    if (prior && prior.disabled === disabled && same) continue;
     changes.push({ action: prior ? 'refresh' : 'record', app: p.app, key: p.account.key, attributes: p.account.attributes, disabled });
   }
-  for (const m of correlation.missing) {
+  for (const m of missing) {
     if (importedRecord(state.imported, m.app, m.key)) changes.push({ action: 'forget', app: m.app, key: m.key });
   }
   return changes;
-}
-
-/** Equal records; an absent attribute equals an empty one (a CSV column added later reads as ''). */
-function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
-  for (const k of Object.keys(a)) if ((a[k] ?? '') !== (b[k] ?? '')) return false;
-  for (const k of Object.keys(b)) if ((a[k] ?? '') !== (b[k] ?? '')) return false;
-  return true;
 }

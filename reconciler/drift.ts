@@ -28,7 +28,7 @@ export function computeDrift(plan: Plan, state: DirectoryState, targets: SourceS
   const items: DriftItem[] = [];
   const changedUsers = new Set(plan.users.map((u) => u.id));
   for (const u of plan.users) {
-    const edited = Object.entries(u.attributes).filter(([, v]) => v.outOfBand).map(([name]) => name);
+    const edited = Object.entries(u.attributes ?? {}).filter(([, v]) => v.outOfBand).map(([name]) => name);
     if (edited.length > 0) items.push({ kind: 'out-of-band', app: null, key: null, login: u.login, attributes: edited, message: `${edited.join(', ')} of ${u.login} changed in the directory outside idplane; the source's value is restored by the next apply` });
   }
   for (const l of plan.links) {

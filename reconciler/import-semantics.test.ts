@@ -281,7 +281,7 @@ describe('2. several profile sources', () => {
     const p = plan(twoSources(), state, [snapshot('hr', [adaHr]), ad(adaAd)]);
     expect(actions(p)).toEqual([[ADA, 'update']]);
     expect(p.users[0]!.source).toEqual({ from: 'ad', to: 'hr' });
-    expect(Object.keys(p.users[0]!.attributes).sort()).toEqual(['employeeNumber', 'firstName', 'lastName', 'title']);
+    expect(Object.keys(p.users[0]!.attributes!).sort()).toEqual(['employeeNumber', 'firstName', 'lastName', 'title']);
     expect(p.users[0]!.after.profile).toEqual(hrProfile);
   });
 

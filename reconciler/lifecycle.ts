@@ -41,12 +41,24 @@ export function transitionOf(from: UserStatus, to: UserStatus): Transition | nul
 export function computeLifecycle(input: LifecycleInput): LifecycleOutcome {
   const wanted = desired(input);
   const from = input.current;
-  if (from === null || wanted.status === from) return { ...wanted, blocked: null };
+  if (from === null || wanted.status === from) return settled(wanted.status, wanted.reason);
   const transition = transitionOf(from, wanted.status);
   if (input.isProtected && (transition === 'deactivate' || transition === 'suspend')) {
     return { status: from, reason: null, blocked: { transition, reason: `protected user; the import would ${transition} them: ${wanted.reason ?? transition}` } };
   }
-  return { ...wanted, blocked: null };
+  return settled(wanted.status, wanted.reason);
+}
+
+/** Outcomes without a blocked transition are few and the same for many users: one frozen object each. */
+const outcomes = new Map<string, LifecycleOutcome>();
+function settled(status: UserStatus, reason: string | null): LifecycleOutcome {
+  const key = reason === null ? status : `${status}\u0000${reason}`;
+  let outcome = outcomes.get(key);
+  if (!outcome) {
+    outcome = Object.freeze({ status, reason, blocked: null });
+    if (outcomes.size < 10_000) outcomes.set(key, outcome);
+  }
+  return outcome;
 }
 
 function desired(input: LifecycleInput): { status: UserStatus; reason: string | null } {

@@ -9,55 +9,112 @@ import type { AttributeConfig } from '../schemas/generated/config.ts';
 import type { PlanIssue } from '../schemas/generated/plan.ts';
 import { sameValue } from './diff.ts';
 import { ExpressionError, type CompiledExpression } from './expressions.ts';
-import { importedRecord, type DirectoryState, type Profile, type ProfileValue, type Project, type SourceAccount } from './model.ts';
+import type { DirectoryState, Profile, ProfileValue, Project, SourceAccount } from './model.ts';
+import { recordAttributes } from './records.ts';
 import type { SourcedUser } from './resolve-source.ts';
 
 export interface MappedUser {
   profile: Profile;
   issues: PlanIssue[];
   /** Attributes whose stored value was changed outside idplane while the source did not change. */
-  outOfBand: Set<string>;
+  outOfBand: ReadonlySet<string>;
 }
 
-export function mapUser(project: Project, user: SourcedUser, imported: DirectoryState['imported']): MappedUser {
-  if (user.declared) return { ...mapDeclared(project, user), outOfBand: new Set() };
+const NO_ATTRIBUTES: ReadonlySet<string> = new Set();
+const NO_ISSUES: PlanIssue[] = Object.freeze([]) as unknown as PlanIssue[];
+
+/** What mapping needs of a project, worked out once per project rather than once per user. */
+interface MappingTable {
+  /** Every directory attribute, in config order. */
+  attributes: [string, AttributeConfig][];
+  /** `source: directory` attributes. */
+  owned: [string, AttributeConfig][];
+  /** required attributes, login always. */
+  required: string[];
+  /** app → directory attribute → its import mapping. */
+  mappings: Map<string, Map<string, CompiledExpression>>;
+}
+
+const tables = new WeakMap<Project, MappingTable>();
+
+function tableOf(project: Project): MappingTable {
+  let table = tables.get(project);
+  if (!table) {
+    const attributes = Object.entries(project.attributes);
+    const mappings = new Map<string, Map<string, CompiledExpression>>();
+    for (const app of Object.values(project.apps)) {
+      if (app.import) mappings.set(app.name, new Map(app.import.mappings.map((m) => [m.attribute, m.expression])));
+    }
+    table = {
+      attributes,
+      owned: attributes.filter(([, a]) => a.source === 'directory'),
+      required: attributes.filter(([n, a]) => a.required || n === 'login').map(([n]) => n),
+      mappings,
+    };
+    tables.set(project, table);
+  }
+  return table;
+}
+
+/**
+ * `imported`: the stored records, to tell values edited outside idplane (the source did not change, the
+ * stored value did); null when the config changed since the state was evaluated, so nothing is marked.
+ */
+export function mapUser(project: Project, user: SourcedUser, imported: DirectoryState['imported'] | null): MappedUser {
+  const table = tableOf(project);
+  if (user.declared) return { ...mapDeclared(project, table, user), outOfBand: NO_ATTRIBUTES };
   const stored = user.current?.profile ?? {};
-  if (user.primary === 'directory') return { profile: { ...stored, ...withSetValues(project, user.current?.login, stored) }, issues: [], outOfBand: new Set() };
+  if (user.primary === 'directory') return { profile: { ...stored, ...withSetValues(project, table, user.current?.login, stored) }, issues: [], outOfBand: NO_ATTRIBUTES };
 
   const issues: PlanIssue[] = [];
-  const outOfBand = new Set<string>();
+  let outOfBand: Set<string> | null = null;
   const profile: Profile = {};
-  for (const [name, attribute] of Object.entries(project.attributes)) {
+  let priors: Map<string, Record<string, string> | null> | null = null;
+  /** The account's attributes as last imported (unpacked once per account, and only when a value differs). */
+  const priorOf = (app: string, account: SourceAccount): Record<string, string> | null => {
+    if (account.stored) return account.attributes;
+    let prior = (priors ??= new Map()).get(app);
+    if (prior === undefined) {
+      const records = imported?.get(app);
+      const record = records?.records.get(account.key);
+      priors.set(app, (prior = records && record ? recordAttributes(records, record) : null));
+    }
+    return prior;
+  };
+  // The variables of the primary's mappings, made once for all of them.
+  let primaryVars: { app: Record<string, string>; source: string } | null = null;
+  for (const [name, attribute] of table.attributes) {
     const deciding = attribute.source ?? user.primary;
     if (deciding === 'directory') continue; // filled in below, once the login is known
     const account = user.accounts.get(deciding);
-    const mapping = project.apps[deciding]?.import?.mappings.find((m) => m.attribute === name);
+    const mapping = table.mappings.get(deciding)?.get(name);
     if (!account || !mapping) {
       // login identifies the user: a source that does not map it leaves the stored login alone.
       if (name === 'login' && stored.login !== undefined) profile.login = stored.login;
       continue;
     }
-    const value = evaluateMapping(deciding, account, name, mapping.expression, attribute, issues);
+    const vars = deciding === user.primary ? (primaryVars ??= { app: account.attributes, source: deciding }) : { app: account.attributes, source: deciding };
+    const value = evaluateMapping(vars, account, name, mapping, attribute, issues);
     if (value !== undefined) profile[name] = value;
     // The source said the same last time, yet the stored value differs: someone changed it out of band.
     const sameDecider = attribute.source !== undefined || user.current?.profileSource === user.primary;
-    const prior = user.current && sameDecider ? importedRecord(imported, deciding, account.key) : undefined;
-    if (prior && !sameValue(stored[name], value) && sameValue(previousValue(mapping.expression, prior.attributes, deciding, attribute), value)) {
-      outOfBand.add(name);
-    }
+    if (!imported || !user.current || !sameDecider || sameValue(stored[name], value)) continue;
+    const prior = priorOf(deciding, account);
+    if (prior && sameValue(previousValue(mapping, prior, deciding, attribute), value)) (outOfBand ??= new Set()).add(name);
   }
-  const login = typeof profile.login === 'string' ? profile.login : user.current?.login;
-  Object.assign(profile, withSetValues(project, login, stored));
-  requireAttributes(project, user, profile, issues);
-  return { profile, issues, outOfBand };
+  if (table.owned.length > 0) {
+    const login = typeof profile.login === 'string' ? profile.login : user.current?.login;
+    Object.assign(profile, withSetValues(project, table, login, stored));
+  }
+  requireAttributes(table, user, profile, issues);
+  return { profile, issues: issues.length > 0 ? issues : NO_ISSUES, outOfBand: outOfBand ?? NO_ATTRIBUTES };
 }
 
 /** Directory-owned attributes: stored values, overridden by `set:` entries in the config. */
-function withSetValues(project: Project, login: string | undefined, stored: Profile): Profile {
-  const set = login ? project.setValues.get(login.toLowerCase())?.attributes : undefined;
+function withSetValues(project: Project, table: MappingTable, login: string | undefined, stored: Profile): Profile {
+  const set = login && project.setValues.size > 0 ? project.setValues.get(login.toLowerCase())?.attributes : undefined;
   const owned: Profile = {};
-  for (const [name, attribute] of Object.entries(project.attributes)) {
-    if (attribute.source !== 'directory') continue;
+  for (const [name, attribute] of table.owned) {
     if (set && name in set) {
       const converted = convert(set[name], attribute);
       if (converted.ok && converted.value !== undefined) owned[name] = converted.value;
@@ -77,7 +134,7 @@ function previousValue(expression: CompiledExpression, attributes: Record<string
   }
 }
 
-function mapDeclared(project: Project, user: SourcedUser): Omit<MappedUser, 'outOfBand'> {
+function mapDeclared(project: Project, table: MappingTable, user: SourcedUser): Omit<MappedUser, 'outOfBand'> {
   const declared = user.declared!;
   const issues: PlanIssue[] = [];
   const profile: Profile = {};
@@ -89,35 +146,38 @@ function mapDeclared(project: Project, user: SourcedUser): Omit<MappedUser, 'out
     if (converted.ok && converted.value !== undefined) profile[name] = converted.value;
     else if (!converted.ok) issues.push({ code: 'invalid-value', users: [declared.login], attribute: name, message: `declared user ${declared.login}: ${name} ${converted.reason}` });
   }
-  requireAttributes(project, user, profile, issues);
+  requireAttributes(table, user, profile, issues);
   return { profile, issues };
 }
 
 function evaluateMapping(
-  app: string,
+  vars: { app: Record<string, string>; source: string },
   account: SourceAccount,
   name: string,
-  expression: { evaluate(vars: { app: Record<string, string>; source: string }): unknown; text: string },
+  expression: CompiledExpression,
   attribute: AttributeConfig,
   issues: PlanIssue[],
 ): ProfileValue | undefined {
+  const app = vars.source;
   let raw: unknown;
   try {
-    raw = expression.evaluate({ app: account.attributes, source: app });
+    raw = expression.evaluate(vars);
   } catch (error) {
     const message = error instanceof ExpressionError ? error.message : String(error);
     issues.push({ code: 'expression-error', app, key: account.key, line: account.line, attribute: name, message: `mapping for ${name} (${expression.text}) failed: ${message}` });
     return undefined;
   }
+  // The common case, a string for a string attribute, without the conversion's result object.
+  if (typeof raw === 'string' && (attribute.type === undefined || attribute.type === 'string')) return raw === '' ? undefined : raw;
   const converted = convert(raw, attribute);
   if (converted.ok) return converted.value;
   issues.push({ code: 'invalid-value', app, key: account.key, line: account.line, attribute: name, message: `mapping for ${name} gave a value that ${converted.reason}` });
   return undefined;
 }
 
-function requireAttributes(project: Project, user: SourcedUser, profile: Profile, issues: PlanIssue[]): void {
-  for (const [name, attribute] of Object.entries(project.attributes)) {
-    if ((attribute.required || name === 'login') && profile[name] === undefined) {
+function requireAttributes(table: MappingTable, user: SourcedUser, profile: Profile, issues: PlanIssue[]): void {
+  for (const name of table.required) {
+    if (profile[name] === undefined) {
       const account = user.accounts.get(user.primary);
       issues.push({
         code: 'missing-required', attribute: name,

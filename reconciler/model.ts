@@ -19,6 +19,8 @@ export interface SourceAccount {
   attributes: Record<string, string>;
   /** 1-based line in the source file, when the provider knows it. */
   line?: number;
+  /** Set on an account this run did not read, completed from its stored record (select.ts). */
+  readonly stored?: true;
 }
 
 /** A row the provider could not read. It never counts as a missing account. */
@@ -33,6 +35,11 @@ export interface RowError {
 export interface SourceSnapshot {
   app: string;
   accounts: SourceAccount[];
+  /**
+   * The attribute names the provider reports, in its order (a CSV header). Every account's attributes
+   * use these names; absent when the provider has no fixed column list.
+   */
+  columns?: string[];
   rowErrors: RowError[];
   /** SHA-256 of the raw input, for the plan's fingerprints. */
   fingerprint: string;
@@ -49,10 +56,22 @@ export interface StoredLink {
   userId: string;
 }
 
-/** The last values imported for one account (what the source said when we last applied). */
+/**
+ * The last values imported for one account (what the source said when we last applied), packed: one
+ * string per account instead of an object per attribute, so a million records stay small and an
+ * unchanged account is recognised by comparing two strings (reconciler/records.ts packs and unpacks).
+ */
 export interface ImportedRecord {
-  attributes: Record<string, string>;
+  /** JSON array text of the values in the app's column order (AppRecords.columns); trailing empty values left out. */
+  values: string;
   disabled: boolean;
+}
+
+/** One app's imported records: the column names, once, and a record per account key. */
+export interface AppRecords {
+  /** Every attribute name this app's records use, in a fixed order (new names are appended). */
+  columns: string[];
+  records: Map<string, ImportedRecord>;
 }
 
 /** The directory as the state backend holds it. */
@@ -62,10 +81,22 @@ export interface DirectoryState {
   serial: number;
   users: UserRecord[];
   links: StoredLink[];
-  /** app → account key → last imported record. */
-  imported: Record<string, Record<string, ImportedRecord>>;
+  /** app → its last imported records. */
+  imported: Map<string, AppRecords>;
   /** app → highest watermark applied by an incremental import. */
   watermarks: Record<string, string>;
+  /**
+   * The pipeline fingerprint (Project.pipelineFingerprint) of the config that last evaluated every user,
+   * or null. While it equals the current config's, a user whose accounts did not change is not re-mapped.
+   */
+  pipeline: string | null;
+  /**
+   * Set by the store when the stored directory may differ from what idplane wrote (edited outside
+   * idplane): the next plan then re-checks every user, so out-of-band edits are found and restored.
+   */
+  edited: boolean;
+  /** Identifies the stored content (set by the store on read); a saved plan made on other content is stale. */
+  digest: string | null;
 }
 
 export type DisabledPolicy = 'deactivate' | 'suspend' | 'none';
@@ -133,17 +164,22 @@ export interface Project {
   safeguards: SafeguardsConfig;
   /** Directory-owned attribute values and roles set in config, by lower-cased login. */
   setValues: Map<string, { attributes: Record<string, unknown>; roles?: string[] }>;
+  /**
+   * SHA-256 of everything in the config that decides a user's record from their accounts (attributes,
+   * profile sources, imports, declared users, links, set:, protection). Stored with the state; while it
+   * is unchanged, users whose accounts did not change keep their record without being mapped again.
+   */
+  pipelineFingerprint: string;
 }
 
-/**
- * The stored record of one account. Own properties only: an app or key named like an Object.prototype
- * member ("constructor", "toString") must not find the prototype's.
- */
+/** One key for an account of an app, for sets and maps. */
+export const accountId = (app: string, key: string): string => `${app}\u0000${key}`;
+
+/** The stored record of one account, if any. */
 export function importedRecord(imported: DirectoryState['imported'], app: string, key: string): ImportedRecord | undefined {
-  const records = Object.hasOwn(imported, app) ? imported[app]! : undefined;
-  return records && Object.hasOwn(records, key) ? records[key] : undefined;
+  return imported.get(app)?.records.get(key);
 }
 
 export function emptyState(): DirectoryState {
-  return { lineage: null, serial: 0, users: [], links: [], imported: {}, watermarks: {} };
+  return { lineage: null, serial: 0, users: [], links: [], imported: new Map(), watermarks: {}, pipeline: null, edited: false, digest: null };
 }

@@ -6,15 +6,16 @@
  */
 import type { Plan, PlanBlocker, PlanIssue, PlanSummary, UserChange } from '../schemas/generated/plan.ts';
 import { correlate } from './correlate.ts';
-import { accountId, desiredDirectory, type DesiredUser } from './desired.ts';
+import { desiredDirectory, type DesiredUser } from './desired.ts';
 import { diffImports, diffLinks, diffUser } from './diff.ts';
-import type { DirectoryState, Project, ProfileValue, SourceSnapshot, StoredLink, UserRecord } from './model.ts';
+import { accountId, type DirectoryState, type Project, type ProfileValue, type SourceSnapshot, type StoredLink, type UserRecord } from './model.ts';
+import { storedLogins } from './correlate.ts';
 import { provisionTargets } from './provision.ts';
 import { resolveSources } from './resolve-source.ts';
 import { describeVerdict, evaluateSafeguards } from './safeguards.ts';
 import { selectInputs } from './select.ts';
 
-export const PLAN_FORMAT_VERSION = '1' as const;
+export const PLAN_FORMAT_VERSION = '2' as const;
 
 export interface PlanInput {
   project: Project;
@@ -29,18 +30,30 @@ export interface PlanInput {
   version: string;
 }
 
+/**
+ * Whether users whose accounts did not change can be left as they are: the state was last evaluated with
+ * this very config and the store found no edit made outside idplane.
+ */
+export function evaluatesOnlyChanged(project: Project, state: DirectoryState): boolean {
+  return !state.edited && state.pipeline !== null && state.pipeline === project.pipelineFingerprint;
+}
+
 export function buildPlan(input: PlanInput): Plan {
   const { project, state } = input;
+  const onlyChanged = evaluatesOnlyChanged(project, state);
   const selection = selectInputs(project, state, input.sources);
-  const correlation = correlate(project, state, selection.sources);
-  const sourced = resolveSources(project, correlation);
-  const desired = desiredDirectory(project, state, correlation, sourced);
+  const correlation = correlate(project, state, selection.sources, selection.columns);
+  const resolved = resolveSources(project, correlation, { onlyChanged });
+  const desired = desiredDirectory(project, state, resolved.pairings, resolved.users);
 
   const conflicts: PlanIssue[] = [...correlation.conflicts, ...desired.issues];
   const warnings: PlanIssue[] = [...rowWarnings(selection.sources), ...selection.warnings, ...correlation.warnings, ...unknownSetUsers(project, state, desired.users)];
+  if (state.edited) {
+    warnings.push({ code: 'state-edited', message: 'the stored directory was changed outside idplane since idplane last wrote it, so every user was checked again; sourced values edited there are restored from their source' });
+  }
   const blockedAccounts = new Set<string>();
   for (const user of desired.users) {
-    conflicts.push(...user.issues);
+    append(conflicts, user.issues);
     if (user.issues.length > 0 && user.sourced.current === null) {
       for (const [app, account] of user.sourced.accounts) blockedAccounts.add(accountId(app, account.key));
     }
@@ -51,34 +64,33 @@ export function buildPlan(input: PlanInput): Plan {
       });
     }
   }
-  conflicts.push(...uniqueViolations(project, state, desired.users));
+  append(conflicts, uniqueViolations(project, state, desired.users, onlyChanged));
 
+  const reasons = new Map<string, string>();
   const users: UserChange[] = [];
   for (const user of desired.users) {
     if (user.issues.length > 0 && user.sourced.current === null) continue;
-    const change = diffUser(user.sourced.current, user.after, reasonFor(user), user.outOfBand);
+    const change = diffUser(user.sourced.current, user.after, intern(reasons, reasonFor(user)), user.outOfBand);
     if (change) users.push(change);
   }
   users.sort((a, b) => compare(a.login, b.login));
 
-  const logins = new Map<string, string>(correlation.users.map((u) => [u.id, u.login]));
-  for (const u of desired.users) logins.set(u.after.id, u.after.login);
-  const keep = (app: string, key: string) => !blockedAccounts.has(accountId(app, key));
-  const links = diffLinks(state, correlation, (id) => logins.get(id) ?? id, keep)
+  const desiredLogins = new Map<string, string>(desired.users.map((u) => [u.after.id, u.after.login]));
+  const loginOf = (id: string) => desiredLogins.get(id) ?? correlation.byId.get(id)?.login ?? id;
+  const keep = blockedAccounts.size === 0 ? () => true : (app: string, key: string) => !blockedAccounts.has(accountId(app, key));
+  const links = diffLinks(state, correlation, loginOf, keep)
     .sort((a, b) => compare(a.app, b.app) || compare(a.key, b.key) || compare(a.action, b.action));
-  const imports = diffImports(state, correlation, (app, key) => desired.disabled.get(accountId(app, key)) === true, keep)
+  const imports = diffImports(state, resolved.pairings, correlation.missing, selection.columns, (account) => desired.disabled.get(account) === true, keep)
     .sort((a, b) => compare(a.app, b.app) || compare(a.key, b.key));
 
-  const finalUsers = new Map(state.users.map((u) => [u.id, u]));
-  for (const change of users) finalUsers.set(change.id, change.after);
-  const provisioned = input.targets
+  const provisioned = input.targets && Object.values(project.apps).some((a) => a.provision)
     ? provisionTargets({
       apps: Object.values(project.apps), attributeNames: Object.keys(project.attributes), state,
-      users: [...finalUsers.values()].sort((a, b) => compare(a.login, b.login)), targets: input.targets, links: linksAfter(state, links),
+      users: usersAfter(state, users), targets: input.targets, links: linksAfter(state, links),
     })
     : { accounts: [], conflicts: [], warnings: [] };
-  conflicts.push(...provisioned.conflicts);
-  warnings.push(...provisioned.warnings);
+  append(conflicts, provisioned.conflicts);
+  append(warnings, provisioned.warnings);
 
   const safeguards = evaluateSafeguards(project.safeguards, state, users, imports, provisioned.accounts);
   const blockers: PlanBlocker[] = [];
@@ -90,8 +102,12 @@ export function buildPlan(input: PlanInput): Plan {
   const plan: Plan = {
     format_version: PLAN_FORMAT_VERSION,
     idplane_version: input.version,
-    state: { lineage: state.lineage, serial: state.serial },
-    fingerprints: { config: input.configFingerprint, inputs: Object.fromEntries(input.sources.map((s) => [s.app, s.fingerprint])) },
+    state: { lineage: state.lineage, serial: state.serial, digest: state.digest },
+    fingerprints: {
+      config: input.configFingerprint, pipeline: project.pipelineFingerprint,
+      inputs: Object.fromEntries(input.sources.map((s) => [s.app, s.fingerprint])),
+    },
+    evaluated: onlyChanged ? 'changed' : 'all',
     summary: emptySummary(),
     users, links, imports,
     accounts: provisioned.accounts,
@@ -105,11 +121,30 @@ export function buildPlan(input: PlanInput): Plan {
   return plan;
 }
 
+/** Appends without spreading into arguments (a spread of a million items overflows the call stack). */
+export function append<T>(target: T[], items: readonly T[]): void {
+  for (let i = 0; i < items.length; i++) target.push(items[i]!);
+}
+
+function intern(cache: Map<string, string>, text: string): string {
+  const known = cache.get(text);
+  if (known !== undefined) return known;
+  cache.set(text, text);
+  return text;
+}
+
+/** The directory after the plan's user changes, ordered by login (provisioning reads it). */
+function usersAfter(state: DirectoryState, changes: readonly UserChange[]): UserRecord[] {
+  const final = new Map(state.users.map((u) => [u.id, u]));
+  for (const change of changes) final.set(change.id, change.after);
+  return [...final.values()].sort((a, b) => compare(a.login, b.login));
+}
+
 export function summarise(plan: Pick<Plan, 'users' | 'links' | 'imports' | 'accounts' | 'reviews' | 'conflicts' | 'warnings'>): PlanSummary {
   const s = emptySummary();
   for (const u of plan.users) {
     s.users[u.action] += 1;
-    for (const change of Object.values(u.attributes)) if (change.outOfBand) s.outOfBand += 1;
+    if (u.attributes) for (const name in u.attributes) if (u.attributes[name]!.outOfBand) s.outOfBand += 1;
   }
   for (const l of plan.links) s.links[l.action] += 1;
   for (const a of plan.accounts) s.accounts[a.action] += 1;
@@ -143,7 +178,7 @@ function reasonFor(user: DesiredUser): string {
 /** `set:` entries for logins that are not in the directory (and are not being created). */
 function unknownSetUsers(project: Project, state: DirectoryState, desired: DesiredUser[]): PlanIssue[] {
   if (project.setValues.size === 0) return [];
-  const known = new Set(state.users.map((u) => u.login.toLowerCase()));
+  const known = new Set(storedLogins(state.users, [...project.setValues.keys()]).keys());
   for (const d of desired) known.add(d.after.login.toLowerCase());
   return [...project.setValues.keys()].filter((login) => !known.has(login)).map((login): PlanIssue => ({
     code: 'unknown-user', users: [login], message: `set: names ${login}, who is not in the directory; the values wait until the user exists`,
@@ -166,38 +201,58 @@ function rowWarnings(sources: SourceSnapshot[]): PlanIssue[] {
   })));
 }
 
-/** login and every `unique: true` attribute, over the whole directory after the plan. */
-function uniqueViolations(project: Project, state: DirectoryState, desired: DesiredUser[]): PlanIssue[] {
-  const final = new Map<string, UserRecord>(state.users.map((u) => [u.id, u]));
-  const label = new Map<string, string>();
-  for (const d of desired) {
-    final.set(d.after.id, d.after);
-    const origin = d.sourced.createdBy ? d.sourced.accounts.get(d.sourced.createdBy) : undefined;
-    if (d.sourced.current === null && origin) label.set(d.after.id, `${d.after.login || '(no login)'} (new from ${d.sourced.createdBy}/${origin.key})`);
-  }
+/**
+ * login and every `unique: true` attribute, over the whole directory after the plan. With `onlyChanged`
+ * the stored users not in `desired` were checked when they were written, with this same config: only
+ * values a desired user holds can clash then, so stored users are looked at only for those values.
+ * Holders are named only for the values that clash (a new user by the account that creates them).
+ */
+function uniqueViolations(project: Project, state: DirectoryState, desired: DesiredUser[], onlyChanged: boolean): PlanIssue[] {
   const names = Object.entries(project.attributes).filter(([n, a]) => a.unique || n === 'login').map(([n]) => n);
+  if (names.length === 0) return [];
+  const desiredIds = new Set<string>();
+  for (const d of desired) desiredIds.add(d.after.id);
+  const label = (holder: DesiredUser | UserRecord): string => {
+    if (!('sourced' in holder)) return holder.login;
+    const d = holder;
+    const origin = d.sourced.createdBy ? d.sourced.accounts.get(d.sourced.createdBy) : undefined;
+    return d.sourced.current === null && origin ? `${d.after.login || '(no login)'} (new from ${d.sourced.createdBy}/${origin.key})` : d.after.login;
+  };
   const issues: PlanIssue[] = [];
   for (const name of names) {
-    const seen = new Map<string, string[]>();
-    for (const user of final.values()) {
-      const value = (name === 'login' ? user.login : user.profile[name]) as ProfileValue | undefined;
-      if (value === undefined || value === '') continue;
-      const norm = typeof value === 'string' ? value.toLowerCase() : JSON.stringify(value);
-      const list = seen.get(norm);
-      const holder = label.get(user.id) ?? user.login;
-      if (list) list.push(holder);
-      else seen.set(norm, [holder]);
-    }
-    for (const [, holders] of seen) {
-      if (holders.length < 2) continue;
+    const valueOf = (user: UserRecord) => normalised(name === 'login' ? user.login : user.profile[name]);
+    // value → its holder, or every holder once there are several
+    const seen = new Map<string, DesiredUser | UserRecord | (DesiredUser | UserRecord)[]>();
+    const add = (norm: string | null, holder: DesiredUser | UserRecord, onlyKnown: boolean) => {
+      if (norm === null) return;
+      const prior = seen.get(norm);
+      if (prior === undefined) {
+        if (!onlyKnown) seen.set(norm, holder);
+      } else if (Array.isArray(prior)) {
+        prior.push(holder);
+      } else {
+        seen.set(norm, [prior, holder]);
+      }
+    };
+    for (const d of desired) add(valueOf(d.after), d, false);
+    if (onlyChanged && seen.size === 0) continue;
+    for (const user of state.users) if (!desiredIds.has(user.id)) add(valueOf(user), user, onlyChanged);
+    for (const holders of seen.values()) {
+      if (!Array.isArray(holders)) continue;
+      const logins = holders.map(label);
       issues.push({
-        code: 'unique-violation', attribute: name, users: holders,
-        message: `${holders.length} users would share the same ${name}: ${holders.join(', ')}`,
+        code: 'unique-violation', attribute: name, users: logins,
+        message: `${logins.length} users would share the same ${name}: ${logins.join(', ')}`,
         resolution: `fix the source data or the mapping for ${name}`,
       });
     }
   }
   return issues;
+}
+
+function normalised(value: unknown): string | null {
+  if (value === undefined || value === '') return null;
+  return typeof value === 'string' ? value.toLowerCase() : JSON.stringify(value);
 }
 
 function compare(a: string, b: string): number {

@@ -10,7 +10,7 @@ import { applyPlanToState, applyTargetResults, type AccountResult } from './appl
 import { compileExpression, type CompiledExpression } from './expressions.ts';
 import type { CompiledApp, CompiledProvision, DirectoryState, DisabledPolicy, Project, SourceSnapshot, UserRecord } from './model.ts';
 import { buildPlan } from './plan.ts';
-import { DEFAULT_ATTRIBUTES, emptyState, HR_MAPPINGS as BASE_HR_MAPPINGS, makeProject, snapshot } from './testing.ts';
+import { DEFAULT_ATTRIBUTES, emptyState, HR_MAPPINGS as BASE_HR_MAPPINGS, makeProject, snapshot, storedRecord } from './testing.ts';
 
 // ---- builders ----------------------------------------------------------------------------------------------
 
@@ -477,7 +477,7 @@ describe('updates are partial', () => {
     const { state, live } = provisioned(project, [ADA]);
     const rows = [{ ...ADA, email: 'ada.king@example.com' }];
     const p = planWith(project, state, [hr(rows)], [live]);
-    expect(p.users.map((u) => [u.login, u.attributes.email])).toEqual([['ada.king@example.com', { from: LOGIN.ada, to: 'ada.king@example.com' }]]);
+    expect(p.users.map((u) => [u.login, u.attributes!.email])).toEqual([['ada.king@example.com', { from: LOGIN.ada, to: 'ada.king@example.com' }]]);
     expect(p.accounts).toEqual([]);
     expect(live.accounts[0]!.attributes.userName).toBe(LOGIN.ada);
   });
@@ -638,7 +638,7 @@ describe('write-back to a profile source', () => {
   function setup(spec: ProvisionSpec = hrProvision) {
     const project = world({ hrProvision: spec, set: phones });
     const state = directory(project, rows);
-    expect(state.imported.hr!['1']!.attributes.work_phone).toBe('555-0000');
+    expect(storedRecord(state, 'hr', '1')!.attributes.work_phone).toBe('555-0000');
     return { project, state };
   }
 
@@ -684,7 +684,7 @@ describe('write-back to a profile source', () => {
     const { project, state } = setup();
     const round = applyRound(project, state, rows, [hr(rows)]);
     expect(summaryOf(round.plan.accounts)).toEqual([['update', '1', LOGIN.ada]]);
-    const record = round.state.imported.hr!['1']!;
+    const record = storedRecord(round.state, 'hr', '1')!;
     expect(record.attributes).toEqual({ ...rows[0], work_phone: '555-0100' });
     const liveRows = round.targets[0]!.accounts.map((a) => a.attributes);
     const next = planWith(project, round.state, [hr(liveRows)], round.targets);
@@ -839,9 +839,9 @@ describe('applyTargetResults', () => {
     expect(p.accounts[0]!.attributes).toEqual({ work_phone: { from: '555-0000', to: '555-0100' }, it_login: { from: null, to: LOGIN.ada } });
 
     const next = applyTargetResults(state, p, allDone(p), new Set(['hr']));
-    expect(next.imported.hr!['1']).toEqual({ attributes: { ...rows[0], work_phone: '555-0100', it_login: LOGIN.ada }, disabled: false });
+    expect(storedRecord(next, 'hr', '1')).toEqual({ attributes: { ...rows[0], work_phone: '555-0100', it_login: LOGIN.ada }, disabled: false });
     expect(next.serial).toBe(state.serial + 1);
-    expect(state.imported.hr!['1']!.attributes.work_phone).toBe('555-0000'); // not mutated
+    expect(storedRecord(state, 'hr', '1')!.attributes.work_phone).toBe('555-0000'); // not mutated
 
     expect(applyTargetResults(state, p, allDone(p), new Set())).toBe(state); // not a write-back app: nothing to record
     expect(applyTargetResults(state, p, p.accounts.map((a) => result(a, 'failed')), new Set(['hr']))).toBe(state);

@@ -14,6 +14,7 @@
 import type { AccountChange, PlanIssue, SkippedAttribute, TargetValueChange } from '../schemas/generated/plan.ts';
 import { ExpressionError } from './expressions.ts';
 import { buildDn, parseDn, sameDn } from './ldap-escape.ts';
+import { recordAttributes } from './records.ts';
 import { importedRecord, type CompiledApp, type CompiledProvision, type DirectoryState, type SourceAccount, type SourceSnapshot, type StoredLink, type UserRecord } from './model.ts';
 
 export interface ProvisionOutcome {
@@ -238,7 +239,9 @@ function diffAccount(app: CompiledApp, p: CompiledProvision, state: DirectorySta
   const attributes: Record<string, TargetValueChange> = {};
   const skipped: SkippedAttribute[] = [];
   const races: PlanIssue[] = [];
-  const lastImport = app.import ? importedRecord(state.imported, app.name, account.key) : undefined;
+  const record = app.import ? importedRecord(state.imported, app.name, account.key) : undefined;
+  let unpacked: Record<string, string> | undefined;
+  const lastImport = () => (record ? (unpacked ??= recordAttributes(state.imported.get(app.name)!, record)) : undefined);
   for (const m of p.mappings) {
     if (m.on === 'create' || m.attribute === app.key) continue;
     const now = account.attributes[m.attribute] ?? '';
@@ -248,8 +251,8 @@ function diffAccount(app: CompiledApp, p: CompiledProvision, state: DirectorySta
       skipped.push({ attribute: m.attribute, reason: `${app.name} sources ${m.attribute}; a write-back never overwrites it` });
       continue;
     }
-    const imported = lastImport?.attributes[m.attribute];
-    if (lastImport && imported !== undefined && imported !== now) {
+    const imported = lastImport()?.[m.attribute];
+    if (imported !== undefined && imported !== now) {
       skipped.push({ attribute: m.attribute, reason: `changed in ${app.name} since the last import (${JSON.stringify(imported)} → ${JSON.stringify(now)}); not overwritten` });
       races.push({ code: 'write-back-race', app: app.name, key: account.key, users: [user.login], attribute: m.attribute, message: `write-back to ${app.name} skips ${m.attribute} for ${user.login}: ${app.name} changed it since the last import, and pushing would overwrite that change` });
       continue;

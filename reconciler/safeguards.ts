@@ -44,7 +44,7 @@ export function evaluateSafeguards(config: SafeguardsConfig, state: DirectorySta
   for (const u of state.users) userBase.set(u.profileSource, (userBase.get(u.profileSource) ?? 0) + 1);
   // Accounts: stored import records for sources, links for targets (an app that is both counts once).
   const accountBase = new Map<string, number>([['all', 0]]);
-  for (const [app, records] of Object.entries(state.imported)) accountBase.set(app, Object.keys(records).length);
+  for (const [app, records] of state.imported) accountBase.set(app, records.records.size);
   const linked = new Map<string, number>();
   for (const l of state.links) linked.set(l.app, (linked.get(l.app) ?? 0) + 1);
   for (const [app, n] of linked) accountBase.set(app, Math.max(accountBase.get(app) ?? 0, n));

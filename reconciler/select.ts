@@ -6,24 +6,31 @@
  * mention keep their source and values, and nobody is treated as missing. A full snapshot with rows
  * that could not be read is completed the same way for the accounts those rows may hold (the recovered
  * keys, or every absent linked account when a key was lost): an unreadable row is not an absent account,
- * so it must not switch its user to another source or clear their values.
+ * so it must not switch its user to another source or clear their values. Completed accounts are marked
+ * `stored` and unpack their record only when a stage reads their attributes.
+ * It also fixes, per app, the column order the accounts are packed in (records.ts): the stored columns,
+ * then any the snapshot adds.
  */
 import type { PlanIssue, WatermarkChange } from '../schemas/generated/plan.ts';
-import { importedRecord, type DirectoryState, type Project, type SourceAccount, type SourceSnapshot } from './model.ts';
+import type { AppRecords, DirectoryState, ImportedRecord, Project, SourceAccount, SourceSnapshot } from './model.ts';
+import { recordAttributes, snapshotColumns } from './records.ts';
 
 export interface Selection {
   sources: SourceSnapshot[];
+  /** app → the column order its accounts are packed in (stored columns first). */
+  columns: Map<string, readonly string[]>;
   watermarks: WatermarkChange[];
   warnings: PlanIssue[];
 }
 
 export function selectInputs(project: Project, state: DirectoryState, read: SourceSnapshot[]): Selection {
   const byApp = new Map(read.map((s) => [s.app, s]));
-  const out: Selection = { sources: [], watermarks: [], warnings: [] };
+  const out: Selection = { sources: [], columns: new Map(), watermarks: [], warnings: [] };
   for (const app of project.profileSources) {
     const imp = project.apps[app]?.import;
     if (!imp) continue;
     let snapshot = byApp.get(app) ?? { app, accounts: [], rowErrors: [], fingerprint: 'not-read', partial: true };
+    out.columns.set(app, snapshotColumns(state.imported.get(app)?.columns, snapshot));
     if (imp.mode === 'incremental' && imp.watermark) snapshot = sinceWatermark(snapshot, imp.watermark, Object.hasOwn(state.watermarks, app) ? state.watermarks[app]! : null, out);
     out.sources.push(snapshot.partial || snapshot.rowErrors.length > 0 ? withStoredAccounts(snapshot, state) : snapshot);
   }
@@ -58,15 +65,28 @@ function sinceWatermark(snapshot: SourceSnapshot, column: string, stored: string
  * snapshot, and for a full one those its unreadable rows may hold.
  */
 function withStoredAccounts(snapshot: SourceSnapshot, state: DirectoryState): SourceSnapshot {
-  if (!Object.hasOwn(state.imported, snapshot.app)) return snapshot;
+  const app = state.imported.get(snapshot.app);
+  if (!app) return snapshot;
   const present = new Set(snapshot.accounts.map((a) => a.key));
   const unreadable = new Set(snapshot.rowErrors.flatMap((e) => (e.key === undefined ? [] : [e.key])));
   const everyAbsent = snapshot.partial === true || snapshot.rowErrors.some((e) => e.key === undefined);
   const accounts = [...snapshot.accounts];
   for (const link of state.links) {
     if (link.app !== snapshot.app || present.has(link.key) || !(everyAbsent || unreadable.has(link.key))) continue;
-    const record = importedRecord(state.imported, snapshot.app, link.key);
-    if (record) accounts.push({ key: link.key, attributes: record.attributes });
+    const record = app.records.get(link.key);
+    if (record) accounts.push(new StoredAccount(link.key, app, record));
   }
   return { ...snapshot, accounts };
+}
+
+/** An account completed from its stored record; its attributes are unpacked on first use. */
+class StoredAccount implements SourceAccount {
+  readonly stored = true as const;
+  #attributes: Record<string, string> | undefined;
+
+  constructor(readonly key: string, private readonly app: AppRecords, private readonly record: ImportedRecord) {}
+
+  get attributes(): Record<string, string> {
+    return (this.#attributes ??= recordAttributes(this.app, this.record));
+  }
 }

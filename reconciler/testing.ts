@@ -2,6 +2,7 @@
  * Builders for the reconciler's unit tests: a Project from a compact in-memory config, source snapshots
  * from plain rows, and a helper that plans and applies in memory. Test-only; nothing here does I/O.
  */
+import { createHash } from 'node:crypto';
 import type { AttributeConfig, DeclaredUser, ImportConfig, SafeguardsConfig } from '../schemas/generated/config.ts';
 import type { Plan } from '../schemas/generated/plan.ts';
 import { applyPlanToState } from './apply-plan.ts';
@@ -9,6 +10,7 @@ import { compileExpression, type CompiledExpression } from './expressions.ts';
 import { compileMatchRule } from './match-rules.ts';
 import { emptyState, type CompiledApp, type DirectoryState, type Project, type RowError, type SourceSnapshot } from './model.ts';
 import { buildPlan } from './plan.ts';
+import { recordAttributes } from './records.ts';
 
 export interface AppSpec {
   key?: string;
@@ -69,6 +71,7 @@ export function makeProject(spec: ProjectSpec): Project {
     apps,
     safeguards: spec.safeguards ?? {},
     setValues: new Map((spec.set ?? []).map((s) => [s.user.toLowerCase(), { attributes: s.attributes ?? {}, ...(s.roles ? { roles: s.roles } : {}) }])),
+    pipelineFingerprint: `sha256:test-${createHash('sha256').update(JSON.stringify(spec, (_, v: unknown) => (v instanceof Map ? [...v] : v))).digest('hex')}`,
   };
 }
 
@@ -94,6 +97,13 @@ export function planAndApply(project: Project, state: DirectoryState, sources: S
 }
 
 export { emptyState };
+
+/** An imported record as the source gave it (unpacked), or undefined. */
+export function storedRecord(state: DirectoryState, app: string, key: string): { attributes: Record<string, string>; disabled: boolean } | undefined {
+  const records = state.imported.get(app);
+  const record = records?.records.get(key);
+  return records && record ? { attributes: recordAttributes(records, record), disabled: record.disabled } : undefined;
+}
 
 export const HR_MAPPINGS = {
   login: 'app.email',

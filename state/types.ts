@@ -48,6 +48,14 @@ export interface ChangeRecord {
   message: string | null;
 }
 
+/** What a write expects to replace. */
+export interface StateRef {
+  lineage: string | null;
+  serial: number;
+  /** The digest read with the state (DirectoryState.digest); checked by backends that can do so cheaply. */
+  digest?: string | null;
+}
+
 export interface HistoryQuery {
   /** Only changes to this user (case-insensitive), and the runs that made them. */
   login?: string;
@@ -77,12 +85,19 @@ export interface LockHandle {
 export interface StateStore {
   /** Where the state lives, for messages (never includes secrets). */
   readonly location: string;
+  /**
+   * The stored state. `digest` identifies the stored content; `edited` is set when the content may have
+   * been changed outside idplane since idplane last wrote it (or a write said so: `next.edited`).
+   */
   read(): Promise<DirectoryState>;
   /**
    * Replaces the state atomically, together with the journal entries of the changes it makes: after a
-   * crash either both are there or neither is. Refuses when the stored lineage/serial differ from `expected`.
+   * crash either both are there or neither is. Refuses when the stored lineage/serial differ from
+   * `expected` (and, where the backend can tell cheaply, when the content differs from `expected.digest`).
+   * `changes` is consumed once, as the write streams (a million entries are never held at once).
+   * `next.pipeline` and `next.edited` are stored; `next.digest` is ignored.
    */
-  write(next: DirectoryState, expected: { lineage: string | null; serial: number }, changes?: ChangeRecord[]): Promise<void>;
+  write(next: DirectoryState, expected: StateRef, changes?: Iterable<ChangeRecord>): Promise<void>;
   /**
    * Takes the lock or fails fast with LockHeldError naming the holder. With `waitMs`, retries until the
    * lock is free or the time is up.
@@ -93,7 +108,7 @@ export interface StateStore {
   /** Records a run as it starts, and again as it finishes (same id: the later record wins). */
   recordRun(run: RunRecord): Promise<void>;
   /** Appends journal entries that are not part of a state write (target writes, before and after). */
-  journal(changes: ChangeRecord[]): Promise<void>;
+  journal(changes: Iterable<ChangeRecord>): Promise<void>;
   /** Runs, most recent first, and their changes; journal entries of writes that never committed are left out. */
   history(query?: HistoryQuery): Promise<History>;
   close(): Promise<void>;

@@ -5,6 +5,7 @@
  * has exactly one form. Pure: it reads the loaded config and reports through `at`.
  */
 import type { AppConfig, IdplaneConfig, MatchRule } from '../../schemas/generated/config.ts';
+import { pipelineFingerprint } from '../../reconciler/fingerprint.ts';
 import { compileExpression, type CompiledExpression } from '../../reconciler/expressions.ts';
 import { compileMatchRule, type CompiledMatchRule } from '../../reconciler/match-rules.ts';
 import type { CompiledApp, Project } from '../../reconciler/model.ts';
@@ -125,6 +126,7 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
     profileSources, links: config.links ?? [], apps: compiled,
     safeguards: config.safeguards ?? DEFAULT_SAFEGUARDS,
     setValues,
+    pipelineFingerprint: pipelineFingerprint(config),
   };
 }
 

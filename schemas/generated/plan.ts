@@ -10,13 +10,13 @@ export type UserStatus = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'SUSPENDED' | 'DE
 export type ProfileValue = string | number | boolean | string[];
 
 /**
- * A reviewable idplane plan: every directory change, link and imported-account record that `apply` will write, computed against one state serial. Renderers (text, JSON, Markdown) read only this document; `reason` fields explain and never steer apply.
+ * A reviewable idplane plan: every directory change, link and imported-account record that `apply` will write, computed against one state serial. Renderers (text, JSON, Markdown) read only this document; `reason` fields explain and never steer apply. On disk (`plan --out`) the same content is stored as a stream: see plan-stream.schema.json.
  */
 export interface Plan {
   /**
    * Plan format version. Apply refuses a version it does not know.
    */
-  format_version: '1';
+  format_version: '2';
   /**
    * The idplane version that made the plan.
    */
@@ -27,6 +27,10 @@ export interface Plan {
   created_at?: string;
   state: PlanStateRef;
   fingerprints: PlanFingerprints;
+  /**
+   * `all`: every user was evaluated (first plan, a changed config, or a state edited outside idplane). `changed`: only users whose accounts changed since the last import, or whom the config singles out (declared, protected, set:); the others keep their records, which this same config produced.
+   */
+  evaluated: 'all' | 'changed';
   summary: PlanSummary;
   /**
    * Directory user changes, ordered by login.
@@ -74,7 +78,7 @@ export interface Plan {
   accounts: AccountChange[];
 }
 /**
- * The state the plan was computed against. Apply refuses the plan when the state's lineage or serial differ (a stale plan).
+ * The state the plan was computed against. Apply refuses the plan when the state's lineage, serial or digest differ (a stale plan).
  */
 export interface PlanStateRef {
   /**
@@ -85,6 +89,10 @@ export interface PlanStateRef {
    * The state's serial; every apply increments it.
    */
   serial: number;
+  /**
+   * The store's digest of the stored content the plan was computed from (an edit made outside idplane changes it), or null for a state never written.
+   */
+  digest: string | null;
 }
 /**
  * SHA-256 fingerprints of what the plan was computed from.
@@ -100,6 +108,10 @@ export interface PlanFingerprints {
   inputs: {
     [k: string]: string;
   };
+  /**
+   * The config parts that decide a user's record from their accounts (attributes, profile sources, imports, declared users, links, set:, protection). Stored with the state by apply when `evaluated` is `all`.
+   */
+  pipeline: string;
 }
 /**
  * Counts of everything in the plan.
@@ -226,9 +238,9 @@ export interface UserChange {
   before: null | UserRecord;
   after: UserRecord;
   /**
-   * Changed profile attributes.
+   * Changed profile attributes. Omitted for `create`: every attribute of `after.profile` is new.
    */
-  attributes: {
+  attributes?: {
     [k: string]: ValueChange;
   };
   status?: ValueChange1;
@@ -430,7 +442,8 @@ export interface PlanIssue {
     | 'safeguard-overridden'
     | 'unknown-user'
     | 'target-skipped'
-    | 'write-back-race';
+    | 'write-back-race'
+    | 'state-edited';
   /**
    * App name.
    */

@@ -3,14 +3,20 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DirectoryState } from '../../reconciler/model.ts';
+import { emptyState, type AppRecords, type DirectoryState } from '../../reconciler/model.ts';
+import { packValues } from '../../reconciler/records.ts';
 import { StateFormatError } from '../types.ts';
 import { decodeState, encodeState, STATE_FORMAT_VERSION } from './codec.ts';
 
 const FILE = '/somewhere/.idplane/state.ndjson';
 
+function records(columns: string[], rows: [string, Record<string, string>, boolean][]): AppRecords {
+  return { columns, records: new Map(rows.map(([key, attributes, disabled]) => [key, { values: packValues(columns, attributes), disabled }])) };
+}
+
 function sampleState(): DirectoryState {
   return {
+    ...emptyState(),
     lineage: '6f1c2a3e-0000-4000-8000-000000000001',
     serial: 42,
     users: [
@@ -37,36 +43,41 @@ function sampleState(): DirectoryState {
     ],
     links: [
       { app: 'hr', key: '1001', userId: 'u-1' },
-      { app: 'badge', key: 'Zoë\nline', userId: 'u-1' },
+      { app: 'badge', key: 'Zoë\nline\t"quoted" \\ key', userId: 'u-1' },
       { app: 'hr', key: '1003', userId: 'u-3' },
     ],
-    imported: {
-      hr: {
-        '1001': { attributes: { first_name: 'Zoë', note: 'multi\nline\r\nvalue', empty: '' }, disabled: false },
-        '1003': { attributes: { first_name: 'Nü' }, disabled: true },
-      },
-      badge: { 'Zoë\nline': { attributes: {}, disabled: false } },
-    },
+    imported: new Map([
+      ['hr', records(['first_name', 'note', 'empty', 'tab'], [
+        ['1001', { first_name: 'Zoë', note: 'multi\nline\r\nvalue', empty: '', tab: 'a\tb' }, false],
+        ['1003', { first_name: 'Nü' }, true],
+      ])],
+      ['badge', records([], [['Zoë\nline\t"quoted" \\ key', {}, false]])],
+    ]),
     watermarks: { hr: '2024-06-01T12:00:00Z', badge: 'Zoë 7\nnext' },
+    pipeline: 'sha256:pipeline',
   };
 }
 
 function encode(state: DirectoryState): string {
-  return [...encodeState(state)].join('');
+  return Buffer.concat([...encodeState(state)]).toString('utf8');
 }
 
-async function* chunks(...parts: string[]): AsyncGenerator<string> {
-  for (const part of parts) yield part;
+async function* chunks(...parts: string[]): AsyncGenerator<Buffer> {
+  for (const part of parts) yield Buffer.from(part);
 }
 
-/** The text in pieces of `size` characters, so that lines (and characters) straddle chunks. */
-async function* pieces(text: string, size: number): AsyncGenerator<string> {
-  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
+/** The UTF-8 bytes in pieces of `size` bytes, so that lines (and characters) straddle chunks. */
+async function* pieces(text: string, size: number): AsyncGenerator<Buffer> {
+  const bytes = Buffer.from(text);
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
 function decode(text: string): Promise<DirectoryState> {
   return decodeState(chunks(text), FILE);
 }
+
+/** The state as written (the digest is set by reading). */
+const content = (state: DirectoryState) => ({ ...state, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as unknown as string });
 
 async function formatError(promise: Promise<unknown>): Promise<StateFormatError> {
   const error = await promise.then(
@@ -86,49 +97,47 @@ function lines(text: string): string[] {
 }
 
 describe('encodeState / decodeState round trip', () => {
-  it('gives back the same state: users, links, imported, unicode and values with newlines', async () => {
+  it('gives back the same state: users, links, packed imported records, unicode, tabs and newlines', async () => {
     const state = sampleState();
     const back = await decode(encode(state));
-    expect(back).toEqual(state);
+    expect(back).toEqual(content(state));
+    expect(back.edited).toBe(false);
     expect(back.users[0]!.profile.address).toBe('12 Main St\nApt 4\r\nSpringfield');
-    expect(back.imported.hr!['1001']!.attributes.note).toBe('multi\nline\r\nvalue');
+    expect(back.imported.get('hr')!.records.get('1001')!.values).toBe(JSON.stringify(['Zoë', 'multi\nline\r\nvalue', '', 'a\tb']));
+    expect(back.links[1]!.key).toBe('Zoë\nline\t"quoted" \\ key');
   });
 
-  it('writes one record a line: header first, the end marker with the record count last', () => {
+  it('writes one record a line: header, users, links, each app\'s columns then its records, the end marker last', () => {
     const text = encode(sampleState());
     const all = lines(text);
-    expect(all).toHaveLength(1 + 3 + 3 + 3 + 1);
+    expect(all).toHaveLength(1 + 3 + 3 + 2 + 3 + 1);
     expect(JSON.parse(all[0]!)).toEqual({
       t: 'header', format_version: STATE_FORMAT_VERSION, lineage: '6f1c2a3e-0000-4000-8000-000000000001', serial: 42,
-      watermarks: { hr: '2024-06-01T12:00:00Z', badge: 'Zoë 7\nnext' },
+      watermarks: { hr: '2024-06-01T12:00:00Z', badge: 'Zoë 7\nnext' }, pipeline: 'sha256:pipeline',
     });
-    expect(all.slice(1, 4).map((l) => JSON.parse(l).t)).toEqual(['user', 'user', 'user']);
-    expect(all.slice(4, 7).map((l) => JSON.parse(l).t)).toEqual(['link', 'link', 'link']);
-    expect(all.slice(7, 10).map((l) => JSON.parse(l).t)).toEqual(['imported', 'imported', 'imported']);
-    expect(JSON.parse(all[10]!)).toEqual({ t: 'end', records: 9 });
+    expect(all.slice(1).map((l) => l.split('\t')[0])).toEqual(['U', 'U', 'U', 'L', 'L', 'L', 'C', 'I', 'I', 'C', 'I', '{"t":"end","records":9,"digest":' + all.at(-1)!.split('"digest":')[1]]);
+    expect(all[7]).toBe('C\t"hr"\t["first_name","note","empty","tab"]');
+    expect(all[9]).toBe(`I\t"hr"\t"1003"\t1\t["Nü"]`);
+    expect(JSON.parse(all.at(-1)!)).toEqual({ t: 'end', records: 9, digest: expect.stringMatching(/^sha256:/) });
+  });
+
+  it('stores edited only when set, and reads it back', async () => {
+    const state = { ...sampleState(), edited: true };
+    expect(JSON.parse(lines(encode(state))[0]!).edited).toBe(true);
+    expect((await decode(encode(state))).edited).toBe(true);
   });
 
   it('round-trips the empty state (no lineage yet)', async () => {
-    const empty: DirectoryState = { lineage: null, serial: 0, users: [], links: [], imported: {}, watermarks: {} };
-    const text = encode(empty);
+    const text = encode(emptyState());
     expect(lines(text)).toHaveLength(2);
-    expect(await decode(text)).toEqual(empty);
+    expect(await decode(text)).toEqual(content(emptyState()));
   });
 
-  it('reads a header without watermarks (a file written before them) as no watermarks', async () => {
-    const all = lines(encode(sampleState()));
-    all[0] = JSON.stringify({ t: 'header', format_version: 1, lineage: 'old', serial: 3 });
-    const back = await decode(all.join('\n') + '\n');
-    expect(back.watermarks).toEqual({});
-    expect(back.lineage).toBe('old');
-    expect(back.serial).toBe(3);
-    expect(back.users).toEqual(sampleState().users);
-  });
-
-  it('decodes whatever the chunk boundaries (mid-line, mid-character, one character at a time)', async () => {
+  it('decodes whatever the chunk boundaries (mid-line, mid-character, one byte at a time), with the same digest', async () => {
     const state = sampleState();
     const text = encode(state);
-    for (const size of [1, 2, 7, 64, 1000]) expect(await decodeState(pieces(text, size), FILE)).toEqual(state);
+    const digest = (await decode(text)).digest;
+    for (const size of [1, 2, 7, 64, 1000]) expect(await decodeState(pieces(text, size), FILE)).toEqual({ ...state, digest });
   });
 
   it('streams a large state in chunks of about 1 MiB, each ending at a line end, and reads it back', async () => {
@@ -137,46 +146,83 @@ describe('encodeState / decodeState round trip', () => {
       profile: { name: `Zoë ${i}`, note: 'a\nb' }, profileSource: 'hr', roles: [],
     }));
     const state: DirectoryState = {
-      lineage: 'big', serial: 7, users,
+      ...emptyState(), lineage: 'big', serial: 7, users,
       links: users.map((u, i) => ({ app: 'hr', key: `${i}`, userId: u.id })),
-      imported: { hr: Object.fromEntries(users.map((_, i) => [`${i}`, { attributes: { n: `${i}` }, disabled: i % 2 === 0 }])) },
+      imported: new Map([['hr', records(['n'], users.map((_, i) => [`${i}`, { n: `${i}` }, i % 2 === 0]))]]),
       watermarks: { hr: '000123' },
     };
     const parts = [...encodeState(state)];
     expect(parts.length).toBeGreaterThan(3);
     for (const part of parts) {
-      expect(part.endsWith('\n')).toBe(true);
-      expect(part.length).toBeLessThan((1 << 20) + 4096);
+      expect(part.at(-1)).toBe(10);
+      expect(part.length).toBeLessThan((1 << 20) * 3);
     }
-    const text = parts.join('');
-    expect(JSON.parse(lines(text).at(-1)!)).toEqual({ t: 'end', records: 90_000 });
-    expect(await decodeState(chunks(...parts), FILE)).toEqual(state);
+    const text = Buffer.concat(parts).toString('utf8');
+    expect(JSON.parse(lines(text).at(-1)!)).toMatchObject({ t: 'end', records: 90_000 });
+    expect(await decodeState(chunks(text), FILE)).toEqual(content(state));
   });
 
-  it('decodes from a real file stream (utf8), a trailing newline or not', async () => {
+  it('decodes from a real file stream, a trailing newline or not', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'idplane-codec-'));
     try {
       const state = sampleState();
       const path = join(dir, 'state.ndjson');
       await writeFile(path, encode(state));
-      expect(await decodeState(createReadStream(path, { encoding: 'utf8', highWaterMark: 16 }), path)).toEqual(state);
+      expect(await decodeState(createReadStream(path, { highWaterMark: 16 }), path)).toEqual(content(state));
       await writeFile(path, encode(state).slice(0, -1));
-      expect(await decodeState(createReadStream(path, { encoding: 'utf8', highWaterMark: 16 }), path)).toEqual(state);
+      expect(await decodeState(createReadStream(path, { highWaterMark: 16 }), path)).toEqual(content(state));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   it('keeps an app named "constructor" and an account key "__proto__" as data, without touching Object', async () => {
-    const imported = JSON.parse('{"constructor":{"k1":{"attributes":{"a":"1"},"disabled":false}},"hr":{"__proto__":{"attributes":{"a":"2"},"disabled":true},"x":{"attributes":{},"disabled":false}}}') as DirectoryState['imported'];
-    const state: DirectoryState = { lineage: 'l', serial: 1, users: [], links: [], imported, watermarks: {} };
+    const state: DirectoryState = {
+      ...emptyState(), lineage: 'l', serial: 1,
+      imported: new Map([['constructor', records(['a'], [['k1', { a: '1' }, false]])], ['hr', records(['a'], [['__proto__', { a: '2' }, true], ['x', {}, false]])]]),
+    };
     const back = await decode(encode(state));
-    expect(Object.keys(back.imported)).toEqual(['constructor', 'hr']);
-    expect(Object.keys(back.imported.hr!)).toEqual(['__proto__', 'x']);
-    expect(Object.getPrototypeOf(back.imported.hr)).toBe(Object.prototype);
-    expect(back.imported.constructor).toEqual({ k1: { attributes: { a: '1' }, disabled: false } });
+    expect([...back.imported.keys()]).toEqual(['constructor', 'hr']);
+    expect([...back.imported.get('hr')!.records.keys()]).toEqual(['__proto__', 'x']);
     expect((Object as unknown as Record<string, unknown>).k1).toBeUndefined();
     expect(encode(back)).toBe(encode(state));
+  });
+});
+
+describe('edits made outside idplane', () => {
+  it('are recognised by the digest: the state reads as edited, with another digest', async () => {
+    const text = encode(sampleState());
+    const clean = await decode(text);
+    const tampered = await decode(text.replace('"lastName":"Müller-Łódź"', '"lastName":"Mueller"'));
+    expect(clean.edited).toBe(false);
+    expect(tampered.edited).toBe(true);
+    expect(tampered.digest).not.toBe(clean.digest);
+    expect(tampered.users[0]!.profile.lastName).toBe('Mueller');
+  });
+
+  it('an identical re-encoding keeps the digest; any other content changes it', async () => {
+    const state = sampleState();
+    const a = await decode(encode(state));
+    expect((await decode(encode(state))).digest).toBe(a.digest);
+    expect((await decode(encode({ ...state, serial: 43 }))).digest).not.toBe(a.digest);
+  });
+});
+
+describe('format 1 files (idplane before the packed records)', () => {
+  it('are read and converted: imported attribute objects become packed records', async () => {
+    const v1 = [
+      JSON.stringify({ t: 'header', format_version: 1, lineage: 'old', serial: 3 }),
+      JSON.stringify({ t: 'user', v: sampleState().users[1] }),
+      JSON.stringify({ t: 'link', v: { app: 'hr', key: '1001', userId: 'u-2' } }),
+      JSON.stringify({ t: 'imported', app: 'hr', key: '1001', attributes: { first_name: 'Zoë', note: 'x' }, disabled: false }),
+      JSON.stringify({ t: 'imported', app: 'hr', key: '1002', attributes: { first_name: 'Al', extra: 'y' }, disabled: true }),
+      JSON.stringify({ t: 'end', records: 4 }),
+    ].join('\n') + '\n';
+    const back = await decode(v1);
+    expect(back).toMatchObject({ lineage: 'old', serial: 3, watermarks: {}, pipeline: null, edited: false, users: [sampleState().users[1]] });
+    const hr = back.imported.get('hr')!;
+    expect(hr.columns).toEqual(['first_name', 'note', 'extra']);
+    expect(hr.records.get('1002')).toEqual({ values: '["Al","","y"]', disabled: true });
   });
 });
 
@@ -198,34 +244,26 @@ describe('decodeState on damaged input', () => {
   it('refuses a file cut in the middle of a line, naming that line', async () => {
     const text = encode(sampleState());
     const all = lines(text);
-    const cut = all.slice(0, 5).join('\n').length - 10; // inside line 5
+    const cut = all.slice(0, 3).join('\n').length - 10; // inside line 3, a user record
     const error = await formatError(decode(text.slice(0, cut)));
-    expect(error.message).toBe(`${FILE}:5: not valid JSON; the state file is damaged`);
+    expect(error.message).toBe(`${FILE}:3: not valid JSON; the state file is damaged`);
   });
 
-  it('names the line of a corrupted line in the middle', async () => {
+  it('names the line of a corrupted record in the middle', async () => {
     const all = lines(encode(sampleState()));
-    all[5] = all[5]!.slice(0, 20) + '\u0000\u0000garbage';
-    const error = await formatError(decode(all.join('\n') + '\n'));
-    expect(error.message).toBe(`${FILE}:6: not valid JSON; the state file is damaged`);
-  });
-
-  it('names the line of a middle line that is valid JSON but not a record', async () => {
-    for (const bad of ['null', '17', '"text"', 'true']) {
-      const all = lines(encode(sampleState()));
-      all[3] = bad;
-      const error = await formatError(decode(all.join('\n') + '\n'));
-      expect(error.message).toBe(`${FILE}:4: not a record; the state file is damaged`);
-    }
+    all[1] = all[1]!.slice(0, 20) + '\u0000\u0000garbage';
+    expect((await formatError(decode(all.join('\n') + '\n'))).message).toBe(`${FILE}:2: not valid JSON; the state file is damaged`);
+    const badRecord = lines(encode(sampleState()));
+    badRecord[8] = 'I\t"hr"\t"1001"\t0';
+    expect((await formatError(decode(badRecord.join('\n') + '\n'))).message).toBe(`${FILE}:9: not a valid imported record; the state file is damaged`);
   });
 
   it('names the line of an unknown record type and of an empty line', async () => {
-    const all = lines(encode(sampleState()));
-    all[2] = '{"t":"group","v":{}}';
-    expect((await formatError(decode(all.join('\n') + '\n'))).message).toBe(`${FILE}:3: unknown record type`);
-    const withBlank = lines(encode(sampleState()));
-    withBlank.splice(4, 0, '');
-    expect((await formatError(decode(withBlank.join('\n') + '\n'))).message).toBe(`${FILE}:5: not valid JSON; the state file is damaged`);
+    for (const bad of ['null', '17', 'X\tsomething', '']) {
+      const all = lines(encode(sampleState()));
+      all[2] = bad;
+      expect((await formatError(decode(all.join('\n') + '\n'))).message).toBe(`${FILE}:3: unknown record type`);
+    }
   });
 
   it('refuses a missing record (count differs from the end marker)', async () => {
@@ -237,8 +275,8 @@ describe('decodeState on damaged input', () => {
 
   it('refuses data after the end marker and a second header, naming the line', async () => {
     const all = lines(encode(sampleState()));
-    const after = [...all, '{"t":"user","v":{}}'];
-    expect((await formatError(decode(after.join('\n') + '\n'))).message).toBe(`${FILE}:12: data after the end marker`);
+    const after = [...all, 'U\t{}'];
+    expect((await formatError(decode(after.join('\n') + '\n'))).message).toBe(`${FILE}:14: data after the end marker`);
     const twice = [...all];
     twice.splice(1, 0, all[0]!);
     expect((await formatError(decode(twice.join('\n') + '\n'))).message).toBe(`${FILE}:2: a second header`);

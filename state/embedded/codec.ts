@@ -1,104 +1,248 @@
 /**
- * The embedded store's file format: newline-delimited JSON, one record per line, so that state of any
- * size is written and read as a stream (a single JSON document would hit V8's string limit near 1M
- * users). The first line is the header; the last line is a trailer with the record count, so a truncated
- * file is detected instead of read as a smaller directory.
+ * The embedded store's file format: one record per line, so that state of any size is written and read
+ * as a stream (a single JSON document would hit V8's string limit near 1M users). The first line is the
+ * header (JSON); the last is the end marker (JSON) with the record count, so a truncated file is detected
+ * instead of read as a smaller directory, and the SHA-256 of every byte before it, so a file edited
+ * outside idplane is recognised (the state is then marked `edited` and the next plan re-checks everyone).
+ *
+ * Format 2, the records between them, each a tag and tab-separated JSON values (JSON never holds a raw
+ * tab, so splitting on tabs is safe, and the packed values of an imported record are kept as the text
+ * they are, without being parsed):
+ *   U <user record object>
+ *   L <app> <key> <user id>
+ *   C <app> <column names array>          before that app's I lines
+ *   I <app> <key> <0|1 disabled> <values array>
+ * Format 1 (one JSON object a line, imported records as attribute objects) is still read, and converted.
  */
-import type { DirectoryState } from '../../reconciler/model.ts';
+import { createHash } from 'node:crypto';
+import type { AppRecords, DirectoryState, ImportedRecord, StoredLink, UserRecord } from '../../reconciler/model.ts';
+import { packValues, snapshotColumns } from '../../reconciler/records.ts';
 import { StateFormatError } from '../types.ts';
 
-export const STATE_FORMAT_VERSION = 1;
+export const STATE_FORMAT_VERSION = 2;
 
-type Line =
-  | { t: 'header'; format_version: number; lineage: string | null; serial: number; watermarks?: Record<string, string>; commit?: string }
-  | { t: 'user'; v: DirectoryState['users'][number] }
-  | { t: 'link'; v: DirectoryState['links'][number] }
-  | { t: 'imported'; app: string; key: string; attributes: Record<string, string>; disabled: boolean }
-  | { t: 'end'; records: number };
-
-/** Yields the file's lines, each ending in '\n', in chunks sized for streaming writes. */
-export function* encodeState(state: DirectoryState, commit?: string): Generator<string> {
-  let buffer = JSON.stringify({ t: 'header', format_version: STATE_FORMAT_VERSION, lineage: state.lineage, serial: state.serial, watermarks: state.watermarks, ...(commit ? { commit } : {}) } satisfies Line) + '\n';
-  let records = 0;
-  const push = function* (line: Line) {
-    buffer += JSON.stringify(line) + '\n';
-    records += 1;
-    if (buffer.length > 1 << 20) {
-      yield buffer;
-      buffer = '';
-    }
-  };
-  for (const v of state.users) yield* push({ t: 'user', v });
-  for (const v of state.links) yield* push({ t: 'link', v });
-  for (const [app, records] of Object.entries(state.imported)) {
-    for (const [key, r] of Object.entries(records)) yield* push({ t: 'imported', app, key, attributes: r.attributes, disabled: r.disabled });
-  }
-  buffer += JSON.stringify({ t: 'end', records } satisfies Line) + '\n';
-  yield buffer;
+interface Header {
+  t: 'header';
+  format_version: number;
+  lineage: string | null;
+  serial: number;
+  watermarks?: Record<string, string>;
+  pipeline?: string | null;
+  edited?: boolean;
+  commit?: string;
 }
 
-/** Builds the state from the file's chunks. Throws StateFormatError naming the line on any damage. */
-export async function decodeState(chunks: AsyncIterable<string>, file: string): Promise<DirectoryState> {
-  const state: DirectoryState = { lineage: null, serial: 0, users: [], links: [], imported: {}, watermarks: {} };
-  let lineNo = 0;
-  let header = false;
-  let ended = false;
+interface End {
+  t: 'end';
+  records: number;
+  digest?: string;
+}
+
+const CHUNK = 1 << 20;
+
+/** Yields the file's bytes (UTF-8) in chunks of about 1 MiB, ending with the end marker line. */
+export function* encodeState(state: DirectoryState, commit?: string): Generator<Buffer> {
+  const hash = createHash('sha256');
+  const header: Header = {
+    t: 'header', format_version: STATE_FORMAT_VERSION, lineage: state.lineage, serial: state.serial, watermarks: state.watermarks,
+    pipeline: state.pipeline, ...(state.edited ? { edited: true } : {}), ...(commit ? { commit } : {}),
+  };
+  let buffer = JSON.stringify(header) + '\n';
   let records = 0;
-  let rest = '';
-  const take = (text: string) => {
-    lineNo += 1;
-    if (ended) throw new StateFormatError(`${file}:${lineNo}: data after the end marker`);
-    let line: Line;
-    try {
-      line = JSON.parse(text) as Line;
-    } catch {
-      throw new StateFormatError(`${file}:${lineNo}: not valid JSON; the state file is damaged`);
-    }
-    if (typeof line !== 'object' || line === null) throw new StateFormatError(`${file}:${lineNo}: not a record; the state file is damaged`);
-    if (!header) {
-      if (line.t !== 'header') throw new StateFormatError(`${file}:1: missing header; not an idplane state file`);
-      if (line.format_version > STATE_FORMAT_VERSION) throw new StateFormatError(`${file}: state format ${line.format_version} is newer than this idplane understands (${STATE_FORMAT_VERSION}); upgrade idplane`);
-      state.lineage = line.lineage;
-      state.serial = line.serial;
-      state.watermarks = line.watermarks ?? {};
-      header = true;
-      return;
-    }
-    switch (line.t) {
-      case 'user': state.users.push(line.v); break;
-      case 'link': state.links.push(line.v); break;
-      case 'imported': {
-        // Own properties only: an app named "constructor" must not find Object through the prototype,
-        // and an account key "__proto__" must be stored, not replace the prototype.
-        let byKey = Object.hasOwn(state.imported, line.app) ? state.imported[line.app] : undefined;
-        if (!byKey) defineOwn(state.imported, line.app, (byKey = {}));
-        defineOwn(byKey, line.key, { attributes: line.attributes, disabled: line.disabled });
-        break;
-      }
-      case 'end':
-        if (line.records !== records) throw new StateFormatError(`${file}: end marker counts ${line.records} records but ${records} were read`);
-        ended = true;
-        return;
-      case 'header': throw new StateFormatError(`${file}:${lineNo}: a second header`);
-      default: throw new StateFormatError(`${file}:${lineNo}: unknown record type`);
-    }
+  const flush = function* (force: boolean) {
+    if (buffer.length < CHUNK && !force) return;
+    const bytes = Buffer.from(buffer);
+    hash.update(bytes);
+    yield bytes;
+    buffer = '';
+  };
+  for (const u of state.users) {
+    buffer += `U\t${JSON.stringify(u)}\n`;
     records += 1;
+    yield* flush(false);
+  }
+  for (const l of state.links) {
+    buffer += `L\t${JSON.stringify(l.app)}\t${JSON.stringify(l.key)}\t${JSON.stringify(l.userId)}\n`;
+    records += 1;
+    yield* flush(false);
+  }
+  for (const [app, { columns, records: byKey }] of state.imported) {
+    const name = JSON.stringify(app);
+    buffer += `C\t${name}\t${JSON.stringify(columns)}\n`;
+    for (const [key, r] of byKey) {
+      buffer += `I\t${name}\t${JSON.stringify(key)}\t${r.disabled ? 1 : 0}\t${r.values}\n`;
+      records += 1;
+      yield* flush(false);
+    }
+  }
+  yield* flush(true);
+  yield Buffer.from(JSON.stringify({ t: 'end', records, digest: `sha256:${hash.digest('hex')}` } satisfies End) + '\n');
+}
+
+/**
+ * Builds the state from the file's bytes. Throws StateFormatError naming the line on any damage. The
+ * state's `digest` is the SHA-256 of the bytes before the end marker as read; `edited` is set when the
+ * header says so or the end marker's digest does not match it. Each line is decoded on its own, so a
+ * line of plain ASCII gives one-byte strings even where a neighbour holds a name like Łukasiewicz (V8
+ * keeps a whole chunk's substrings two-byte otherwise: twice the memory, slower everywhere after).
+ */
+export async function decodeState(chunks: AsyncIterable<Buffer>, file: string): Promise<DirectoryState> {
+  const reader = new Reader(file);
+  const hash = createHash('sha256');
+  let ended = false;
+  let rest: Buffer | null = null;
+  const lines = (bytes: Buffer, final: boolean): number => {
+    let start = 0;
+    let body = -1; // where the end marker starts, if these bytes hold it
+    for (let nl = bytes.indexOf(10, start); nl !== -1 || (final && start < bytes.length); nl = bytes.indexOf(10, start)) {
+      const stop = nl === -1 ? bytes.length : nl;
+      if (reader.take(bytes.toString('utf8', start, stop)) === 'end') body = start;
+      start = stop + 1;
+    }
+    // Everything before the end marker goes into the digest, in one update per chunk.
+    if (!ended) {
+      const upto = body >= 0 ? body : Math.min(start, bytes.length);
+      if (upto > 0) hash.update(upto === bytes.length ? bytes : bytes.subarray(0, upto));
+      ended = body >= 0;
+    }
+    return start;
   };
   for await (const chunk of chunks) {
-    const text = rest + chunk;
-    let start = 0;
-    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
-      take(text.slice(start, nl));
-      start = nl + 1;
-    }
-    rest = text.slice(start);
+    const bytes: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+    const used = lines(bytes, false);
+    rest = used < bytes.length ? bytes.subarray(used) : null;
   }
-  if (rest.length > 0) take(rest);
-  if (!header) throw new StateFormatError(`${file}: empty state file`);
-  if (!ended) throw new StateFormatError(`${file}: truncated (no end marker); the state file is damaged`);
-  return state;
+  if (rest) lines(rest, true);
+  return reader.finish(`sha256:${hash.digest('hex')}`);
 }
 
-function defineOwn<T>(target: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+class Reader {
+  private readonly state: DirectoryState = { lineage: null, serial: 0, users: [], links: [], imported: new Map(), watermarks: {}, pipeline: null, edited: false, digest: null };
+  private lineNo = 0;
+  private version = 0;
+  private records = 0;
+  private end: End | null = null;
+  private app: { name: string; records: AppRecords } | null = null;
+  /** Format 1: imported records as attributes, packed once every record of the file is known. */
+  private readonly legacy = new Map<string, Map<string, { attributes: Record<string, string>; disabled: boolean }>>();
+
+  constructor(private readonly file: string) {}
+
+  /** Reads one line; says 'end' for the end marker. */
+  take(text: string): 'end' | undefined {
+    this.lineNo += 1;
+    if (this.end) throw this.damaged(`data after the end marker`);
+    if (this.version === 0) return void this.header(text);
+    if (text.charCodeAt(0) === 123 /* { */) return this.json(text);
+    if (this.version === 1) throw this.damaged('not valid JSON; the state file is damaged');
+    const fields = text.split('\t');
+    switch (text[0]) {
+      case 'U': this.state.users.push(this.parse<UserRecord>(fields[1])); break;
+      case 'L': this.state.links.push({ app: this.string(fields[1]), key: this.string(fields[2]), userId: this.string(fields[3]) } satisfies StoredLink); break;
+      case 'C': {
+        const name = this.string(fields[1]);
+        const records: AppRecords = { columns: this.parse<string[]>(fields[2]), records: new Map() };
+        this.state.imported.set(name, records);
+        this.app = { name, records };
+        return undefined; // not a record
+      }
+      case 'I': {
+        const name = this.string(fields[1]);
+        if (this.app?.name !== name || fields.length !== 5 || fields[4]!.charCodeAt(0) !== 91 /* [ */) throw this.damaged('not a valid imported record; the state file is damaged');
+        this.app.records.records.set(this.string(fields[2]), { values: fields[4]!, disabled: fields[3] === '1' } satisfies ImportedRecord);
+        break;
+      }
+      default: throw this.damaged('unknown record type');
+    }
+    this.records += 1;
+    return undefined;
+  }
+
+  /** The state read; `digest`: of the content before the end marker, as read. */
+  finish(digest: string): DirectoryState {
+    if (this.version === 0) throw new StateFormatError(`${this.file}: empty state file`);
+    if (!this.end) throw new StateFormatError(`${this.file}: truncated (no end marker); the state file is damaged`);
+    for (const [app, records] of this.legacy) {
+      const columns = [...snapshotColumns(undefined, { accounts: [...records].map(([key, r]) => ({ key, attributes: r.attributes })) })];
+      const packed = new Map<string, ImportedRecord>();
+      for (const [key, r] of records) packed.set(key, { values: packValues(columns, r.attributes), disabled: r.disabled });
+      this.state.imported.set(app, { columns, records: packed });
+    }
+    this.state.digest = digest;
+    if (this.end.digest !== undefined && this.end.digest !== digest) this.state.edited = true;
+    return this.state;
+  }
+
+  private header(text: string): void {
+    let line: Header | null = null;
+    try {
+      line = JSON.parse(text) as Header;
+    } catch {
+      // not a header either
+    }
+    if (typeof line !== 'object' || line === null || line.t !== 'header') throw new StateFormatError(`${this.file}:1: missing header; not an idplane state file`);
+    if (line.format_version > STATE_FORMAT_VERSION) throw new StateFormatError(`${this.file}: state format ${line.format_version} is newer than this idplane understands (${STATE_FORMAT_VERSION}); upgrade idplane`);
+    this.version = line.format_version;
+    this.state.lineage = line.lineage;
+    this.state.serial = line.serial;
+    this.state.watermarks = line.watermarks ?? {};
+    this.state.pipeline = line.pipeline ?? null;
+    this.state.edited = line.edited === true;
+  }
+
+  /** The end marker, or a format 1 record. */
+  private json(text: string): 'end' | undefined {
+    let line: { t?: unknown } & Record<string, unknown>;
+    try {
+      line = JSON.parse(text) as typeof line;
+    } catch {
+      throw this.damaged('not valid JSON; the state file is damaged');
+    }
+    if (typeof line !== 'object' || line === null) throw this.damaged('not a record; the state file is damaged');
+    switch (line.t) {
+      case 'end': {
+        const end = line as unknown as End;
+        if (end.records !== this.records) throw new StateFormatError(`${this.file}: end marker counts ${end.records} records but ${this.records} were read`);
+        this.end = end;
+        return 'end';
+      }
+      case 'header': throw this.damaged('a second header');
+      case 'user': if (this.version === 1) { this.state.users.push(line.v as UserRecord); break; } throw this.damaged('unknown record type');
+      case 'link': if (this.version === 1) { this.state.links.push(line.v as StoredLink); break; } throw this.damaged('unknown record type');
+      case 'imported': {
+        if (this.version !== 1) throw this.damaged('unknown record type');
+        const app = String(line.app);
+        let records = this.legacy.get(app);
+        if (!records) this.legacy.set(app, (records = new Map()));
+        records.set(String(line.key), { attributes: line.attributes as Record<string, string>, disabled: line.disabled === true });
+        break;
+      }
+      default: throw this.damaged('unknown record type');
+    }
+    this.records += 1;
+    return undefined;
+  }
+
+  private parse<T>(field: string | undefined): T {
+    if (field === undefined) throw this.damaged('a record is missing a field; the state file is damaged');
+    try {
+      return JSON.parse(field) as T;
+    } catch {
+      throw this.damaged('not valid JSON; the state file is damaged');
+    }
+  }
+
+  /** A JSON string field; without escapes it is the text between the quotes. */
+  private string(field: string | undefined): string {
+    if (field !== undefined && field.length >= 2 && field.charCodeAt(0) === 34 && field.charCodeAt(field.length - 1) === 34 && field.indexOf('\\') === -1) {
+      return field.slice(1, -1);
+    }
+    const value = this.parse<unknown>(field);
+    if (typeof value !== 'string') throw this.damaged('a name or key is not a string; the state file is damaged');
+    return value;
+  }
+
+  private damaged(reason: string): StateFormatError {
+    return new StateFormatError(`${this.file}:${this.lineNo}: ${reason}`);
+  }
 }

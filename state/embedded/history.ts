@@ -7,7 +7,7 @@
  * later record of a run wins.
  */
 import { createReadStream } from 'node:fs';
-import { appendFile, open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { ChangeRecord, History, HistoryQuery, RunRecord } from '../types.ts';
 
@@ -16,19 +16,38 @@ type Line =
   | ({ t: 'change'; commit?: string } & ChangeRecord)
   | { t: 'commit'; commit: string };
 
-export async function appendHistory(file: string, lines: Line[]): Promise<void> {
-  if (lines.length === 0) return;
-  await appendFile(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  const handle = await open(file, 'r+');
+/**
+ * Appends the lines in chunks of about 1 MiB (a million journal entries are never one string), then
+ * fsyncs. Returns how many lines beyond the first `preamble` were written; writes nothing when there
+ * are none of those.
+ */
+export async function appendHistory(file: string, lines: Iterable<Line>, preamble = 0): Promise<number> {
+  let handle: FileHandle | null = null;
+  let buffer = '';
+  let count = 0;
   try {
+    for (const line of lines) {
+      buffer += JSON.stringify(line) + '\n';
+      count += 1;
+      if (buffer.length >= 1 << 20 && count > preamble) {
+        handle ??= await open(file, 'a');
+        await handle.write(buffer);
+        buffer = '';
+      }
+    }
+    if (count <= preamble) return 0;
+    handle ??= await open(file, 'a');
+    if (buffer) await handle.write(buffer);
     await handle.sync();
+    return count - preamble;
   } finally {
-    await handle.close();
+    await handle?.close();
   }
 }
 
-export const changeLines = (changes: ChangeRecord[], commit?: string): Line[] =>
-  changes.map((c) => ({ t: 'change', ...(commit ? { commit } : {}), ...c }));
+export function* changeLines(changes: Iterable<ChangeRecord>, commit?: string): Generator<Line> {
+  for (const c of changes) yield { t: 'change', ...(commit ? { commit } : {}), ...c };
+}
 
 export const commitLine = (commit: string): Line => ({ t: 'commit', commit });
 

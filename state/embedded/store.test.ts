@@ -6,7 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DirectoryState } from '../../reconciler/model.ts';
+import { emptyState, type DirectoryState } from '../../reconciler/model.ts';
 import { LockHeldError, StaleStateError, StateFormatError, type LockInfo } from '../types.ts';
 import { EmbeddedStore } from './store.ts';
 
@@ -35,10 +35,14 @@ function state(serial: number, lineage: string | null = 'lineage-1', users = 2):
       profile: { name: `Zoë ${i}`, note: 'multi\nline', serial }, profileSource: 'hr', roles: i === 0 ? ['admin'] : [],
     })),
     links: [{ app: 'hr', key: '1001', userId: 'u0' }],
-    imported: { hr: { '1001': { attributes: { first_name: 'Zoë', note: 'a\nb' }, disabled: false } } },
+    imported: new Map([['hr', { columns: ['first_name', 'note'], records: new Map([['1001', { values: '["Zoë","a\\nb"]', disabled: false }]]) }]]),
     watermarks: { hr: `2024-06-0${serial % 10}` },
+    pipeline: 'sha256:p', edited: false, digest: null,
   };
 }
+
+/** What a read gives for a written state: the same, with the digest of the stored content. */
+const read = (written: DirectoryState) => ({ ...written, digest: expect.stringMatching(/^sha256:/) as unknown as string });
 
 const request = { operation: 'apply', who: 'alice', host: hostname(), pid: process.pid };
 
@@ -61,7 +65,7 @@ function deadPid(): number {
 describe('EmbeddedStore read/write', () => {
   it('reads the empty state when the folder does not exist, without creating it', async () => {
     const store = new EmbeddedStore({ dir });
-    expect(await store.read()).toEqual({ lineage: null, serial: 0, users: [], links: [], imported: {}, watermarks: {} });
+    expect(await store.read()).toEqual(emptyState());
     expect(existsSync(dir)).toBe(false);
     expect(store.location).toBe(dir);
   });
@@ -70,12 +74,12 @@ describe('EmbeddedStore read/write', () => {
     const store = new EmbeddedStore({ dir: join(dir, 'nested') });
     const first = state(1);
     await store.write(first, { lineage: null, serial: 0 });
-    expect(await store.read()).toEqual(first);
-    expect(await new EmbeddedStore({ dir: join(dir, 'nested') }).read()).toEqual(first);
+    expect(await store.read()).toEqual(read(first));
+    expect(await new EmbeddedStore({ dir: join(dir, 'nested') }).read()).toEqual(read(first));
 
     const second = state(2, 'lineage-1', 5);
     await store.write(second, { lineage: 'lineage-1', serial: 1 });
-    expect(await store.read()).toEqual(second);
+    expect(await store.read()).toEqual(read(second));
   });
 
   it('checks the serial of a state whose header is long (many watermarks)', async () => {
@@ -86,7 +90,7 @@ describe('EmbeddedStore read/write', () => {
     expect((await readFile(join(dir, 'state.ndjson'))).indexOf(0x0a)).toBeGreaterThan(64 * 1024);
     const second = { ...state(2), watermarks: { ...watermarks, hr: 'next' } };
     await store.write(second, { lineage: 'lineage-1', serial: 1 });
-    expect(await store.read()).toEqual(second);
+    expect(await store.read()).toEqual(read(second));
     const stale = await rejection(store.write(state(3), { lineage: 'lineage-1', serial: 1 }));
     expect(stale).toBeInstanceOf(StaleStateError);
   });
@@ -143,7 +147,7 @@ describe('EmbeddedStore read/write', () => {
     await Promise.allSettled([store.write(a, { lineage: null, serial: 0 }), store.write(b, { lineage: null, serial: 0 })]);
     const read = await store.read();
     expect([30_000, 20_000]).toContain(read.users.length);
-    expect(read).toEqual(read.lineage === 'lineage-a' ? a : b);
+    expect(read).toEqual({ ...(read.lineage === 'lineage-a' ? a : b), digest: read.digest });
     expect(await readdir(dir)).toEqual(['state.ndjson']);
   });
 
@@ -314,7 +318,8 @@ function make(lineage, serial) {
       profileSource: 'hr', roles: version ? ['admin'] : [],
     };
   }
-  return { lineage, serial, users, links: [{ app: 'hr', key: 'k', userId: 'u0' }], imported: { hr: { k: { attributes: { version: String(version) }, disabled: false } } } };
+  const imported = new Map([['hr', { columns: ['version'], records: new Map([['k', { values: JSON.stringify([String(version)]), disabled: false }]]) }]]);
+  return { lineage, serial, users, links: [{ app: 'hr', key: 'k', userId: 'u0' }], imported, watermarks: {}, pipeline: null, edited: false, digest: null };
 }
 const current = await store.read();
 let at = { lineage: current.lineage, serial: current.serial };
@@ -387,9 +392,10 @@ for (;;) {
         });
         expect(wrong).toBe(0);
         expect(read.links).toEqual([{ app: 'hr', key: 'k', userId: 'u0' }]);
-        expect(read.imported).toEqual({ hr: { k: { attributes: { version: String(version) }, disabled: false } } });
+        expect(read.imported).toEqual(new Map([['hr', { columns: ['version'], records: new Map([['k', { values: JSON.stringify([String(version)]), disabled: false }]]) }]]));
+        expect(read.edited).toBe(false);
         const text = await readFile(join(dir, 'state.ndjson'), 'utf8');
-        expect(text.endsWith(`\n${JSON.stringify({ t: 'end', records: USERS + 2 })}\n`)).toBe(true);
+        expect(text).toMatch(new RegExp(`\\n\\{"t":"end","records":${USERS + 2},"digest":"sha256:[0-9a-f]{64}"\\}\\n$`));
       }
       expectedSerial = read.serial;
     }

@@ -13,7 +13,7 @@ import type { DirectoryState } from '../../reconciler/model.ts';
 import { emptyState } from '../../reconciler/model.ts';
 import { crashPoint } from '../crash-point.ts';
 import { waitForLock } from '../lock-wait.ts';
-import { LockHeldError, StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type RunRecord, type StateStore } from '../types.ts';
+import { LockHeldError, StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type RunRecord, type StateRef, type StateStore } from '../types.ts';
 import { decodeState, encodeState } from './codec.ts';
 import { appendHistory, changeLines, commitLine, readHistory, runLine } from './history.ts';
 
@@ -43,17 +43,17 @@ export class EmbeddedStore implements StateStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
       throw error;
     }
-    return decodeState(createReadStream(this.file, { encoding: 'utf8', highWaterMark: 1 << 20 }), this.file);
+    return decodeState(createReadStream(this.file, { highWaterMark: 1 << 20 }), this.file);
   }
 
-  async write(next: DirectoryState, expected: { lineage: string | null; serial: number }, changes: ChangeRecord[] = []): Promise<void> {
+  async write(next: DirectoryState, expected: StateRef, changes: Iterable<ChangeRecord> = []): Promise<void> {
     const current = await this.readHeader();
     if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
     await mkdir(this.options.dir, { recursive: true });
     // Journal first, tagged with this write's token; the entries count once the state holding the token is in place.
     const commit = randomUUID();
     // The previous write's commit line may be missing if its process died right after its rename.
-    if (changes.length > 0) await appendHistory(this.historyFile, [...(current.commit ? [commitLine(current.commit)] : []), ...changeLines(changes, commit)]);
+    const journaled = await appendHistory(this.historyFile, concat(current.commit ? [commitLine(current.commit)] : [], changeLines(changes, commit)), current.commit ? 1 : 0);
     // A name of its own per call: two writes in one process must not write into the same file.
     const temp = `${this.file}.${process.pid}.${randomUUID()}.tmp`;
     try {
@@ -71,7 +71,7 @@ export class EmbeddedStore implements StateStore {
       throw error;
     }
     await syncDir(this.options.dir);
-    if (changes.length > 0) await appendHistory(this.historyFile, [commitLine(commit)]);
+    if (journaled > 0) await appendHistory(this.historyFile, [commitLine(commit)]);
   }
 
   async recordRun(run: RunRecord): Promise<void> {
@@ -79,7 +79,7 @@ export class EmbeddedStore implements StateStore {
     await appendHistory(this.historyFile, [runLine(run)]);
   }
 
-  async journal(changes: ChangeRecord[]): Promise<void> {
+  async journal(changes: Iterable<ChangeRecord>): Promise<void> {
     await mkdir(this.options.dir, { recursive: true });
     await appendHistory(this.historyFile, changeLines(changes));
   }
@@ -176,6 +176,11 @@ export class EmbeddedStore implements StateStore {
       await handle.close();
     }
   }
+}
+
+function* concat<T>(first: Iterable<T>, second: Iterable<T>): Generator<T> {
+  yield* first;
+  yield* second;
 }
 
 function processAlive(pid: number): boolean {

@@ -1,0 +1,71 @@
+/**
+ * Imported records, packed. A stored record is one string, the JSON array of the account's values in its
+ * app's column order, instead of an object per account with a key and a value per attribute: a million
+ * records stay small, and an account that did not change since the last import is recognised by one
+ * string comparison. Absent and empty values are the same (a column added later reads as '' on old
+ * records, and LDAP reports '' for an attribute an entry lacks); trailing empty values are left out, so a
+ * new empty column does not change any record. Columns are only ever appended, so old records keep their
+ * meaning.
+ */
+import type { AppRecords, ImportedRecord, SourceSnapshot } from './model.ts';
+
+/** The account's values in `columns` order ('' for an absent one), trailing empty values left out. */
+export function packValues(columns: readonly string[], attributes: Readonly<Record<string, string>>): string {
+  let end = columns.length;
+  while (end > 0 && !nonEmpty(attributes[columns[end - 1]!])) end--;
+  const values: string[] = new Array<string>(end);
+  for (let i = 0; i < end; i++) {
+    const v = attributes[columns[i]!];
+    values[i] = typeof v === 'string' ? v : '';
+  }
+  return JSON.stringify(values);
+}
+
+/** The attributes a packed record holds: every column, '' where the record has no value. */
+export function unpackValues(columns: readonly string[], values: string): Record<string, string> {
+  const parsed = JSON.parse(values) as unknown;
+  if (!Array.isArray(parsed) || parsed.length > columns.length) throw new Error(`a stored record does not fit its ${columns.length} columns`);
+  const attributes: Record<string, string> = {};
+  for (let i = 0; i < columns.length; i++) {
+    const v: unknown = parsed[i];
+    setOwn(attributes, columns[i]!, typeof v === 'string' ? v : '');
+  }
+  return attributes;
+}
+
+/** A stored record as the attributes the source gave. */
+export function recordAttributes(app: AppRecords, record: ImportedRecord): Record<string, string> {
+  return unpackValues(app.columns, record.values);
+}
+
+/**
+ * The columns to pack a snapshot's accounts with: the app's stored columns, then the names the snapshot
+ * adds (its `columns`, or every attribute name its accounts use, in the order first seen). Returns the
+ * stored array itself when nothing is new.
+ */
+export function snapshotColumns(stored: readonly string[] | undefined, snapshot: Pick<SourceSnapshot, 'columns' | 'accounts'>): readonly string[] {
+  const base = stored ?? [];
+  const known = new Set(base);
+  let added: string[] | null = null;
+  const consider = (name: string) => {
+    if (known.has(name)) return;
+    known.add(name);
+    (added ??= []).push(name);
+  };
+  if (snapshot.columns) {
+    for (const name of snapshot.columns) consider(name);
+  } else {
+    for (const account of snapshot.accounts) for (const name of Object.keys(account.attributes)) consider(name);
+  }
+  return added ? [...base, ...added] : base;
+}
+
+function nonEmpty(value: string | undefined): boolean {
+  return typeof value === 'string' && value !== '';
+}
+
+/** An own property even for "__proto__": attribute names are data. */
+function setOwn(target: Record<string, string>, key: string, value: string): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
