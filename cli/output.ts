@@ -2,6 +2,7 @@
  * The view chosen once at the entry point and handed to every command: the output format, the streams,
  * and how errors are printed in that format (text on stderr, or one JSON object on stderr for json).
  */
+import { once } from 'node:events';
 import type { ConfigProblem } from './config/problems.ts';
 import { formatProblem } from './config/problems.ts';
 import { CliError, ConfigError } from './errors.ts';
@@ -10,11 +11,22 @@ import { styleFor, type Style } from './views/style.ts';
 
 export type Format = 'text' | 'json' | 'markdown';
 
+/**
+ * Buffered output for text of any size (a plan of a million users): `write` collects, `drain` hands the
+ * text to the stream and waits while the stream is full (a pipe to a slow reader), so memory stays flat.
+ */
+export interface Sink {
+  write(text: string): void;
+  drain(): Promise<void>;
+}
+
 export interface Output {
   format: Format;
   style: Style;
   errStyle: Style;
   progress: Progress;
+  /** Standard output for long renderings; `stdout` goes through it too, so their order is kept. */
+  sink: Sink;
   stdout(text: string): void;
   stderr(text: string): void;
   /** Whether a person can answer a question on this terminal. */
@@ -22,14 +34,39 @@ export interface Output {
 }
 
 export function createOutput(format: Format): Output {
+  const sink = streamSink(process.stdout);
   return {
     format,
     style: format === 'text' ? styleFor(process.stdout) : { green: (s) => s, yellow: (s) => s, red: (s) => s, bold: (s) => s, dim: (s) => s },
     errStyle: styleFor(process.stderr),
     progress: createProgress(process.stderr),
-    stdout: (text) => void process.stdout.write(text),
+    sink,
+    stdout: (text) => {
+      sink.write(text);
+      sink.flush();
+    },
     stderr: (text) => void process.stderr.write(text),
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+  };
+}
+
+export function streamSink(stream: NodeJS.WritableStream & { writableNeedDrain?: boolean }): Sink & { flush(): void } {
+  let buffer = '';
+  const flush = () => {
+    if (buffer === '') return;
+    stream.write(buffer);
+    buffer = '';
+  };
+  return {
+    write(text) {
+      buffer += text;
+      if (buffer.length >= 1 << 16) flush();
+    },
+    flush,
+    async drain() {
+      flush();
+      if (stream.writableNeedDrain) await once(stream, 'drain');
+    },
   };
 }
 

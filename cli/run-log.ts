@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { Plan, ValueChange } from '../schemas/generated/plan.ts';
 import type { AccountResult } from '../reconciler/apply-plan.ts';
+import { changedAttributes } from '../reconciler/diff.ts';
 import type { ChangeRecord, RunRecord, StateStore } from '../state/types.ts';
 
 export function whoAmI(): string {
@@ -57,20 +58,21 @@ export async function startRun(store: StateStore, command: string, dir: string, 
   };
 }
 
-/** Journal entries for the directory part of a plan: user changes and links. */
-export function directoryChanges(plan: Plan, log: RunLog): ChangeRecord[] {
+/**
+ * Journal entries for the directory part of a plan: user changes (a create with every attribute it
+ * sets) and links. A generator: the store writes them as they come, a million never held at once.
+ */
+export function* directoryChanges(plan: Pick<Plan, 'users' | 'links'>, log: RunLog): Generator<ChangeRecord> {
   const at = new Date().toISOString();
-  const out: ChangeRecord[] = [];
   for (const u of plan.users) {
-    const attributes: Record<string, ValueChange> = { ...u.attributes };
+    const attributes: Record<string, ValueChange> = { ...changedAttributes(u) };
     if (u.status) attributes['@status'] = u.status;
     if (u.source) attributes['@source'] = u.source;
-    out.push({ runId: log.run.id, seq: log.nextSeq(), at, kind: 'user', action: u.action, userId: u.id, login: u.login, app: null, key: null, attributes, outcome: 'done', message: null });
+    yield { runId: log.run.id, seq: log.nextSeq(), at, kind: 'user', action: u.action, userId: u.id, login: u.login, app: null, key: null, attributes, outcome: 'done', message: null };
   }
   for (const l of plan.links) {
-    out.push({ runId: log.run.id, seq: log.nextSeq(), at, kind: 'link', action: l.action, userId: l.userId, login: l.login, app: l.app, key: l.key, attributes: null, outcome: 'done', message: null });
+    yield { runId: log.run.id, seq: log.nextSeq(), at, kind: 'link', action: l.action, userId: l.userId, login: l.login, app: l.app, key: l.key, attributes: null, outcome: 'done', message: null };
   }
-  return out;
 }
 
 /** Journal entries for target account changes: before the write (pending), or with their results. */

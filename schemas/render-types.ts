@@ -3,9 +3,10 @@
  * staleness test so both produce byte-identical output.
  */
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { compile } from 'json-schema-to-typescript';
 
-export const SCHEMAS = { 'config.ts': 'config.schema.json', 'plan.ts': 'plan.schema.json' } as const;
+export const SCHEMAS = { 'config.ts': 'config.schema.json', 'plan.ts': 'plan.schema.json', 'plan-stream.ts': 'plan-stream.schema.json' } as const;
 
 export async function renderAllTypes(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -14,6 +15,7 @@ export async function renderAllTypes(): Promise<Record<string, string>> {
     out[target] = await compile(schema, schema.title, {
       bannerComment: `/* Generated from schemas/${schemaFile} by json-schema-to-typescript. Do not edit: run \`npm run gen:types\`. */`,
       additionalProperties: false,
+      cwd: fileURLToPath(new URL('.', import.meta.url)), // plan-stream.schema.json refers to plan.schema.json
       unreachableDefinitions: false,
       style: { singleQuote: true },
     });

@@ -73,12 +73,18 @@ describe('saved plans', () => {
     expect(stale.stderr).toContain('serial 0');
   });
 
-  it('refuses a plan file that is not a plan', async () => {
+  it('refuses a plan file that is not a plan, and one an older idplane wrote', async () => {
     const bogus = join(dir, 'bogus.json');
-    await writeFile(bogus, '{"format_version":"1"}');
+    await writeFile(bogus, '{"t":"plan","v":{"format_version":"2"}}\n');
     const r = idplane(dir, ['apply', bogus]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('is not a valid plan');
+    expect(r.stderr).toContain('is not a valid plan: line 1:');
+    const old = join(dir, 'old.json');
+    await writeFile(old, '{"format_version":"1","users":[]}');
+    const o = idplane(dir, ['apply', old]);
+    expect(o.code).toBe(1);
+    expect(o.stderr).toContain('has plan format "1", from an older idplane; this idplane reads format 2. Run idplane plan again');
+    expect(idplane(dir, ['state', 'list']).stdout).toContain('The directory is empty');
   });
 });
 
@@ -127,8 +133,9 @@ describe('machine output', () => {
     const r = idplane(dir, ['plan', '--format', 'json']);
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
-    expect(plan.format_version).toBe('1');
+    expect(plan.format_version).toBe('2');
     expect(plan.summary.users.create).toBe(51);
+    expect(plan.users).toHaveLength(51);
     expect(r.stderr).toBe('');
   });
 

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import type { Plan } from '../../schemas/generated/plan.ts';
+import type { DirectoryState } from '../../reconciler/model.ts';
 import type { LockHandle } from '../../state/types.ts';
 import { carryOut } from '../carry-out.ts';
 import { CliError, UsageError } from '../errors.ts';
@@ -13,7 +14,9 @@ import type { Output } from '../output.ts';
 import { whoAmI } from '../run-log.ts';
 import { renderApplyReport } from '../views/apply-report.ts';
 import { openWorkspace, planWorkspace, type Workspace } from '../workspace.ts';
-import { hasChanges, loadPlan, renderPlan } from './plan.ts';
+import { loadPlan } from '../plan-file.ts';
+import { collectPlan, planSource } from '../plan-stream.ts';
+import { hasChanges, renderPlan } from './plan.ts';
 
 export interface ApplyOptions {
   autoApprove?: boolean;
@@ -35,17 +38,24 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
       const state = await ws.store.read();
       let plan: Plan;
       if (saved) {
-        if (saved.state.lineage !== state.lineage || saved.state.serial !== state.serial) {
-          throw new CliError('PLAN_STALE', `the saved plan ${planFile} is stale: it was made against state serial ${saved.state.serial}${saved.state.lineage ? ` (lineage ${saved.state.lineage})` : ''}, but the state is now at serial ${state.serial}${state.lineage ? ` (lineage ${state.lineage})` : ''}. Run idplane plan again and review the new plan.`);
+        const ref = saved.header.state;
+        if (ref.lineage !== state.lineage || ref.serial !== state.serial) {
+          throw new CliError('PLAN_STALE', `the saved plan ${planFile} is stale: it was made against state serial ${ref.serial}${ref.lineage ? ` (lineage ${ref.lineage})` : ''}, but the state is now at serial ${state.serial}${state.lineage ? ` (lineage ${state.lineage})` : ''}. Run idplane plan again and review the new plan.`);
         }
-        plan = saved;
+        if (ref.digest !== state.digest) {
+          throw new CliError('PLAN_STALE', `the saved plan ${planFile} is stale: the stored directory changed since it was made (its digest differs, though the serial is the same: an edit made outside idplane). Run idplane plan again and review the new plan.`);
+        }
+        assertApplyable(saved.header, options.allowMassChange === true);
+        const task = out.progress.start('reading the plan');
+        plan = await collectPlan(saved);
+        task.finish();
       } else {
         plan = await planWorkspace(ws, state, out.progress);
         // In json mode stdout carries one document: the result below (with the summary), not the plan too.
-        if (out.format === 'text') renderPlan(plan, out);
+        if (out.format === 'text') await renderPlan(planSource(plan), out);
       }
       assertApplyable(plan, options.allowMassChange === true);
-      if (!hasChanges(plan)) {
+      if (!hasChanges(plan.summary) && !recordsEvaluation(state, plan)) {
         if (out.format === 'text') out.stdout('Nothing to apply.\n');
         else out.stdout(JSON.stringify({ applied: false, serial: state.serial, summary: plan.summary }) + '\n');
         return 0;
@@ -65,8 +75,17 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
   }
 }
 
+/**
+ * A plan without changes that evaluated every user still has something to write when the state does not
+ * yet record that: the config's pipeline fingerprint (so later plans re-check only changed accounts), or
+ * that the edit made outside idplane has been checked.
+ */
+export function recordsEvaluation(state: DirectoryState, plan: Pick<Plan, 'evaluated' | 'fingerprints'>): boolean {
+  return plan.evaluated === 'all' && (state.pipeline !== plan.fingerprints.pipeline || state.edited);
+}
+
 /** Conflicts always block; tripped safeguards block unless the operator allowed a mass change. */
-export function assertApplyable(plan: Plan, allowMassChange: boolean): void {
+export function assertApplyable(plan: Pick<Plan, 'blockers'>, allowMassChange: boolean): void {
   const blocking = plan.blockers.filter((b) => !(allowMassChange && b.code === 'safeguard'));
   if (blocking.length === 0) return;
   const hint = blocking.every((b) => b.code === 'safeguard') ? ' (after reviewing the plan, pass --allow-mass-change to apply it anyway)' : '';

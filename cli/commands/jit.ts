@@ -10,6 +10,7 @@ import type { Plan } from '../../schemas/generated/plan.ts';
 import { buildPlan, summarise } from '../../reconciler/plan.ts';
 import { CliError, UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
+import { planSource } from '../plan-stream.ts';
 import { renderPlanText } from '../views/plan-text.ts';
 import { carryOut } from '../carry-out.ts';
 import { openWorkspace, VERSION, type Workspace } from '../workspace.ts';
@@ -54,7 +55,7 @@ async function jit(ws: Workspace, app: string, input: string, options: { lockTim
     } else if (!change) {
       out.stdout(`jit: ${app}/${key} → ${login ?? '(no user)'}: no change.\n`);
     } else {
-      out.stdout(renderPlanText(plan, out.style));
+      await renderPlanText(planSource(plan), out.style, out.sink);
       out.stdout(`jit: ${app}/${key} → ${change.login}: ${action} done (status ${change.after.status}).\n`);
     }
     return 0;
@@ -97,6 +98,8 @@ function narrowToAccount(plan: Plan, app: string, key: string, linkedUser: strin
     conflicts: plan.conflicts.filter((c) => mine(c) || (login !== undefined && c.users?.includes(login))),
     warnings: plan.warnings.filter((w) => mine(w) || (login !== undefined && w.users?.includes(login))),
     safeguards: [],
+    // Only this one user was looked at: the state must not record that every user was evaluated.
+    evaluated: 'changed',
   };
   narrowed.blockers = narrowed.conflicts.length > 0 ? [{ code: 'conflicts', message: `${narrowed.conflicts.length} conflict(s)` }] : [];
   narrowed.applyable = narrowed.blockers.length === 0;

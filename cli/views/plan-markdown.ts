@@ -2,31 +2,40 @@
  * Renders a plan as Markdown for pull-request comments: the counts first, deactivations and blockers
  * called out loudly, every change in a collapsed block. Personal data is masked by default (logins,
  * account keys and attribute values; attribute names, statuses and sources stay), since PR comments are
- * shared widely; `--show-personal-data` renders them in full. Reads only the plan document.
+ * shared widely; `--show-personal-data` renders them in full. Reads only the plan stream, item by item.
  */
-import type { Plan, UserChange } from '../../schemas/generated/plan.ts';
+import type { AccountChange, PlanIssue, ReviewItem, UserChange } from '../../schemas/generated/plan.ts';
+import { changedAttributes } from '../../reconciler/diff.ts';
+import type { Sink } from '../output.ts';
+import type { PlanItem, PlanSource } from '../plan-stream.ts';
 
 export interface MarkdownOptions {
   /** Show logins, keys and values as they are. */
   unmasked: boolean;
 }
 
-export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions): string {
+export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOptions, sink: Sink): Promise<void> {
+  const { header } = source;
   const maskLogin = (login: string) => (options.unmasked ? login : maskIdentifier(login));
   const maskValue = (value: unknown) => (options.unmasked ? `\`${JSON.stringify(value)}\`` : value === null ? '*(unset)*' : '`•••`');
-  // Free text (conflict and warning messages) names people too: mask every e-mail address and login in it.
-  const known = new Set<string>([...plan.users.map((u) => u.login), ...plan.accounts.map((a) => a.login), ...plan.conflicts.flatMap((c) => c.users ?? []), ...plan.warnings.flatMap((w) => w.users ?? [])]);
-  const scrub = (text: string) => {
+  // Free text (conflict and warning messages) names people too: every e-mail address in it is masked, and
+  // every other login the plan names (logins that are not e-mail addresses are few, and are collected).
+  const known = new Set<string>();
+  const remember = (login: string) => {
+    if (!login.includes('@')) known.add(login);
+  };
+  const scrub = (text: string, users: readonly string[] = []) => {
     if (options.unmasked) return text;
+    users.forEach(remember);
     const masked = text.replace(EMAIL, (m) => maskIdentifier(m));
-    return [...known].filter((l) => !l.includes('@')).reduce((t, login) => t.split(login).join(maskIdentifier(login)), masked);
+    return [...known].reduce((t, login) => t.split(login).join(maskIdentifier(login)), masked);
   };
 
-  const s = plan.summary;
+  const s = header.summary;
   const out: string[] = ['## idplane plan', ''];
-  if (!plan.applyable) {
+  if (!header.applyable) {
     out.push('> [!CAUTION]', '> **This plan cannot be applied.**');
-    for (const b of plan.blockers) out.push(`> - ${b.code === 'safeguard' ? '**Safeguard:** ' : ''}${scrub(b.message)}`);
+    for (const b of header.blockers) out.push(`> - ${b.code === 'safeguard' ? '**Safeguard:** ' : ''}${scrub(b.message)}`);
     out.push('');
   }
   const loud = s.users.deactivate + s.users.suspend + s.accounts.disable + s.accounts.delete;
@@ -43,34 +52,67 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions): string
       `Links: +${s.links.link} / -${s.links.unlink}. Reviews: ${s.reviews}. Conflicts: ${s.conflicts}. Warnings: ${s.warnings}.`,
     '',
   );
-  if (plan.users.length > 0) {
-    out.push('<details><summary>User changes</summary>', '');
-    for (const u of plan.users) out.push(...userLines(u, maskLogin, maskValue), '');
-    out.push('</details>', '');
-  }
-  if (plan.accounts.length > 0) {
-    out.push('<details><summary>Account changes</summary>', '');
-    for (const a of plan.accounts) {
-      const names = Object.keys(a.attributes);
-      out.push(`- **${a.action}** ${a.app} account for ${maskLogin(a.login)}${names.length ? `: ${names.join(', ')}` : ''}${a.skipped?.length ? ` (not written: ${a.skipped.map((x) => x.attribute).join(', ')})` : ''}`);
+  sink.write(out.join('\n') + '\n');
+
+  const SUMMARY: Partial<Record<PlanItem['t'], string>> = { user: 'User changes', account: 'Account changes', review: 'Conflicts, reviews and warnings' };
+  let open: string | null = null;
+  // User blocks end with a blank line already; the one-line items need one before </details>.
+  const close = () => {
+    if (open) sink.write(`${open === SUMMARY.user ? '' : '\n'}</details>\n\n`);
+  };
+  const enter = (t: PlanItem['t']) => {
+    const title = t === 'warning' || t === 'conflict' ? SUMMARY.review! : SUMMARY[t];
+    if (title === undefined || title === open) return;
+    close();
+    sink.write(`<details><summary>${title}</summary>\n\n`);
+    open = title;
+  };
+  for await (const batch of source.batches()) {
+    for (const item of batch) {
+      enter(item.t);
+      switch (item.t) {
+        case 'user':
+          remember(item.v.login);
+          sink.write(userLines(item.v, maskLogin, maskValue).join('\n') + '\n\n');
+          break;
+        case 'account':
+          remember(item.v.login);
+          sink.write(accountLine(item.v, maskLogin) + '\n');
+          break;
+        case 'review': sink.write(reviewLine(item.v, scrub) + '\n'); break;
+        case 'warning': sink.write(issueLine('warning', item.v, scrub) + '\n'); break;
+        case 'conflict': sink.write(issueLine('conflict', item.v, scrub) + '\n'); break;
+        case 'link': case 'import': case 'watermark': break;
+        default: {
+          const never: never = item;
+          throw new Error(`unknown plan item ${JSON.stringify(never)}`);
+        }
+      }
     }
-    out.push('', '</details>', '');
+    await sink.drain();
   }
-  const issues = [...plan.conflicts.map((c) => ['conflict', c] as const), ...plan.warnings.map((w) => ['warning', w] as const)];
-  if (issues.length > 0 || plan.reviews.length > 0) {
-    out.push('<details><summary>Conflicts, reviews and warnings</summary>', '');
-    for (const [kind, i] of issues) out.push(`- **${kind}** \`${i.code}\`${i.app ? ` (${i.app})` : ''}: ${scrub(i.message)}`);
-    for (const r of plan.reviews) out.push(`- **review** \`${r.kind}\` (${r.app}): ${scrub(r.message)}`);
-    out.push('', '</details>', '');
-  }
-  if (!options.unmasked) out.push('<sub>Personal data is masked; run `idplane show PLAN --format markdown --show-personal-data` to see it.</sub>');
-  return out.join('\n') + '\n';
+  close();
+  if (!options.unmasked) sink.write('<sub>Personal data is masked; run `idplane show PLAN --format markdown --show-personal-data` to see it.</sub>\n');
+  await sink.drain();
 }
 
 function userLines(u: UserChange, maskLogin: (l: string) => string, maskValue: (v: unknown) => string): string[] {
   const head = `- **${u.action}** ${maskLogin(u.login)}${u.status ? ` (${u.status.from} → ${u.status.to})` : ''}${u.source ? `, source ${u.source.from} → ${u.source.to}` : ''}`;
-  const attrs = Object.entries(u.attributes).map(([name, v]) => `  - \`${name}\`: ${maskValue(v.from)} → ${maskValue(v.to)}${v.outOfBand ? ' *(changed outside idplane; restored)*' : ''}`);
+  const attrs = Object.entries(changedAttributes(u)).map(([name, v]) => `  - \`${name}\`: ${maskValue(v.from)} → ${maskValue(v.to)}${v.outOfBand ? ' *(changed outside idplane; restored)*' : ''}`);
   return [head, ...attrs];
+}
+
+function accountLine(a: AccountChange, maskLogin: (l: string) => string): string {
+  const names = Object.keys(a.attributes);
+  return `- **${a.action}** ${a.app} account for ${maskLogin(a.login)}${names.length ? `: ${names.join(', ')}` : ''}${a.skipped?.length ? ` (not written: ${a.skipped.map((x) => x.attribute).join(', ')})` : ''}`;
+}
+
+function issueLine(kind: 'conflict' | 'warning', i: PlanIssue, scrub: (text: string, users?: readonly string[]) => string): string {
+  return `- **${kind}** \`${i.code}\`${i.app ? ` (${i.app})` : ''}: ${scrub(i.message, i.users)}`;
+}
+
+function reviewLine(r: ReviewItem, scrub: (text: string, users?: readonly string[]) => string): string {
+  return `- **review** \`${r.kind}\` (${r.app}): ${scrub(r.message, r.candidates)}`;
 }
 
 const EMAIL = /[^\s@,;:()<>"'`]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;

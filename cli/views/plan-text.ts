@@ -1,9 +1,12 @@
 /**
  * Renders a plan as Terraform-style text: one block per user change with a symbol (+ create/activate,
- * ~ update/unsuspend, - deactivate/suspend), per-attribute `from → to`, then links, reviews, warnings,
- * conflicts and a summary line. Reads only the plan document.
+ * ~ update/unsuspend, - deactivate/suspend), per-attribute `from → to`, then target accounts, links,
+ * reviews, watermarks, warnings, conflicts and a summary line. Reads only the plan stream, item by item,
+ * so a plan of any size is rendered in constant memory.
  */
-import type { Plan, PlanIssue, UserChange, ValueChange } from '../../schemas/generated/plan.ts';
+import type { AccountChange, LinkChange, PlanIssue, ReviewItem, UserChange, ValueChange, WatermarkChange } from '../../schemas/generated/plan.ts';
+import type { Sink } from '../output.ts';
+import type { PlanHeader, PlanItem, PlanSource } from '../plan-stream.ts';
 import type { Style } from './style.ts';
 
 type Action = UserChange['action'];
@@ -12,93 +15,146 @@ const SYMBOL: Record<Action, '+' | '~' | '-'> = {
   create: '+', activate: '+', update: '~', unsuspend: '~', deactivate: '-', suspend: '-',
 };
 
-export function renderPlanText(plan: Plan, style: Style): string {
-  const out: string[] = [];
-  const colour = (action: Action) => (SYMBOL[action] === '+' ? style.green : SYMBOL[action] === '~' ? style.yellow : style.red);
-
-  const linksByUser = new Map<string, Plan['links']>();
-  for (const l of plan.links) {
-    const list = linksByUser.get(l.userId);
-    if (list) list.push(l);
-    else linksByUser.set(l.userId, [l]);
-  }
-  if (plan.users.length > 0) {
-    out.push('idplane will perform the following actions:', '');
-    for (const change of plan.users) {
-      const paint = colour(change.action);
-      const status = change.status ? `: ${change.status.from} → ${change.status.to}` : change.action === 'create' ? `, ${change.after.status}` : '';
-      out.push(`  ${paint(SYMBOL[change.action])} user ${style.bold(change.login)} ${style.dim(`(${change.action}${status})`)}`);
-      out.push(style.dim(`      # ${change.reason}`));
-      if (change.source) out.push(`      ${style.yellow('~')} profile source: ${change.source.from} → ${change.source.to}`);
-      const names = Object.keys(change.attributes).sort();
-      const width = Math.max(0, ...names.map((n) => n.length));
-      for (const name of names) out.push(`      ${attributeLine(name.padEnd(width), change.attributes[name]!, style)}`);
-      const roles = { from: change.before?.roles ?? [], to: change.after.roles };
-      if (roles.from.join() !== roles.to.join()) out.push(`      ${style.yellow('~')} roles: [${roles.from.join(', ')}] → [${roles.to.join(', ')}]`);
-      for (const l of linksByUser.get(change.id) ?? []) out.push(`      ${linkLine(l, style)}`);
-      linksByUser.delete(change.id);
-      out.push('');
-    }
-  }
-  if (plan.accounts.length > 0) {
-    out.push('Target accounts:', '');
-    for (const a of plan.accounts) {
-      const mark = a.action === 'create' || a.action === 'enable' ? style.green('+') : a.action === 'disable' || a.action === 'delete' ? style.red('-') : style.yellow('~');
-      out.push(`  ${mark} ${a.app} account ${style.bold(a.key)} ${style.dim(`(${a.action}${a.link && a.action !== 'link' ? ', link' : ''}) for ${a.login}`)}`);
-      out.push(style.dim(`      # ${a.reason}`));
-      const names = Object.keys(a.attributes).sort();
-      const width = Math.max(0, ...names.map((n) => n.length));
-      for (const name of names) {
-        const v = a.attributes[name]!;
-        out.push(`      ${attributeLine(name.padEnd(width), { from: v.from, to: v.to }, style)}`);
+export async function renderPlanText(source: PlanSource, style: Style, sink: Sink): Promise<void> {
+  const { header } = source;
+  let section: PlanItem['t'] | null = null;
+  // Blocks of users and accounts end with a blank line each; the line-per-item sections end with one.
+  const close = () => {
+    if (section !== null && section !== 'user' && section !== 'account' && section !== 'import') sink.write('\n');
+  };
+  const open = (t: PlanItem['t']) => {
+    if (section === t) return;
+    close();
+    section = t;
+    const title = titles(header, style)[t];
+    if (title) sink.write(title);
+  };
+  for await (const batch of source.batches()) {
+    for (const item of batch) {
+      open(item.t);
+      switch (item.t) {
+        case 'user': sink.write(userBlock(item.v, style)); break;
+        case 'account': sink.write(accountBlock(item.v, style)); break;
+        case 'link': sink.write(`  ${linkLine(item.v, style)} ${style.bold(item.v.login)}\n`); break;
+        case 'import': break; // counted in the summary; the values are not for review
+        case 'review': sink.write(reviewLines(item.v, style)); break;
+        case 'watermark': sink.write(watermarkLine(item.v)); break;
+        case 'warning': sink.write(issueLines(item.v, style.yellow, '!')); break;
+        case 'conflict': sink.write(issueLines(item.v, style.red, '✗')); break;
+        default: {
+          const never: never = item;
+          throw new Error(`unknown plan item ${JSON.stringify(never)}`);
+        }
       }
-      for (const s of a.skipped ?? []) out.push(`      ${style.yellow('!')} ${s.attribute} not written: ${s.reason}`);
-      out.push('');
     }
+    await sink.drain();
   }
-  const links = [...linksByUser.values()].flat();
-  if (links.length > 0) {
-    out.push('Account links:');
-    for (const l of links) out.push(`  ${linkLine(l, style)} ${style.bold(l.login)}`);
-    out.push('');
-  }
-  if (plan.reviews.length > 0) {
-    out.push(style.yellow(`Review (${plan.reviews.length}): these accounts wait for a decision in the config`));
-    for (const r of plan.reviews) {
-      out.push(`  ? ${r.app}/${r.key}${r.line ? ` (line ${r.line})` : ''}: ${r.message}`);
-      out.push(style.dim(`      settle it: ${r.resolution}`));
-    }
-    out.push('');
-  }
-  if (plan.watermarks.length > 0) {
-    out.push('Incremental imports:');
-    for (const w of plan.watermarks) out.push(`  ~ ${w.app} watermark: ${w.from ?? '(none)'} → ${w.to}`);
-    out.push('');
-  }
-  issueBlock(out, 'Warnings', plan.warnings, style.yellow, '!');
-  issueBlock(out, 'Conflicts', plan.conflicts, style.red, '✗');
+  close();
+  sink.write(summaryLines(header, style));
+  await sink.drain();
+}
 
-  const s = plan.summary;
+/** The line that opens each kind's section (users and accounts: a blank line follows each block instead). */
+function titles(header: PlanHeader, style: Style): Record<PlanItem['t'], string> {
+  const s = header.summary;
+  return {
+    user: 'idplane will perform the following actions:\n\n',
+    account: 'Target accounts:\n\n',
+    link: 'Account links:\n',
+    import: '',
+    review: `${style.yellow(`Review (${s.reviews}): these accounts wait for a decision in the config`)}\n`,
+    watermark: 'Incremental imports:\n',
+    warning: `${style.yellow(`Warnings (${s.warnings}):`)}\n`,
+    conflict: `${style.red(`Conflicts (${s.conflicts}):`)}\n`,
+  };
+}
+
+function userBlock(change: UserChange, style: Style): string {
+  const symbol = SYMBOL[change.action];
+  const paint = symbol === '+' ? style.green : symbol === '~' ? style.yellow : style.red;
+  const status = change.status ? `: ${change.status.from} → ${change.status.to}` : change.action === 'create' ? `, ${change.after.status}` : '';
+  let out = `  ${paint(symbol)} user ${style.bold(change.login)} ${style.dim(`(${change.action}${status})`)}\n${style.dim(`      # ${change.reason}`)}\n`;
+  if (change.source) out += `      ${style.yellow('~')} profile source: ${change.source.from} → ${change.source.to}\n`;
+  if (change.attributes) {
+    const { names, padded } = layout(Object.keys(change.attributes));
+    for (let i = 0; i < names.length; i++) out += `      ${attributeLine(padded[i]!, change.attributes[names[i]!]!, style)}\n`;
+  } else {
+    // A create sets every attribute of the new profile: `+ name = value`, without building value changes.
+    const profile = change.after.profile;
+    const { names, padded } = layout(Object.keys(profile));
+    const plus = style.green('+');
+    for (let i = 0; i < names.length; i++) out += `      ${plus} ${padded[i]} = ${show(profile[names[i]!])}\n`;
+  }
+  const from = change.before?.roles ?? [];
+  const to = change.after.roles;
+  if (from.length !== to.length || from.some((r, i) => r !== to[i])) out += `      ${style.yellow('~')} roles: [${from.join(', ')}] → [${to.join(', ')}]\n`;
+  return out + '\n';
+}
+
+/**
+ * Attribute names sorted and padded to one width. Most users of a plan have the same attributes, so the
+ * layout is remembered by the names in the order given.
+ */
+const layouts = new Map<string, { names: string[]; padded: string[] }>();
+function layout(keys: string[]): { names: string[]; padded: string[] } {
+  const id = keys.join('\u0000');
+  let known = layouts.get(id);
+  if (!known) {
+    const names = [...keys].sort();
+    const width = Math.max(0, ...names.map((n) => n.length));
+    known = { names, padded: names.map((n) => n.padEnd(width)) };
+    if (layouts.size < 1000) layouts.set(id, known);
+  }
+  return known;
+}
+
+function accountBlock(a: AccountChange, style: Style): string {
+  const mark = a.action === 'create' || a.action === 'enable' ? style.green('+') : a.action === 'disable' || a.action === 'delete' ? style.red('-') : style.yellow('~');
+  const out = [
+    `  ${mark} ${a.app} account ${style.bold(a.key)} ${style.dim(`(${a.action}${a.link && a.action !== 'link' ? ', link' : ''}) for ${a.login}`)}`,
+    style.dim(`      # ${a.reason}`),
+  ];
+  const names = Object.keys(a.attributes).sort();
+  const width = Math.max(0, ...names.map((n) => n.length));
+  for (const name of names) {
+    const v = a.attributes[name]!;
+    out.push(`      ${attributeLine(name.padEnd(width), { from: v.from, to: v.to }, style)}`);
+  }
+  for (const s of a.skipped ?? []) out.push(`      ${style.yellow('!')} ${s.attribute} not written: ${s.reason}`);
+  return out.join('\n') + '\n\n';
+}
+
+function reviewLines(r: ReviewItem, style: Style): string {
+  return `  ? ${r.app}/${r.key}${r.line ? ` (line ${r.line})` : ''}: ${r.message}\n${style.dim(`      settle it: ${r.resolution}`)}\n`;
+}
+
+function watermarkLine(w: WatermarkChange): string {
+  return `  ~ ${w.app} watermark: ${w.from ?? '(none)'} → ${w.to}\n`;
+}
+
+function summaryLines(header: PlanHeader, style: Style): string {
+  const out: string[] = [];
+  const s = header.summary;
   if (s.changes === 0 && s.imports === 0) {
     out.push(style.green('No changes. The directory matches the sources and the configuration.'));
   } else {
     const u = s.users;
     out.push(`${style.bold('Plan:')} ${u.create} to create, ${u.update} to update, ${u.activate} to activate, ${u.deactivate} to deactivate, ${u.suspend} to suspend, ${u.unsuspend} to unsuspend; ${s.links.link} to link, ${s.links.unlink} to unlink.`);
     const a = s.accounts;
-    if (plan.accounts.length > 0) out.push(`${style.bold('Accounts:')} ${a.create} to create, ${a.update} to update, ${a.enable} to enable, ${a.disable} to disable, ${a.delete} to delete, ${a.link} to link.`);
+    if (Object.values(a).some((n) => n > 0)) out.push(`${style.bold('Accounts:')} ${a.create} to create, ${a.update} to update, ${a.enable} to enable, ${a.disable} to disable, ${a.delete} to delete, ${a.link} to link.`);
     if (s.imports > 0) out.push(style.dim(`(${s.imports} imported account record(s) will be stored.)`));
     if (s.outOfBand > 0) out.push(style.yellow(`${s.outOfBand} attribute value(s) were changed outside idplane and will be restored from their source.`));
   }
-  const tripped = plan.safeguards.filter((v) => v.tripped);
-  if (tripped.length > 0 && plan.applyable) out.push(style.yellow(`Safeguards tripped but overridden by the config: ${tripped.length}.`));
-  if (!plan.applyable) {
+  const tripped = header.safeguards.filter((v) => v.tripped);
+  if (tripped.length > 0 && header.applyable) out.push(style.yellow(`Safeguards tripped but overridden by the config: ${tripped.length}.`));
+  if (!header.applyable) {
     out.push('', style.red(style.bold('This plan cannot be applied:')));
-    for (const b of plan.blockers) out.push(style.red(`  - ${b.code === 'safeguard' ? 'SAFEGUARD: ' : ''}${b.message}`));
+    for (const b of header.blockers) out.push(style.red(`  - ${b.code === 'safeguard' ? 'SAFEGUARD: ' : ''}${b.message}`));
   }
   return out.join('\n') + '\n';
 }
 
-function linkLine(l: Plan['links'][number], style: Style): string {
+function linkLine(l: LinkChange, style: Style): string {
   const mark = l.action === 'link' ? style.green('+') : style.red('-');
   return `${mark} ${l.action} ${l.app}/${l.key} ${style.dim(`# ${l.reason}`)}`;
 }
@@ -114,13 +170,7 @@ function show(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function issueBlock(out: string[], title: string, issues: PlanIssue[], paint: (s: string) => string, mark: string): void {
-  if (issues.length === 0) return;
-  out.push(paint(`${title} (${issues.length}):`));
-  for (const i of issues) {
-    const where = [i.app, i.key !== undefined ? `key ${i.key}` : null].filter(Boolean).join(' ');
-    out.push(`  ${paint(mark)} ${where ? `${where}: ` : ''}${i.message}`);
-    if (i.resolution) out.push(`      settle it: ${i.resolution}`);
-  }
-  out.push('');
+function issueLines(i: PlanIssue, paint: (s: string) => string, mark: string): string {
+  const where = [i.app, i.key !== undefined ? `key ${i.key}` : null].filter(Boolean).join(' ');
+  return `  ${paint(mark)} ${where ? `${where}: ` : ''}${i.message}\n${i.resolution ? `      settle it: ${i.resolution}\n` : ''}`;
 }

@@ -1,0 +1,67 @@
+/**
+ * A plan as a stream: its header (the document without its lists) and its items, list by list, in the
+ * order of schemas/plan-stream.schema.json. Renderers, the plan file and apply read a PlanSource, so a
+ * plan of a million users is never turned into one string and, read from a file, never held whole by
+ * `show`. `planSource` streams a plan computed in memory; plan-file.ts streams one from disk.
+ */
+import type { AccountChange, ImportChange, LinkChange, Plan, PlanIssue, ReviewItem, UserChange, WatermarkChange } from '../schemas/generated/plan.ts';
+
+/** The plan's lists in stream order, each with the tag its items carry on disk. */
+export const LISTS = [
+  ['users', 'user'], ['accounts', 'account'], ['links', 'link'], ['imports', 'import'],
+  ['reviews', 'review'], ['watermarks', 'watermark'], ['warnings', 'warning'], ['conflicts', 'conflict'],
+] as const;
+
+export type ListName = (typeof LISTS)[number][0];
+export type ItemKind = (typeof LISTS)[number][1];
+export type PlanHeader = Omit<Plan, ListName>;
+
+export type PlanItem =
+  | { t: 'user'; v: UserChange }
+  | { t: 'account'; v: AccountChange }
+  | { t: 'link'; v: LinkChange }
+  | { t: 'import'; v: ImportChange }
+  | { t: 'review'; v: ReviewItem }
+  | { t: 'watermark'; v: WatermarkChange }
+  | { t: 'warning'; v: PlanIssue }
+  | { t: 'conflict'; v: PlanIssue };
+
+export interface PlanSource {
+  header: PlanHeader;
+  /** The items in stream order, in batches (a batch never mixes lists). Can be iterated once. */
+  batches(): AsyncIterable<readonly PlanItem[]>;
+}
+
+const BATCH = 2048;
+
+export function headerOf(plan: Plan): PlanHeader {
+  const header: Record<string, unknown> = { ...plan };
+  for (const [list] of LISTS) delete header[list];
+  return header as PlanHeader;
+}
+
+/** Streams a plan held in memory. */
+export function planSource(plan: Plan): PlanSource {
+  return {
+    header: headerOf(plan),
+    async *batches() {
+      for (const [list, t] of LISTS) {
+        const items = plan[list] as readonly PlanItem['v'][];
+        for (let i = 0; i < items.length; i += BATCH) {
+          yield items.slice(i, i + BATCH).map((v) => ({ t, v }) as PlanItem);
+        }
+      }
+    },
+  };
+}
+
+/** The whole plan in memory (apply holds it anyway: its changes become the next state). */
+export async function collectPlan(source: PlanSource): Promise<Plan> {
+  const plan = { ...source.header, users: [], accounts: [], links: [], imports: [], reviews: [], watermarks: [], warnings: [], conflicts: [] } as Plan;
+  const lists: Record<ItemKind, PlanItem['v'][]> = {
+    user: plan.users, account: plan.accounts, link: plan.links, import: plan.imports,
+    review: plan.reviews, watermark: plan.watermarks, warning: plan.warnings, conflict: plan.conflicts,
+  };
+  for await (const batch of source.batches()) for (const item of batch) lists[item.t].push(item.v);
+  return plan;
+}

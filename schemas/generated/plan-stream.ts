@@ -1,0 +1,676 @@
+/* Generated from schemas/plan-stream.schema.json by json-schema-to-typescript. Do not edit: run `npm run gen:types`. */
+
+/**
+ * One line of a saved plan (`idplane plan --out FILE`): the plan document of plan.schema.json as newline-delimited JSON, gzip-compressed, so that a plan of a million users is written, read, shown and applied as a stream. Lines come in this order: one `plan` line (the document without its lists); then the items of each list, each a line `{"t": kind, "v": item}`, in the order users, accounts, links, imports, reviews, watermarks, warnings, conflicts (each list's items in the document's order); then one `end` line with the count of each kind. `idplane show FILE --format json` prints the same content as one plan.schema.json document.
+ */
+export type PlanStreamLine =
+  | PlanHeaderLine
+  | PlanUserLine
+  | PlanAccountLine
+  | PlanLinkLine
+  | PlanImportLine
+  | PlanReviewLine
+  | PlanWatermarkLine
+  | PlanWarningLine
+  | PlanConflictLine
+  | PlanEndLine;
+/**
+ * Why the plan is not applyable.
+ */
+export type Blockers = PlanBlocker[];
+/**
+ * Every safeguard evaluated, tripped or not.
+ */
+export type Safeguards = SafeguardVerdict[];
+/**
+ * Okta-style lifecycle status.
+ */
+export type UserStatus = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'SUSPENDED' | 'DEPROVISIONED';
+/**
+ * A profile value: a string, number, boolean or list of strings.
+ */
+export type ProfileValue = string | number | boolean | string[];
+
+/**
+ * The first line: everything in the plan document except its lists.
+ */
+export interface PlanHeaderLine {
+  t: 'plan';
+  v: PlanHeader;
+}
+/**
+ * The plan document without its lists: versions, the state and fingerprints it was computed from, summary counts, safeguard verdicts and whether it may be applied.
+ */
+export interface PlanHeader {
+  /**
+   * Plan format version. Apply refuses a version it does not know.
+   */
+  format_version: '2';
+  /**
+   * The idplane version that made the plan.
+   */
+  idplane_version: string;
+  /**
+   * When the plan was made (ISO 8601). Set by the CLI.
+   */
+  created_at?: string;
+  state: PlanStateRef;
+  fingerprints: PlanFingerprints;
+  /**
+   * `all`: every user was evaluated (first plan, a changed config, or a state edited outside idplane). `changed`: only users whose accounts changed since the last import, or whom the config singles out (declared, protected, set:); the others keep their records, which this same config produced.
+   */
+  evaluated: 'all' | 'changed';
+  summary: PlanSummary;
+  /**
+   * False when apply must refuse the plan; blockers say why.
+   */
+  applyable: boolean;
+  blockers: Blockers;
+  safeguards: Safeguards;
+}
+/**
+ * The state the plan was computed against. Apply refuses the plan when the state's lineage, serial or digest differ (a stale plan).
+ */
+export interface PlanStateRef {
+  /**
+   * The state's lineage, or null for a state that was never written.
+   */
+  lineage: string | null;
+  /**
+   * The state's serial; every apply increments it.
+   */
+  serial: number;
+  /**
+   * The store's digest of the stored content the plan was computed from (an edit made outside idplane changes it), or null for a state never written.
+   */
+  digest: string | null;
+}
+/**
+ * SHA-256 fingerprints of what the plan was computed from.
+ */
+export interface PlanFingerprints {
+  /**
+   * The resolved config.
+   */
+  config: string;
+  /**
+   * Each import source's data, by app.
+   */
+  inputs: {
+    [k: string]: string;
+  };
+  /**
+   * The config parts that decide a user's record from their accounts (attributes, profile sources, imports, declared users, links, set:, protection). Stored with the state by apply when `evaluated` is `all`.
+   */
+  pipeline: string;
+}
+/**
+ * Counts of everything in the plan.
+ */
+export interface PlanSummary {
+  users: UserActionCounts;
+  links: LinkActionCounts;
+  /**
+   * Imported-account records written or removed.
+   */
+  imports: number;
+  /**
+   * Review items.
+   */
+  reviews: number;
+  /**
+   * Conflicts.
+   */
+  conflicts: number;
+  /**
+   * Warnings.
+   */
+  warnings: number;
+  /**
+   * User, link and target account changes: zero means nothing to do for people (imported records may still be refreshed).
+   */
+  changes: number;
+  /**
+   * Attribute values changed outside idplane that the plan restores.
+   */
+  outOfBand: number;
+  accounts: AccountActionCounts;
+}
+/**
+ * User changes by action.
+ */
+export interface UserActionCounts {
+  /**
+   * Users created.
+   */
+  create: number;
+  /**
+   * Users whose attributes or source change, with no status change.
+   */
+  update: number;
+  /**
+   * STAGED or DEPROVISIONED users made ACTIVE.
+   */
+  activate: number;
+  /**
+   * Users made DEPROVISIONED.
+   */
+  deactivate: number;
+  /**
+   * ACTIVE users made SUSPENDED.
+   */
+  suspend: number;
+  /**
+   * SUSPENDED users made ACTIVE.
+   */
+  unsuspend: number;
+}
+/**
+ * Link changes by action.
+ */
+export interface LinkActionCounts {
+  /**
+   * Accounts linked.
+   */
+  link: number;
+  /**
+   * Accounts unlinked.
+   */
+  unlink: number;
+}
+/**
+ * Target account changes by action.
+ */
+export interface AccountActionCounts {
+  /**
+   * Accounts created.
+   */
+  create: number;
+  /**
+   * Accounts updated.
+   */
+  update: number;
+  /**
+   * Accounts disabled.
+   */
+  disable: number;
+  /**
+   * Accounts enabled.
+   */
+  enable: number;
+  /**
+   * Accounts deleted.
+   */
+  delete: number;
+  /**
+   * Existing accounts linked without a write.
+   */
+  link: number;
+}
+/**
+ * One reason the plan may not be applied.
+ */
+export interface PlanBlocker {
+  /**
+   * conflicts: settle them in the config or the data. safeguard: a mass-change threshold tripped; `apply --allow-mass-change` lets it through.
+   */
+  code: 'conflicts' | 'safeguard';
+  /**
+   * What blocks.
+   */
+  message: string;
+}
+/**
+ * One threshold checked against this plan.
+ */
+export interface SafeguardVerdict {
+  /**
+   * `all`, or the app name.
+   */
+  scope: string;
+  /**
+   * What is counted.
+   */
+  kind: 'deactivateUsers' | 'suspendUsers' | 'disableAccounts' | 'changeAccounts';
+  /**
+   * How many this plan would do.
+   */
+  count: number;
+  /**
+   * What a percentage is taken of.
+   */
+  base: number;
+  /**
+   * As configured: a count or a percentage.
+   */
+  threshold: number | string;
+  /**
+   * The largest count that passes.
+   */
+  limit: number;
+  /**
+   * count > limit.
+   */
+  tripped: boolean;
+}
+/**
+ * A directory user change (a `users` item).
+ */
+export interface PlanUserLine {
+  t: 'user';
+  v: UserChange;
+}
+/**
+ * One directory user to create or change. `after` is written as is by apply.
+ */
+export interface UserChange {
+  /**
+   * create, update (attributes/source only), or the lifecycle transition: activate, deactivate, suspend, unsuspend.
+   */
+  action: 'create' | 'update' | 'activate' | 'deactivate' | 'suspend' | 'unsuspend';
+  /**
+   * The user's id.
+   */
+  id: string;
+  /**
+   * The user's login after the change.
+   */
+  login: string;
+  /**
+   * The stored user, or null for create.
+   */
+  before: null | UserRecord;
+  after: UserRecord;
+  /**
+   * Changed profile attributes. Omitted for `create`: every attribute of `after.profile` is new.
+   */
+  attributes?: {
+    [k: string]: ValueChange;
+  };
+  status?: ValueChange1;
+  source?: ValueChange2;
+  /**
+   * Why (display only).
+   */
+  reason: string;
+}
+/**
+ * A directory user as stored.
+ */
+export interface UserRecord {
+  /**
+   * Immutable id.
+   */
+  id: string;
+  /**
+   * Unique login.
+   */
+  login: string;
+  status: UserStatus;
+  /**
+   * Profile attributes; unset attributes are absent.
+   */
+  profile: {
+    [k: string]: ProfileValue;
+  };
+  /**
+   * The app that sources the user, or `directory`.
+   */
+  profileSource: string;
+  /**
+   * Roles.
+   */
+  roles: string[];
+}
+/**
+ * One attribute's old and new value; null means unset.
+ */
+export interface ValueChange {
+  /**
+   * Before; null means unset.
+   */
+  from: null | ProfileValue;
+  /**
+   * After; null means unset.
+   */
+  to: null | ProfileValue;
+  /**
+   * The stored value was changed outside idplane; the source's value is restored.
+   */
+  outOfBand?: boolean;
+}
+/**
+ * One attribute's old and new value; null means unset.
+ */
+export interface ValueChange1 {
+  /**
+   * Before; null means unset.
+   */
+  from: null | ProfileValue;
+  /**
+   * After; null means unset.
+   */
+  to: null | ProfileValue;
+  /**
+   * The stored value was changed outside idplane; the source's value is restored.
+   */
+  outOfBand?: boolean;
+}
+/**
+ * One attribute's old and new value; null means unset.
+ */
+export interface ValueChange2 {
+  /**
+   * Before; null means unset.
+   */
+  from: null | ProfileValue;
+  /**
+   * After; null means unset.
+   */
+  to: null | ProfileValue;
+  /**
+   * The stored value was changed outside idplane; the source's value is restored.
+   */
+  outOfBand?: boolean;
+}
+/**
+ * A target account change (an `accounts` item).
+ */
+export interface PlanAccountLine {
+  t: 'account';
+  v: AccountChange;
+}
+/**
+ * One account to write in a provisioning target.
+ */
+export interface AccountChange {
+  /**
+   * create a new account; update only the attributes listed; disable or enable it (with any listed attribute changes); delete it (only when the target allows deletes); link an existing account without writing to it.
+   */
+  action: 'create' | 'update' | 'disable' | 'enable' | 'delete' | 'link';
+  /**
+   * Target app.
+   */
+  app: string;
+  /**
+   * The account's key in the target.
+   */
+  key: string;
+  /**
+   * Directory user id.
+   */
+  userId: string;
+  /**
+   * Directory user login.
+   */
+  login: string;
+  /**
+   * Attributes to write, each with the value the target is expected to hold now (from) and the new value (to). Apply writes an attribute only while the target still holds `from` (compare-and-set).
+   */
+  attributes: {
+    [k: string]: TargetValueChange;
+  };
+  /**
+   * Record the account's link to the user in the state.
+   */
+  link: boolean;
+  /**
+   * ldap: the entry's DN after the change
+   */
+  dn?: string;
+  /**
+   * Attributes deliberately not written, with why (write-back safety).
+   */
+  skipped?: SkippedAttribute[];
+  /**
+   * Why (display only).
+   */
+  reason: string;
+}
+/**
+ * An account attribute's expected and new value; null means empty.
+ */
+export interface TargetValueChange {
+  /**
+   * Expected current value.
+   */
+  from: string | null;
+  /**
+   * New value.
+   */
+  to: string | null;
+}
+/**
+ * An attribute a write-back leaves alone.
+ */
+export interface SkippedAttribute {
+  /**
+   * App attribute.
+   */
+  attribute: string;
+  /**
+   * Why it is not written.
+   */
+  reason: string;
+}
+/**
+ * A link change (a `links` item).
+ */
+export interface PlanLinkLine {
+  t: 'link';
+  v: LinkChange;
+}
+/**
+ * An account link to add or remove.
+ */
+export interface LinkChange {
+  /**
+   * link or unlink.
+   */
+  action: 'link' | 'unlink';
+  /**
+   * App name.
+   */
+  app: string;
+  /**
+   * Account key.
+   */
+  key: string;
+  /**
+   * Directory user id.
+   */
+  userId: string;
+  /**
+   * Directory user login.
+   */
+  login: string;
+  /**
+   * Why (display only).
+   */
+  reason: string;
+}
+/**
+ * An imported-account record to store (an `imports` item).
+ */
+export interface PlanImportLine {
+  t: 'import';
+  v: ImportChange;
+}
+/**
+ * The stored record of one imported account: written (record), replaced (refresh) or dropped (forget).
+ */
+export interface ImportChange {
+  /**
+   * record a new account, refresh a changed one, forget a vanished one.
+   */
+  action: 'record' | 'refresh' | 'forget';
+  /**
+   * App name.
+   */
+  app: string;
+  /**
+   * Account key.
+   */
+  key: string;
+  /**
+   * The account's values as read (record and refresh).
+   */
+  attributes?: {
+    [k: string]: string;
+  };
+  /**
+   * Whether the account was disabled (record and refresh).
+   */
+  disabled?: boolean;
+}
+/**
+ * A review item (a `reviews` item).
+ */
+export interface PlanReviewLine {
+  t: 'review';
+  v: ReviewItem;
+}
+/**
+ * An account that needs a decision written into the config.
+ */
+export interface ReviewItem {
+  /**
+   * match: an exact rule matched and onMatch is review. partial: a partial rule matched. no-match: nothing matched and onNoMatch is review.
+   */
+  kind: 'match' | 'partial' | 'no-match';
+  /**
+   * App name.
+   */
+  app: string;
+  /**
+   * Account key.
+   */
+  key: string;
+  /**
+   * Source line (CSV), when known.
+   */
+  line?: number;
+  /**
+   * Logins of the matched users.
+   */
+  candidates: string[];
+  /**
+   * What happened.
+   */
+  message: string;
+  /**
+   * What to add to the config to settle it.
+   */
+  resolution: string;
+}
+/**
+ * A watermark to store (a `watermarks` item).
+ */
+export interface PlanWatermarkLine {
+  t: 'watermark';
+  v: WatermarkChange;
+}
+/**
+ * The new watermark of an incremental import.
+ */
+export interface WatermarkChange {
+  /**
+   * App name.
+   */
+  app: string;
+  /**
+   * Stored watermark, or null.
+   */
+  from: string | null;
+  /**
+   * New watermark.
+   */
+  to: string;
+}
+/**
+ * A warning (a `warnings` item).
+ */
+export interface PlanWarningLine {
+  t: 'warning';
+  v: PlanIssue;
+}
+/**
+ * A conflict or a warning.
+ */
+export interface PlanIssue {
+  /**
+   * Stable code.
+   */
+  code:
+    | 'row-error'
+    | 'duplicate-key'
+    | 'ambiguous-match'
+    | 'already-linked'
+    | 'unique-violation'
+    | 'missing-required'
+    | 'invalid-value'
+    | 'expression-error'
+    | 'declared-user-match'
+    | 'stale-link'
+    | 'missing-suspended'
+    | 'protected-user'
+    | 'invalid-transition'
+    | 'safeguard-overridden'
+    | 'unknown-user'
+    | 'target-skipped'
+    | 'write-back-race'
+    | 'state-edited';
+  /**
+   * App name.
+   */
+  app?: string;
+  /**
+   * Account key.
+   */
+  key?: string;
+  /**
+   * Source line (CSV), when known.
+   */
+  line?: number;
+  /**
+   * Logins involved.
+   */
+  users?: string[];
+  /**
+   * Attribute involved.
+   */
+  attribute?: string;
+  /**
+   * What is wrong.
+   */
+  message: string;
+  /**
+   * How to settle it.
+   */
+  resolution?: string;
+}
+/**
+ * A conflict (a `conflicts` item).
+ */
+export interface PlanConflictLine {
+  t: 'conflict';
+  v: PlanIssue;
+}
+/**
+ * The last line: how many lines of each kind came before it, so a truncated file is refused.
+ */
+export interface PlanEndLine {
+  t: 'end';
+  v: {
+    counts: {
+      user: number;
+      account: number;
+      link: number;
+      import: number;
+      review: number;
+      watermark: number;
+      warning: number;
+      conflict: number;
+    };
+  };
+}
