@@ -24,8 +24,10 @@ export interface Outcome {
 export async function carryOut(ws: Workspace, state: DirectoryState, plan: Plan, command: string, progress: Progress): Promise<Outcome> {
   const log = await startRun(ws.store, command, ws.dir, ws.fingerprint, state.serial);
   try {
+    const writing = progress.start('writing the state', 'users');
     const next = applyPlanToState(state, plan, randomUUID());
-    await ws.store.write(next, { lineage: state.lineage, serial: state.serial }, directoryChanges(plan, log));
+    await ws.store.write(next, { lineage: state.lineage, serial: state.serial, digest: state.digest }, directoryChanges(plan, log));
+    writing.finish(next.users.length);
     crashPoint('after-directory');
     await pausePoint('after-directory');
     const { state: final, results } = await pushToTargets(ws, next, plan, log, progress);
@@ -45,7 +47,7 @@ export async function carryOut(ws: Workspace, state: DirectoryState, plan: Plan,
 async function pushToTargets(ws: Workspace, state: DirectoryState, plan: Plan, log: Awaited<ReturnType<typeof startRun>>, progress: Progress): Promise<Outcome> {
   if (plan.accounts.length === 0) return { state, results: [] };
   await ws.store.journal(accountChanges(plan, log));
-  const task = progress.start('pushing to targets');
+  const task = progress.start('pushing to targets', 'apps');
   const apps = new Set(plan.accounts.map((a) => a.app)).size;
   let done = 0;
   const results = await applyTargets(ws.project, ws.dir, plan.accounts, {

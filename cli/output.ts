@@ -70,6 +70,19 @@ export function streamSink(stream: NodeJS.WritableStream & { writableNeedDrain?:
   };
 }
 
+/** Work this long (ms) gets a line of timings on stderr at its end; IDPLANE_TIMINGS=1 asks for it always. */
+const LONG_RUN_MS = 2000;
+
+/**
+ * After long work, one line on stderr with each phase's count, time and rate (for CI logs, where no bar
+ * is drawn, and after a terminal's bars are cleared). Never in json mode, whose stderr is for errors.
+ */
+export function reportTimings(out: Output, command: string): void {
+  if (out.format === 'json') return;
+  if (out.progress.elapsed() < LONG_RUN_MS && process.env.IDPLANE_TIMINGS !== '1') return;
+  out.stderr(`${out.errStyle.dim(`idplane ${command}: ${out.progress.summary()}`)}\n`);
+}
+
 export function reportError(out: Output, error: unknown): number {
   if (error instanceof CliError) {
     const problems: ConfigProblem[] = error instanceof ConfigError ? error.problems : [];

@@ -20,13 +20,14 @@ import streamSchema from '../schemas/plan-stream.schema.json' with { type: 'json
 import { PLAN_FORMAT_VERSION } from '../reconciler/plan.ts';
 import { CliError } from './errors.ts';
 import { LISTS, type ItemKind, type PlanHeader, type PlanItem, type PlanSource } from './plan-stream.ts';
+import type { ProgressTask } from './progress.ts';
 
 /** zlib level 1: a plan compresses about 8× even so, and the level-6 default would cost more than planning a million users. */
 const GZIP_LEVEL = 1;
 const CHUNK = 1 << 20;
 
-/** Writes the plan stream to `file` (gzip), atomically; returns its size in bytes. */
-export async function savePlan(file: string, source: PlanSource): Promise<number> {
+/** Writes the plan stream to `file` (gzip), atomically; returns its size in bytes. `progress` counts the lines. */
+export async function savePlan(file: string, source: PlanSource, progress?: ProgressTask): Promise<number> {
   const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   const gzip = createGzip({ level: GZIP_LEVEL });
   const out = createWriteStream(temp);
@@ -36,6 +37,7 @@ export async function savePlan(file: string, source: PlanSource): Promise<number
   try {
     let buffer = `{"t":"plan","v":${JSON.stringify(source.header)}}\n`;
     const counts = Object.fromEntries(LISTS.map(([, t]) => [t, 0])) as Record<ItemKind, number>;
+    let lines = 0;
     for await (const batch of source.batches()) {
       for (const item of batch) {
         buffer += `{"t":"${item.t}","v":${JSON.stringify(item.v)}}\n`;
@@ -45,12 +47,14 @@ export async function savePlan(file: string, source: PlanSource): Promise<number
         if (!gzip.write(buffer)) await once(gzip, 'drain');
         buffer = '';
       }
+      progress?.update(lines += batch.length);
     }
     buffer += `{"t":"end","v":${JSON.stringify({ counts })}}\n`;
     gzip.end(buffer);
     await closed;
     await fsync(temp);
     await rename(temp, file);
+    progress?.finish(lines);
     return out.bytesWritten;
   } catch (error) {
     gzip.destroy();

@@ -4,6 +4,7 @@
  * plan of a million users is never turned into one string and, read from a file, never held whole by
  * `show`. `planSource` streams a plan computed in memory; plan-file.ts streams one from disk.
  */
+import type { ProgressTask } from './progress.ts';
 import type { AccountChange, ImportChange, LinkChange, Plan, PlanIssue, ReviewItem, UserChange, WatermarkChange } from '../schemas/generated/plan.ts';
 
 /** The plan's lists in stream order, each with the tag its items carry on disk. */
@@ -56,12 +57,17 @@ export function planSource(plan: Plan): PlanSource {
 }
 
 /** The whole plan in memory (apply holds it anyway: its changes become the next state). */
-export async function collectPlan(source: PlanSource): Promise<Plan> {
+export async function collectPlan(source: PlanSource, progress?: ProgressTask): Promise<Plan> {
   const plan = { ...source.header, users: [], accounts: [], links: [], imports: [], reviews: [], watermarks: [], warnings: [], conflicts: [] } as Plan;
   const lists: Record<ItemKind, PlanItem['v'][]> = {
     user: plan.users, account: plan.accounts, link: plan.links, import: plan.imports,
     review: plan.reviews, watermark: plan.watermarks, warning: plan.warnings, conflict: plan.conflicts,
   };
-  for await (const batch of source.batches()) for (const item of batch) lists[item.t].push(item.v);
+  let count = 0;
+  for await (const batch of source.batches()) {
+    for (const item of batch) lists[item.t].push(item.v);
+    progress?.update((count += batch.length));
+  }
+  progress?.finish(count);
   return plan;
 }

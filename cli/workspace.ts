@@ -7,14 +7,14 @@ import { resolve } from 'node:path';
 import type { IdplaneConfig } from '../schemas/generated/config.ts';
 import type { Plan } from '../schemas/generated/plan.ts';
 import type { DirectoryState, Project, SourceSnapshot } from '../reconciler/model.ts';
-import { buildPlan } from '../reconciler/plan.ts';
+import { buildPlan, type PlanObserver, type PlanStage } from '../reconciler/plan.ts';
 import { readSources, readTargets } from '../providers/read-sources.ts';
 import type { StateStore } from '../state/types.ts';
 import { loadConfig } from './config/load.ts';
 import type { ConfigProblem } from './config/problems.ts';
 import { validateConfig } from './config/validate.ts';
 import { ConfigError } from './errors.ts';
-import type { Progress } from './progress.ts';
+import type { Progress, ProgressTask } from './progress.ts';
 import { VERSION } from './version.ts';
 
 export { VERSION };
@@ -63,22 +63,47 @@ async function openStore(config: IdplaneConfig, dir: string, notice?: (m: string
   return new EmbeddedStore({ dir: resolve(dir, state?.path ?? '.idplane'), ...(notice ? { notice } : {}) });
 }
 
+/** The stored state, as one phase of the run's progress. */
+export async function readState(ws: Workspace, progress: Progress): Promise<DirectoryState> {
+  const task = progress.start('reading the state', 'users');
+  const state = await ws.store.read();
+  task.finish(state.users.length);
+  return state;
+}
+
 export async function planWorkspace(ws: Workspace, state: DirectoryState, progress: Progress): Promise<Plan> {
   return (await inspectWorkspace(ws, state, progress)).plan;
 }
 
+const STAGES: Record<PlanStage, [label: string, unit: string]> = {
+  correlate: ['correlating', 'accounts'], map: ['mapping', 'users'], diff: ['diffing', 'users'], provision: ['provisioning', 'users'],
+};
+
 /** The plan, and the live target accounts it was computed from (drift reads both). */
 export async function inspectWorkspace(ws: Workspace, state: DirectoryState, progress: Progress): Promise<{ plan: Plan; targets: SourceSnapshot[] }> {
-  const tasks = new Map<string, ReturnType<Progress['start']>>();
-  const sources = await readSources(ws.project, {
+  const tasks = new Map<string, ProgressTask>();
+  const task = (app: string) => {
+    let t = tasks.get(app);
+    if (!t) tasks.set(app, (t = progress.start(`reading ${app}`, 'accounts')));
+    return t;
+  };
+  const ctx = {
     dir: ws.dir, watermarks: state.watermarks,
-    onProgress: (app, done, total) => {
-      let task = tasks.get(app);
-      if (!task) tasks.set(app, (task = progress.start(`reading ${app}`)));
-      task.update(done, total);
-    },
-  });
-  const targets = await readTargets(ws.project, { dir: ws.dir }, sources);
-  for (const task of tasks.values()) task.finish();
-  return { plan: buildPlan({ project: ws.project, state, sources, targets, configFingerprint: ws.fingerprint, version: VERSION }), targets };
+    onProgress: (app: string, done: number, total: number, unit: string) => task(app).update(done, total, unit),
+    onRead: (app: string, snapshot: SourceSnapshot) => task(app).finish(snapshot.accounts.length),
+  };
+  const sources = await readSources(ws.project, ctx);
+  const targets = await readTargets(ws.project, ctx, sources);
+  let stage: { name: PlanStage; task: ProgressTask } | null = null;
+  const observe: PlanObserver = (name, done, total) => {
+    if (stage?.name !== name) {
+      stage?.task.finish();
+      const [label, unit] = STAGES[name];
+      stage = { name, task: progress.start(label, unit) };
+    }
+    stage.task.update(done, total);
+  };
+  const plan = buildPlan({ project: ws.project, state, sources, targets, configFingerprint: ws.fingerprint, version: VERSION, observe });
+  (stage as { task: ProgressTask } | null)?.task.finish();
+  return { plan, targets };
 }

@@ -13,7 +13,10 @@ import { ProviderError } from './errors.ts';
 export interface ReadContext {
   /** The config's folder: relative paths resolve against it. */
   dir: string;
-  onProgress?: (app: string, done: number, total: number) => void;
+  /** How far a read is: in `unit` ('bytes' of a file, or 'accounts' listed so far). */
+  onProgress?: (app: string, done: number, total: number, unit: 'bytes' | 'accounts') => void;
+  /** Told as each app's read is done, with what it read. */
+  onRead?: (app: string, snapshot: SourceSnapshot) => void;
   /** app → the stored watermark of its incremental import (state.watermarks). */
   watermarks?: Record<string, string>;
 }
@@ -31,7 +34,7 @@ const readers: Readers = {
       app, key, connection: config.connection,
       path: isAbsolute(path) ? path : resolve(ctx.dir, path),
       displayPath: path,
-      onProgress: (done, total) => ctx.onProgress?.(app, done, total),
+      onProgress: (done, total) => ctx.onProgress?.(app, done, total, 'bytes'),
     });
   },
   ldap: async (app, config, key, ctx, purpose) => {
@@ -40,16 +43,23 @@ const readers: Readers = {
     const incremental = purpose === 'import' && imp?.mode === 'incremental' && imp.watermark
       ? { attribute: imp.watermark, stored: (ctx.watermarks && Object.hasOwn(ctx.watermarks, app) ? ctx.watermarks[app] : undefined) ?? null }
       : null;
-    return readLdapAccounts({ app, config, key, dir: ctx.dir, incremental, onProgress: (entries) => ctx.onProgress?.(app, entries, entries) });
+    return readLdapAccounts({ app, config, key, dir: ctx.dir, incremental, onProgress: (entries) => ctx.onProgress?.(app, entries, entries, 'accounts') });
   },
   scim: async (app, config, key, ctx) => {
     const { readScimAccounts } = await import('./scim/read.ts');
-    return readScimAccounts({ app, config, key, onProgress: (done, total) => ctx.onProgress?.(app, done, total) });
+    return readScimAccounts({ app, config, key, onProgress: (done, total) => ctx.onProgress?.(app, done, total, 'accounts') });
   },
 };
 
+/** Reads one app through its provider, and says so when done. */
+async function read(app: string, config: AppConfig, key: string, ctx: ReadContext, purpose: Purpose): Promise<SourceSnapshot> {
+  const snapshot = await readWith(app, config, key, ctx, purpose);
+  ctx.onRead?.(app, snapshot);
+  return snapshot;
+}
+
 /** Calls the reader of the app's provider with its config narrowed to that provider. */
-function read(app: string, config: AppConfig, key: string, ctx: ReadContext, purpose: Purpose): Promise<SourceSnapshot> {
+function readWith(app: string, config: AppConfig, key: string, ctx: ReadContext, purpose: Purpose): Promise<SourceSnapshot> {
   switch (config.provider) {
     case 'csv': return readers.csv(app, config, key, ctx, purpose);
     case 'ldap': return readers.ldap(app, config, key, ctx, purpose);

@@ -54,20 +54,24 @@ export interface TargetHooks {
 
 export async function applyTargets(project: Project, dir: string, changes: AccountChange[], hooks: TargetHooks = {}): Promise<ChangeResult[]> {
   const byApp = new Map<string, AccountChange[]>();
-  for (const c of changes) byApp.set(c.app, [...(byApp.get(c.app) ?? []), c]);
+  for (const c of changes) {
+    let list = byApp.get(c.app);
+    if (!list) byApp.set(c.app, (list = []));
+    list.push(c);
+  }
   const results: ChangeResult[] = [];
   for (const [name, list] of byApp) {
     hooks.before?.(name);
     const app = project.apps[name];
     if (!app?.provision) {
-      results.push(...list.map((c): ChangeResult => ({ app: name, key: c.key, action: c.action, outcome: 'failed', message: `${name} is no longer a provisioning target in the config` })));
+      for (const c of list) results.push({ app: name, key: c.key, action: c.action, outcome: 'failed', message: `${name} is no longer a provisioning target in the config` });
       continue;
     }
     try {
-      results.push(...(await write(app, list, dir)));
+      for (const r of await write(app, list, dir)) results.push(r);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      results.push(...list.map((c): ChangeResult => ({ app: name, key: c.key, action: c.action, outcome: 'failed', message })));
+      for (const c of list) results.push({ app: name, key: c.key, action: c.action, outcome: 'failed', message });
     }
     hooks.after?.(name);
   }

@@ -43,7 +43,10 @@ export interface Correlation {
   warnings: PlanIssue[];
 }
 
-export function correlate(project: Project, state: DirectoryState, sources: SourceSnapshot[], columns: ReadonlyMap<string, readonly string[]> = new Map()): Correlation {
+/** Told how many accounts are correlated so far, now and then (for progress on long runs). */
+export type Tick = (done: number, total: number) => void;
+
+export function correlate(project: Project, state: DirectoryState, sources: SourceSnapshot[], columns: ReadonlyMap<string, readonly string[]> = new Map(), tick?: Tick): Correlation {
   const users = directoryUsers(project, state);
   const unstored = new Set(users.slice(state.users.length).map((u) => u.id));
   const byId = new Map(users.map((u) => [u.id, u]));
@@ -57,6 +60,8 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
   // users that a higher-priority source creates in this same run.
   const priority = new Map(project.profileSources.map((app, i) => [app, i]));
   const ordered = [...sources].sort((a, b) => (priority.get(a.app) ?? Infinity) - (priority.get(b.app) ?? Infinity));
+  const total = sources.reduce((n, s) => n + s.accounts.length, 0);
+  let done = 0;
   for (const [position, snapshot] of ordered.entries()) {
     const app = project.apps[snapshot.app];
     if (!app?.import) continue;
@@ -87,6 +92,7 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
     const linkedUsers = new Map<string, string>(); // userId → key, for accounts linked by state or config
     const unlinked: SourceAccount[] = [];
     for (const account of unique.values()) {
+      if (tick && (++done & 4095) === 0) tick(done, total);
       const pinnedLogin = pinned.get(account.key);
       if (pinnedLogin !== undefined) {
         const user = byLogin().get(pinnedLogin.toLowerCase());

@@ -32,7 +32,7 @@ export interface DesiredDirectory {
 const NO_ROLES: string[] = Object.freeze([]) as unknown as string[];
 
 /** `pairings`: those of the users in `sourced` (resolveSources keeps them). */
-export function desiredDirectory(project: Project, state: DirectoryState, pairings: readonly Pairing[], sourced: SourcedUser[]): DesiredDirectory {
+export function desiredDirectory(project: Project, state: DirectoryState, pairings: readonly Pairing[], sourced: SourcedUser[], tick?: (done: number, total: number) => void): DesiredDirectory {
   const { disabled, issues } = evaluateDisabled(project, pairings);
   const protectedRoles = new Set(project.protectRoles);
   // A value that differs from what the unchanged source maps to was edited here, unless the config that
@@ -40,6 +40,7 @@ export function desiredDirectory(project: Project, state: DirectoryState, pairin
   const sameConfig = state.pipeline === null || state.pipeline === project.pipelineFingerprint;
   const users: DesiredUser[] = [];
   for (const user of sourced) {
+    if (tick && ((users.length + 1) & 4095) === 0) tick(users.length + 1, sourced.length);
     const mapped = mapUser(project, user, sameConfig ? state.imported : null);
     const mappedLogin = typeof mapped.profile.login === 'string' ? mapped.profile.login : user.current?.login;
     const setRoles = mappedLogin && project.setValues.size > 0 ? project.setValues.get(mappedLogin.toLowerCase())?.roles : undefined;

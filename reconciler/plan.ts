@@ -8,7 +8,7 @@ import type { Plan, PlanBlocker, PlanIssue, PlanSummary, UserChange } from '../s
 import { correlate } from './correlate.ts';
 import { desiredDirectory, type DesiredUser } from './desired.ts';
 import { diffImports, diffLinks, diffUser } from './diff.ts';
-import { accountId, type DirectoryState, type Project, type ProfileValue, type SourceSnapshot, type StoredLink, type UserRecord } from './model.ts';
+import { accountId, type DirectoryState, type Project, type SourceSnapshot, type StoredLink, type UserRecord } from './model.ts';
 import { storedLogins } from './correlate.ts';
 import { provisionTargets } from './provision.ts';
 import { resolveSources } from './resolve-source.ts';
@@ -28,7 +28,12 @@ export interface PlanInput {
   targets?: SourceSnapshot[];
   configFingerprint: string;
   version: string;
+  /** Told as each stage starts (done 0), now and then inside long ones, and as it ends (done = total). */
+  observe?: PlanObserver;
 }
+
+export type PlanStage = 'correlate' | 'map' | 'diff' | 'provision';
+export type PlanObserver = (stage: PlanStage, done: number, total: number) => void;
 
 /**
  * Whether users whose accounts did not change can be left as they are: the state was last evaluated with
@@ -41,10 +46,17 @@ export function evaluatesOnlyChanged(project: Project, state: DirectoryState): b
 export function buildPlan(input: PlanInput): Plan {
   const { project, state } = input;
   const onlyChanged = evaluatesOnlyChanged(project, state);
+  const observe: PlanObserver = input.observe ?? (() => {});
   const selection = selectInputs(project, state, input.sources);
-  const correlation = correlate(project, state, selection.sources, selection.columns);
+  const accounts = selection.sources.reduce((n, s) => n + s.accounts.length, 0);
+  observe('correlate', 0, accounts);
+  const correlation = correlate(project, state, selection.sources, selection.columns, (done, total) => observe('correlate', done, total));
   const resolved = resolveSources(project, correlation, { onlyChanged });
-  const desired = desiredDirectory(project, state, resolved.pairings, resolved.users);
+  observe('correlate', accounts, accounts);
+  observe('map', 0, resolved.users.length);
+  const desired = desiredDirectory(project, state, resolved.pairings, resolved.users, (done, total) => observe('map', done, total));
+  observe('map', resolved.users.length, resolved.users.length);
+  observe('diff', 0, desired.users.length);
 
   const conflicts: PlanIssue[] = [...correlation.conflicts, ...desired.issues];
   const warnings: PlanIssue[] = [...rowWarnings(selection.sources), ...selection.warnings, ...correlation.warnings, ...unknownSetUsers(project, state, desired.users)];
@@ -83,12 +95,18 @@ export function buildPlan(input: PlanInput): Plan {
   const imports = diffImports(state, resolved.pairings, correlation.missing, selection.columns, (account) => desired.disabled.get(account) === true, keep)
     .sort((a, b) => compare(a.app, b.app) || compare(a.key, b.key));
 
-  const provisioned = input.targets && Object.values(project.apps).some((a) => a.provision)
-    ? provisionTargets({
+  observe('diff', desired.users.length, desired.users.length);
+  const provisioning = input.targets && Object.values(project.apps).some((a) => a.provision);
+  let provisioned: ReturnType<typeof provisionTargets> = { accounts: [], conflicts: [], warnings: [] };
+  if (provisioning) {
+    const after = usersAfter(state, users);
+    observe('provision', 0, after.length);
+    provisioned = provisionTargets({
       apps: Object.values(project.apps), attributeNames: Object.keys(project.attributes), state,
-      users: usersAfter(state, users), targets: input.targets, links: linksAfter(state, links),
-    })
-    : { accounts: [], conflicts: [], warnings: [] };
+      users: after, targets: input.targets!, links: linksAfter(state, links),
+    });
+    observe('provision', after.length, after.length);
+  }
   append(conflicts, provisioned.conflicts);
   append(warnings, provisioned.warnings);
 

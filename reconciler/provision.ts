@@ -77,7 +77,10 @@ function provisionOne(ctx: TargetContext, out: ProvisionOutcome): void {
   if (p.match) {
     for (const a of snapshot.accounts) {
       const v = a.attributes[p.match.app]?.trim().toLowerCase();
-      if (v) byMatch.set(v, [...(byMatch.get(v) ?? []), a]);
+      if (!v) continue;
+      const list = byMatch.get(v);
+      if (list) list.push(a);
+      else byMatch.set(v, [a]);
     }
   }
   const claimed = new Set<string>();

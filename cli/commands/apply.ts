@@ -10,10 +10,10 @@ import type { DirectoryState } from '../../reconciler/model.ts';
 import type { LockHandle } from '../../state/types.ts';
 import { carryOut } from '../carry-out.ts';
 import { CliError, UsageError } from '../errors.ts';
-import type { Output } from '../output.ts';
+import { reportTimings, type Output } from '../output.ts';
 import { whoAmI } from '../run-log.ts';
 import { renderApplyReport } from '../views/apply-report.ts';
-import { openWorkspace, planWorkspace, type Workspace } from '../workspace.ts';
+import { openWorkspace, planWorkspace, readState, type Workspace } from '../workspace.ts';
 import { loadPlan } from '../plan-file.ts';
 import { collectPlan, planSource } from '../plan-stream.ts';
 import { hasChanges, renderPlan } from './plan.ts';
@@ -35,7 +35,7 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
   try {
     const lock = await takeLock(ws, 'apply', options.lockTimeoutMs ?? 0);
     try {
-      const state = await ws.store.read();
+      const state = await readState(ws, out.progress);
       let plan: Plan;
       if (saved) {
         const ref = saved.header.state;
@@ -46,9 +46,8 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
           throw new CliError('PLAN_STALE', `the saved plan ${planFile} is stale: the stored directory changed since it was made (its digest differs, though the serial is the same: an edit made outside idplane). Run idplane plan again and review the new plan.`);
         }
         assertApplyable(saved.header, options.allowMassChange === true);
-        const task = out.progress.start('reading the plan');
-        plan = await collectPlan(saved);
-        task.finish();
+        const task = out.progress.start('reading the plan', 'lines');
+        plan = await collectPlan(saved, task);
       } else {
         plan = await planWorkspace(ws, state, out.progress);
         // In json mode stdout carries one document: the result below (with the summary), not the plan too.
@@ -66,6 +65,7 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
       }
       const outcome = await carryOut(ws, state, plan, 'apply', out.progress);
       renderApplyReport(out, plan, outcome.state, outcome.results);
+      reportTimings(out, 'apply');
       return outcome.results.some((r) => r.outcome === 'failed') ? 1 : 0;
     } finally {
       await lock.release();

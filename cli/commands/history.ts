@@ -19,10 +19,15 @@ export async function historyCommand(dir: string, login: string | undefined, opt
       return 0;
     }
     const byRun = new Map<string, ChangeRecord[]>();
-    for (const c of history.changes) byRun.set(c.runId, [...(byRun.get(c.runId) ?? []), c]);
+    for (const c of history.changes) {
+      let list = byRun.get(c.runId);
+      if (!list) byRun.set(c.runId, (list = []));
+      list.push(c);
+    }
     for (const run of history.runs) {
-      out.stdout(`${runLine(run, out)}\n`);
-      for (const c of byRun.get(run.id) ?? []) out.stdout(`    ${changeLine(c, out)}\n`);
+      out.sink.write(`${runLine(run, out)}\n`);
+      for (const c of byRun.get(run.id) ?? []) out.sink.write(`    ${changeLine(c, out)}\n`);
+      await out.sink.drain();
     }
     return 0;
   });

@@ -4,14 +4,14 @@
  * With --detailed-exitcode: 0 nothing to do, 2 changes, 1 error.
  */
 import type { Plan, PlanSummary } from '../../schemas/generated/plan.ts';
-import type { Output } from '../output.ts';
 import { loadPlan, savePlan } from '../plan-file.ts';
 import { planSource, type PlanSource } from '../plan-stream.ts';
 import { renderPlanJson } from '../views/plan-json.ts';
 import { renderPlanMarkdown } from '../views/plan-markdown.ts';
 import { renderPlanText } from '../views/plan-text.ts';
 import { formatProblem } from '../config/problems.ts';
-import { planWorkspace, withWorkspace } from '../workspace.ts';
+import { reportTimings, type Output } from '../output.ts';
+import { planWorkspace, readState, withWorkspace } from '../workspace.ts';
 
 export interface PlanOptions {
   out?: string;
@@ -22,16 +22,15 @@ export interface PlanOptions {
 export async function planCommand(dir: string, options: PlanOptions, out: Output): Promise<number> {
   const plan = await withWorkspace(dir, async (ws) => {
     for (const w of ws.warnings) if (out.format === 'text') out.stderr(`${formatProblem(w)}\n`);
-    return planWorkspace(ws, await ws.store.read(), out.progress);
+    return planWorkspace(ws, await readState(ws, out.progress), out.progress);
   });
   plan.created_at = new Date().toISOString();
-  if (options.out) {
-    const task = out.progress.start('writing the plan');
-    await savePlan(options.out, planSource(plan));
-    task.finish();
-  }
+  if (options.out) await savePlan(options.out, planSource(plan), out.progress.start('writing the plan', 'lines'));
+  const printing = out.progress.start('printing the plan');
   await renderPlan(planSource(plan), out, options);
+  printing.finish();
   if (options.out && out.format === 'text') out.stdout(`\nSaved the plan to ${options.out}. To carry it out exactly, run:\n    idplane apply ${options.out}\n`);
+  reportTimings(out, 'plan');
   return options.detailedExitcode && hasChanges(plan.summary) ? 2 : 0;
 }
 
