@@ -9,7 +9,8 @@ import { readCsvAccounts, type CsvReadOptions } from './read.ts';
 
 export async function discoverCsv(options: CsvReadOptions): Promise<{ attributes: DiscoveredAttribute[]; note: string }> {
   const snapshot = await readCsvAccounts(options);
-  const columns = snapshot.accounts[0] ? Object.keys(snapshot.accounts[0].attributes) : [];
+  // The header, as read: a file with a header and no data rows still lists its columns.
+  const columns = snapshot.columns ?? [];
   const attributes = columns.map((name): DiscoveredAttribute => {
     const values = snapshot.accounts.map((a) => a.attributes[name] ?? '').filter((v) => v !== '');
     const empty = snapshot.accounts.length - values.length;

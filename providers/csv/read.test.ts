@@ -77,6 +77,13 @@ describe('readCsvAccounts: rows and line numbers', () => {
     ]);
   });
 
+  it('returns the header columns in file order, also for a file with no data rows', async () => {
+    expect((await read(await file('id,first_name,email\n1,Ann,a@x\n'))).columns).toEqual(['id', 'first_name', 'email']);
+    const empty = await read(await file('email,id,name\r\n'));
+    expect(empty.columns).toEqual(['email', 'id', 'name']);
+    expect(empty.accounts).toEqual([]);
+  });
+
   it('uses the configured key column, wherever it is', async () => {
     const snapshot = await read(await file('name,employee_id\nAnn,E1\nBob,E2\n'), {}, 'employee_id');
     expect(lineKeys(snapshot)).toEqual([[2, 'E1'], [3, 'E2']]);
@@ -288,14 +295,27 @@ describe('readCsvAccounts: rows that cannot be read', () => {
     expect(snapshot.rowErrors[0]!.message).toMatch(/^Invalid Opening Quote: /);
   });
 
-  it('stops at text after a closing quote and whitespace, says the rest was not read, and keeps the rows before it', async () => {
-    // csv-parse cannot go on after this error; the rows after it must not vanish silently.
+  it('reports text after a closing quote and whitespace as a bad closing quote, and imports the rows before and after it', async () => {
+    // csv-parse could not go on after this error and dropped the rest of the file (saying so); the
+    // reader now ends the bad row at its line end, like any bad closing quote.
     const rows = 30_000;
     const badAt = 20_000;
     const snapshot = await read(await file(bigCsv(rows, (i) => (i === badAt ? `u${i},"Bob" x` : `u${i},User ${i} ${'x'.repeat(24)}`))));
-    expect(snapshot.rowErrors).toEqual([{ line: badAt + 2, message: 'Invalid Closing Quote: found non trimable byte after quote; the rest of the file was not read' }]);
-    expect(snapshot.accounts).toHaveLength(badAt);
-    expect(snapshot.accounts.at(-1)).toMatchObject({ key: `u${badAt - 1}`, line: badAt + 1 });
+    expect(snapshot.rowErrors).toEqual([{ line: badAt + 2, message: 'Invalid Closing Quote: got "x"' }]);
+    expect(snapshot.accounts).toHaveLength(rows - 1);
+    expect(snapshot.accounts[badAt - 1]).toMatchObject({ key: `u${badAt - 1}`, line: badAt + 1 });
+    expect(snapshot.accounts[badAt]).toMatchObject({ key: `u${badAt + 1}`, line: badAt + 3 });
+    expect(snapshot.accounts.at(-1)).toMatchObject({ key: `u${rows - 1}`, line: rows + 1 });
+  });
+
+  it('reports a quote left open far from the end of a file of several chunks: the rest was not read, the rows before it import', async () => {
+    const rows = 60_000;
+    const path = await file(bigCsv(rows, (i) => (i === 10 ? `u${i},"open` : `u${i},User ${i} ${'x'.repeat(24)}`)));
+    expect((await stat(path)).size).toBeGreaterThan(2 << 20);
+    const snapshot = await read(path);
+    expect(snapshot.rowErrors).toEqual([{ line: 12, message: 'Quote Not Closed: a quoted field on this row is never closed; the rest of the file was not read' }]);
+    expect(lineKeys(snapshot)).toEqual(Array.from({ length: 10 }, (_, i) => [i + 2, `u${i}`]));
+    expect(snapshot.fingerprint).toBe(sha256(await readFile(path)));
   });
 
   it('reports a row with an empty key as a row error without a key', async () => {
@@ -367,6 +387,24 @@ describe('readCsvAccounts: files that cannot be read at all', () => {
     expect(error.message).toBe(`hr: ${DISPLAY}:1: the header has an empty column name`);
   });
 
+  it('names the header line when blank lines come before the header', async () => {
+    const error = await providerError(read(await file('\n\nid,id\n1,2\n')));
+    expect(error.message).toBe(`hr: ${DISPLAY}:3: column "id" appears twice in the header`);
+    const snapshot = await read(await file('\n\nid,name\n1,Ann\n'));
+    expect(lineKeys(snapshot)).toEqual([[4, '1']]);
+  });
+
+  it('throws a ProviderError when the header row itself is unreadable (not taking the next row for the header)', async () => {
+    const error = await providerError(read(await file('"id"x,name\nid,name\n1,Ann\n')));
+    expect(error.message).toBe(`hr: ${DISPLAY}:1: cannot read the header row: Invalid Closing Quote: got "x"`);
+  });
+
+  it('throws a ProviderError for a delimiter that is also the quote, or a line break, or longer than a character', async () => {
+    expect((await providerError(read(await file('id\n1\n'), { delimiter: '"' }))).message).toBe(`hr: ${DISPLAY}: the CSV delimiter "\\"" cannot also be the quote character`);
+    expect((await providerError(read(await file('id\n1\n'), { quote: '\n' }))).message).toBe(`hr: ${DISPLAY}: the CSV quote must be one character other than a line break, not "\\n"`);
+    expect((await providerError(read(await file('id\n1\n'), { delimiter: '🚀' }))).message).toMatch(/the CSV delimiter must be one character/);
+  });
+
   it('throws a ProviderError saying the header cannot be read when its quote is never closed', async () => {
     const error = await providerError(read(await file('"id,name\n1,Ann\n')));
     expect(error.message).toMatch(new RegExp(`^hr: ${DISPLAY}:1: cannot read the header row: .*not closed`, 'i'));
@@ -397,10 +435,12 @@ describe('readCsvAccounts: fingerprint and progress', () => {
   it('fingerprints the whole of a multi-chunk file, also when parsing stopped early', async () => {
     const ok = await file(bigCsv(40_000), 'ok.csv');
     expect((await read(ok)).fingerprint).toBe(sha256(await readFile(ok)));
-    const stopped = await file(bigCsv(60_000, (i) => (i === 10 ? `u${i},"Bob" x` : `u${i},User ${i} ${'x'.repeat(24)}`)), 'stopped.csv');
+    // A quote never closed stops the parsing at row 10 (csv-parse used to stop at `"Bob" x` too).
+    const stopped = await file(bigCsv(60_000, (i) => (i === 10 ? `u${i},"Bob x` : `u${i},User ${i} ${'x'.repeat(24)}`)), 'stopped.csv');
     expect((await stat(stopped)).size).toBeGreaterThan(2 << 20);
     const snapshot = await read(stopped);
     expect(snapshot.rowErrors.map((e) => e.line)).toEqual([12]);
+    expect(snapshot.rowErrors[0]!.message).toMatch(/the rest of the file was not read/);
     expect(snapshot.fingerprint).toBe(sha256(await readFile(stopped)));
   });
 
