@@ -3,6 +3,7 @@
  * and how errors are printed in that format (text on stderr, or one JSON object on stderr for json).
  */
 import { once } from 'node:events';
+import { Utf8Chunks } from '../state/chunks.ts';
 import type { ConfigProblem } from './config/problems.ts';
 import { formatProblem } from './config/problems.ts';
 import { CliError, ConfigError } from './errors.ts';
@@ -51,16 +52,15 @@ export function createOutput(format: Format): Output {
 }
 
 export function streamSink(stream: NodeJS.WritableStream & { writableNeedDrain?: boolean }): Sink & { flush(): void } {
-  let buffer = '';
+  const chunks = new Utf8Chunks(1 << 18);
+  const send = (chunk: Buffer) => stream.write(chunk, () => chunks.recycle(chunk));
   const flush = () => {
-    if (buffer === '') return;
-    stream.write(buffer);
-    buffer = '';
+    if (chunks.pending > 0) send(chunks.take());
   };
   return {
     write(text) {
-      buffer += text;
-      if (buffer.length >= 1 << 16) flush();
+      const full = chunks.write(text);
+      if (full) send(full);
     },
     flush,
     async drain() {

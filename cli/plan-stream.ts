@@ -71,3 +71,58 @@ export async function collectPlan(source: PlanSource, progress?: ProgressTask): 
   progress?.finish(count);
   return plan;
 }
+
+/**
+ * Several readers of one source, each getting every batch: the plan file and the text view of one run
+ * then read each batch while it is still in the processor's cache (the users of a million-user plan
+ * are spread over a heap of gigabytes), instead of walking the whole plan twice. A reader may run at
+ * most `ahead` batches ahead of the slowest one, so the batches kept stay few.
+ */
+export function teeSource(source: PlanSource, readers: number, ahead = 2): PlanSource[] {
+  const kept: (readonly PlanItem[])[] = [];
+  let first = 0; // stream index of kept[0]
+  let done = false;
+  let fetching: Promise<void> | null = null;
+  const positions = new Array<number>(readers).fill(0);
+  const waiters: (() => void)[] = [];
+  const wake = () => waiters.splice(0).forEach((w) => w());
+  const iterator = source.batches()[Symbol.asyncIterator]();
+  const fetch = () => (fetching ??= iterator.next().then((r) => {
+    if (r.done) done = true;
+    else kept.push(r.value);
+    fetching = null;
+    wake();
+  }));
+  const reader = (index: number): PlanSource => ({
+    header: source.header,
+    async *batches() {
+      try {
+        for (;;) {
+          const at = positions[index]!;
+          if (at - Math.min(...positions) >= ahead) {
+            await new Promise<void>((resolve) => waiters.push(resolve));
+            continue;
+          }
+          if (at - first < kept.length) {
+            positions[index] = at + 1;
+            const batch = kept[at - first]!;
+            while (kept.length > 0 && Math.min(...positions) > first) {
+              kept.shift();
+              first += 1;
+            }
+            wake();
+            yield batch;
+            continue;
+          }
+          if (done) return;
+          await fetch();
+        }
+      } finally {
+        // A reader that stops early no longer holds the others back.
+        positions[index] = Infinity;
+        wake();
+      }
+    },
+  });
+  return Array.from({ length: readers }, (_, i) => reader(i));
+}

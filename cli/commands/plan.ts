@@ -5,7 +5,7 @@
  */
 import type { Plan, PlanSummary } from '../../schemas/generated/plan.ts';
 import { loadPlan, savePlan } from '../plan-file.ts';
-import { planSource, type PlanSource } from '../plan-stream.ts';
+import { planSource, teeSource, type PlanSource } from '../plan-stream.ts';
 import { renderPlanJson } from '../views/plan-json.ts';
 import { renderPlanMarkdown } from '../views/plan-markdown.ts';
 import { renderPlanText } from '../views/plan-text.ts';
@@ -25,10 +25,16 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
     return planWorkspace(ws, await readState(ws, out.progress), out.progress);
   });
   plan.created_at = new Date().toISOString();
-  if (options.out) await savePlan(options.out, planSource(plan), out.progress.start('writing the plan', 'lines'));
-  const printing = out.progress.start('printing the plan');
-  await renderPlan(planSource(plan), out, options);
-  printing.finish();
+  if (options.out) {
+    // The file and the view read each batch of the plan in turn, while it is in the cache.
+    const [toFile, toView] = teeSource(planSource(plan), 2) as [PlanSource, PlanSource];
+    const task = out.progress.start('writing and printing the plan', 'lines');
+    await Promise.all([savePlan(options.out, toFile, task), renderPlan(toView, out, options)]);
+  } else {
+    const printing = out.progress.start('printing the plan');
+    await renderPlan(planSource(plan), out, options);
+    printing.finish();
+  }
   if (options.out && out.format === 'text') out.stdout(`\nSaved the plan to ${options.out}. To carry it out exactly, run:\n    idplane apply ${options.out}\n`);
   reportTimings(out, 'plan');
   return options.detailedExitcode && hasChanges(plan.summary) ? 2 : 0;

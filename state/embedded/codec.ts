@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import type { AppRecords, DirectoryState, ImportedRecord, StoredLink, UserRecord } from '../../reconciler/model.ts';
 import { packValues, snapshotColumns } from '../../reconciler/records.ts';
 import { StateFormatError } from '../types.ts';
+import { Utf8Chunks } from '../chunks.ts';
 
 export const STATE_FORMAT_VERSION = 2;
 
@@ -40,42 +41,45 @@ interface End {
 
 const CHUNK = 1 << 20;
 
-/** Yields the file's bytes (UTF-8) in chunks of about 1 MiB, ending with the end marker line. */
+/**
+ * Yields the file's bytes (UTF-8) in chunks of about 1 MiB, ending with the end marker line. A chunk is
+ * valid until the next one is asked for (its buffer is then written again): write each before going on.
+ */
 export function* encodeState(state: DirectoryState, commit?: string): Generator<Buffer> {
   const hash = createHash('sha256');
   const header: Header = {
     t: 'header', format_version: STATE_FORMAT_VERSION, lineage: state.lineage, serial: state.serial, watermarks: state.watermarks,
     pipeline: state.pipeline, ...(state.edited ? { edited: true } : {}), ...(commit ? { commit } : {}),
   };
-  let buffer = JSON.stringify(header) + '\n';
-  let records = 0;
-  const flush = function* (force: boolean) {
-    if (buffer.length < CHUNK && !force) return;
-    const bytes = Buffer.from(buffer);
-    hash.update(bytes);
-    yield bytes;
-    buffer = '';
+  const chunks = new Utf8Chunks(CHUNK);
+  let given: Buffer | null = null;
+  const emit = (chunk: Buffer | null): Buffer | null => {
+    if (!chunk) return null;
+    if (given) chunks.recycle(given); // asked for the next chunk: the one before is written
+    hash.update(chunk);
+    return (given = chunk);
   };
+  let records = 0;
+  let full = emit(chunks.write(JSON.stringify(header) + '\n'));
+  if (full) yield full;
   for (const u of state.users) {
-    buffer += `U\t${JSON.stringify(u)}\n`;
+    if ((full = emit(chunks.write(`U\t${JSON.stringify(u)}\n`)))) yield full;
     records += 1;
-    yield* flush(false);
   }
   for (const l of state.links) {
-    buffer += `L\t${JSON.stringify(l.app)}\t${JSON.stringify(l.key)}\t${JSON.stringify(l.userId)}\n`;
+    if ((full = emit(chunks.write(`L\t${JSON.stringify(l.app)}\t${JSON.stringify(l.key)}\t${JSON.stringify(l.userId)}\n`)))) yield full;
     records += 1;
-    yield* flush(false);
   }
   for (const [app, { columns, records: byKey }] of state.imported) {
     const name = JSON.stringify(app);
-    buffer += `C\t${name}\t${JSON.stringify(columns)}\n`;
+    if ((full = emit(chunks.write(`C\t${name}\t${JSON.stringify(columns)}\n`)))) yield full;
     for (const [key, r] of byKey) {
-      buffer += `I\t${name}\t${JSON.stringify(key)}\t${r.disabled ? 1 : 0}\t${r.values}\n`;
+      if ((full = emit(chunks.write(`I\t${name}\t${JSON.stringify(key)}\t${r.disabled ? 1 : 0}\t${r.values}\n`)))) yield full;
       records += 1;
-      yield* flush(false);
     }
   }
-  yield* flush(true);
+  const last = emit(chunks.take());
+  if (last!.length > 0) yield last!;
   yield Buffer.from(JSON.stringify({ t: 'end', records, digest: `sha256:${hash.digest('hex')}` } satisfies End) + '\n');
 }
 
@@ -110,7 +114,8 @@ export async function decodeState(chunks: AsyncIterable<Buffer>, file: string): 
   for await (const chunk of chunks) {
     const bytes: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
     const used = lines(bytes, false);
-    rest = used < bytes.length ? bytes.subarray(used) : null;
+    // A copy: the chunk's buffer may be read into again (chunks.ts).
+    rest = used < bytes.length ? Buffer.from(bytes.subarray(used)) : null;
   }
   if (rest) lines(rest, true);
   return reader.finish(`sha256:${hash.digest('hex')}`);

@@ -17,6 +17,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { ValueChange } from '../../schemas/generated/plan.ts';
 import type { ChangeRecord, History, HistoryQuery, RunRecord } from '../types.ts';
+import { Utf8Chunks } from '../chunks.ts';
 
 type Line =
   | ({ t: 'run' } & RunRecord)
@@ -38,21 +39,21 @@ type LegacyChangeLine = { t: 'change'; commit?: string } & ChangeRecord;
  */
 export async function appendHistory(file: string, lines: Iterable<Line>, preamble = 0): Promise<number> {
   let handle: FileHandle | null = null;
-  let buffer = '';
+  const chunks = new Utf8Chunks(1 << 20);
   let count = 0;
   try {
     for (const line of lines) {
-      buffer += JSON.stringify(line) + '\n';
+      const full = chunks.write(JSON.stringify(line) + '\n');
       count += 1;
-      if (buffer.length >= 1 << 20 && count > preamble) {
+      if (full) {
         handle ??= await open(file, 'a');
-        await handle.write(Buffer.from(buffer));
-        buffer = '';
+        await handle.write(full);
+        chunks.recycle(full);
       }
     }
     if (count <= preamble) return 0;
     handle ??= await open(file, 'a');
-    if (buffer) await handle.write(Buffer.from(buffer));
+    if (chunks.pending > 0) await handle.write(chunks.take());
     await handle.sync();
     return count - preamble;
   } finally {

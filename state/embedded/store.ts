@@ -5,12 +5,12 @@
  * is created with O_EXCL; a lock whose process is gone on this same host is taken over with a notice.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import { emptyState } from '../../reconciler/model.ts';
+import { readFileChunks } from '../chunks.ts';
 import { crashPoint } from '../crash-point.ts';
 import { waitForLock } from '../lock-wait.ts';
 import { LockHeldError, StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type RunRecord, type StateRef, type StateStore } from '../types.ts';
@@ -43,7 +43,7 @@ export class EmbeddedStore implements StateStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
       throw error;
     }
-    return decodeState(createReadStream(this.file, { highWaterMark: 1 << 20 }), this.file);
+    return decodeState(readFileChunks(this.file), this.file);
   }
 
   async write(next: DirectoryState, expected: StateRef, changes: Iterable<ChangeRecord> = []): Promise<void> {
