@@ -2,73 +2,28 @@
  * The one conformance suite every state backend passes (in the manner of Terraform's statemgr testing):
  * `stateConformance(name, open)` registers vitest tests against the StateStore contract of state/types.ts.
  * `open` makes a fresh, empty state and returns a store on it, `reopen` (another store on the same state,
- * as a second process would open it) and `cleanup`. The suite closes every store it was given or reopened
- * before calling cleanup. Tests take no more than a few seconds each on a local backend.
+ * as a second process would open it), `editOutside` (changes one user's stored profile value the way
+ * someone outside idplane would: a text editor, an SQL UPDATE), whether the backend refuses a write
+ * against a stale digest, and `cleanup`. The suite closes every store it was given or reopened before
+ * calling cleanup. Tests take no more than a few seconds each on a local backend.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { UserRecord } from '../schemas/generated/plan.ts';
-import { emptyState, importedRecord, type DirectoryState, type ImportedRecord } from '../reconciler/model.ts';
-import { LockHeldError, StaleStateError, StateFormatError, type ChangeRecord, type RunRecord, type StateStore } from './types.ts';
+import { emptyState, importedRecord, type DirectoryState } from '../reconciler/model.ts';
+import { packValues, unpackValues } from '../reconciler/records.ts';
+import { appRecords, asRead, change, evolve, own, run, sampleState, user } from './conformance-fixtures.ts';
+import { LockHeldError, StaleStateError, StateFormatError, type RunRecord, type StateStore } from './types.ts';
 
 export interface ConformanceSubject {
   store: StateStore;
   reopen: () => Promise<StateStore>;
+  /** Changes one user's stored profile value behind the store's back, as an edit outside idplane would. */
+  editOutside: () => Promise<void>;
+  /** Whether write() refuses an `expected.digest` that is not the stored content's (backends that can tell cheaply). */
+  checksDigest: boolean;
   cleanup: () => Promise<void>;
 }
 
 const REQUEST = { operation: 'apply', who: 'alice', host: 'ci-runner-7', pid: process.pid };
-
-function user(i: number, extra: Partial<UserRecord> = {}): UserRecord {
-  return {
-    id: `u${i}`, login: `user${i}@example.com`, status: 'ACTIVE',
-    profile: { firstName: `Zoë ${i}`, department: 'Engineering', employeeNumber: i, manager: i % 2 === 0, groups: ['all', `team-${i % 7}`] },
-    profileSource: 'hr', roles: i % 10 === 0 ? ['admin'] : [], ...extra,
-  };
-}
-
-/** An object whose keys are data: own properties even for "__proto__". */
-function own<T>(entries: [string, T][]): Record<string, T> {
-  const target: Record<string, T> = {};
-  for (const [key, value] of entries) Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  return target;
-}
-
-/** A state exercising every field: unicode, multi-line and quoted text, all profile value types, odd keys. */
-export function sampleState(serial = 1, lineage: string | null = 'lineage-a'): DirectoryState {
-  return {
-    lineage, serial,
-    users: [
-      user(0, { login: 'zoë.ångström@example.com', profile: { name: 'Zoë Ångström 日本語 👩‍💻', note: 'line 1\nline 2\t"quoted" \\ back', empty: '', n: 1.5, neg: -3, flag: false, list: ['a', 'b "c"', 'd\\e', ''] }, roles: ['admin', 'role with "quotes"', 'back\\slash', 'comma,brace}{'] }),
-      user(1, { status: 'SUSPENDED', profile: {}, profileSource: 'directory' }),
-      user(2, { status: 'STAGED' }),
-    ],
-    links: [{ app: 'hr', key: '1001', userId: 'u0' }, { app: 'ldap', key: 'cn=Zoë,ou=People', userId: 'u0' }, { app: 'hr', key: '1002', userId: 'u1' }],
-    imported: own<Record<string, ImportedRecord>>([
-      ['hr', own<ImportedRecord>([
-        ['1001', { attributes: { first_name: 'Zoë', note: 'a\nb' }, disabled: false }],
-        ['constructor', { attributes: { first_name: 'Con' }, disabled: true }],
-        ['__proto__', { attributes: { polluted: 'no' }, disabled: false }],
-        ['toString', { attributes: {}, disabled: false }],
-      ])],
-      ['constructor', own<ImportedRecord>([['hasOwnProperty', { attributes: { x: 'y' }, disabled: false }]])],
-    ]),
-    watermarks: { hr: '2024-06-01T10:00:00Z', ldap: '20240601100000.0Z' },
-  };
-}
-
-function change(runId: string, seq: number, login: string, patch: Partial<ChangeRecord> = {}): ChangeRecord {
-  return {
-    runId, seq, at: '2024-06-01T10:00:00.000Z', kind: 'user', action: 'update', userId: `id-${login}`, login, app: null, key: null,
-    attributes: { department: { from: 'Sales', to: 'Engineering ✓' } }, outcome: 'done', message: null, ...patch,
-  };
-}
-
-function run(id: string, startedAt: string, patch: Partial<RunRecord> = {}): RunRecord {
-  return {
-    id, command: 'apply', who: 'alice', host: 'ci-runner-7', startedAt, finishedAt: null, configFingerprint: 'sha256:abc',
-    gitCommit: '0123456789abcdef0123456789abcdef01234567', serialBefore: 0, serialAfter: null, summary: null, outcome: 'running', message: null, ...patch,
-  };
-}
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   return promise.then(
@@ -77,23 +32,6 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
     },
     (error: unknown) => error as Error,
   );
-}
-
-/** A next state made the way apply makes it: unchanged objects kept by reference, changed ones replaced. */
-function evolve(state: DirectoryState, step: number): DirectoryState {
-  const users = state.users.filter((u) => u.id !== `u${step}`).map((u, i) => (i % 3 === step % 3 ? { ...u, profile: { ...u.profile, step } } : u));
-  users.push(user(1000 + step));
-  const imported: DirectoryState['imported'] = Object.create(null);
-  for (const [app, records] of Object.entries(state.imported)) imported[app] = Object.assign(Object.create(null), records);
-  imported.hr ??= Object.create(null);
-  imported.hr![`new-${step}`] = { attributes: { step: String(step) }, disabled: false };
-  delete imported.hr!['1001'];
-  imported.hr!['constructor'] = { attributes: { first_name: `Con ${step}` }, disabled: step % 2 === 0 };
-  return {
-    lineage: state.lineage, serial: state.serial + 1, users,
-    links: [...state.links.filter((l) => l.key !== '1001'), { app: 'hr', key: `k${step}`, userId: 'u2' }],
-    imported, watermarks: { ...state.watermarks, hr: `2024-06-0${step + 1}T00:00:00Z` },
-  };
 }
 
 export function stateConformance(name: string, open: () => Promise<ConformanceSubject>): void {
@@ -124,19 +62,27 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
         expect(typeof store.location).toBe('string');
       });
 
-      it('round-trips users, links, imported records and watermarks exactly, in order', async () => {
+      it('round-trips users, links, imported records, watermarks and the pipeline exactly, in order', async () => {
         const state = sampleState();
         await store.write(state, { lineage: null, serial: 0 });
         const read = await store.read();
-        expect(read).toEqual(state);
+        expect(read).toEqual(asRead(state));
         expect(read.users.map((u) => u.id)).toEqual(['u0', 'u1', 'u2']);
         expect(read.links.map((l) => l.key)).toEqual(['1001', 'cn=Zoë,ou=People', '1002']);
-        // Keys are data: own properties, never the prototype's.
-        expect(Object.hasOwn(read.imported.hr!, '__proto__')).toBe(true);
-        expect(importedRecord(read.imported, 'hr', '__proto__')).toEqual({ attributes: { polluted: 'no' }, disabled: false });
-        expect(importedRecord(read.imported, 'hr', 'constructor')).toEqual({ attributes: { first_name: 'Con' }, disabled: true });
-        expect(importedRecord(read.imported, 'constructor', 'hasOwnProperty')).toEqual({ attributes: { x: 'y' }, disabled: false });
+        // Packed values come back as the very text stored.
+        for (const [app, { columns, records }] of state.imported) {
+          expect(read.imported.get(app)?.columns).toEqual(columns);
+          for (const [key, record] of records) expect(importedRecord(read.imported, app, key)?.values).toBe(record.values);
+        }
+        // Keys are data, never the prototype's.
+        const hr = read.imported.get('hr')!;
+        expect(unpackValues(hr.columns, importedRecord(read.imported, 'hr', '__proto__')!.values)).toEqual(own([
+          ['first_name', ''], ['note', ''], ['__proto__', 'not a prototype'], ['constructor', 'data'], ['never_set', ''],
+        ]));
+        expect(importedRecord(read.imported, 'hr', 'constructor')).toEqual({ values: '["Con"]', disabled: true });
+        expect(importedRecord(read.imported, 'constructor', 'hasOwnProperty')).toEqual({ values: '["y"]', disabled: false });
         expect(importedRecord(read.imported, 'hr', 'valueOf')).toBeUndefined();
+        expect(read.imported.get('empty')).toEqual({ columns: ['a', 'b'], records: new Map() });
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       });
 
@@ -156,7 +102,7 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
         const error = await rejection(store.write(sampleState(2), { lineage: 'lineage-a', serial: 0 }, [change('r1', 0, 'zoe')]));
         expect(error).toBeInstanceOf(StaleStateError);
         expect(error.message).toBe('the state moved since it was read (expected lineage lineage-a serial 0, found lineage lineage-a serial 1)');
-        expect(await store.read()).toEqual(sampleState(1));
+        expect(await store.read()).toEqual(asRead(sampleState(1)));
         expect((await store.history()).changes).toEqual([]);
       });
 
@@ -167,20 +113,20 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
         expect(other.message).toBe('the state moved since it was read (expected lineage lineage-z serial 1, found lineage lineage-a serial 1)');
         const none = await rejection(store.write(sampleState(1, 'lineage-b'), { lineage: null, serial: 0 }));
         expect(none.message).toBe('the state moved since it was read (expected lineage none serial 0, found lineage lineage-a serial 1)');
-        expect(await store.read()).toEqual(sampleState(1));
+        expect(await store.read()).toEqual(asRead(sampleState(1)));
       });
 
       it('refuses a write from a store that read before another store wrote', async () => {
         const second = await reopen();
         const seen = await second.read();
         await store.write(sampleState(1), { lineage: null, serial: 0 });
-        await expect(second.write(evolve(seen, 0), { lineage: seen.lineage, serial: seen.serial })).rejects.toBeInstanceOf(StaleStateError);
-        expect(await second.read()).toEqual(sampleState(1));
+        await expect(second.write(evolve(seen, 0), { lineage: seen.lineage, serial: seen.serial, digest: seen.digest })).rejects.toBeInstanceOf(StaleStateError);
+        expect(await second.read()).toEqual(asRead(sampleState(1)));
       });
 
       it('a reopened store reads the same state', async () => {
         await store.write(sampleState(1), { lineage: null, serial: 0 });
-        expect(await (await reopen()).read()).toEqual(sampleState(1));
+        expect(await (await reopen()).read()).toEqual(asRead(sampleState(1)));
       });
 
       it('writes built from the read state (changed, added, removed records) read back exactly', async () => {
@@ -188,19 +134,19 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
         for (let step = 0; step < 4; step++) {
           const current = await store.read();
           const next = evolve(current, step);
-          await store.write(next, { lineage: current.lineage, serial: current.serial });
-          expect(await store.read()).toEqual(next);
-          expect(await (await reopen()).read()).toEqual(next);
+          await store.write(next, { lineage: current.lineage, serial: current.serial, digest: current.digest });
+          expect(await store.read()).toEqual(asRead(next));
+          expect(await (await reopen()).read()).toEqual(asRead(next));
         }
         // A write from another store in between, then this store builds on what it reads again.
         const second = await reopen();
         const theirs = evolve(await second.read(), 9);
         await second.write(theirs, { lineage: theirs.lineage, serial: theirs.serial - 1 });
         const mine = await store.read();
-        expect(mine).toEqual(theirs);
+        expect(mine).toEqual(asRead(theirs));
         const next = evolve(mine, 10);
-        await store.write(next, { lineage: mine.lineage, serial: mine.serial });
-        expect(await (await reopen()).read()).toEqual(next);
+        await store.write(next, { lineage: mine.lineage, serial: mine.serial, digest: mine.digest });
+        expect(await (await reopen()).read()).toEqual(asRead(next));
       });
 
       it('keeps the order of a reordered user list', async () => {
@@ -208,22 +154,84 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
         const current = await store.read();
         const next = { ...current, serial: 2, users: [...current.users].reverse(), links: [...current.links].reverse() };
         await store.write(next, { lineage: current.lineage, serial: 1 });
-        expect(await (await reopen()).read()).toEqual(next);
+        expect(await (await reopen()).read()).toEqual(asRead(next));
       });
 
       it('round-trips a large state (20k users) and a small change to it', async () => {
         const users = Array.from({ length: 20_000 }, (_, i) => user(i));
-        const imported: DirectoryState['imported'] = { hr: {} };
-        for (let i = 0; i < 20_000; i++) imported.hr![String(100_000 + i)] = { attributes: { first_name: `Zoë ${i}`, email: `user${i}@example.com` }, disabled: i % 50 === 0 };
+        const hr = appRecords(['first_name', 'email'], users.map((_, i) => [String(100_000 + i), { first_name: `Zoë ${i}`, email: `user${i}@example.com` }, i % 50 === 0]));
         const big: DirectoryState = {
-          lineage: 'lineage-big', serial: 1, users, links: users.map((u, i) => ({ app: 'hr', key: String(100_000 + i), userId: u.id })), imported, watermarks: {},
+          ...emptyState(), lineage: 'lineage-big', serial: 1, users, links: users.map((u, i) => ({ app: 'hr', key: String(100_000 + i), userId: u.id })),
+          imported: new Map([['hr', hr]]), pipeline: 'sha256:big',
         };
         await store.write(big, { lineage: null, serial: 0 });
         const read = await store.read();
-        expect(read).toEqual(big);
-        const next = { ...read, serial: 2, users: read.users.map((u, i) => (i % 100 === 0 ? { ...u, status: 'SUSPENDED' as const } : u)).filter((u) => u.id !== 'u7') };
-        await store.write(next, { lineage: 'lineage-big', serial: 1 });
-        expect(await (await reopen()).read()).toEqual(next);
+        expect(read).toEqual(asRead(big));
+        const records = new Map(read.imported.get('hr')!.records);
+        records.set('100003', { values: packValues(['first_name', 'email'], { first_name: 'Changed' }), disabled: true });
+        records.delete('100004');
+        const next = {
+          ...read, serial: 2, users: read.users.map((u, i) => (i % 100 === 0 ? { ...u, status: 'SUSPENDED' as const } : u)).filter((u) => u.id !== 'u7'),
+          imported: new Map([['hr', { columns: read.imported.get('hr')!.columns, records }]]),
+        };
+        await store.write(next, { lineage: 'lineage-big', serial: 1, digest: read.digest });
+        expect(await (await reopen()).read()).toEqual(asRead(next));
+      });
+    });
+
+    describe('pipeline, edited and digest', () => {
+      it('stores the pipeline fingerprint and the edited flag as written', async () => {
+        await store.write({ ...sampleState(1), pipeline: 'sha256:one', edited: true }, { lineage: null, serial: 0 });
+        expect(await (await reopen()).read()).toMatchObject({ pipeline: 'sha256:one', edited: true });
+        await store.write({ ...sampleState(2), pipeline: null, edited: false }, { lineage: 'lineage-a', serial: 1 });
+        expect(await (await reopen()).read()).toMatchObject({ pipeline: null, edited: false });
+      });
+
+      it('sets a digest on read that stays while nothing changes and moves with every write', async () => {
+        await store.write(sampleState(1), { lineage: null, serial: 0 });
+        const first = await store.read();
+        expect(typeof first.digest).toBe('string');
+        expect((await (await reopen()).read()).digest).toBe(first.digest);
+        // The same content written again is still a new write.
+        await store.write(sampleState(2), { lineage: 'lineage-a', serial: 1, digest: first.digest });
+        const second = await store.read();
+        expect(second.digest).not.toBe(first.digest);
+        expect((await (await reopen()).read()).digest).toBe(second.digest);
+      });
+
+      it('an edit made outside idplane marks the state edited, with another digest, until a write says every user was checked', async () => {
+        await store.write(sampleState(1), { lineage: null, serial: 0 });
+        const before = await store.read();
+        expect(before.edited).toBe(false);
+        await subject.editOutside();
+        const edited = await store.read();
+        expect(edited).toMatchObject({ lineage: 'lineage-a', serial: 1, edited: true });
+        expect(edited.digest).not.toBe(before.digest);
+        expect((await (await reopen()).read()).edited).toBe(true);
+
+        // A write that has not re-checked everyone keeps the mark.
+        await store.write({ ...edited, serial: 2, edited: true }, { lineage: 'lineage-a', serial: 1, digest: edited.digest });
+        const kept = await store.read();
+        expect(kept.edited).toBe(true);
+        // One that has clears it, and the content is idplane's again.
+        await store.write({ ...sampleState(3), edited: false }, { lineage: 'lineage-a', serial: 2, digest: kept.digest });
+        expect(await store.read()).toEqual(asRead(sampleState(3)));
+        expect((await (await reopen()).read()).edited).toBe(false);
+      });
+
+      it('refuses a write against a digest the stored content no longer has, writing nothing (where the backend checks)', async (context) => {
+        if (!subject.checksDigest) context.skip();
+        await store.write(sampleState(1), { lineage: null, serial: 0 });
+        const seen = await store.read();
+        await subject.editOutside();
+        const error = await rejection(store.write(evolve(seen, 0), { lineage: seen.lineage, serial: seen.serial, digest: seen.digest }, [change('r1', 0, 'zoe')]));
+        expect(error).toBeInstanceOf(StaleStateError);
+        const now = await (await reopen()).read();
+        expect(now).toMatchObject({ serial: 1, edited: true });
+        expect(now.digest).not.toBe(seen.digest);
+        expect((await store.history()).changes).toEqual([]);
+        await store.write(evolve(now, 0), { lineage: now.lineage, serial: now.serial, digest: now.digest });
+        expect((await store.read()).serial).toBe(2);
       });
     });
 

@@ -35,8 +35,13 @@ describePostgres('switching a project from the embedded store to PostgreSQL', ()
     expect(history.runs).toHaveLength(1);
     expect(history.changes.filter((c: { kind: string }) => c.kind === 'user')).toHaveLength(51);
 
-    // The plan saved before the move still applies: same lineage and serial.
-    const applied = idplane(dir, ['apply', planFile], env);
+    // Same lineage and serial, but a plan saved before the move names the embedded store's digest, which
+    // the copy cannot have: it is refused as stale, nothing applied, and a new plan applies.
+    const stale = idplane(dir, ['apply', planFile], env);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('is stale');
+    expect(JSON.parse(idplane(dir, ['state', 'list', '--format', 'json'], env).stdout)).toEqual(before);
+    const applied = idplane(dir, ['apply', '--auto-approve'], env);
     expect(applied.code, applied.stderr).toBe(0);
     expect(idplane(dir, ['plan', '--detailed-exitcode'], env).code).toBe(0);
     expect(JSON.parse(idplane(dir, ['history', 'zoe.muller@example.com', '--format', 'json'], env).stdout).runs).toHaveLength(2);

@@ -10,8 +10,8 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UserRecord } from '../schemas/generated/plan.ts';
-import type { DirectoryState } from '../reconciler/model.ts';
-import { sampleState } from '../state/conformance.ts';
+import { emptyState, importedRecord, type DirectoryState } from '../reconciler/model.ts';
+import { appRecords, asRead, sampleState } from '../state/conformance-fixtures.ts';
 import { lockKey, StateUnreachableError } from '../state/postgres/connection.ts';
 import { LockLostError } from '../state/postgres/lock.ts';
 import { SCHEMA_VERSION } from '../state/postgres/migrations.ts';
@@ -82,7 +82,7 @@ describePostgres('PostgresStore', () => {
       const versions = await adminQuery<{ version: number }>(`SELECT version FROM ${q(schema)}.schema_version ORDER BY version`);
       expect(versions.rows.map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
       const tables = await adminQuery<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema]);
-      expect(tables.rows.map((r) => r.table_name)).toEqual(['changes', 'imported', 'links', 'lock_holder', 'meta', 'runs', 'schema_version', 'users']);
+      expect(tables.rows.map((r) => r.table_name)).toEqual(['app_columns', 'changes', 'imported', 'links', 'lock_holder', 'meta', 'runs', 'schema_version', 'users']);
     });
 
     it('refuses a schema newer than this idplane understands, changing nothing', async () => {
@@ -112,8 +112,8 @@ describePostgres('PostgresStore', () => {
       id: `u${i}`, login: `user${i}@example.com`, status: 'ACTIVE', profile: { n: i, name: `Zoë ${i}` }, profileSource: 'hr', roles: [],
     }));
     const bigState = (n: number): DirectoryState => ({
-      lineage: 'L', serial: 1, users: users(n), links: users(n).map((u) => ({ app: 'hr', key: u.id, userId: u.id })),
-      imported: { hr: Object.fromEntries(users(n).map((u) => [u.id, { attributes: { n: String(u.profile.n) }, disabled: false }])) }, watermarks: { hr: 'w1' },
+      ...emptyState(), lineage: 'L', serial: 1, users: users(n), links: users(n).map((u) => ({ app: 'hr', key: u.id, userId: u.id })),
+      imported: new Map([['hr', appRecords(['n'], users(n).map((u) => [u.id, { n: String(u.profile.n) }]))]]), watermarks: { hr: 'w1' },
     });
     const xmins = async (schema: string, table: string, key: string) =>
       new Map((await adminQuery<{ k: string; x: string }>(`SELECT ${key} AS k, xmin::text AS x FROM ${q(schema)}.${table}`)).rows.map((r) => [r.k, r.x]));
@@ -125,17 +125,20 @@ describePostgres('PostgresStore', () => {
       const current = await store.read();
       const [usersBefore, linksBefore, importedBefore] = [await xmins(schema, 'users', 'id'), await xmins(schema, 'links', 'key'), await xmins(schema, 'imported', 'key')];
       const changed = new Set(current.users.filter((_, i) => i % 100 === 0).map((u) => u.id));
-      const imported: DirectoryState['imported'] = { hr: { ...current.imported.hr } };
-      delete imported.hr!.u5;
-      imported.hr!.u6 = { attributes: { n: 'six' }, disabled: true };
-      imported.hr!.extra = { attributes: {}, disabled: false };
+      const records = new Map(current.imported.get('hr')!.records);
+      records.delete('u5');
+      records.set('u6', { values: '["six"]', disabled: true });
+      records.set('extra', { values: '[]', disabled: false });
+      // Equal content in a new object is not a change.
+      records.set('u7', { ...records.get('u7')! });
+      const imported: DirectoryState['imported'] = new Map([['hr', { columns: ['n'], records }]]);
       const next: DirectoryState = {
         ...current, serial: 2, watermarks: { hr: 'w2' },
         users: [...current.users.filter((u) => u.id !== 'u1').map((u) => (changed.has(u.id) ? { ...u, status: 'SUSPENDED' as const } : u)), { ...current.users[1]!, id: 'new-user' }],
         links: [...current.links.filter((l) => l.key !== 'u2'), { app: 'hr', key: 'new-link', userId: 'u3' }], imported,
       };
       await store.write(next, { lineage: 'L', serial: 1 });
-      expect(await open(schema).read()).toEqual(next);
+      expect(await open(schema).read()).toEqual(asRead(next));
 
       const usersAfter = await xmins(schema, 'users', 'id');
       const rewritten = [...usersAfter].filter(([id, x]) => usersBefore.get(id) !== x).map(([id]) => id).sort();
@@ -153,7 +156,7 @@ describePostgres('PostgresStore', () => {
       await store.write(third, { lineage: 'L', serial: 2 });
       const afterThird = await xmins(schema, 'users', 'id');
       expect([...afterThird].filter(([id, x]) => beforeThird.get(id) !== x).map(([id]) => id)).toEqual(['u3']);
-      expect(await open(schema).read()).toEqual(third);
+      expect(await open(schema).read()).toEqual(asRead(third));
     });
 
     it('rewrites everything when it has not read the state, or when another store wrote since', async () => {
@@ -166,7 +169,7 @@ describePostgres('PostgresStore', () => {
       await theirs.write({ ...other, users: other.users.map((u) => ({ ...u, login: `changed-${u.login}` })) }, { lineage: 'L', serial: 1 });
       const next = { ...seen, serial: 2, users: seen.users.map((u, i) => (i === 0 ? { ...u, status: 'SUSPENDED' as const } : u)) };
       await mine.write(next, { lineage: 'L', serial: 1 });
-      expect(await open(schema).read()).toEqual(next);
+      expect(await open(schema).read()).toEqual(asRead(next));
       const fresh2 = open(schema);
       const before = await xmins(schema, 'users', 'id');
       await fresh2.write({ ...next, serial: 3 }, { lineage: 'L', serial: 2 });
@@ -187,18 +190,28 @@ describePostgres('PostgresStore', () => {
       await expect(store.write({ ...current, serial: 2 }, { lineage: 'L', serial: 7 })).rejects.toBeInstanceOf(StaleStateError);
       const next = { ...current, serial: 2, users: current.users.slice(1) };
       await store.write(next, { lineage: 'L', serial: 1 });
-      expect(await open(schema).read()).toEqual(next);
+      expect(await open(schema).read()).toEqual(asRead(next));
     });
 
     it('refuses a value PostgreSQL cannot store (NUL) with a clear error, writing nothing', async () => {
-      const store = open(fresh());
+      const schema = fresh();
+      const store = open(schema);
       await store.write(sampleState(1), { lineage: null, serial: 0 });
       const current = await store.read();
       const next = { ...current, serial: 2, users: current.users.map((u, i) => (i === 0 ? { ...u, profile: { note: 'a\u0000b' } } : u)) };
       const error = await rejection(store.write(next, { lineage: current.lineage, serial: 1 }));
       expect(error).toBeInstanceOf(StateFormatError);
       expect(error.message).toContain('NUL character');
-      expect(await store.read()).toEqual(sampleState(1));
+      expect(await store.read()).toEqual(asRead(sampleState(1)));
+      // Text columns cannot hold it either; a NUL inside packed values is stored escaped (\u0000) and is fine.
+      const records = new Map(current.imported.get('hr')!.records);
+      records.set('bad\u0000key', { values: '[]', disabled: false });
+      records.set('fine', { values: JSON.stringify(['a\u0000b']), disabled: false });
+      const badKey = { ...current, serial: 2, imported: new Map([...current.imported, ['hr', { ...current.imported.get('hr')!, records }]]) };
+      expect(await rejection(store.write(badKey, { lineage: current.lineage, serial: 1 }))).toBeInstanceOf(StateFormatError);
+      records.delete('bad\u0000key');
+      await store.write(badKey, { lineage: current.lineage, serial: 1 });
+      expect(importedRecord((await open(schema).read()).imported, 'hr', 'fine')?.values).toBe(JSON.stringify(['a\u0000b']));
     });
 
     it('reads a consistent snapshot while a write replaces the state', async () => {
@@ -211,7 +224,7 @@ describePostgres('PostgresStore', () => {
       for (const read of reads) {
         expect(read.users.length).toBe(read.serial === 1 ? 20_000 : 5_000);
         expect(read.links.length).toBe(read.users.length);
-        expect(Object.keys(read.imported.hr!).length).toBe(read.users.length);
+        expect(read.imported.get('hr')!.records.size).toBe(read.users.length);
       }
     });
 

@@ -1,10 +1,13 @@
 /**
  * `idplane state migrate --from-embedded [DIR]`: copies an embedded state (default .idplane/ beside the
  * config) into the backend the config now names, typically PostgreSQL: the directory with its lineage and
- * serial (so saved plans stay valid), every link and imported record, watermarks, and the history. The
- * target must be empty; the source is left untouched. Both are locked while copying.
+ * serial, every link and imported record, watermarks, the pipeline fingerprint and the edited flag, and
+ * the history. The target must be empty; the source is left untouched. Both are locked while copying.
+ * The copy's digest is the new backend's, so apply refuses a plan saved before the move as stale: plan
+ * again.
  */
 import { resolve } from 'node:path';
+import type { DirectoryState } from '../../reconciler/model.ts';
 import { EmbeddedStore } from '../../state/embedded/store.ts';
 import { CliError } from '../errors.ts';
 import type { Output } from '../output.ts';
@@ -30,9 +33,10 @@ export async function migrateCommand(dir: string, from: string, out: Output): Pr
         await ws.store.journal(history.changes);
         await ws.store.write(state, { lineage: target.lineage, serial: target.serial });
         const copied = await ws.store.read();
-        const same = copied.users.length === state.users.length && copied.links.length === state.links.length && copied.serial === state.serial && copied.lineage === state.lineage;
+        const records = importedCount(state);
+        const same = copied.users.length === state.users.length && copied.links.length === state.links.length && importedCount(copied) === records
+          && copied.serial === state.serial && copied.lineage === state.lineage && copied.pipeline === state.pipeline && copied.edited === state.edited;
         if (!same) throw new CliError('MIGRATE_MISMATCH', `the copy in ${ws.store.location} does not match the source; the source at ${source.location} is unchanged`);
-        const records = Object.values(state.imported).reduce((n, r) => n + Object.keys(r).length, 0);
         if (out.format === 'json') {
           out.stdout(JSON.stringify({ migrated: true, from: source.location, to: ws.store.location, lineage: state.lineage, serial: state.serial, users: state.users.length, links: state.links.length, imported: records, runs: history.runs.length }) + '\n');
         } else {
@@ -48,4 +52,10 @@ export async function migrateCommand(dir: string, from: string, out: Output): Pr
   } finally {
     await ws.store.close();
   }
+}
+
+function importedCount(state: DirectoryState): number {
+  let records = 0;
+  for (const app of state.imported.values()) records += app.records.size;
+  return records;
 }

@@ -5,16 +5,35 @@
  * startedAt compared as plain strings, ties in the order first recorded), default limit 20, optionally only
  * the runs that changed a login (case-insensitive), and those runs' changes ordered by run and seq. Journal
  * entries of a state write are inserted in the write's own transaction, so uncommitted ones never show.
+ * Entries are streamed from the caller's iterable straight into COPY, one at a time, never gathered into
+ * an array (a first import journals one entry per user).
  */
 import type { ClientBase } from 'pg';
 import type { ChangeRecord, History, HistoryQuery, RunRecord } from '../types.ts';
-import { copyRows } from './copy.ts';
+import { copyRows, encode } from './copy.ts';
 
-/** Appends journal entries in one COPY stream; the id sequence keeps their order. */
-export async function insertChanges(db: ClientBase, s: string, changes: readonly ChangeRecord[]): Promise<void> {
-  if (changes.length === 0) return;
+/** Appends journal entries in one COPY stream (none when there are none); the id sequence keeps their order. */
+export async function insertChanges(db: ClientBase, s: string, changes: Iterable<ChangeRecord>): Promise<void> {
+  const entries = nonEmpty(changes);
+  if (!entries) return;
   await copyRows(db, `${s}.changes`, ['run_id', 'seq', 'at', 'kind', 'action', 'user_id', 'login', 'app', 'key', 'attributes', 'outcome', 'message'],
-    changes.map((c) => [c.runId, c.seq, c.at, c.kind, c.action, c.userId, c.login, c.app, c.key, c.attributes, c.outcome, c.message]));
+    (function* () {
+      for (const c of entries) {
+        yield `${encode.text(c.runId)}\t${encode.int(c.seq)}\t${encode.text(c.at)}\t${encode.text(c.kind)}\t${encode.text(c.action)}\t${encode.text(c.userId)}\t${encode.text(c.login)}\t`
+          + `${encode.text(c.app)}\t${encode.text(c.key)}\t${encode.json(c.attributes)}\t${encode.text(c.outcome)}\t${encode.text(c.message)}`;
+      }
+    })());
+}
+
+/** `items` as an iterable to consume once, or null when it has nothing (its first item is taken to tell). */
+export function nonEmpty<T>(items: Iterable<T>): Iterable<T> | null {
+  const iterator = items[Symbol.iterator]();
+  const first = iterator.next();
+  if (first.done) return null;
+  return (function* () {
+    yield first.value;
+    yield* { [Symbol.iterator]: () => iterator };
+  })();
 }
 
 export async function upsertRun(db: ClientBase, s: string, run: RunRecord): Promise<void> {

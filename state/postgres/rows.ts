@@ -1,16 +1,55 @@
 /**
  * Rows of the PostgreSQL state tables, both ways. Inserts into emptied tables (a full rewrite) stream
- * through COPY (copy.ts). Upserts (the changed-rows path) and deletes are batched: each statement carries
- * up to BATCH rows as one JSON array parameter expanded server-side with jsonb_to_recordset, never one
- * round trip per row. Reads turn rows back into the exact in-memory records the
- * embedded store returns (imported records as own properties, so keys like "__proto__" stay data).
+ * through COPY FREEZE (copy.ts) from generators over the state, never from arrays of rows. Upserts (the
+ * changed-rows path) and deletes are batched: each statement carries up to BATCH rows as one JSON array
+ * parameter expanded server-side with jsonb_to_recordset, never one round trip per row.
+ *
+ * Reads stream each table with COPY (…) TO STDOUT inside the read's transaction and turn every line back
+ * into the exact in-memory record the embedded store returns: a user is built by PostgreSQL as one JSON
+ * object and parsed once; an imported record's packed values are taken as the text stored, never parsed.
  */
 import type { ClientBase } from 'pg';
 import type { UserRecord } from '../../schemas/generated/plan.ts';
-import type { DirectoryState, ImportedRecord, StoredLink } from '../../reconciler/model.ts';
-import { copyRows } from './copy.ts';
+import type { AppRecords, DirectoryState, ImportedRecord, StoredLink } from '../../reconciler/model.ts';
+import { StateFormatError } from '../types.ts';
+import { copyLines, copyRows, encode, field, jsonField } from './copy.ts';
 
 export const BATCH = 5000;
+
+/** A table replaced with at least this many rows gets its indexes built after the load, not row by row. */
+export const BULK_ROWS = 10_000;
+
+export type ReplaceableTable = 'users' | 'links' | 'imported';
+
+/**
+ * The indexes of the tables a write may replace, exactly as the migrations made them (a test compares
+ * them with a freshly migrated schema's): dropped before a bulk load and built again after it, which
+ * costs a sort instead of an index insertion per row. A duplicate key then fails the build instead of
+ * the insert, in the same transaction, with the same error code.
+ */
+const INDEXES: Record<ReplaceableTable, { drop: (s: string) => string[]; create: (s: string) => string[] }> = {
+  users: {
+    drop: (s) => [`ALTER TABLE ${s}.users DROP CONSTRAINT users_pkey`, `DROP INDEX ${s}.users_ord`],
+    create: (s) => [`ALTER TABLE ${s}.users ADD CONSTRAINT users_pkey PRIMARY KEY (id)`, `CREATE INDEX users_ord ON ${s}.users (ord)`],
+  },
+  links: {
+    drop: (s) => [`ALTER TABLE ${s}.links DROP CONSTRAINT links_pkey`, `DROP INDEX ${s}.links_ord`],
+    create: (s) => [`ALTER TABLE ${s}.links ADD CONSTRAINT links_pkey PRIMARY KEY (app, key)`, `CREATE INDEX links_ord ON ${s}.links (ord)`],
+  },
+  imported: {
+    drop: (s) => [`ALTER TABLE ${s}.imported DROP CONSTRAINT imported_pkey`],
+    create: (s) => [`ALTER TABLE ${s}.imported ADD CONSTRAINT imported_pkey PRIMARY KEY (app, key)`],
+  },
+};
+
+/** Empties `table` and loads `rows` rows into it with `load` (a COPY FREEZE), building big tables' indexes afterwards. */
+export async function replaceTable(db: ClientBase, s: string, table: ReplaceableTable, rows: number, load: () => Promise<void>): Promise<void> {
+  await db.query(`TRUNCATE ${s}.${table}`);
+  const bulk = rows >= BULK_ROWS;
+  if (bulk) for (const sql of INDEXES[table].drop(s)) await db.query(sql);
+  await load();
+  if (bulk) for (const sql of INDEXES[table].create(s)) await db.query(sql);
+}
 
 export interface Placed<T> {
   value: T;
@@ -29,14 +68,21 @@ function* batches<T>(rows: readonly T[]): Generator<T[]> {
 
 const USER_COLUMNS = 'id text, ord bigint, login text, status text, profile jsonb, profile_source text, roles text[]';
 const LINK_COLUMNS = 'app text, key text, user_id text, ord bigint';
-const IMPORTED_COLUMNS = 'app text, key text, attributes jsonb, disabled boolean';
+const IMPORTED_COLUMNS = 'app text, key text, disabled boolean, vals text';
 
+/** Loads users into the emptied table, their positions 0..n-1. */
+export async function copyUsers(db: ClientBase, s: string, users: readonly UserRecord[]): Promise<void> {
+  await copyRows(db, `${s}.users`, ['id', 'ord', 'login', 'status', 'profile', 'profile_source', 'roles'],
+    (function* () {
+      for (let ord = 0; ord < users.length; ord++) {
+        const u = users[ord]!;
+        yield `${encode.text(u.id)}\t${ord}\t${encode.text(u.login)}\t${encode.text(u.status)}\t${encode.json(u.profile)}\t${encode.text(u.profileSource)}\t${encode.textArray(u.roles)}`;
+      }
+    })(), { freeze: true });
+}
+
+/** Writes users with the changed-rows path: `upsert` for keys stored already, plain inserts (a stored key refused) for new ones. */
 export async function insertUsers(db: ClientBase, s: string, rows: readonly Placed<UserRecord>[], upsert: boolean): Promise<void> {
-  if (!upsert) {
-    await copyRows(db, `${s}.users`, ['id', 'ord', 'login', 'status', 'profile', 'profile_source', 'roles'],
-      rows.map(({ value: u, ord }) => [u.id, ord, u.login, u.status, u.profile, u.profileSource, u.roles]));
-    return;
-  }
   const conflict = upsert
     ? ' ON CONFLICT (id) DO UPDATE SET ord = EXCLUDED.ord, login = EXCLUDED.login, status = EXCLUDED.status, profile = EXCLUDED.profile, profile_source = EXCLUDED.profile_source, roles = EXCLUDED.roles'
     : '';
@@ -48,11 +94,19 @@ export async function insertUsers(db: ClientBase, s: string, rows: readonly Plac
   }
 }
 
+/** Loads links into the emptied table, their positions 0..n-1. */
+export async function copyLinks(db: ClientBase, s: string, links: readonly StoredLink[]): Promise<void> {
+  await copyRows(db, `${s}.links`, ['app', 'key', 'user_id', 'ord'],
+    (function* () {
+      for (let ord = 0; ord < links.length; ord++) {
+        const l = links[ord]!;
+        yield `${encode.text(l.app)}\t${encode.text(l.key)}\t${encode.text(l.userId)}\t${ord}`;
+      }
+    })(), { freeze: true });
+}
+
+/** Writes links with the changed-rows path, as insertUsers does. */
 export async function insertLinks(db: ClientBase, s: string, rows: readonly Placed<StoredLink>[], upsert: boolean): Promise<void> {
-  if (!upsert) {
-    await copyRows(db, `${s}.links`, ['app', 'key', 'user_id', 'ord'], rows.map(({ value: l, ord }) => [l.app, l.key, l.userId, ord]));
-    return;
-  }
   const conflict = upsert ? ' ON CONFLICT (app, key) DO UPDATE SET user_id = EXCLUDED.user_id, ord = EXCLUDED.ord' : '';
   const sql = `INSERT INTO ${s}.links (app, key, user_id, ord) SELECT app, key, user_id, ord FROM jsonb_to_recordset($1::jsonb) AS t(${LINK_COLUMNS})${conflict}`;
   for (const batch of batches(rows)) {
@@ -60,16 +114,31 @@ export async function insertLinks(db: ClientBase, s: string, rows: readonly Plac
   }
 }
 
-export async function insertImported(db: ClientBase, s: string, rows: readonly ImportedRow[], upsert: boolean): Promise<void> {
-  if (!upsert) {
-    await copyRows(db, `${s}.imported`, ['app', 'key', 'attributes', 'disabled'], rows.map((r) => [r.app, r.key, r.value.attributes, r.value.disabled]));
-    return;
-  }
-  const conflict = upsert ? ' ON CONFLICT (app, key) DO UPDATE SET attributes = EXCLUDED.attributes, disabled = EXCLUDED.disabled' : '';
-  const sql = `INSERT INTO ${s}.imported (app, key, attributes, disabled) SELECT app, key, attributes, disabled FROM jsonb_to_recordset($1::jsonb) AS t(${IMPORTED_COLUMNS})${conflict}`;
+/** Loads every imported record of `imported` into the emptied table. */
+export async function copyImported(db: ClientBase, s: string, imported: DirectoryState['imported']): Promise<void> {
+  await copyRows(db, `${s}.imported`, ['app', 'key', 'disabled', 'vals'],
+    (function* () {
+      for (const [app, { records }] of imported) {
+        const name = encode.text(app);
+        // The packed values are JSON text, but only by contract: escaped in full all the same.
+        for (const [key, r] of records) yield `${name}\t${encode.text(key)}\t${encode.bool(r.disabled)}\t${encode.text(r.values)}`;
+      }
+    })(), { freeze: true });
+}
+
+export async function upsertImported(db: ClientBase, s: string, rows: readonly ImportedRow[]): Promise<void> {
+  const sql = `INSERT INTO ${s}.imported (app, key, disabled, vals) SELECT app, key, disabled, vals FROM jsonb_to_recordset($1::jsonb) AS t(${IMPORTED_COLUMNS})
+    ON CONFLICT (app, key) DO UPDATE SET disabled = EXCLUDED.disabled, vals = EXCLUDED.vals`;
   for (const batch of batches(rows)) {
-    await db.query(sql, [JSON.stringify(batch.map((r) => ({ app: r.app, key: r.key, attributes: r.value.attributes, disabled: r.value.disabled })))]);
+    await db.query(sql, [JSON.stringify(batch.map((r) => ({ app: r.app, key: r.key, disabled: r.value.disabled, vals: r.value.values })))]);
   }
+}
+
+/** Sets the column lists of the given apps. */
+export async function upsertColumns(db: ClientBase, s: string, apps: readonly { app: string; columns: readonly string[] }[]): Promise<void> {
+  const sql = `INSERT INTO ${s}.app_columns (app, columns) SELECT app, columns FROM jsonb_to_recordset($1::jsonb) AS t(app text, columns text[])
+    ON CONFLICT (app) DO UPDATE SET columns = EXCLUDED.columns`;
+  for (const batch of batches(apps)) await db.query(sql, [JSON.stringify(batch.map(({ app, columns }) => ({ app, columns })))]);
 }
 
 export async function deleteUsers(db: ClientBase, s: string, ids: readonly string[]): Promise<void> {
@@ -82,28 +151,74 @@ export async function deletePairs(db: ClientBase, s: string, table: 'links' | 'i
   for (const batch of batches(pairs)) await db.query(sql, [JSON.stringify(batch.map(({ app, key }) => ({ app, key })))]);
 }
 
-export function userFromRow(row: { id: string; login: string; status: UserRecord['status']; profile: UserRecord['profile']; profile_source: string; roles: string[] }): UserRecord {
-  return { id: row.id, login: row.login, status: row.status, profile: row.profile, profileSource: row.profile_source, roles: row.roles };
+/** Deletes the imported records or the column lists of whole apps. */
+export async function deleteApps(db: ClientBase, s: string, table: 'imported' | 'app_columns', apps: readonly string[]): Promise<void> {
+  for (const batch of batches(apps)) await db.query(`DELETE FROM ${s}.${table} WHERE app = ANY($1::text[])`, [batch]);
 }
 
-export function linkFromRow(row: { app: string; key: string; user_id: string }): StoredLink {
-  return { app: row.app, key: row.key, userId: row.user_id };
+/** The users in order, and their stored positions (parallel arrays). */
+export async function readUsers(db: ClientBase, s: string): Promise<{ users: UserRecord[]; ords: number[] }> {
+  const users: UserRecord[] = [];
+  const ords: number[] = [];
+  // One JSON object per user, built by the server (json, not jsonb: its keys stay in this order) and
+  // parsed once: cheaper than splitting fields, and every string it makes is its own, not a slice of
+  // the chunk it came in (which would keep the whole chunk alive with the state).
+  const query = `SELECT ord, json_build_object('id', id, 'login', login, 'status', status, 'profile', profile, 'profileSource', profile_source, 'roles', roles)
+    FROM ${s}.users ORDER BY ord`;
+  await copyLines(db, query, (line) => {
+    const tab = line.indexOf('\t');
+    ords.push(Number(line.slice(0, tab)));
+    users.push(JSON.parse(jsonField(line.slice(tab + 1))) as UserRecord);
+  });
+  return { users, ords };
 }
 
-/** Adds one imported record to the state, as own properties (an app or key may be "__proto__"). */
-export function addImported(imported: DirectoryState['imported'], app: string, key: string, value: ImportedRecord): void {
-  let byKey = Object.hasOwn(imported, app) ? imported[app] : undefined;
-  if (!byKey) defineOwn(imported, app, (byKey = {}));
-  defineOwn(byKey, key, value);
+/** The links in order, and their stored positions (parallel arrays). */
+export async function readLinks(db: ClientBase, s: string): Promise<{ links: StoredLink[]; ords: number[] }> {
+  const links: StoredLink[] = [];
+  const ords: number[] = [];
+  await copyLines(db, `SELECT ord, app, key, user_id FROM ${s}.links ORDER BY ord`, (line) => {
+    const [ord, app, key, userId] = line.split('\t') as [string, string, string, string];
+    ords.push(Number(ord));
+    links.push({ app: field(app), key: field(key), userId: field(userId) });
+  });
+  return { links, ords };
 }
 
-/** Every imported record of a state, with its app and key (own properties only). */
-export function* importedRows(imported: DirectoryState['imported']): Generator<ImportedRow> {
-  for (const [app, records] of Object.entries(imported)) {
-    for (const [key, value] of Object.entries(records)) yield { app, key, value };
+/** An app's records as read, in the order read: what the changed-rows path compares the next state with. */
+export interface StoredApp {
+  columns: readonly string[];
+  keys: string[];
+  records: ImportedRecord[];
+}
+
+/** The imported records by app (apps in name order), and the same records as StoredApps. */
+export async function readImported(db: ClientBase, s: string): Promise<{ imported: DirectoryState['imported']; stored: Map<string, StoredApp> }> {
+  const imported: DirectoryState['imported'] = new Map();
+  const stored = new Map<string, StoredApp>();
+  const apps = await db.query<{ app: string; columns: string[] }>(`SELECT app, columns FROM ${s}.app_columns ORDER BY app COLLATE "C"`);
+  for (const { app, columns } of apps.rows) {
+    imported.set(app, { columns, records: new Map() });
+    stored.set(app, { columns: [...columns], keys: [], records: [] });
   }
-}
-
-function defineOwn<T>(target: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  let name: string | null = null;
+  let target: { records: AppRecords['records']; stored: StoredApp } | null = null;
+  await copyLines(db, `SELECT app, key, disabled, vals FROM ${s}.imported`, (line) => {
+    // app TAB key TAB t|f TAB vals
+    const afterApp = line.indexOf('\t');
+    const afterKey = line.indexOf('\t', afterApp + 1);
+    const app = line.slice(0, afterApp);
+    if (app !== name || !target) {
+      const records = imported.get(field(app))?.records;
+      if (!records) throw new StateFormatError(`imported records of app ${JSON.stringify(field(app))} have no column list in app_columns; the PostgreSQL state is damaged`);
+      target = { records, stored: stored.get(field(app))! };
+      name = app;
+    }
+    const k = field(line.slice(afterApp + 1, afterKey));
+    const record: ImportedRecord = { values: field(line.slice(afterKey + 3)), disabled: line.charCodeAt(afterKey + 1) === 116 /* t */ };
+    target.records.set(k, record);
+    target.stored.keys.push(k);
+    target.stored.records.push(record);
+  });
+  return { imported, stored };
 }

@@ -1,27 +1,36 @@
 /**
  * The PostgreSQL state backend, for teams and CI: `new PostgresStore({ url, schema })`. The schema is
- * created and migrated on first use (migrations.ts). read() streams the tables through cursors inside one
- * REPEATABLE READ transaction, so it sees one consistent snapshot with memory in proportion to the data;
- * write() is one transaction: check lineage/serial under FOR UPDATE (else StaleStateError), write the
- * state in batches, append the journal, update meta. After a read() or write() the store remembers what
- * the database holds and the next write sends only the rows whose objects changed (snapshot.ts).
+ * created and migrated on first use (migrations.ts). read() streams the tables with COPY … TO STDOUT
+ * inside one REPEATABLE READ transaction, so it sees one consistent snapshot with memory in proportion to
+ * the data; write() is one transaction: check lineage/serial (and, when given, the digest) under FOR
+ * UPDATE (else StaleStateError), write the state, stream the journal, update meta. After a read() or
+ * write() the store remembers what the database holds and the next write sends only the rows that
+ * changed (snapshot.ts); tables it replaces are truncated and loaded with COPY FREEZE.
+ *
+ * Edits made outside idplane: triggers count every statement that changes a state table unless it runs
+ * in idplane's own write (SET LOCAL idplane.writer = 'on'). A read's `digest` is the write token and that
+ * count; its `edited` is set when the last write said so or when the count moved since the last write
+ * that did not (`next.edited` false: every user was checked, the content is idplane's again).
+ *
  * Locking is a session advisory lock on a dedicated connection (lock.ts); while the store holds a lock,
  * write() and journal() first check it is still held and otherwise fail with LockLostError (recordRun
- * still works, so the run can be recorded as failed). `location` masks the password;
- * a server that cannot be reached surfaces as StateUnreachableError naming that location.
+ * still works, so the run can be recorded as failed). `location` masks the password; a server that
+ * cannot be reached surfaces as StateUnreachableError naming that location.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import { crashPoint, pausePoint } from '../crash-point.ts';
 import { waitForLock } from '../lock-wait.ts';
-import { StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type RunRecord, type StateStore } from '../types.ts';
+import { StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type RunRecord, type StateRef, type StateStore } from '../types.ts';
 import { asReachError, maskUrl } from './connection.ts';
-import { insertChanges, readHistory, upsertRun } from './history.ts';
+import { insertChanges, nonEmpty, readHistory, upsertRun } from './history.ts';
 import { AdvisoryLock, LockLostError, type HeldLock } from './lock.ts';
 import { ensureSchema } from './migrations.ts';
-import { addImported, BATCH, deletePairs, deleteUsers, insertImported, insertLinks, insertUsers, linkFromRow, userFromRow, type Placed } from './rows.ts';
-import { planWrite, snapshotOf, type Snapshot, type TablePlan } from './snapshot.ts';
+import {
+  copyImported, copyLinks, copyUsers, deleteApps, deletePairs, deleteUsers, insertLinks, insertUsers, readImported, readLinks, readUsers, replaceTable, upsertColumns, upsertImported,
+} from './rows.ts';
+import { planWrite, type Snapshot, type WritePlan } from './snapshot.ts';
 
 export interface PostgresStoreOptions {
   /** A postgres:// connection URL; the password it may hold never appears in messages. */
@@ -64,43 +73,49 @@ export class PostgresStore implements StateStore {
   async read(): Promise<DirectoryState> {
     return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (c) => {
       // Before the snapshot is taken: a concurrent write's TRUNCATE must be either wholly seen or not at all.
-      await c.query(`LOCK TABLE ${this.s}.meta, ${this.s}.users, ${this.s}.links, ${this.s}.imported IN ACCESS SHARE MODE`);
+      await c.query(`LOCK TABLE ${this.s}.meta, ${this.s}.users, ${this.s}.links, ${this.s}.imported, ${this.s}.app_columns IN ACCESS SHARE MODE`);
       const meta = await this.meta(c, '');
-      const state: DirectoryState = { lineage: meta.lineage, serial: meta.serial, users: [], links: [], imported: {}, watermarks: meta.watermarks };
-      const userOrds: number[] = [];
-      const linkOrds: number[] = [];
-      await fetchAll(c, `SELECT id, ord, login, status, profile, profile_source, roles FROM ${this.s}.users ORDER BY ord`, (row) => {
-        state.users.push(userFromRow(row as Parameters<typeof userFromRow>[0]));
-        userOrds.push(Number(row.ord));
-      });
-      await fetchAll(c, `SELECT app, key, user_id, ord FROM ${this.s}.links ORDER BY ord`, (row) => {
-        state.links.push(linkFromRow(row as Parameters<typeof linkFromRow>[0]));
-        linkOrds.push(Number(row.ord));
-      });
-      await fetchAll(c, `SELECT app, key, attributes, disabled FROM ${this.s}.imported`, (row) => {
-        addImported(state.imported, row.app as string, row.key as string, { attributes: row.attributes as Record<string, string>, disabled: row.disabled as boolean });
-      });
-      this.snapshot = snapshotOf(state, meta.token, userOrds, linkOrds);
-      return state;
+      const users = await readUsers(c, this.s);
+      const links = await readLinks(c, this.s);
+      const imported = await readImported(c, this.s);
+      this.snapshot = {
+        digest: meta.digest,
+        users: { values: users.users.slice(), ords: users.ords },
+        links: { values: links.links.slice(), ords: links.ords },
+        imported: imported.stored,
+      };
+      return {
+        lineage: meta.lineage, serial: meta.serial, users: users.users, links: links.links, imported: imported.imported,
+        watermarks: meta.watermarks, pipeline: meta.pipeline, edited: meta.edited, digest: meta.digest,
+      };
     });
   }
 
-  async write(next: DirectoryState, expected: { lineage: string | null; serial: number }, changes: ChangeRecord[] = []): Promise<void> {
+  async write(next: DirectoryState, expected: StateRef, changes: Iterable<ChangeRecord> = []): Promise<void> {
     const previous = this.snapshot;
     this.snapshot = null; // unknown until this write has either committed or certainly not
     try {
       this.snapshot = await this.transaction('BEGIN', async (c) => {
+        // Our own statements: the triggers that count edits made outside idplane let them pass.
+        await c.query(`SET LOCAL idplane.writer = 'on'`);
         const current = await this.meta(c, ' FOR UPDATE');
         await this.assertLocksHeld(c);
         if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
-        const token = randomUUID();
+        if (expected.digest !== undefined && expected.digest !== current.digest) {
+          const error = new StaleStateError(expected, current);
+          error.message = `the state at ${this.location} changed since it was read (lineage ${current.lineage ?? 'none'} serial ${current.serial}, content ${current.digest ?? 'none'} instead of ${expected.digest ?? 'none'}): it was written or edited in between`;
+          throw error;
+        }
         // Only rows that changed since our last look, if the database still holds exactly what we saw then.
-        const plan = planWrite(next, previous && previous.token === current.token ? previous : null, token);
-        await this.writeUsers(c, plan.users);
-        await this.writePairs(c, 'links', plan.links, (rows, upsert) => insertLinks(c, this.s, rows, upsert), (r) => r.value);
-        await this.writePairs(c, 'imported', plan.imported, (rows, upsert) => insertImported(c, this.s, rows, upsert), (r) => r);
+        const token = randomUUID();
+        const plan = planWrite(next, previous && previous.digest === current.digest ? previous : null, digestOf(token, current.outsideWrites));
+        await this.writeRows(c, next, plan);
         await insertChanges(c, this.s, changes);
-        await c.query(`UPDATE ${this.s}.meta SET lineage = $1, serial = $2, watermarks = $3::jsonb, write_token = $4`, [next.lineage, next.serial, JSON.stringify(next.watermarks), token]);
+        await c.query(
+          `UPDATE ${this.s}.meta SET lineage = $1, serial = $2, watermarks = $3::jsonb, write_token = $4, pipeline = $5, edited = $6::boolean,
+             sealed_writes = CASE WHEN $6::boolean THEN sealed_writes ELSE outside_writes END`,
+          [next.lineage, next.serial, JSON.stringify(next.watermarks), token, next.pipeline, next.edited],
+        );
         crashPoint('state-write');
         await pausePoint('state-write');
         return plan.after;
@@ -117,25 +132,37 @@ export class PostgresStore implements StateStore {
     }
   }
 
-  private async writeUsers(c: pg.ClientBase, plan: TablePlan<Placed<DirectoryState['users'][number]>>): Promise<void> {
-    if (plan.mode === 'replace') {
-      await c.query(`TRUNCATE ${this.s}.users`);
-      await insertUsers(c, this.s, plan.rows, false);
+  private async writeRows(c: pg.ClientBase, next: DirectoryState, plan: WritePlan): Promise<void> {
+    const s = this.s;
+    if (plan.users.mode === 'replace') {
+      await replaceTable(c, s, 'users', next.users.length, () => copyUsers(c, s, next.users));
     } else {
-      await deleteUsers(c, this.s, plan.deletes.map((p) => p.value.id));
-      await insertUsers(c, this.s, plan.upserts, true);
+      await deleteUsers(c, s, plan.users.deletes.map((u) => u.id));
+      await insertUsers(c, s, plan.users.updates, true);
+      await insertUsers(c, s, plan.users.inserts, false);
     }
-  }
-
-  private async writePairs<Row>(
-    c: pg.ClientBase, table: 'links' | 'imported', plan: TablePlan<Row>, insert: (rows: Row[], upsert: boolean) => Promise<void>, pair: (row: Row) => { app: string; key: string },
-  ): Promise<void> {
-    if (plan.mode === 'replace') {
-      await c.query(`TRUNCATE ${this.s}.${table}`);
-      await insert(plan.rows, false);
+    if (plan.links.mode === 'replace') {
+      await replaceTable(c, s, 'links', next.links.length, () => copyLinks(c, s, next.links));
     } else {
-      await deletePairs(c, this.s, table, plan.deletes.map(pair));
-      await insert(plan.upserts, true);
+      await deletePairs(c, s, 'links', plan.links.deletes);
+      await insertLinks(c, s, plan.links.updates, true);
+      await insertLinks(c, s, plan.links.inserts, false);
+    }
+    if (plan.imported.mode === 'replace') {
+      let records = 0;
+      for (const app of next.imported.values()) records += app.records.size;
+      await replaceTable(c, s, 'imported', records, () => copyImported(c, s, next.imported));
+    } else {
+      await deleteApps(c, s, 'imported', plan.imported.apps);
+      await deletePairs(c, s, 'imported', plan.imported.deletes);
+      await upsertImported(c, s, plan.imported.upserts);
+    }
+    if (plan.columns.mode === 'replace') {
+      await c.query(`TRUNCATE ${s}.app_columns`);
+      await upsertColumns(c, s, [...next.imported].map(([app, { columns }]) => ({ app, columns })));
+    } else {
+      await deleteApps(c, s, 'app_columns', plan.columns.deletes);
+      await upsertColumns(c, s, plan.columns.upserts);
     }
   }
 
@@ -143,11 +170,12 @@ export class PostgresStore implements StateStore {
     await this.withClient((c) => upsertRun(c, this.s, run));
   }
 
-  async journal(changes: ChangeRecord[]): Promise<void> {
-    if (changes.length === 0) return;
+  async journal(changes: Iterable<ChangeRecord>): Promise<void> {
+    const entries = nonEmpty(changes);
+    if (!entries) return;
     await this.transaction('BEGIN', async (c) => {
       await this.assertLocksHeld(c);
-      await insertChanges(c, this.s, changes);
+      await insertChanges(c, this.s, entries);
     });
   }
 
@@ -198,13 +226,21 @@ export class PostgresStore implements StateStore {
     await this.pool.end();
   }
 
-  private async meta(c: pg.ClientBase, suffix: string): Promise<{ lineage: string | null; serial: number; watermarks: Record<string, string>; token: string | null }> {
-    const result = await c.query<{ lineage: string | null; serial: string; watermarks: Record<string, string>; write_token: string | null }>(
-      `SELECT lineage, serial, watermarks, write_token FROM ${this.s}.meta${suffix}`,
-    );
+  private async meta(c: pg.ClientBase, suffix: string): Promise<StoredMeta> {
+    const result = await c.query<{
+      lineage: string | null; serial: string; watermarks: Record<string, string>; write_token: string | null;
+      pipeline: string | null; edited: boolean; outside_writes: string; sealed_writes: string;
+    }>(`SELECT lineage, serial, watermarks, write_token, pipeline, edited, outside_writes, sealed_writes FROM ${this.s}.meta${suffix}`);
     const row = result.rows[0];
     if (!row) throw new StateFormatError(`the PostgreSQL state at ${this.location} has no meta row; the schema is damaged`);
-    return { lineage: row.lineage, serial: Number(row.serial), watermarks: row.watermarks, token: row.write_token };
+    const outsideWrites = Number(row.outside_writes);
+    return {
+      lineage: row.lineage, serial: Number(row.serial), watermarks: row.watermarks, pipeline: row.pipeline,
+      edited: row.edited || row.outside_writes !== row.sealed_writes,
+      // Nothing written yet, by anyone: the empty state, which has no digest.
+      digest: row.write_token === null && outsideWrites === 0 ? null : digestOf(row.write_token, outsideWrites),
+      outsideWrites,
+    };
   }
 
   private async ensureReady(): Promise<void> {
@@ -250,13 +286,17 @@ export class PostgresStore implements StateStore {
   }
 }
 
-/** Streams a query's rows through a cursor, BATCH rows per round trip (inside the caller's transaction). */
-async function fetchAll(c: pg.ClientBase, sql: string, each: (row: Record<string, unknown>) => void): Promise<void> {
-  await c.query(`DECLARE idplane_rows NO SCROLL CURSOR FOR ${sql}`);
-  for (;;) {
-    const result = await c.query(`FETCH ${BATCH} FROM idplane_rows`);
-    for (const row of result.rows as Record<string, unknown>[]) each(row);
-    if (result.rows.length < BATCH) break;
-  }
-  await c.query('CLOSE idplane_rows');
+/** The meta row as read() and write() use it. */
+interface StoredMeta {
+  lineage: string | null;
+  serial: number;
+  watermarks: Record<string, string>;
+  pipeline: string | null;
+  /** The stored flag, or outside writes since the last write that checked everyone. */
+  edited: boolean;
+  digest: string | null;
+  outsideWrites: number;
 }
+
+/** What identifies the stored content: the last write's token, and how many outside statements changed it since. */
+const digestOf = (token: string | null, outsideWrites: number): string => `${token ?? 'none'}:${outsideWrites}`;
