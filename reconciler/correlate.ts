@@ -11,15 +11,17 @@ import type { PlanIssue, ReviewItem } from '../schemas/generated/plan.ts';
 import { newUserId } from './ids.ts';
 import { MatchIndexes } from './match-index.ts';
 import type { DirectoryState, Project, SourceAccount, SourceSnapshot, StoredLink, UserRecord } from './model.ts';
-import { packValues } from './records.ts';
+import { matchesPacked } from './records.ts';
 
 export type Pairing =
   | {
     kind: 'linked'; app: string; account: SourceAccount; userId: string; via: 'state' | 'config' | 'match';
-    /** Linked to the same user as before, with the values stored at the last import (or not read in this run). */
+    /** The state links this account to this user already. */
+    linked: boolean;
+    /** Linked as before, with the values stored at the last import (or not read in this run). */
     unchanged: boolean;
   }
-  | { kind: 'new'; app: string; account: SourceAccount; userId: string; unchanged: false };
+  | { kind: 'new'; app: string; account: SourceAccount; userId: string; linked: false; unchanged: false };
 
 export interface MissingAccount {
   app: string;
@@ -46,10 +48,15 @@ export interface Correlation {
 /** Told how many accounts are correlated so far, now and then (for progress on long runs). */
 export type Tick = (done: number, total: number) => void;
 
-export function correlate(project: Project, state: DirectoryState, sources: SourceSnapshot[], columns: ReadonlyMap<string, readonly string[]> = new Map(), tick?: Tick): Correlation {
+/**
+ * `trustLinks`: the state is as idplane wrote it (not edited outside idplane), so every stored link
+ * names a stored user and need not be looked up (a million lookups in a no-change plan).
+ */
+export function correlate(project: Project, state: DirectoryState, sources: SourceSnapshot[], columns: ReadonlyMap<string, readonly string[]> = new Map(), tick?: Tick, trustLinks = false): Correlation {
   const users = directoryUsers(project, state);
   const unstored = new Set(users.slice(state.users.length).map((u) => u.id));
-  const byId = new Map(users.map((u) => [u.id, u]));
+  const byId = new Map<string, UserRecord>();
+  for (const u of users) byId.set(u.id, u);
   let byLoginIndex: Map<string, UserRecord> | null = null; // only `links:` entries look users up by login
   const byLogin = () => (byLoginIndex ??= new Map(users.map((u) => [u.login.toLowerCase(), u])));
   const declared = new Set(project.declaredUsers.map((u) => u.login.toLowerCase()));
@@ -72,13 +79,14 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
     for (const link of project.links) if (link.app === snapshot.app) pinned.set(link.key, link.user);
     const records = state.imported.get(snapshot.app)?.records;
     const packing = columns.get(snapshot.app) ?? [];
-    /** Linked to `userId` before, with the values stored then. */
-    const unchanged = (account: SourceAccount, userId: string): boolean => {
-      if (stored.get(account.key)?.userId !== userId) return false;
+    /** Linked (by `link`) to `userId` before, with the values stored then. */
+    const unchanged = (account: SourceAccount, link: StoredLink | undefined, userId: string): boolean => {
+      if (link?.userId !== userId) return false;
       if (account.stored) return true;
       const prior = records?.get(account.key);
-      return prior !== undefined && prior.values === packValues(packing, account.attributes);
+      return prior !== undefined && matchesPacked(packing, account.attributes, prior.values);
     };
+    let linksSeen = 0; // accounts of this snapshot the state has a link for
 
     const { unique, duplicates } = splitDuplicates(snapshot.accounts);
     for (const [key, lines] of duplicates) {
@@ -89,7 +97,7 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
       });
     }
 
-    const linkedUsers = new Map<string, string>(); // userId → key, for accounts linked by state or config
+    const first = out.pairings.length; // this snapshot's pairings start here
     const unlinked: SourceAccount[] = [];
     for (const account of unique.values()) {
       if (tick && (++done & 4095) === 0) tick(done, total);
@@ -105,15 +113,15 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
           continue;
         }
         const prior = stored.get(account.key);
+        if (prior) linksSeen += 1;
         if (prior && prior.userId !== user.id) out.relinked.push(prior);
-        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: user.id, via: 'config', unchanged: unchanged(account, user.id) });
-        linkedUsers.set(user.id, account.key);
+        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: user.id, via: 'config', linked: prior?.userId === user.id, unchanged: unchanged(account, prior, user.id) });
         continue;
       }
       const link = stored.get(account.key);
-      if (link && byId.has(link.userId)) {
-        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: link.userId, via: 'state', unchanged: unchanged(account, link.userId) });
-        linkedUsers.set(link.userId, account.key);
+      if (link) linksSeen += 1;
+      if (link && (trustLinks || byId.has(link.userId))) {
+        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: link.userId, via: 'state', linked: true, unchanged: unchanged(account, link, link.userId) });
         continue;
       }
       unlinked.push(account);
@@ -143,13 +151,21 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
         list.push(account);
         claims.set(result.user.id, list);
       } else if (imp.onNoMatch === 'create') {
-        out.pairings.push({ kind: 'new', app: snapshot.app, account, userId: newUserId(snapshot.app, account.key), unchanged: false });
+        out.pairings.push({ kind: 'new', app: snapshot.app, account, userId: newUserId(snapshot.app, account.key), linked: false, unchanged: false });
       } else if (imp.onNoMatch === 'review') {
         out.reviews.push({
           kind: 'no-match', app: snapshot.app, key: account.key, line: account.line, candidates: [],
           message: 'no user matches and onNoMatch is review',
           resolution: `pin it to an existing user with links: [{ app: ${snapshot.app}, key: ${JSON.stringify(account.key)}, user: <login> }], or set onNoMatch: create`,
         });
+      }
+    }
+    // userId → key of this snapshot's accounts linked by the state or the config (only when something matched).
+    const linkedUsers = new Map<string, string>();
+    if (matched.size > 0) {
+      for (let i = first; i < out.pairings.length; i++) {
+        const p = out.pairings[i]!;
+        if (p.kind === 'linked') linkedUsers.set(p.userId, p.account.key);
       }
     }
     for (const [account, user] of matched) {
@@ -181,11 +197,13 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
           resolution: `confirm with ${pin}`,
         });
       } else {
-        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: user.id, via: 'match', unchanged: false });
+        // A stored link to a user that exists pairs the account through the state: this one had none.
+        out.pairings.push({ kind: 'linked', app: snapshot.app, account, userId: user.id, via: 'match', linked: false, unchanged: false });
       }
     }
 
-    findMissing(snapshot, stored, unique, duplicates, out);
+    // Every stored link's account is here (the usual case): nothing can be missing, no need to look.
+    if (linksSeen !== stored.size || snapshot.rowErrors.length > 0) findMissing(snapshot, stored, unique, duplicates, out);
     indexNewUsers(project, snapshot.app, ordered.slice(position + 1), out.pairings, indexes);
   }
   return out;

@@ -5,7 +5,7 @@
  */
 import type { ImportChange, LinkChange, UserChange, ValueChange } from '../schemas/generated/plan.ts';
 import type { Correlation, Pairing } from './correlate.ts';
-import { accountId, importedRecord, type DirectoryState, type ImportedRecord, type ProfileValue, type SourceAccount, type UserRecord } from './model.ts';
+import { importedRecord, type DirectoryState, type ImportedRecord, type ProfileValue, type UserRecord } from './model.ts';
 import { packValues } from './records.ts';
 import { transitionOf } from './lifecycle.ts';
 
@@ -65,11 +65,8 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return false;
 }
 
-/**
- * Links to add for paired accounts, and to remove for moved or vanished accounts. An account paired
- * through its stored link is linked already; only pairings made in this run are looked up.
- */
-export function diffLinks(state: DirectoryState, correlation: Correlation, loginOf: (id: string) => string, keep: (app: string, key: string) => boolean): LinkChange[] {
+/** Links to remove: accounts a `links:` entry moved to another user, and accounts gone from a full import. */
+export function unlinks(correlation: Correlation, loginOf: (id: string) => string): LinkChange[] {
   const changes: LinkChange[] = [];
   for (const l of correlation.relinked) {
     changes.push({ action: 'unlink', app: l.app, key: l.key, userId: l.userId, login: loginOf(l.userId), reason: 'moved by a links: entry' });
@@ -77,48 +74,28 @@ export function diffLinks(state: DirectoryState, correlation: Correlation, login
   for (const m of correlation.missing) {
     changes.push({ action: 'unlink', app: m.app, key: m.key, userId: m.userId, login: loginOf(m.userId), reason: `account vanished from a full import of ${m.app}` });
   }
-  const fresh = correlation.pairings.filter((p) => p.kind === 'new' || p.via !== 'state');
-  const wanted = new Map<string, Set<string>>();
-  for (const p of fresh) {
-    let keys = wanted.get(p.app);
-    if (!keys) wanted.set(p.app, (keys = new Set()));
-    keys.add(p.account.key);
-  }
-  const stored = new Map<string, string>();
-  if (wanted.size > 0) {
-    for (const l of state.links) if (wanted.get(l.app)?.has(l.key)) stored.set(accountId(l.app, l.key), l.userId);
-  }
-  for (const p of fresh) {
-    if ((stored.size > 0 && stored.get(accountId(p.app, p.account.key)) === p.userId) || !keep(p.app, p.account.key)) continue;
-    const why = p.kind === 'new' ? 'new account creates the user' : p.via === 'config' ? 'pinned by a links: entry' : 'matched by a rule';
-    changes.push({ action: 'link', app: p.app, key: p.account.key, userId: p.userId, login: loginOf(p.userId), reason: why });
-  }
   return changes;
 }
 
+/** The link a pairing adds, unless the state links the account to that user already. */
+export function linkOf(p: Pairing, login: string): LinkChange | null {
+  if (p.linked) return null;
+  const why = p.kind === 'new' ? 'new account creates the user' : p.via === 'config' ? 'pinned by a links: entry' : 'matched by a rule';
+  return { action: 'link', app: p.app, key: p.account.key, userId: p.userId, login, reason: why };
+}
+
 /**
- * Imported-account records to write for the given pairings and to drop for vanished accounts. A record
- * is left alone when the values (packed in `columns`, records.ts) and the disabled flag are as stored.
+ * The imported record a pairing writes, or null when the values (packed in `columns`, records.ts) and
+ * the disabled flag are as stored.
  */
-export function diffImports(
-  state: DirectoryState,
-  pairings: readonly Pairing[],
-  missing: Correlation['missing'],
-  columns: ReadonlyMap<string, readonly string[]>,
-  disabledOf: (account: SourceAccount) => boolean,
-  keep: (app: string, key: string) => boolean,
-): ImportChange[] {
-  const changes: ImportChange[] = [];
-  for (const p of pairings) {
-    if (!keep(p.app, p.account.key)) continue;
-    const prior: ImportedRecord | undefined = importedRecord(state.imported, p.app, p.account.key);
-    const disabled = disabledOf(p.account);
-    const same = p.unchanged || p.account.stored === true || (prior !== undefined && prior.values === packValues(columns.get(p.app) ?? [], p.account.attributes));
-    if (prior && prior.disabled === disabled && same) continue;
-    changes.push({ action: prior ? 'refresh' : 'record', app: p.app, key: p.account.key, attributes: p.account.attributes, disabled });
-  }
-  for (const m of missing) {
-    if (importedRecord(state.imported, m.app, m.key)) changes.push({ action: 'forget', app: m.app, key: m.key });
-  }
-  return changes;
+export function importOf(state: DirectoryState, p: Pairing, columns: readonly string[], disabled: boolean): ImportChange | null {
+  const prior: ImportedRecord | undefined = importedRecord(state.imported, p.app, p.account.key);
+  const same = p.unchanged || p.account.stored === true || (prior !== undefined && prior.values === packValues(columns, p.account.attributes));
+  if (prior && prior.disabled === disabled && same) return null;
+  return { action: prior ? 'refresh' : 'record', app: p.app, key: p.account.key, attributes: p.account.attributes, disabled };
+}
+
+/** The records of accounts gone from a full import, to drop. */
+export function forgets(state: DirectoryState, missing: Correlation['missing']): ImportChange[] {
+  return missing.filter((m) => importedRecord(state.imported, m.app, m.key)).map((m): ImportChange => ({ action: 'forget', app: m.app, key: m.key }));
 }

@@ -33,6 +33,33 @@ interface MappingTable {
   required: string[];
   /** app → directory attribute → its import mapping. */
   mappings: Map<string, Map<string, CompiledExpression>>;
+  /** primary source → what decides each attribute of its users (made on first use). */
+  byPrimary: Map<string, Decision[]>;
+}
+
+/** One attribute of users with a given primary source: who decides it, and the mapping that gives it. */
+interface Decision {
+  name: string;
+  attribute: AttributeConfig;
+  /** The app whose account decides it: the primary, or the app `source:` names. */
+  app: string;
+  fromPrimary: boolean;
+  /** null: that app does not map it. */
+  mapping: CompiledExpression | null;
+}
+
+function decisionsFor(table: MappingTable, primary: string): Decision[] {
+  let list = table.byPrimary.get(primary);
+  if (!list) {
+    list = [];
+    for (const [name, attribute] of table.attributes) {
+      const app = attribute.source ?? primary;
+      if (app === 'directory') continue; // directory-owned: filled in once the login is known
+      list.push({ name, attribute, app, fromPrimary: app === primary, mapping: table.mappings.get(app)?.get(name) ?? null });
+    }
+    table.byPrimary.set(primary, list);
+  }
+  return list;
 }
 
 const tables = new WeakMap<Project, MappingTable>();
@@ -50,6 +77,7 @@ function tableOf(project: Project): MappingTable {
       owned: attributes.filter(([, a]) => a.source === 'directory'),
       required: attributes.filter(([n, a]) => a.required || n === 'login').map(([n]) => n),
       mappings,
+      byPrimary: new Map(),
     };
     tables.set(project, table);
   }
@@ -64,7 +92,11 @@ export function mapUser(project: Project, user: SourcedUser, imported: Directory
   const table = tableOf(project);
   if (user.declared) return { ...mapDeclared(project, table, user), outOfBand: NO_ATTRIBUTES };
   const stored = user.current?.profile ?? {};
-  if (user.primary === 'directory') return { profile: { ...stored, ...withSetValues(project, table, user.current?.login, stored) }, issues: [], outOfBand: NO_ATTRIBUTES };
+  if (user.primary === 'directory') {
+    const profile = { ...stored };
+    addSetValues(project, table, user.current?.login, stored, profile);
+    return { profile, issues: NO_ISSUES, outOfBand: NO_ATTRIBUTES };
+  }
 
   const issues: PlanIssue[] = [];
   let outOfBand: Set<string> | null = null;
@@ -82,18 +114,16 @@ export function mapUser(project: Project, user: SourcedUser, imported: Directory
     return prior;
   };
   // The variables of the primary's mappings, made once for all of them.
-  let primaryVars: { app: Record<string, string>; source: string } | null = null;
-  for (const [name, attribute] of table.attributes) {
-    const deciding = attribute.source ?? user.primary;
-    if (deciding === 'directory') continue; // filled in below, once the login is known
-    const account = user.accounts.get(deciding);
-    const mapping = table.mappings.get(deciding)?.get(name);
+  const primaryAccount = user.accounts.get(user.primary);
+  const primaryVars = primaryAccount ? { app: primaryAccount.attributes, source: user.primary } : null;
+  for (const { name, attribute, app: deciding, fromPrimary, mapping } of decisionsFor(table, user.primary)) {
+    const account = fromPrimary ? primaryAccount : user.accounts.get(deciding);
     if (!account || !mapping) {
       // login identifies the user: a source that does not map it leaves the stored login alone.
       if (name === 'login' && stored.login !== undefined) profile.login = stored.login;
       continue;
     }
-    const vars = deciding === user.primary ? (primaryVars ??= { app: account.attributes, source: deciding }) : { app: account.attributes, source: deciding };
+    const vars = fromPrimary ? primaryVars! : { app: account.attributes, source: deciding };
     const value = evaluateMapping(vars, account, name, mapping, attribute, issues);
     if (value !== undefined) profile[name] = value;
     // The source said the same last time, yet the stored value differs: someone changed it out of band.
@@ -104,25 +134,23 @@ export function mapUser(project: Project, user: SourcedUser, imported: Directory
   }
   if (table.owned.length > 0) {
     const login = typeof profile.login === 'string' ? profile.login : user.current?.login;
-    Object.assign(profile, withSetValues(project, table, login, stored));
+    addSetValues(project, table, login, stored, profile);
   }
   requireAttributes(table, user, profile, issues);
   return { profile, issues: issues.length > 0 ? issues : NO_ISSUES, outOfBand: outOfBand ?? NO_ATTRIBUTES };
 }
 
-/** Directory-owned attributes: stored values, overridden by `set:` entries in the config. */
-function withSetValues(project: Project, table: MappingTable, login: string | undefined, stored: Profile): Profile {
+/** Directory-owned attributes into `profile`: the stored values, overridden by `set:` entries in the config. */
+function addSetValues(project: Project, table: MappingTable, login: string | undefined, stored: Profile, profile: Profile): void {
   const set = login && project.setValues.size > 0 ? project.setValues.get(login.toLowerCase())?.attributes : undefined;
-  const owned: Profile = {};
   for (const [name, attribute] of table.owned) {
     if (set && name in set) {
       const converted = convert(set[name], attribute);
-      if (converted.ok && converted.value !== undefined) owned[name] = converted.value;
+      if (converted.ok && converted.value !== undefined) profile[name] = converted.value;
     } else if (stored[name] !== undefined) {
-      owned[name] = stored[name]!;
+      profile[name] = stored[name]!;
     }
   }
-  return owned;
 }
 
 function previousValue(expression: CompiledExpression, attributes: Record<string, string>, app: string, attribute: AttributeConfig): ProfileValue | undefined {

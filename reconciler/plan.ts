@@ -4,11 +4,11 @@
  * safeguard verdicts, summary counts and whether it may be applied (conflicts and tripped safeguards
  * block it). Pure: the same inputs always give the same plan.
  */
-import type { Plan, PlanBlocker, PlanIssue, PlanSummary, UserChange } from '../schemas/generated/plan.ts';
+import type { ImportChange, LinkChange, Plan, PlanBlocker, PlanIssue, PlanSummary, UserChange } from '../schemas/generated/plan.ts';
 import { correlate } from './correlate.ts';
 import { desiredDirectory, type DesiredUser } from './desired.ts';
-import { diffImports, diffLinks, diffUser } from './diff.ts';
-import { accountId, type DirectoryState, type Project, type SourceSnapshot, type StoredLink, type UserRecord } from './model.ts';
+import { diffUser, forgets, importOf, linkOf, unlinks } from './diff.ts';
+import type { DirectoryState, Project, SourceSnapshot, StoredLink, UserRecord } from './model.ts';
 import { storedLogins } from './correlate.ts';
 import { provisionTargets } from './provision.ts';
 import { resolveSources } from './resolve-source.ts';
@@ -50,7 +50,7 @@ export function buildPlan(input: PlanInput): Plan {
   const selection = selectInputs(project, state, input.sources);
   const accounts = selection.sources.reduce((n, s) => n + s.accounts.length, 0);
   observe('correlate', 0, accounts);
-  const correlation = correlate(project, state, selection.sources, selection.columns, (done, total) => observe('correlate', done, total));
+  const correlation = correlate(project, state, selection.sources, selection.columns, (done, total) => observe('correlate', done, total), !state.edited);
   const resolved = resolveSources(project, correlation, { onlyChanged });
   observe('correlate', accounts, accounts);
   observe('map', 0, resolved.users.length);
@@ -63,12 +63,8 @@ export function buildPlan(input: PlanInput): Plan {
   if (state.edited) {
     warnings.push({ code: 'state-edited', message: 'the stored directory was changed outside idplane since idplane last wrote it, so every user was checked again; sourced values edited there are restored from their source' });
   }
-  const blockedAccounts = new Set<string>();
   for (const user of desired.users) {
     append(conflicts, user.issues);
-    if (user.issues.length > 0 && user.sourced.current === null) {
-      for (const [app, account] of user.sourced.accounts) blockedAccounts.add(accountId(app, account.key));
-    }
     if (user.lifecycle.blocked) {
       warnings.push({
         code: 'protected-user', users: [user.after.login],
@@ -78,22 +74,33 @@ export function buildPlan(input: PlanInput): Plan {
   }
   append(conflicts, uniqueViolations(project, state, desired.users, onlyChanged));
 
+  // Per user: the change, the links their new pairings add and the records their accounts write. A new
+  // user with a conflict is not created, so nothing of theirs is linked or recorded either.
   const reasons = new Map<string, string>();
   const users: UserChange[] = [];
+  const desiredLogins = new Map<string, string>();
+  const links: LinkChange[] = [];
+  const imports: ImportChange[] = [];
+  const none: readonly string[] = [];
   for (const user of desired.users) {
     if (user.issues.length > 0 && user.sourced.current === null) continue;
     const change = diffUser(user.sourced.current, user.after, intern(reasons, reasonFor(user)), user.outOfBand);
     if (change) users.push(change);
+    for (const p of user.sourced.accounts.pairings()) {
+      const link = linkOf(p, user.after.login);
+      if (link) links.push(link);
+      const record = importOf(state, p, selection.columns.get(p.app) ?? none, desired.disabled.get(p.account) === true);
+      if (record) imports.push(record);
+    }
   }
   users.sort((a, b) => compare(a.login, b.login));
-
-  const desiredLogins = new Map<string, string>(desired.users.map((u) => [u.after.id, u.after.login]));
-  const loginOf = (id: string) => desiredLogins.get(id) ?? correlation.byId.get(id)?.login ?? id;
-  const keep = blockedAccounts.size === 0 ? () => true : (app: string, key: string) => !blockedAccounts.has(accountId(app, key));
-  const links = diffLinks(state, correlation, loginOf, keep)
-    .sort((a, b) => compare(a.app, b.app) || compare(a.key, b.key) || compare(a.action, b.action));
-  const imports = diffImports(state, resolved.pairings, correlation.missing, selection.columns, (account) => desired.disabled.get(account) === true, keep)
-    .sort((a, b) => compare(a.app, b.app) || compare(a.key, b.key));
+  if (correlation.relinked.length + correlation.missing.length > 0) {
+    for (const u of desired.users) desiredLogins.set(u.after.id, u.after.login);
+  }
+  append(links, unlinks(correlation, (id) => desiredLogins.get(id) ?? correlation.byId.get(id)?.login ?? id));
+  links.sort((a, b) => compare(a.app, b.app) || compare(a.key, b.key) || compare(a.action, b.action));
+  append(imports, forgets(state, correlation.missing));
+  imports.sort((a, b) => compare(a.app, b.app) || compare(a.key, b.key));
 
   observe('diff', desired.users.length, desired.users.length);
   const provisioning = input.targets && Object.values(project.apps).some((a) => a.provision);

@@ -21,6 +21,43 @@ export function packValues(columns: readonly string[], attributes: Readonly<Reco
   return JSON.stringify(values);
 }
 
+/** Characters JSON escapes in a string (and surrogates, which it may): quote, backslash, controls. */
+// eslint-disable-next-line no-control-regex
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Whether JSON.stringify(value) could be anything but the value between two quotes. */
+export function needsJsonEscape(value: string): boolean {
+  return ESCAPED.test(value);
+}
+
+/**
+ * Whether `packed` is what packValues(columns, attributes) gives, without building it: each value is
+ * compared in place (the no-change plan of a million accounts asks this a million times).
+ */
+export function matchesPacked(columns: readonly string[], attributes: Readonly<Record<string, string>>, packed: string): boolean {
+  let end = columns.length;
+  while (end > 0 && !nonEmpty(attributes[columns[end - 1]!])) end--;
+  if (packed.charCodeAt(0) !== 91 /* [ */) return false;
+  let at = 1;
+  for (let i = 0; i < end; i++) {
+    if (i > 0) {
+      if (packed.charCodeAt(at) !== 44 /* , */) return false;
+      at += 1;
+    }
+    const raw = attributes[columns[i]!];
+    const value = typeof raw === 'string' ? raw : '';
+    if (needsJsonEscape(value)) {
+      const json = JSON.stringify(value);
+      if (!packed.startsWith(json, at)) return false;
+      at += json.length;
+      continue;
+    }
+    if (packed.charCodeAt(at) !== 34 /* " */ || !packed.startsWith(value, at + 1) || packed.charCodeAt(at + 1 + value.length) !== 34) return false;
+    at += value.length + 2;
+  }
+  return at === packed.length - 1 && packed.charCodeAt(at) === 93 /* ] */;
+}
+
 /** The attributes a packed record holds: every column, '' where the record has no value. */
 export function unpackValues(columns: readonly string[], values: string): Record<string, string> {
   const parsed = JSON.parse(values) as unknown;

@@ -9,7 +9,7 @@
  * their warnings and values are re-checked on every plan.
  */
 import type { DeclaredUser } from '../schemas/generated/config.ts';
-import type { Correlation, Pairing } from './correlate.ts';
+import { storedLogins, type Correlation, type Pairing } from './correlate.ts';
 import { newUserId } from './ids.ts';
 import type { Project, SourceAccount, UserRecord } from './model.ts';
 
@@ -28,35 +28,35 @@ export interface SourcedUser {
   createdBy: string | null;
 }
 
-/** A user's accounts by app: a flat array, since a user has one account in each of a few apps. */
+/**
+ * A user's accounts by app, with the pairing that brought each: a small array, since a user has one
+ * account in each of a few apps.
+ */
 export class LinkedAccounts {
-  private readonly entries: (string | SourceAccount)[] = [];
+  private readonly entries: Pairing[] = [];
 
   get size(): number {
-    return this.entries.length / 2;
+    return this.entries.length;
   }
 
   get(app: string): SourceAccount | undefined {
-    for (let i = 0; i < this.entries.length; i += 2) if (this.entries[i] === app) return this.entries[i + 1] as SourceAccount;
+    for (const p of this.entries) if (p.app === app) return p.account;
     return undefined;
   }
 
-  set(app: string, account: SourceAccount): void {
-    for (let i = 0; i < this.entries.length; i += 2) {
-      if (this.entries[i] === app) {
-        this.entries[i + 1] = account;
-        return;
-      }
-    }
-    this.entries.push(app, account);
+  set(pairing: Pairing): void {
+    const i = this.entries.findIndex((p) => p.app === pairing.app);
+    if (i >= 0) this.entries[i] = pairing;
+    else this.entries.push(pairing);
   }
 
   *[Symbol.iterator](): Generator<[string, SourceAccount]> {
-    for (let i = 0; i < this.entries.length; i += 2) yield [this.entries[i] as string, this.entries[i + 1] as SourceAccount];
+    for (const p of this.entries) yield [p.app, p.account];
   }
 
-  apps(): string[] {
-    return this.entries.filter((_, i) => i % 2 === 0) as string[];
+  /** The pairings, one per app. */
+  pairings(): readonly Pairing[] {
+    return this.entries;
   }
 }
 
@@ -103,7 +103,7 @@ export function resolveSources(project: Project, correlation: Correlation, optio
       pairings.push(p);
     }
     const e = entry(p.userId, stored(p.userId));
-    e.accounts.set(p.app, p.account);
+    e.accounts.set(p);
     if (p.kind === 'new') e.createdBy = p.app;
   }
   for (const m of correlation.missing) {
@@ -114,8 +114,7 @@ export function resolveSources(project: Project, correlation: Correlation, optio
   for (const e of byId.values()) {
     if (e.declared) continue;
     let best: string | null = null;
-    for (let i = 0, apps = e.accounts.apps(); i < apps.length; i++) {
-      const app = apps[i]!;
+    for (const { app } of e.accounts.pairings()) {
       if (!priority.has(app)) continue;
       if (best === null || priority.get(app)! < priority.get(best)!) best = app;
     }
@@ -130,16 +129,16 @@ export function resolveSources(project: Project, correlation: Correlation, optio
  * (declared, not stored yet, protected, `set:`).
  */
 function changedUsers(project: Project, correlation: Correlation): (userId: string) => boolean {
-  const touched = new Set<string>();
+  const touched = new Set<string>(correlation.unstored);
   for (const p of correlation.pairings) if (!p.unchanged) touched.add(p.userId);
   for (const m of correlation.missing) touched.add(m.userId);
   for (const r of correlation.relinked) touched.add(r.userId);
+  // The users the config singles out are few: found in one pass, not looked up per pairing.
   const protect = new Set(project.protectRoles);
-  return (userId) => {
-    if (touched.has(userId) || correlation.unstored.has(userId)) return true;
-    const user = correlation.byId.get(userId);
-    if (!user) return true;
-    if (user.roles.length > 0 && user.roles.some((r) => protect.has(r))) return true;
-    return project.setValues.size > 0 && project.setValues.has(user.login.toLowerCase());
-  };
+  for (const u of correlation.users) {
+    if (u.roles.length > 0 && u.roles.some((r) => protect.has(r))) touched.add(u.id);
+  }
+  for (const u of storedLogins(correlation.users, [...project.setValues.keys()]).values()) touched.add(u.id);
+  // A pairing names a stored user, or a new one (not unchanged, so touched).
+  return (userId) => touched.has(userId);
 }
