@@ -26,6 +26,11 @@ function samplePlan(): Plan {
   return p;
 }
 
+/** The plan as it is saved and shown: imported records without their values. */
+function asShown(plan: Plan): Plan {
+  return { ...plan, imports: plan.imports.map(({ attributes: _values, ...rest }) => rest) };
+}
+
 function memorySink(): Sink & { text: () => string } {
   let text = '';
   return { write: (s) => void (text += s), drain: async () => {}, text: () => text };
@@ -49,9 +54,10 @@ describe('saved plans', () => {
     const lines = gunzipSync(bytes).toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { t: string });
     expect(lines[0]!.t).toBe('plan');
     expect(lines.at(-1)).toEqual({ t: 'end', v: { counts: expect.objectContaining({ user: plan.users.length, conflict: plan.conflicts.length }) } });
-    expect(await collectPlan(await loadPlan(file()))).toEqual(plan);
+    expect(plan.imports.every((i) => i.action === 'forget' || i.attributes !== undefined)).toBe(true);
+    expect(await collectPlan(await loadPlan(file()))).toEqual(asShown(plan));
     const document = await json(await loadPlan(file()));
-    expect(document).toEqual(plan);
+    expect(document).toEqual(asShown(plan));
     const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(planSchema);
     expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
   });
@@ -59,7 +65,7 @@ describe('saved plans', () => {
   it('read a plain (uncompressed) stream too', async () => {
     await savePlan(file(), planSource(samplePlan()));
     await writeFile(file(), gunzipSync(await readFile(file())));
-    expect(await collectPlan(await loadPlan(file()))).toEqual(samplePlan());
+    expect(await collectPlan(await loadPlan(file()))).toEqual(asShown(samplePlan()));
   });
 
   it('never leave a half-written file under the name (written to a temporary file, then renamed)', async () => {

@@ -27,8 +27,17 @@ import { Utf8Chunks } from '../state/chunks.ts';
 const GZIP_LEVEL = 1;
 const CHUNK = 1 << 20;
 
-/** Writes the plan stream to `file` (gzip), atomically; returns its size in bytes. `progress` counts the lines. */
-export async function savePlan(file: string, source: PlanSource, progress?: ProgressTask): Promise<number> {
+/**
+ * Also given every chunk of the uncompressed stream, over a SharedArrayBuffer (a worker thread can read
+ * it in place); `release` must be called once it is read.
+ */
+export type PlanTap = (chunk: Buffer, release: () => void) => void;
+
+/**
+ * Writes the plan stream to `file` (gzip), atomically; returns its size in bytes. `progress` counts the
+ * lines; `tap` gets the uncompressed stream too.
+ */
+export async function savePlan(file: string, source: PlanSource, progress?: ProgressTask, tap?: PlanTap): Promise<number> {
   const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   // Room for 8 MiB waiting to be compressed (zlib works on the thread pool while the next lines are
   // made), and output in 1 MiB pieces rather than zlib's default 16 KiB: fewer fresh buffers.
@@ -38,11 +47,21 @@ export async function savePlan(file: string, source: PlanSource, progress?: Prog
   const closed = finished(out);
   closed.catch(() => {}); // awaited below; a failure before then must not be unhandled
   try {
-    const chunks = new Utf8Chunks(CHUNK);
+    const chunks = new Utf8Chunks(CHUNK, tap !== undefined);
     let full = false;
+    const send = (chunk: Buffer, end = false) => {
+      // Reused once zlib and the tap are both done with it.
+      let holders = tap ? 2 : 1;
+      const release = () => {
+        if (--holders === 0) chunks.recycle(chunk);
+      };
+      tap?.(chunk, release);
+      if (end) gzip.end(chunk, release);
+      else if (!gzip.write(chunk, release)) full = true;
+    };
     const write = (text: string) => {
       const chunk = chunks.write(text);
-      if (chunk && !gzip.write(chunk, () => chunks.recycle(chunk))) full = true;
+      if (chunk) send(chunk);
     };
     write(`{"t":"plan","v":${JSON.stringify(source.header)}}\n`);
     const counts = Object.fromEntries(LISTS.map(([, t]) => [t, 0])) as Record<ItemKind, number>;
@@ -59,7 +78,7 @@ export async function savePlan(file: string, source: PlanSource, progress?: Prog
       progress?.update(lines += batch.length);
     }
     write(`{"t":"end","v":${JSON.stringify({ counts })}}\n`);
-    gzip.end(chunks.take());
+    send(chunks.take(), true);
     await closed;
     await fsync(temp);
     await rename(temp, file);

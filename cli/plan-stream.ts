@@ -41,7 +41,11 @@ export function headerOf(plan: Plan): PlanHeader {
   return header as PlanHeader;
 }
 
-/** Streams a plan held in memory. */
+/**
+ * Streams a plan held in memory, as it is saved and shown: an imported record without its values
+ * (not for review, and a million of them would be a third of the plan; apply reads them from the
+ * source again, whose fingerprint the plan holds).
+ */
 export function planSource(plan: Plan): PlanSource {
   return {
     header: headerOf(plan),
@@ -49,11 +53,17 @@ export function planSource(plan: Plan): PlanSource {
       for (const [list, t] of LISTS) {
         const items = plan[list] as readonly PlanItem['v'][];
         for (let i = 0; i < items.length; i += BATCH) {
-          yield items.slice(i, i + BATCH).map((v) => ({ t, v }) as PlanItem);
+          const slice = items.slice(i, i + BATCH);
+          yield t === 'import' ? (slice as ImportChange[]).map((v) => ({ t, v: withoutValues(v) })) : slice.map((v) => ({ t, v }) as PlanItem);
         }
       }
     },
   };
+}
+
+function withoutValues(change: ImportChange): ImportChange {
+  const { attributes: _values, ...rest } = change;
+  return rest;
 }
 
 /** The whole plan in memory (apply holds it anyway: its changes become the next state). */

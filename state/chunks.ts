@@ -21,8 +21,13 @@ export class Utf8Chunks {
   private used = 0;
   private readonly free: Buffer[] = [];
 
-  constructor(private readonly size = 1 << 18) {
-    this.buffer = Buffer.allocUnsafe(size);
+  /** `shared`: buffers over SharedArrayBuffers, which a worker thread can read without a copy. */
+  constructor(private readonly size = 1 << 18, private readonly shared = false) {
+    this.buffer = this.fresh(size);
+  }
+
+  private fresh(size: number): Buffer {
+    return this.shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafe(size);
   }
 
   /** Bytes written and not taken yet. */
@@ -38,7 +43,7 @@ export class Utf8Chunks {
       return null;
     }
     const full = this.used > 0 ? this.take() : null;
-    if (text.length * 3 > this.buffer.length) this.buffer = Buffer.allocUnsafe(text.length * 3);
+    if (text.length * 3 > this.buffer.length) this.buffer = this.fresh(text.length * 3);
     this.used = this.buffer.write(text, 0);
     return full;
   }
@@ -46,7 +51,7 @@ export class Utf8Chunks {
   /** The bytes written so far (possibly empty); later writes go to another buffer. */
   take(): Buffer {
     const chunk = this.buffer.subarray(0, this.used);
-    this.buffer = this.free.pop() ?? Buffer.allocUnsafe(this.size);
+    this.buffer = this.free.pop() ?? this.fresh(this.size);
     this.used = 0;
     return chunk;
   }

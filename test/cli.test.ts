@@ -73,6 +73,28 @@ describe('saved plans', () => {
     expect(stale.stderr).toContain('serial 0');
   });
 
+  it('refuses a saved plan once the source data changed since it was made, writing nothing', async () => {
+    const planFile = join(dir, 'first.plan');
+    expect(idplane(dir, ['plan', '--out', planFile]).code).toBe(0);
+    await editCsv((t) => t.replace('Staff Software Engineer', 'Principal Engineer'));
+    const r = idplane(dir, ['apply', planFile]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the saved plan ${planFile} is stale: hr's data changed since it was made`);
+    expect(idplane(dir, ['state', 'list']).stdout).toContain('The directory is empty');
+  });
+
+  it('applies the values it reads again for the records a saved plan lists', async () => {
+    const planFile = join(dir, 'first.plan');
+    expect(idplane(dir, ['plan', '--out', planFile]).code).toBe(0);
+    const shown = JSON.parse(idplane(dir, ['show', planFile, '--format', 'json']).stdout);
+    expect(shown.imports[0]).toEqual({ action: 'record', app: 'hr', key: expect.any(String), disabled: false });
+    expect(idplane(dir, ['apply', planFile]).code).toBe(0);
+    // The records hold the values read: the next plan of the same data changes nothing.
+    const again = idplane(dir, ['plan', '--detailed-exitcode']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('No changes.');
+  });
+
   it('refuses a plan file that is not a plan, and one an older idplane wrote', async () => {
     const bogus = join(dir, 'bogus.json');
     await writeFile(bogus, '{"t":"plan","v":{"format_version":"2"}}\n');

@@ -45,7 +45,8 @@ export async function buildCli(): Promise<BuildResult> {
   const started = performance.now();
   const result = await build({
     absWorkingDir: REPO,
-    entryPoints: { main: join(REPO, 'cli/main.ts') },
+    // The render worker is an entry of its own: a file a Worker can start (cli/parallel-view.ts).
+    entryPoints: { main: join(REPO, 'cli/main.ts'), 'render-worker': join(REPO, 'cli/render-worker.ts') },
     outdir: DIST,
     bundle: true,
     splitting: true,

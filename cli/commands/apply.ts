@@ -13,7 +13,7 @@ import { CliError, UsageError } from '../errors.ts';
 import { reportTimings, type Output } from '../output.ts';
 import { whoAmI } from '../run-log.ts';
 import { renderApplyReport } from '../views/apply-report.ts';
-import { openWorkspace, planWorkspace, readState, type Workspace } from '../workspace.ts';
+import { fillSourceValues, openWorkspace, planWorkspace, readState, type Workspace } from '../workspace.ts';
 import { loadPlan } from '../plan-file.ts';
 import { collectPlan, planSource } from '../plan-stream.ts';
 import { hasChanges, renderPlan } from './plan.ts';
@@ -48,6 +48,7 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
         assertApplyable(saved.header, options.allowMassChange === true);
         const task = out.progress.start('reading the plan', 'lines');
         plan = await collectPlan(saved, task);
+        await fillSourceValues(ws, state, plan, planFile!, out.progress);
       } else {
         plan = await planWorkspace(ws, state, out.progress);
         // In json mode stdout carries one document: the result below (with the summary), not the plan too.

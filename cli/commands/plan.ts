@@ -26,10 +26,15 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
   });
   plan.created_at = new Date().toISOString();
   if (options.out) {
-    // The file and the view read each batch of the plan in turn, while it is in the cache.
-    const [toFile, toView] = teeSource(planSource(plan), 2) as [PlanSource, PlanSource];
-    const task = out.progress.start('writing and printing the plan', 'lines');
-    await Promise.all([savePlan(options.out, toFile, task), renderPlan(toView, out, options)]);
+    const { canRenderInParallel, PARALLEL_FROM, savePlanWithView } = await import('../parallel-view.ts');
+    if (lineCount(plan) >= PARALLEL_FROM && canRenderInParallel(out)) {
+      // A big plan: the view is rendered from the saved stream by a worker, on the other core.
+      await savePlanWithView(options.out, planSource(plan), out, options, out.progress.start('writing the plan (printed by a worker)', 'lines'));
+    } else {
+      // The file and the view read each batch of the plan in turn, while it is in the cache.
+      const [toFile, toView] = teeSource(planSource(plan), 2) as [PlanSource, PlanSource];
+      await Promise.all([savePlan(options.out, toFile, out.progress.start('writing and printing the plan', 'lines')), renderPlan(toView, out, options)]);
+    }
   } else {
     const printing = out.progress.start('printing the plan');
     await renderPlan(planSource(plan), out, options);
@@ -55,6 +60,10 @@ export async function renderPlan(source: PlanSource, out: Output, options: { sho
       throw new Error(`unknown format ${String(never)}`);
     }
   }
+}
+
+function lineCount(plan: Plan): number {
+  return plan.users.length + plan.links.length + plan.imports.length + plan.accounts.length + plan.reviews.length + plan.conflicts.length + plan.warnings.length;
 }
 
 export function hasChanges(summary: PlanSummary): boolean {

@@ -5,6 +5,7 @@
  * so a plan of any size is rendered in constant memory.
  */
 import type { AccountChange, LinkChange, PlanIssue, ReviewItem, UserChange, ValueChange, WatermarkChange } from '../../schemas/generated/plan.ts';
+import { needsJsonEscape } from '../../reconciler/records.ts';
 import type { Sink } from '../output.ts';
 import type { PlanHeader, PlanItem, PlanSource } from '../plan-stream.ts';
 import type { Style } from './style.ts';
@@ -92,20 +93,26 @@ function userBlock(change: UserChange, style: Style): string {
 }
 
 /**
- * Attribute names sorted and padded to one width. Most users of a plan have the same attributes, so the
- * layout is remembered by the names in the order given.
+ * Attribute names sorted and padded to one width. Most users of a plan have the same attributes as the
+ * user before them, so the last few layouts are kept and found by comparing names (property names are
+ * interned: each comparison is one pointer compare).
  */
-const layouts = new Map<string, { names: string[]; padded: string[] }>();
-function layout(keys: string[]): { names: string[]; padded: string[] } {
-  const id = keys.join('\u0000');
-  let known = layouts.get(id);
-  if (!known) {
-    const names = [...keys].sort();
-    const width = Math.max(0, ...names.map((n) => n.length));
-    known = { names, padded: names.map((n) => n.padEnd(width)) };
-    if (layouts.size < 1000) layouts.set(id, known);
+interface Layout {
+  keys: string[];
+  names: string[];
+  padded: string[];
+}
+const recent: Layout[] = [];
+function layout(keys: string[]): Layout {
+  for (const known of recent) {
+    if (known.keys.length === keys.length && known.keys.every((k, i) => k === keys[i])) return known;
   }
-  return known;
+  const names = [...keys].sort();
+  const width = Math.max(0, ...names.map((n) => n.length));
+  const made = { keys, names, padded: names.map((n) => n.padEnd(width)) };
+  recent.unshift(made);
+  if (recent.length > 8) recent.pop();
+  return made;
 }
 
 function accountBlock(a: AccountChange, style: Style): string {
@@ -166,8 +173,9 @@ function attributeLine(name: string, change: ValueChange, style: Style): string 
   return `${style.yellow('~')} ${name} = ${show(change.from)} → ${show(change.to)}${drift}`;
 }
 
+/** A value as JSON; a string that needs no escaping is quoted without JSON.stringify (half the cost). */
 function show(value: unknown): string {
-  return JSON.stringify(value);
+  return typeof value === 'string' && !needsJsonEscape(value) ? `"${value}"` : JSON.stringify(value);
 }
 
 function issueLines(i: PlanIssue, paint: (s: string) => string, mark: string): string {

@@ -12,7 +12,7 @@ export interface Style {
 const wrap = (code: number, reset: number) => (s: string) => `\u001b[${code}m${s}\u001b[${reset}m`;
 
 export const plain: Style = { green: (s) => s, yellow: (s) => s, red: (s) => s, bold: (s) => s, dim: (s) => s };
-const ansi: Style = { green: wrap(32, 39), yellow: wrap(33, 39), red: wrap(31, 39), bold: wrap(1, 22), dim: wrap(2, 22) };
+export const ansi: Style = { green: wrap(32, 39), yellow: wrap(33, 39), red: wrap(31, 39), bold: wrap(1, 22), dim: wrap(2, 22) };
 
 export function styleFor(stream: NodeJS.WriteStream): Style {
   return stream.isTTY && !process.env.NO_COLOR ? ansi : plain;

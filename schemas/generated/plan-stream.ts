@@ -497,7 +497,7 @@ export interface PlanImportLine {
   v: ImportChange;
 }
 /**
- * The stored record of one imported account: written (record), replaced (refresh) or dropped (forget).
+ * The stored record of one imported account: written (record), replaced (refresh) or dropped (forget). A saved or printed plan lists which records change, not their values: apply reads the source again (its fingerprint must be the plan's) and records the values it reads.
  */
 export interface ImportChange {
   /**
@@ -513,7 +513,7 @@ export interface ImportChange {
    */
   key: string;
   /**
-   * The account's values as read (record and refresh).
+   * The account's values as read (record and refresh). Held while planning and applying; left out of saved and printed plans.
    */
   attributes?: {
     [k: string]: string;
