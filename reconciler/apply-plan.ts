@@ -87,21 +87,50 @@ export interface AccountResult {
 export function applyTargetResults(state: DirectoryState, plan: Pick<Plan, 'accounts'>, results: AccountResult[], writeBackApps: ReadonlySet<string>): DirectoryState {
   const done = new Set(results.filter((r) => r.outcome === 'done').map((r) => `${accountId(r.app, r.key)}\u0000${r.action}`));
   const links = new Map<string, StoredLink>(state.links.map((l) => [accountId(l.app, l.key), l]));
+  // app + user → the ids of their links in that app, made on first need (a user has one account per target).
+  const byUser = new Map<string, Set<string>>();
+  let indexed = false;
+  const userLinks = (app: string, userId: string): Set<string> => {
+    if (!indexed) {
+      indexed = true;
+      for (const [id, l] of links) {
+        const k = accountId(l.app, l.userId);
+        let set = byUser.get(k);
+        if (!set) byUser.set(k, (set = new Set()));
+        set.add(id);
+      }
+    }
+    const k = accountId(app, userId);
+    let set = byUser.get(k);
+    if (!set) byUser.set(k, (set = new Set()));
+    return set;
+  };
   const written = new Map<string, { columns: readonly string[]; records: Map<string, ImportedRecord> }>();
   let changed = false;
   for (const change of plan.accounts) {
     if (!done.has(`${accountId(change.app, change.key)}\u0000${change.action}`)) continue;
     const id = accountId(change.app, change.key);
     if (change.action === 'delete') {
-      if (links.delete(id)) changed = true;
+      const link = links.get(id);
+      if (link && links.delete(id)) {
+        byUser.get(accountId(link.app, link.userId))?.delete(id);
+        changed = true;
+      }
     } else if ((change.link || change.action === 'create') && links.get(id)?.userId !== change.userId) {
       // A user has one account per target: a link to an account that was replaced (it vanished from the
       // target and was created again under another key) goes.
-      const writeBack = writeBackApps.has(change.app);
-      for (const [other, link] of links) {
-        if (!writeBack && link.app === change.app && link.userId === change.userId && other !== id) links.delete(other);
+      const mine = userLinks(change.app, change.userId);
+      if (!writeBackApps.has(change.app)) {
+        for (const other of mine) {
+          if (other === id) continue;
+          links.delete(other);
+          mine.delete(other);
+        }
       }
+      const previous = links.get(id);
+      if (previous) byUser.get(accountId(previous.app, previous.userId))?.delete(id);
       links.set(id, { app: change.app, key: change.key, userId: change.userId });
+      mine.add(id);
       changed = true;
     }
     const record = writeBackApps.has(change.app) ? importedRecord(state.imported, change.app, change.key) : undefined;

@@ -123,8 +123,11 @@ export class LockHeldError extends Error {
 
 export class StaleStateError extends Error {
   readonly code = 'STALE_STATE';
-  constructor(expected: { lineage: string | null; serial: number }, actual: { lineage: string | null; serial: number }) {
-    super(`the state moved since it was read (expected lineage ${expected.lineage ?? 'none'} serial ${expected.serial}, found lineage ${actual.lineage ?? 'none'} serial ${actual.serial})`);
+  /** `location`: given when the content (digest) differs though lineage and serial are the same. */
+  constructor(expected: StateRef, actual: StateRef, location?: string) {
+    super(expected.lineage === actual.lineage && expected.serial === actual.serial && location !== undefined
+      ? `the state at ${location} changed since it was read (lineage ${actual.lineage ?? 'none'} serial ${actual.serial}, content ${actual.digest ?? 'none'} instead of ${expected.digest ?? 'none'}): it was written or edited in between`
+      : `the state moved since it was read (expected lineage ${expected.lineage ?? 'none'} serial ${expected.serial}, found lineage ${actual.lineage ?? 'none'} serial ${actual.serial})`);
   }
 }
 

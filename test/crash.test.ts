@@ -15,6 +15,8 @@ import { idplane, REPO } from './cli-helpers.ts';
 import { adminQuery, describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.ts';
 
 const USERS = 3000;
+/** Users of the large plan the apply is killed in. */
+const LARGE = 40_000;
 const CONFIG = `version: 1
 directory:
   attributes:
@@ -66,7 +68,7 @@ afterAll(async () => {
 
 type Backend = 'embedded' | 'postgres';
 
-async function project(name: string, backend: Backend): Promise<string> {
+async function project(name: string, backend: Backend, users = USERS): Promise<string> {
   const dir = join(root, `${backend}-${name}`);
   await mkdir(join(dir, 'data'), { recursive: true });
   let state = '';
@@ -76,8 +78,20 @@ async function project(name: string, backend: Backend): Promise<string> {
     state = `state: { backend: postgres, url: "\${env:IDPLANE_STATE_URL}", schema: ${schema} }\n`;
   }
   await writeFile(join(dir, 'idplane.yaml'), CONFIG + state);
-  await generateHrCsv({ users: USERS, out: createWriteStream(join(dir, 'data/hr.csv')) });
+  await generateHrCsv({ users, out: createWriteStream(join(dir, 'data/hr.csv')) });
   return dir;
+}
+
+/** Runs the CLI and SIGKILLs it after `ms` if it is still running then: how it ended. */
+function killedAfter(dir: string, args: string[], ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(REPO, 'cli/bin/idplane.js'), '-C', dir, ...args], { env: { ...process.env, ...ENV, NO_COLOR: '1' }, stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal });
+    });
+  });
 }
 
 const ENV = { IDPLANE_STATE_URL: POSTGRES_URL };
@@ -97,13 +111,13 @@ function crashAt(dir: string, point: string) {
   return r.signal;
 }
 
-function applyAsync(dir: string, env: Record<string, string> = {}, onStderr?: (text: string) => void) {
+function applyAsync(dir: string, env: Record<string, string> = {}, onStderr?: (text: string, pid: number) => void) {
   return new Promise<{ code: number | null; stderr: string }>((done) => {
     const child = spawn(process.execPath, [join(REPO, 'cli/bin/idplane.js'), '-C', dir, 'apply', '--auto-approve'], { env: { ...process.env, ...ENV, NO_COLOR: '1', ...env } });
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;
-      onStderr?.(stderr);
+      onStderr?.(stderr, child.pid!);
     });
     child.stdout.resume();
     child.on('close', (code) => done({ code, stderr }));
@@ -140,6 +154,40 @@ function crashSuite(backend: Backend) {
       });
     }
 
+    it('a large saved plan, its apply killed at several moments, converges with nothing lost and no duplicate', async () => {
+      const large = await project('large', backend, LARGE);
+      const reference = await project('large-reference', backend, LARGE);
+      const started = Date.now();
+      expect(run(reference, ['apply', '--auto-approve']).code).toBe(0);
+      const took = Date.now() - started;
+      const expected = await outcome(reference);
+      expect(expected.users).toHaveLength(LARGE);
+
+      const planFile = join(large, 'large.plan');
+      expect(run(large, ['plan', '--out', planFile]).code).toBe(0);
+      // Killed ever later, from reading the plan to writing the state and the targets, until a run
+      // finishes by itself; each run starts from what the one before left (the saved plan first).
+      let kills = 0;
+      for (let delay = took * 0.25, attempt = 0; attempt < 8; attempt++, delay *= 1.5) {
+        const exit = await killedAfter(large, attempt === 0 ? ['apply', planFile] : ['apply', '--auto-approve'], Math.round(delay));
+        if (exit.signal !== 'SIGKILL') {
+          expect(exit.code).toBe(0);
+          break;
+        }
+        kills += 1;
+      }
+      expect(kills).toBeGreaterThanOrEqual(2);
+      const last = run(large, ['apply', '--auto-approve']);
+      expect(last.code, last.stderr).toBe(0);
+      expect(run(large, ['plan', '--detailed-exitcode']).code).toBe(0);
+      const after = await outcome(large);
+      expect(after.users).toEqual(expected.users);
+      expect(after.crm).toEqual(expected.crm);
+      expect(after.chat).toEqual(expected.chat);
+      expect(new Set(after.crm.map((r) => r.split(',')[0])).size).toBe(after.crm.length);
+      expect(new Set(after.chat.map((r) => r.split(',')[0])).size).toBe(after.chat.length);
+    }, 180_000);
+
     it('two applies at once: one wins, the other fails fast naming the holder, and the state is intact', async () => {
       const dir = await project('concurrent', backend);
       const results = await Promise.all([applyAsync(dir), applyAsync(dir)]);
@@ -159,10 +207,11 @@ describePostgres('postgres', () => {
   it('a connection killed mid-apply fails clearly, and a re-run converges', async () => {
     const dir = await project('connection-loss', 'postgres');
     let killed = false;
-    const result = await applyAsync(dir, { IDPLANE_PAUSE_AT: 'after-directory' }, (stderr) => {
+    const result = await applyAsync(dir, { IDPLANE_PAUSE_AT: 'after-directory' }, (stderr, pid) => {
       if (killed || !stderr.includes('paused at after-directory')) return;
       killed = true;
-      void adminQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'idplane' AND pid <> pg_backend_pid()");
+      // Only that run's connections (its application_name carries its pid): other tests' runs go on.
+      void adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'idplane ${pid}'`);
     });
     expect(killed).toBe(true);
     expect(result.code).toBe(1);

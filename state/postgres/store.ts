@@ -59,7 +59,7 @@ export class PostgresStore implements StateStore {
     if (!options.schema || Buffer.byteLength(options.schema) > 63) throw new StateFormatError(`a PostgreSQL state needs a schema name of 1 to 63 bytes, not "${options.schema}"`);
     this.location = `${maskUrl(options.url)}, schema ${options.schema}`;
     this.s = pg.escapeIdentifier(options.schema);
-    const clientConfig: pg.ClientConfig = { connectionString: options.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'idplane', keepAlive: true };
+    const clientConfig: pg.ClientConfig = { connectionString: options.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: `idplane ${process.pid}`, keepAlive: true };
     this.pool = new pg.Pool({ ...clientConfig, max: 4 });
     // An idle pooled connection that fails (server restart) is dropped by the pool; without a listener it would crash us.
     this.pool.on('error', () => {});
@@ -101,11 +101,7 @@ export class PostgresStore implements StateStore {
         const current = await this.meta(c, ' FOR UPDATE');
         await this.assertLocksHeld(c);
         if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
-        if (expected.digest !== undefined && expected.digest !== current.digest) {
-          const error = new StaleStateError(expected, current);
-          error.message = `the state at ${this.location} changed since it was read (lineage ${current.lineage ?? 'none'} serial ${current.serial}, content ${current.digest ?? 'none'} instead of ${expected.digest ?? 'none'}): it was written or edited in between`;
-          throw error;
-        }
+        if (expected.digest !== undefined && expected.digest !== current.digest) throw new StaleStateError(expected, current, this.location);
         // Only rows that changed since our last look, if the database still holds exactly what we saw then.
         const token = randomUUID();
         const plan = planWrite(next, previous && previous.digest === current.digest ? previous : null, digestOf(token, current.outsideWrites));
