@@ -47,7 +47,7 @@ export async function carryOut(ws: Workspace, state: DirectoryState, plan: Plan,
 async function pushToTargets(ws: Workspace, state: DirectoryState, plan: Plan, log: Awaited<ReturnType<typeof startRun>>, progress: Progress): Promise<Outcome> {
   if (plan.accounts.length === 0) return { state, results: [] };
   await ws.store.journal(accountChanges(plan, log));
-  const task = progress.start('pushing to targets', 'apps');
+  const task = progress.start('pushing to targets', 'apps', { guarded: false });
   const apps = new Set(plan.accounts.map((a) => a.app)).size;
   let done = 0;
   const results = await applyTargets(ws.project, ws.dir, plan.accounts, {

@@ -7,6 +7,7 @@ import { Utf8Chunks } from '../state/chunks.ts';
 import type { ConfigProblem } from './config/problems.ts';
 import { formatProblem } from './config/problems.ts';
 import { CliError, ConfigError } from './errors.ts';
+import { engineLimit } from './memory.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { styleFor, type Style } from './views/style.ts';
 
@@ -83,7 +84,8 @@ export function reportTimings(out: Output, command: string): void {
   out.stderr(`${out.errStyle.dim(`idplane ${command}: ${out.progress.summary()}`)}\n`);
 }
 
-export function reportError(out: Output, error: unknown): number {
+export function reportError(out: Output, thrown: unknown): number {
+  const error = engineLimit(thrown);
   if (error instanceof CliError) {
     const problems: ConfigProblem[] = error instanceof ConfigError ? error.problems : [];
     if (out.format === 'json') {

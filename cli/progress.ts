@@ -5,9 +5,12 @@
  * Without a terminal nothing is drawn; every phase is timed, and `summary()` gives one line of what
  * each phase did and took, for a log. Callers get a small interface and never know which they have.
  * cli-progress (CommonJS) is required when the first bar is drawn: a run without a terminal never loads it.
+ * Every update also passes the memory guard (cli/memory.ts): long work reports progress, so a run
+ * that outgrows the heap stops there with a clear error instead of a crash of the engine.
  */
 import { createRequire } from 'node:module';
 import type cliProgress from 'cli-progress';
+import { checkHeap } from './memory.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -22,8 +25,12 @@ export interface ProgressTask {
 }
 
 export interface Progress {
-  /** A phase; `unit` names what it counts ("rows", "users", "bytes"). */
-  start(label: string, unit?: string): ProgressTask;
+  /**
+   * A phase; `unit` names what it counts ("rows", "users", "bytes"). `guarded: false`: its updates skip
+   * the memory guard (a phase whose every step changes something outside, where stopping between two
+   * steps would leave the last one unrecorded).
+   */
+  start(label: string, unit?: string, options?: { guarded?: boolean }): ProgressTask;
   /** One line: each finished phase with its count, time and rate, and the total time. */
   summary(): string;
   /** Milliseconds since the first phase started. */
@@ -37,12 +44,16 @@ interface Finished {
   ms: number;
 }
 
-export function createProgress(stream: NodeJS.WriteStream = process.stderr, now: () => number = () => performance.now()): Progress {
+/** Throws when the run cannot go on (cli/memory.ts); `doing` names the phase and how far it got. */
+export type Guard = (doing: string) => void;
+
+export function createProgress(stream: NodeJS.WriteStream = process.stderr, now: () => number = () => performance.now(), guard: Guard = checkHeap): Progress {
   const drawing = Boolean(stream.isTTY) && !process.env.CI;
   const finished: Finished[] = [];
   let first: number | null = null;
   return {
-    start(label, unit = '') {
+    start(label, unit = '', { guarded = true } = {}) {
+      guard(`starting ${label}`);
       const started = now();
       first ??= started;
       let last = 0;
@@ -51,7 +62,9 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, now:
       return {
         update(count, total, measure = unit) {
           if (measure === unit) last = count;
-          if (!drawing || done) return;
+          if (done) return;
+          if (guarded) guard(`${label} (${formatCount(count)}${total === undefined ? '' : ` of ${formatCount(total)}`} ${measure} so far)`);
+          if (!drawing) return;
           if (!bar) bar = drawBar(stream, label, measure, total);
           if (total !== undefined) bar.setTotal(total);
           const seconds = Math.max((now() - started) / 1000, 1e-3);

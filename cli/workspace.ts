@@ -67,7 +67,7 @@ async function openStore(config: IdplaneConfig, dir: string, notice?: (m: string
 /** The stored state, as one phase of the run's progress. */
 export async function readState(ws: Workspace, progress: Progress): Promise<DirectoryState> {
   const task = progress.start('reading the state', 'users');
-  const state = await ws.store.read();
+  const state = await ws.store.read({ onProgress: (done, total, unit) => task.update(done, total, unit) });
   task.finish(state.users.length);
   return state;
 }

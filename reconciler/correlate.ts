@@ -130,7 +130,9 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
     // Match the unlinked accounts; collect every claim first so that a user claimed twice is never guessed.
     const claims = new Map<string, SourceAccount[]>();
     const matched = new Map<SourceAccount, UserRecord>();
+    let tried = 0; // each account was counted above already: these ticks report no more
     for (const account of unlinked) {
+      if (tick && (++tried & 4095) === 0) tick(done, total);
       const result = indexes.match(imp.match, account.attributes);
       if (result.kind === 'ambiguous') {
         out.conflicts.push({

@@ -51,7 +51,7 @@ export function buildPlan(input: PlanInput): Plan {
   const accounts = selection.sources.reduce((n, s) => n + s.accounts.length, 0);
   observe('correlate', 0, accounts);
   const correlation = correlate(project, state, selection.sources, selection.columns, (done, total) => observe('correlate', done, total), !state.edited);
-  const resolved = resolveSources(project, correlation, { onlyChanged });
+  const resolved = resolveSources(project, correlation, { onlyChanged, tick: () => observe('correlate', accounts, accounts) });
   observe('correlate', accounts, accounts);
   observe('map', 0, resolved.users.length);
   const desired = desiredDirectory(project, state, resolved.pairings, resolved.users, (done, total) => observe('map', done, total));
@@ -82,7 +82,9 @@ export function buildPlan(input: PlanInput): Plan {
   const links: LinkChange[] = [];
   const imports: ImportChange[] = [];
   const none: readonly string[] = [];
+  let diffed = 0;
   for (const user of desired.users) {
+    if ((++diffed & 4095) === 0) observe('diff', diffed, desired.users.length);
     if (user.issues.length > 0 && user.sourced.current === null) continue;
     const change = diffUser(user.sourced.current, user.after, intern(reasons, reasonFor(user)), user.outOfBand);
     if (change) users.push(change);

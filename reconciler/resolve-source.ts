@@ -68,7 +68,8 @@ export interface Resolved {
   pairings: Pairing[];
 }
 
-export function resolveSources(project: Project, correlation: Correlation, options: { onlyChanged?: boolean } = {}): Resolved {
+/** `tick`: called now and then (every few thousand pairings), for progress on long runs. */
+export function resolveSources(project: Project, correlation: Correlation, options: { onlyChanged?: boolean; tick?: () => void } = {}): Resolved {
   const priority = new Map(project.profileSources.map((app, i) => [app, i]));
   const byId = new Map<string, SourcedUser>();
   const stored = (id: string) => (correlation.unstored.has(id) ? null : (correlation.byId.get(id) ?? null));
@@ -97,7 +98,9 @@ export function resolveSources(project: Project, correlation: Correlation, optio
 
   const keep = options.onlyChanged ? changedUsers(project, correlation) : null;
   const pairings = keep ? [] as Pairing[] : correlation.pairings;
+  let done = 0;
   for (const p of correlation.pairings) {
+    if (options.tick && (++done & 4095) === 0) options.tick();
     if (keep) {
       if (!keep(p.userId)) continue;
       pairings.push(p);

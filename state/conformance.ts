@@ -124,6 +124,17 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
         expect(await second.read()).toEqual(asRead(sampleState(1)));
       });
 
+      it('tells a reader how far it is: the whole file in bytes, or every row of users, links and records', async () => {
+        const state = sampleState(1);
+        await store.write(state, { lineage: null, serial: 0 });
+        const calls: { done: number; total: number | undefined; unit: string }[] = [];
+        expect(await store.read({ onProgress: (done, total, unit) => calls.push({ done, total, unit }) })).toEqual(asRead(state));
+        const last = calls.at(-1)!;
+        const rows = state.users.length + state.links.length + [...state.imported.values()].reduce((n, a) => n + a.records.size, 0);
+        expect(last).toEqual(last.unit === 'bytes' ? { done: last.total, total: expect.any(Number), unit: 'bytes' } : { done: rows, total: undefined, unit: 'rows' });
+        expect(calls.map((c) => c.done)).toEqual([...calls.map((c) => c.done)].sort((a, b) => a - b));
+      });
+
       it('a reopened store reads the same state', async () => {
         await store.write(sampleState(1), { lineage: null, serial: 0 });
         expect(await (await reopen()).read()).toEqual(asRead(sampleState(1)));

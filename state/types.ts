@@ -82,6 +82,14 @@ export interface LockHandle {
   release(): Promise<void>;
 }
 
+export interface ReadOptions {
+  /**
+   * Told now and then how far a read is: bytes of `total` for a file, rows (of users, links and
+   * records; `total` unknown) for a database. A million-user state takes seconds to read.
+   */
+  onProgress?: (done: number, total: number | undefined, unit: 'bytes' | 'rows') => void;
+}
+
 export interface StateStore {
   /** Where the state lives, for messages (never includes secrets). */
   readonly location: string;
@@ -89,7 +97,7 @@ export interface StateStore {
    * The stored state. `digest` identifies the stored content; `edited` is set when the content may have
    * been changed outside idplane since idplane last wrote it (or a write said so: `next.edited`).
    */
-  read(): Promise<DirectoryState>;
+  read(options?: ReadOptions): Promise<DirectoryState>;
   /**
    * Replaces the state atomically, together with the journal entries of the changes it makes: after a
    * crash either both are there or neither is. Refuses when the stored lineage/serial differ from

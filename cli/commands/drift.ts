@@ -5,7 +5,7 @@
 import { computeDrift, type DriftItem, type DriftKind, type DriftReport } from '../../reconciler/drift.ts';
 import type { Output } from '../output.ts';
 import { maskIdentifier } from '../views/plan-markdown.ts';
-import { inspectWorkspace, withWorkspace } from '../workspace.ts';
+import { inspectWorkspace, readState, withWorkspace } from '../workspace.ts';
 
 const TITLES: Record<DriftKind, string> = {
   'out-of-band': 'Attributes edited in the directory outside idplane',
@@ -17,7 +17,7 @@ const TITLES: Record<DriftKind, string> = {
 
 export async function driftCommand(dir: string, options: { showPersonalData?: boolean }, out: Output): Promise<number> {
   const report = await withWorkspace(dir, async (ws) => {
-    const state = await ws.store.read();
+    const state = await readState(ws, out.progress);
     const { plan, targets } = await inspectWorkspace(ws, state, out.progress);
     return computeDrift(plan, state, targets);
   });

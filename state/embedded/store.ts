@@ -13,7 +13,7 @@ import { emptyState } from '../../reconciler/model.ts';
 import { readFileChunks } from '../chunks.ts';
 import { crashPoint } from '../crash-point.ts';
 import { waitForLock } from '../lock-wait.ts';
-import { LockHeldError, StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type RunRecord, type StateRef, type StateStore } from '../types.ts';
+import { LockHeldError, StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type ReadOptions, type RunRecord, type StateRef, type StateStore } from '../types.ts';
 import { decodeState, encodeState } from './codec.ts';
 import { appendHistory, changeLines, commitLine, readHistory, runLine } from './history.ts';
 
@@ -36,14 +36,15 @@ export class EmbeddedStore implements StateStore {
     this.historyFile = join(options.dir, 'history.ndjson');
   }
 
-  async read(): Promise<DirectoryState> {
+  async read(options: ReadOptions = {}): Promise<DirectoryState> {
+    let size: number;
     try {
-      await stat(this.file);
+      size = (await stat(this.file)).size;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
       throw error;
     }
-    return decodeState(readFileChunks(this.file), this.file);
+    return decodeState(counted(readFileChunks(this.file), size, options.onProgress), this.file);
   }
 
   async write(next: DirectoryState, expected: StateRef, changes: Iterable<ChangeRecord> = []): Promise<void> {
@@ -198,5 +199,15 @@ async function syncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** The chunks, telling `onProgress` the bytes read so far after each. */
+async function* counted(chunks: AsyncIterable<Buffer>, size: number, onProgress: ReadOptions['onProgress']): AsyncGenerator<Buffer> {
+  let read = 0;
+  for await (const chunk of chunks) {
+    read += chunk.length;
+    yield chunk;
+    onProgress?.(read, size, 'bytes');
   }
 }

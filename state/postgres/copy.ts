@@ -70,9 +70,12 @@ export const encode = {
 
 /**
  * Runs `COPY (query) TO STDOUT` and calls `each` with every row's line (without its line break), still
- * in the text format: fields separated by tabs, escapes in place (see `field`).
+ * in the text format: fields separated by tabs, escapes in place (see `field`). `chunkDone`, if given,
+ * is told after each chunk how many rows were read so far.
  */
-export async function copyLines(db: ClientBase, query: string, each: (line: string) => void): Promise<void> {
+export async function copyLines(db: ClientBase, query: string, each: (line: string) => void, chunkDone?: (rows: number) => void): Promise<void> {
+  let rows = 0;
+  const counting = chunkDone ? (line: string) => { rows += 1; each(line); } : each;
   const stream = db.query(copyTo(`COPY (${query}) TO STDOUT`));
   let rest: Buffer | null = null;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -83,10 +86,11 @@ export async function copyLines(db: ClientBase, query: string, each: (line: stri
       rest = bytes;
       continue;
     }
-    eachLine(bytes.toString('utf8', 0, end), each);
+    eachLine(bytes.toString('utf8', 0, end), counting);
     rest = end + 1 < bytes.length ? bytes.subarray(end + 1) : null;
+    chunkDone?.(rows);
   }
-  if (rest && rest.length > 0) eachLine(rest.toString('utf8'), each);
+  if (rest && rest.length > 0) eachLine(rest.toString('utf8'), counting);
 }
 
 function eachLine(text: string, each: (line: string) => void): void {

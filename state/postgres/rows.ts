@@ -157,7 +157,7 @@ export async function deleteApps(db: ClientBase, s: string, table: 'imported' | 
 }
 
 /** The users in order, and their stored positions (parallel arrays). */
-export async function readUsers(db: ClientBase, s: string): Promise<{ users: UserRecord[]; ords: number[] }> {
+export async function readUsers(db: ClientBase, s: string, chunkDone?: (rows: number) => void): Promise<{ users: UserRecord[]; ords: number[] }> {
   const users: UserRecord[] = [];
   const ords: number[] = [];
   // One JSON object per user, built by the server (json, not jsonb: its keys stay in this order) and
@@ -169,19 +169,19 @@ export async function readUsers(db: ClientBase, s: string): Promise<{ users: Use
     const tab = line.indexOf('\t');
     ords.push(Number(line.slice(0, tab)));
     users.push(JSON.parse(jsonField(line.slice(tab + 1))) as UserRecord);
-  });
+  }, chunkDone);
   return { users, ords };
 }
 
 /** The links in order, and their stored positions (parallel arrays). */
-export async function readLinks(db: ClientBase, s: string): Promise<{ links: StoredLink[]; ords: number[] }> {
+export async function readLinks(db: ClientBase, s: string, chunkDone?: (rows: number) => void): Promise<{ links: StoredLink[]; ords: number[] }> {
   const links: StoredLink[] = [];
   const ords: number[] = [];
   await copyLines(db, `SELECT ord, app, key, user_id FROM ${s}.links ORDER BY ord`, (line) => {
     const [ord, app, key, userId] = line.split('\t') as [string, string, string, string];
     ords.push(Number(ord));
     links.push({ app: field(app), key: field(key), userId: field(userId) });
-  });
+  }, chunkDone);
   return { links, ords };
 }
 
@@ -193,7 +193,7 @@ export interface StoredApp {
 }
 
 /** The imported records by app (apps in name order), and the same records as StoredApps. */
-export async function readImported(db: ClientBase, s: string): Promise<{ imported: DirectoryState['imported']; stored: Map<string, StoredApp> }> {
+export async function readImported(db: ClientBase, s: string, chunkDone?: (rows: number) => void): Promise<{ imported: DirectoryState['imported']; stored: Map<string, StoredApp> }> {
   const imported: DirectoryState['imported'] = new Map();
   const stored = new Map<string, StoredApp>();
   const apps = await db.query<{ app: string; columns: string[] }>(`SELECT app, columns FROM ${s}.app_columns ORDER BY app COLLATE "C"`);
@@ -219,6 +219,6 @@ export async function readImported(db: ClientBase, s: string): Promise<{ importe
     target.records.set(k, record);
     target.stored.keys.push(k);
     target.stored.records.push(record);
-  });
+  }, chunkDone);
   return { imported, stored };
 }

@@ -22,7 +22,7 @@ import pg from 'pg';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import { crashPoint, pausePoint } from '../crash-point.ts';
 import { waitForLock } from '../lock-wait.ts';
-import { StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type RunRecord, type StateRef, type StateStore } from '../types.ts';
+import { StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type ReadOptions, type RunRecord, type StateRef, type StateStore } from '../types.ts';
 import { asReachError, maskUrl } from './connection.ts';
 import { insertChanges, nonEmpty, readHistory, upsertRun } from './history.ts';
 import { AdvisoryLock, LockLostError, type HeldLock } from './lock.ts';
@@ -70,14 +70,19 @@ export class PostgresStore implements StateStore {
     });
   }
 
-  async read(): Promise<DirectoryState> {
+  async read(options: ReadOptions = {}): Promise<DirectoryState> {
     return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (c) => {
       // Before the snapshot is taken: a concurrent write's TRUNCATE must be either wholly seen or not at all.
       await c.query(`LOCK TABLE ${this.s}.meta, ${this.s}.users, ${this.s}.links, ${this.s}.imported, ${this.s}.app_columns IN ACCESS SHARE MODE`);
       const meta = await this.meta(c, '');
-      const users = await readUsers(c, this.s);
-      const links = await readLinks(c, this.s);
-      const imported = await readImported(c, this.s);
+      // Rows of the tables read before, plus those of the one being read.
+      let before = 0;
+      const tick = options.onProgress && ((rows: number) => options.onProgress!(before + rows, undefined, 'rows'));
+      const users = await readUsers(c, this.s, tick);
+      before += users.users.length;
+      const links = await readLinks(c, this.s, tick);
+      before += links.links.length;
+      const imported = await readImported(c, this.s, tick);
       this.snapshot = {
         digest: meta.digest,
         users: { values: users.users.slice(), ords: users.ords },
