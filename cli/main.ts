@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('idplane')
     .description('Identity provisioning as code: plan and apply imports from HR and directories into idplane\'s directory.')
     .version(VERSION, '-v, --version')
-    .option('-C, --dir <dir>', 'run as if started in DIR (where idplane.yaml is)', '.')
+    .option('-C, --dir <dir>', 'run as if started in DIR (where idplane.yaml is); relative paths given to commands are found there too', '.')
     .showHelpAfterError('(run idplane --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -90,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--show-personal-data', 'markdown: show logins and values instead of masking them')
     .action(async (planfile: string, options: { showPersonalData?: boolean }) => {
       const { showCommand } = await import('./commands/plan.ts');
-      exitCode = await showCommand(planfile, options, out);
+      exitCode = await showCommand(program.opts<{ dir: string }>().dir, planfile, options, out);
     });
 
   program.command('jit').description('create or update one user now from one account\'s attributes (JSON on stdin)')

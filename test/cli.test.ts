@@ -57,12 +57,28 @@ describe('the README walk-through on examples/quickstart', () => {
   });
 });
 
+describe('-C DIR', () => {
+  it('finds every relative path on the command line in DIR, as Terraform\'s -chdir does', async () => {
+    // The test runs in the repository; the plan file must land beside the config, not here.
+    const saved = idplane(dir, ['plan', '--out', 'relative.plan']);
+    expect(saved.code).toBe(0);
+    expect(saved.stdout).toContain(`Saved the plan to ${join(dir, 'relative.plan')}.`);
+    expect(saved.stdout).toContain(`idplane -C ${dir} apply relative.plan`);
+    await expect(readFile(join(dir, 'relative.plan'))).resolves.toBeInstanceOf(Buffer);
+    await expect(readFile('relative.plan')).rejects.toThrow(/ENOENT/);
+    expect(idplane(dir, ['show', 'relative.plan']).stdout).toContain('Plan: 51 to create');
+    const applied = idplane(dir, ['apply', 'relative.plan']);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('Apply complete! Users: 51 created');
+  });
+});
+
 describe('saved plans', () => {
   it('applies exactly a saved plan, and refuses it once the state moved', async () => {
     const planFile = join(dir, 'first.plan.json');
     const saved = idplane(dir, ['plan', '--out', planFile]);
     expect(saved.code).toBe(0);
-    expect(saved.stdout).toContain(`idplane apply ${planFile}`);
+    expect(saved.stdout).toContain(`idplane -C ${dir} apply ${planFile}`);
     const shown = idplane(dir, ['show', planFile]);
     expect(shown.stdout).toContain('Plan: 51 to create');
 
@@ -111,10 +127,11 @@ describe('saved plans', () => {
 });
 
 describe('safety', () => {
-  it('refuses to apply without a terminal unless --auto-approve, writing nothing', () => {
+  it('refuses to apply without a terminal unless --auto-approve, before printing the plan, writing nothing', () => {
     const r = idplane(dir, ['apply']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('--auto-approve');
+    expect(r.stdout).toBe(''); // not a whole plan first (a million users' worth) and then the refusal
+    expect(r.stderr).toBe('Error: apply needs confirmation, but there is no terminal to ask on: pass --auto-approve, or apply a saved plan with `idplane apply PLANFILE`\n');
     expect(idplane(dir, ['state', 'list']).stdout).toContain('The directory is empty');
   });
 

@@ -15,6 +15,7 @@ import { whoAmI } from '../run-log.ts';
 import { renderApplyReport } from '../views/apply-report.ts';
 import { fillSourceValues, openWorkspace, planWorkspace, readState, type Workspace } from '../workspace.ts';
 import { loadPlan } from '../plan-file.ts';
+import { inDir } from '../paths.ts';
 import { collectPlan, planSource } from '../plan-stream.ts';
 import { hasChanges, renderPlan } from './plan.ts';
 
@@ -30,7 +31,8 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
   if (!planFile && !options.autoApprove && !out.interactive) {
     throw new UsageError('apply needs confirmation, but there is no terminal to ask on: pass --auto-approve, or apply a saved plan with `idplane apply PLANFILE`');
   }
-  const saved = planFile ? await loadPlan(planFile) : null;
+  const file = planFile === undefined ? undefined : inDir(dir, planFile);
+  const saved = file ? await loadPlan(file) : null;
   const ws = await openWorkspace(dir, { notice: (m) => out.stderr(`${m}\n`) });
   try {
     const lock = await takeLock(ws, 'apply', options.lockTimeoutMs ?? 0);
@@ -40,15 +42,15 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
       if (saved) {
         const ref = saved.header.state;
         if (ref.lineage !== state.lineage || ref.serial !== state.serial) {
-          throw new CliError('PLAN_STALE', `the saved plan ${planFile} is stale: it was made against state serial ${ref.serial}${ref.lineage ? ` (lineage ${ref.lineage})` : ''}, but the state is now at serial ${state.serial}${state.lineage ? ` (lineage ${state.lineage})` : ''}. Run idplane plan again and review the new plan.`);
+          throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: it was made against state serial ${ref.serial}${ref.lineage ? ` (lineage ${ref.lineage})` : ''}, but the state is now at serial ${state.serial}${state.lineage ? ` (lineage ${state.lineage})` : ''}. Run idplane plan again and review the new plan.`);
         }
         if (ref.digest !== state.digest) {
-          throw new CliError('PLAN_STALE', `the saved plan ${planFile} is stale: the stored directory changed since it was made (its digest differs, though the serial is the same: an edit made outside idplane). Run idplane plan again and review the new plan.`);
+          throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: the stored directory changed since it was made (its digest differs, though the serial is the same: an edit made outside idplane). Run idplane plan again and review the new plan.`);
         }
         assertApplyable(saved.header, options.allowMassChange === true);
         const task = out.progress.start('reading the plan', 'lines');
         plan = await collectPlan(saved, task);
-        await fillSourceValues(ws, state, plan, planFile!, out.progress);
+        await fillSourceValues(ws, state, plan, file!, out.progress);
       } else {
         plan = await planWorkspace(ws, state, out.progress);
         // In json mode stdout carries one document: the result below (with the summary), not the plan too.

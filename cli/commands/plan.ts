@@ -11,6 +11,7 @@ import { renderPlanMarkdown } from '../views/plan-markdown.ts';
 import { renderPlanText } from '../views/plan-text.ts';
 import { formatProblem } from '../config/problems.ts';
 import { reportTimings, type Output } from '../output.ts';
+import { commandLine, inDir } from '../paths.ts';
 import { planWorkspace, readState, withWorkspace } from '../workspace.ts';
 
 export interface PlanOptions {
@@ -25,28 +26,29 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
     return planWorkspace(ws, await readState(ws, out.progress), out.progress);
   });
   plan.created_at = new Date().toISOString();
-  if (options.out) {
+  const file = options.out === undefined ? undefined : inDir(dir, options.out);
+  if (file) {
     const { canRenderInParallel, PARALLEL_FROM, savePlanWithView } = await import('../parallel-view.ts');
     if (lineCount(plan) >= PARALLEL_FROM && canRenderInParallel(out)) {
       // A big plan: the view is rendered from the saved stream by a worker, on the other core.
-      await savePlanWithView(options.out, planSource(plan), out, options, out.progress.start('writing the plan (printed by a worker)', 'lines'));
+      await savePlanWithView(file, planSource(plan), out, options, out.progress.start('writing the plan (printed by a worker)', 'lines'));
     } else {
       // The file and the view read each batch of the plan in turn, while it is in the cache.
       const [toFile, toView] = teeSource(planSource(plan), 2) as [PlanSource, PlanSource];
-      await Promise.all([savePlan(options.out, toFile, out.progress.start('writing and printing the plan', 'lines')), renderPlan(toView, out, options)]);
+      await Promise.all([savePlan(file, toFile, out.progress.start('writing and printing the plan', 'lines')), renderPlan(toView, out, options)]);
     }
   } else {
     const printing = out.progress.start('printing the plan');
     await renderPlan(planSource(plan), out, options);
     printing.finish();
   }
-  if (options.out && out.format === 'text') out.stdout(`\nSaved the plan to ${options.out}. To carry it out exactly, run:\n    idplane apply ${options.out}\n`);
+  if (file && out.format === 'text') out.stdout(`\nSaved the plan to ${file}. To carry it out exactly, run:\n    ${commandLine(dir, ['apply', options.out!])}\n`);
   reportTimings(out, 'plan');
   return options.detailedExitcode && hasChanges(plan.summary) ? 2 : 0;
 }
 
-export async function showCommand(file: string, options: { showPersonalData?: boolean }, out: Output): Promise<number> {
-  await renderPlan(await loadPlan(file), out, options);
+export async function showCommand(dir: string, file: string, options: { showPersonalData?: boolean }, out: Output): Promise<number> {
+  await renderPlan(await loadPlan(inDir(dir, file)), out, options);
   return 0;
 }
 
