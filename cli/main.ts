@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   program.command('plan').description('show every user and attribute that apply would change')
     .addOption(planFormat())
     .option('--out <file>', 'save the plan so that `apply FILE` carries out exactly this plan')
-    .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error')
+    .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes (3: the plan cannot be applied; 1: an error)')
     .option('--show-personal-data', 'markdown: show logins and values instead of masking them')
     .action(async (options: { out?: string; detailedExitcode?: boolean; showPersonalData?: boolean }) => {
       const { planCommand } = await import('./commands/plan.ts');

@@ -146,15 +146,37 @@ describe('safety', () => {
     expect(r.stderr).toContain('idplane force-unlock lock-123');
   });
 
-  it('refuses a plan with conflicts (a duplicate employee id)', async () => {
+  it('refuses a plan with conflicts (a duplicate employee id), and plan exits 3 on it so CI fails', async () => {
     await editCsv((t) => t.replace(/^1005,/m, '1004,'));
     const p = idplane(dir, ['plan']);
+    expect(p.code).toBe(3);
     expect(p.stdout).toContain('Conflicts (1)');
     expect(p.stdout).toContain('key "1004" appears on 2 rows');
     expect(p.stdout).toContain('This plan cannot be applied');
+    expect(idplane(dir, ['plan', '--detailed-exitcode']).code).toBe(3);
+    expect(idplane(dir, ['plan', '--format', 'json']).code).toBe(3);
     const a = idplane(dir, ['apply', '--auto-approve']);
-    expect(a.code).toBe(1);
+    expect(a.code).toBe(3);
     expect(a.stderr).toContain('the plan cannot be applied');
+  });
+
+  it('exits 3 on a plan that a misspelt column fills with conflicts', async () => {
+    const config = join(dir, 'idplane.yaml');
+    await writeFile(config, (await readFile(config, 'utf8')).replace('title: app.title', 'title: app.titel'));
+    const p = idplane(dir, ['plan']);
+    expect(p.stdout).toContain('This plan cannot be applied');
+    expect(p.code).toBe(3);
+  });
+
+  it('exits 3 on a plan that trips a safeguard, 0 once it is applied with --allow-mass-change', async () => {
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    await editCsv((t) => t.split('\n').filter((line, i) => i === 0 || i > 20 || line === '').join('\n')); // 20 of 50 rows gone
+    const p = idplane(dir, ['plan', '--detailed-exitcode']);
+    expect(p.stdout).toMatch(/safeguard/i);
+    expect(p.code).toBe(3);
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(3);
+    expect(idplane(dir, ['apply', '--auto-approve', '--allow-mass-change']).code).toBe(0);
+    expect(idplane(dir, ['plan', '--detailed-exitcode']).code).toBe(0);
   });
 
   it('imports the other rows when one CSV row is malformed, and never counts it missing', async () => {

@@ -24,7 +24,7 @@ describe('examples/multi-source through the CLI', () => {
 
   it('day 2 shows conflicts, the blocked transition, the source switch and the safeguard verdicts', () => {
     const r = idplane(dir, ['plan', '--format', 'json'], day('day2'));
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3); // not applyable
     const plan = JSON.parse(r.stdout);
     expect(plan.conflicts.map((c: { code: string; key: string }) => [c.code, c.key])).toEqual([
       ['already-linked', 'npetrov-adm'],
@@ -46,14 +46,14 @@ describe('examples/multi-source through the CLI', () => {
     expect(tripped).toEqual([['all', 'deactivateUsers', 2], ['all', 'disableAccounts', 4]]);
     expect(plan.applyable).toBe(false);
     expect(plan.blockers.map((b: { code: string }) => b.code)).toEqual(['conflicts', 'safeguard', 'safeguard']);
-    expect(idplane(dir, ['apply', '--auto-approve', '--allow-mass-change'], day('day2')).code).toBe(1);
+    expect(idplane(dir, ['apply', '--auto-approve', '--allow-mass-change'], day('day2')).code).toBe(3);
   });
 
   it('once the conflicts are settled, only the safeguards hold the apply back until --allow-mass-change', async () => {
     const config = join(dir, 'idplane.yaml');
     await writeFile(config, (await readFile(config, 'utf8')).replace('# include: [settle.yaml]', 'include: [settle.yaml]'));
     const refused = idplane(dir, ['apply', '--auto-approve'], day('day2'));
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('--allow-mass-change');
     const applied = idplane(dir, ['apply', '--auto-approve', '--allow-mass-change'], day('day2'));
     expect(applied.code).toBe(0);

@@ -17,7 +17,7 @@ import { fillSourceValues, openWorkspace, planWorkspace, readState, type Workspa
 import { loadPlan } from '../plan-file.ts';
 import { inDir } from '../paths.ts';
 import { collectPlan, planSource } from '../plan-stream.ts';
-import { hasChanges, renderPlan } from './plan.ts';
+import { hasChanges, NOT_APPLYABLE, renderPlan } from './plan.ts';
 
 export interface ApplyOptions {
   autoApprove?: boolean;
@@ -92,7 +92,7 @@ export function assertApplyable(plan: Pick<Plan, 'blockers'>, allowMassChange: b
   const blocking = plan.blockers.filter((b) => !(allowMassChange && b.code === 'safeguard'));
   if (blocking.length === 0) return;
   const hint = blocking.every((b) => b.code === 'safeguard') ? ' (after reviewing the plan, pass --allow-mass-change to apply it anyway)' : '';
-  throw new CliError('PLAN_NOT_APPLYABLE', `the plan cannot be applied: ${blocking.map((b) => b.message).join('; ')}${hint}`);
+  throw new CliError('PLAN_NOT_APPLYABLE', `the plan cannot be applied: ${blocking.map((b) => b.message).join('; ')}${hint}`, NOT_APPLYABLE);
 }
 
 export async function takeLock(ws: Workspace, operation: string, waitMs = 0): Promise<LockHandle> {

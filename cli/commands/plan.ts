@@ -1,7 +1,9 @@
 /**
  * `idplane plan` and `idplane show`: compute (or read) a plan and render it; `--out` saves it for apply
  * (plan-file.ts). Rendering streams, for a plan computed here and for one read from a file alike.
- * With --detailed-exitcode: 0 nothing to do, 2 changes, 1 error.
+ * Exit codes (the README's table): 0 an applyable plan; with --detailed-exitcode 0 nothing to do and
+ * 2 changes; 3 a plan that cannot be applied (conflicts, a tripped safeguard), with or without
+ * --detailed-exitcode, so that a CI job running plan fails; 1 an error.
  */
 import type { Plan, PlanSummary } from '../../schemas/generated/plan.ts';
 import { loadPlan, savePlan } from '../plan-file.ts';
@@ -44,6 +46,7 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
   }
   if (file && out.format === 'text') out.stdout(`\nSaved the plan to ${file}. To carry it out exactly, run:\n    ${commandLine(dir, ['apply', options.out!])}\n`);
   reportTimings(out, 'plan');
+  if (!plan.applyable) return NOT_APPLYABLE;
   return options.detailedExitcode && hasChanges(plan.summary) ? 2 : 0;
 }
 
@@ -67,6 +70,9 @@ export async function renderPlan(source: PlanSource, out: Output, options: { sho
 function lineCount(plan: Plan): number {
   return plan.users.length + plan.links.length + plan.imports.length + plan.accounts.length + plan.reviews.length + plan.conflicts.length + plan.warnings.length;
 }
+
+/** The exit code of plan, and of apply refusing a plan, when the plan cannot be applied. */
+export const NOT_APPLYABLE = 3;
 
 export function hasChanges(summary: PlanSummary): boolean {
   return summary.changes > 0 || summary.imports > 0;
