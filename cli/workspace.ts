@@ -11,7 +11,7 @@ import { recordAttributes } from '../reconciler/records.ts';
 import { buildPlan, type PlanObserver, type PlanStage } from '../reconciler/plan.ts';
 import { readSources, readTargets } from '../providers/read-sources.ts';
 import type { StateStore } from '../state/types.ts';
-import { loadConfig } from './config/load.ts';
+import { loadConfig, type LoadedConfig } from './config/load.ts';
 import type { ConfigProblem } from './config/problems.ts';
 import { validateConfig } from './config/validate.ts';
 import { CliError, ConfigError } from './errors.ts';
@@ -26,6 +26,8 @@ export interface Workspace {
   project: Project;
   fingerprint: string;
   warnings: ConfigProblem[];
+  /** Where a config value was written (file:line:col), for checks made after loading. */
+  locate: Pick<LoadedConfig, 'locate' | 'locateInScalar'>;
   store: StateStore;
 }
 
@@ -37,7 +39,7 @@ export async function openWorkspace(dir: string, options: { env?: Record<string,
   if (!validated.ok) throw new ConfigError(validated.problems);
   const fingerprint = `sha256:${createHash('sha256').update(JSON.stringify(loaded.config.unresolved)).digest('hex')}`;
   const store = await openStore(validated.config, absolute, options.notice);
-  return { dir: absolute, config: validated.config, project: validated.project, fingerprint, warnings: validated.warnings, store };
+  return { dir: absolute, config: validated.config, project: validated.project, fingerprint, warnings: validated.warnings, locate: loaded.config, store };
 }
 
 /** Opens the workspace, runs `use`, and always closes the state store (a PostgreSQL pool keeps a process alive). */

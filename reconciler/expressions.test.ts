@@ -243,3 +243,31 @@ describe('dnEscape', () => {
     expect(c.expression.evaluate({ user: { department: 'x,ou=admins' } })).toBe('ou=x\\,ou\\=admins,dc=example,dc=com');
   });
 });
+
+describe('appFields', () => {
+  const fields = (text: string) => {
+    const outcome = compileExpression(text);
+    if (!outcome.ok) throw new Error(outcome.message);
+    return outcome.expression.appFields.map((f) => ({ ...f, text: text.slice(f.start, f.end) }));
+  };
+
+  it('lists the app fields an expression names, with where each stands', () => {
+    expect(fields('app.first_name + " " + app["last name"]')).toEqual([
+      { name: 'first_name', start: 0, end: 14, guarded: false, text: 'app.first_name' },
+      { name: 'last name', start: 23, end: 39, guarded: false, text: 'app["last name"]' },
+    ]);
+    expect(fields('app.work_email.lowerAscii()').map((f) => f.name)).toEqual(['work_email']);
+    expect(fields('substringBefore(app.mail, "@")').map((f) => f.text)).toEqual(['app.mail']);
+  });
+
+  it('marks the fields that are only tested or read optionally', () => {
+    expect(fields('has(app.middle) ? app.middle : ""').map((f) => [f.name, f.guarded])).toEqual([['middle', true], ['middle', false]]);
+    expect(fields('app.?nick.orValue(app.first)').map((f) => [f.name, f.guarded])).toEqual([['nick', true], ['first', false]]);
+    expect(fields('"phone" in app && app.phone != ""').map((f) => [f.name, f.guarded])).toEqual([['phone', true], ['phone', false]]);
+  });
+
+  it('names no field for user, source or a computed key', () => {
+    expect(fields('user.email + source')).toEqual([]);
+    expect(fields('app[source + "_id"]')).toEqual([]);
+  });
+});

@@ -48,14 +48,28 @@
  *   - List/map literals may mix types (`[app.a, "x"]`): homogeneous aggregate literals are not enforced.
  *   - Compile once, evaluate many: compiling costs a few µs, evaluating well under 1 µs (bench/cel-engines.ts).
  */
-import { Environment, Optional, type ParseResult } from '@marcbachmann/cel-js';
+import { Environment, Optional, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
 import { escapeDnValue } from './ldap-escape.ts';
 
 export type ExpressionVars = { app?: Record<string, unknown>; user?: Record<string, unknown>; source?: string };
 
 export interface CompiledExpression {
   readonly text: string;
+  /**
+   * The fields of `app` the expression names literally (`app.title`, `app["first name"]`), in order,
+   * with where each name stands in `text`; `guarded` when it is only tested or read optionally
+   * (`has(app.x)`, `app.?x`, `"x" in app`), so a row without it is expected. For config checks.
+   */
+  readonly appFields: readonly FieldReference[];
   evaluate(vars: ExpressionVars): unknown;
+}
+
+export interface FieldReference {
+  name: string;
+  /** 0-based offsets into the expression's text of the reference (`app.titel`: the whole of it). */
+  start: number;
+  end: number;
+  guarded: boolean;
 }
 
 export type CompileOutcome =
@@ -160,12 +174,69 @@ function offsetOf(err: unknown, text: string): number {
   return Math.min(Math.max(found, 0), text.length);
 }
 
+/** The literal `app` field references of an expression's syntax tree (see CompiledExpression.appFields). */
+function appFieldsOf(root: ASTNode): FieldReference[] {
+  const found: FieldReference[] = [];
+  const isApp = (n: ASTNode) => n.op === 'id' && n.args === 'app';
+  const visit = (node: ASTNode, guarded: boolean): void => {
+    switch (node.op) {
+      case '.': case '.?': {
+        const [target, name] = node.args;
+        if (isApp(target)) found.push({ name, start: node.range.start, end: node.range.end, guarded: guarded || node.op === '.?' });
+        else visit(target, guarded);
+        return;
+      }
+      case '[]': case '[?]': {
+        const [target, index] = node.args;
+        if (isApp(target) && index.op === 'value' && typeof index.args === 'string') {
+          found.push({ name: index.args, start: node.range.start, end: node.range.end, guarded: guarded || node.op === '[?]' });
+          return;
+        }
+        visit(target, guarded);
+        visit(index, guarded);
+        return;
+      }
+      case 'in': {
+        const [key, container] = node.args;
+        if (isApp(container) && key.op === 'value' && typeof key.args === 'string') {
+          found.push({ name: key.args, start: node.range.start, end: node.range.end, guarded: true });
+          return;
+        }
+        break;
+      }
+      case 'call':
+        // has(app.x) is the presence test: what it names may be absent.
+        if (node.args[0] === 'has') {
+          for (const arg of node.args[1]) visit(arg, true);
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    for (const child of children(node)) visit(child, guarded);
+  };
+  visit(root, false);
+  return found;
+}
+
+function children(node: ASTNode): ASTNode[] {
+  const out: ASTNode[] = [];
+  const collect = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(collect);
+    else if (v && typeof v === 'object' && 'op' in v) out.push(v as ASTNode);
+  };
+  if (node.op !== 'value' && node.op !== 'id') collect(node.args);
+  return out;
+}
+
 class Compiled implements CompiledExpression {
   readonly #fn: ParseResult;
 
   constructor(
     readonly text: string,
     fn: ParseResult,
+    readonly appFields: readonly FieldReference[],
   ) {
     this.#fn = fn;
   }
@@ -202,7 +273,7 @@ export function compileExpression(text: string): CompileOutcome {
   if (!checked.valid) {
     return { ok: false, message: messageOf(checked.error), offset: offsetOf(checked.error, text) };
   }
-  return { ok: true, expression: new Compiled(text, fn) };
+  return { ok: true, expression: new Compiled(text, fn, appFieldsOf(fn.ast)) };
 }
 
 // ---- results to plain JS values ---------------------------------------------------------------------------

@@ -160,12 +160,23 @@ describe('safety', () => {
     expect(a.stderr).toContain('the plan cannot be applied');
   });
 
-  it('exits 3 on a plan that a misspelt column fills with conflicts', async () => {
+  it('validate names a misspelt column where it is written; plan exits 3 on the conflicts it causes', async () => {
     const config = join(dir, 'idplane.yaml');
     await writeFile(config, (await readFile(config, 'utf8')).replace('title: app.title', 'title: app.titel'));
+    const v = idplane(dir, ['validate']);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toContain('idplane.yaml:58:20: error: hr has no column "titel" (data/hr.csv has: employee_id, first_name, last_name, work_email, department, title, employment_type, status, start_date, manager_id, phone); did you mean "title"? (/apps/hr/import/mappings/title)');
     const p = idplane(dir, ['plan']);
     expect(p.stdout).toContain('This plan cannot be applied');
     expect(p.code).toBe(3);
+  });
+
+  it('validate warns, and still passes, when a CSV source is not there yet to check', async () => {
+    const { rm } = await import('node:fs/promises');
+    await rm(hrCsv());
+    const v = idplane(dir, ['validate']);
+    expect(v.code).toBe(0);
+    expect(v.stderr).toMatch(/idplane\.yaml:\d+:\d+: warning: cannot check hr's columns: .*no such file/);
   });
 
   it('exits 3 on a plan that trips a safeguard, 0 once it is applied with --allow-mass-change', async () => {

@@ -72,6 +72,9 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
     const mappings = [];
     for (const [attribute, text] of Object.entries(imp?.mappings ?? {})) {
       if (!own(attributes, attribute)) at(toPointer(['apps', name, 'import', 'mappings', attribute]), unknownAttribute(attribute), true);
+      else if (attributes[attribute]!.source === 'directory') {
+        warn(toPointer(['apps', name, 'import', 'mappings', attribute]), `${name} maps ${attribute}, but ${attribute} is declared source: directory (set in the directory, never by an import), so this mapping is ignored; remove it, or drop source: directory to let ${name} source it`);
+      }
       const expression = compile(['apps', name, 'import', 'mappings', attribute], text);
       if (expression) mappings.push({ attribute, expression });
     }

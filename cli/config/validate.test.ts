@@ -246,6 +246,16 @@ describe('validateConfig: semantic checks', () => {
     expect((await validate({ 'idplane.yaml': text })).ok).toBe(true);
   });
 
+  it('warns that an import mapping for a source: directory attribute is ignored, where the mapping is', async () => {
+    const outcome = await validate({ 'idplane.yaml': MINIMAL.replace('firstName: { type: string }', 'firstName: { type: string, source: directory }') });
+    if (!outcome.ok) throw new Error(outcome.problems.map(formatProblem).join('\n'));
+    const p = only(outcome.warnings);
+    expect(p.severity).toBe('warning');
+    expect(where(p)).toBe('idplane.yaml:18:20');
+    expect(p.pointer).toBe('/apps/hr/import/mappings/firstName');
+    expect(p.message).toBe('hr maps firstName, but firstName is declared source: directory (set in the directory, never by an import), so this mapping is ignored; remove it, or drop source: directory to let hr source it');
+  });
+
   it('reports a links: entry naming an unknown app', async () => {
     const p = only(await validationProblems({
       'idplane.yaml': MINIMAL + yaml(

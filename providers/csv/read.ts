@@ -32,6 +32,18 @@ export interface CsvReadOptions {
 }
 
 export async function readCsvAccounts(options: CsvReadOptions): Promise<SourceSnapshot> {
+  return scan(options, false);
+}
+
+/**
+ * The header's column names, reading no further than the header row (a few KiB of a file of any
+ * size); the same checks as a full read (the key column present, no empty or repeated name).
+ */
+export async function readCsvColumns(options: Omit<CsvReadOptions, 'onProgress'>): Promise<string[]> {
+  return (await scan(options, true)).columns!;
+}
+
+async function scan(options: CsvReadOptions, headerOnly: boolean): Promise<SourceSnapshot> {
   const { app, displayPath } = options;
   const syntax = csvSyntax(app, displayPath, options.connection);
   let size: number;
@@ -50,7 +62,7 @@ export async function readCsvAccounts(options: CsvReadOptions): Promise<SourceSn
   let head = Buffer.alloc(0);
   try {
     // One buffer read into again and again: fresh buffers for a big file cost full GCs of a big heap.
-    for await (const chunk of readFileChunks(options.path)) {
+    for await (const chunk of readFileChunks(options.path, headerOnly ? 1 << 16 : undefined)) {
       let bytes = chunk;
       hash.update(bytes);
       bytesRead += bytes.length;
@@ -63,11 +75,14 @@ export async function readCsvAccounts(options: CsvReadOptions): Promise<SourceSn
         bytes = head.subarray(0, BOM.length).equals(BOM) ? head.subarray(BOM.length) : head;
       }
       rows.write(decoder ? decoder.write(bytes) : bytes.toString('latin1'));
+      if (headerOnly && records.columns) break;
     }
-    // A file shorter than a BOM that starts like one: its bytes are not a BOM.
-    if (!bomChecked) rows.write(decoder ? decoder.write(head) : head.toString('latin1'));
-    if (decoder) rows.write(decoder.end());
-    rows.end();
+    if (!(headerOnly && records.columns)) {
+      // A file shorter than a BOM that starts like one: its bytes are not a BOM.
+      if (!bomChecked) rows.write(decoder ? decoder.write(head) : head.toString('latin1'));
+      if (decoder) rows.write(decoder.end());
+      rows.end();
+    }
   } catch (error) {
     if (error instanceof ProviderError) throw error;
     // A directory, no permission, a disk error: the stream's error, with the file as the config names it.

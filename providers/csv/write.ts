@@ -109,20 +109,8 @@ async function readExisting(options: CsvWriteOptions): Promise<{ header: string[
     const first = snapshot.rowErrors[0]!;
     throw new ProviderError(options.app, `${options.displayPath} has ${snapshot.rowErrors.length} row(s) that cannot be read (first: line ${first.line}: ${first.message}); rewriting it would drop them, so nothing was written`);
   }
-  const header = snapshot.accounts[0] ? Object.keys(snapshot.accounts[0].attributes) : await headerOnly(options);
+  const header = snapshot.columns ?? [];
   return { header, rows: snapshot.accounts.map((a) => ({ key: a.key, attributes: { ...a.attributes } })) };
-}
-
-async function headerOnly(options: CsvWriteOptions): Promise<string[]> {
-  const handle = await open(options.path, 'r');
-  try {
-    const buffer = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const first = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
-    return first.split(options.connection.delimiter ?? ',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
-  } finally {
-    await handle.close();
-  }
 }
 
 async function writeAtomically(options: CsvWriteOptions, columns: string[], rows: SourceAccount[]): Promise<void> {
