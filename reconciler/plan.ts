@@ -8,6 +8,7 @@ import type { ImportChange, LinkChange, Plan, PlanBlocker, PlanIssue, PlanSummar
 import { correlate } from './correlate.ts';
 import { desiredDirectory, type DesiredUser } from './desired.ts';
 import { diffUser, forgets, importOf, linkOf, unlinks } from './diff.ts';
+import { unmaskedAttributes } from './sensitivity.ts';
 import type { DirectoryState, Project, SourceSnapshot, StoredLink, UserRecord } from './model.ts';
 import { storedLogins } from './correlate.ts';
 import { provisionTargets } from './provision.ts';
@@ -134,6 +135,7 @@ export function buildPlan(input: PlanInput): Plan {
       config: input.configFingerprint, pipeline: project.pipelineFingerprint,
       inputs: Object.fromEntries(input.sources.map((s) => [s.app, s.fingerprint])),
     },
+    unmaskedAttributes: unmaskedAttributes(project.attributes),
     evaluated: onlyChanged ? 'changed' : 'all',
     summary: emptySummary(),
     users, links, imports,

@@ -294,14 +294,40 @@ describe('apply --format json', () => {
 describe('plan --format markdown', () => {
   it('puts counts and deactivations first, details collapsed, and masks personal data unless asked', async () => {
     expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
-    await editCsv((t) => t.replace(/^(1004,.*),Active,/m, '$1,Terminated,'));
+    await editCsv((t) => t.replace(/^(1004,.*),Active,/m, '$1,Terminated,').replace('Chief Technology Officer', 'CTO').replace('+1 415 555 0102', '+1 415 555 0199'));
     const md = idplane(dir, ['plan', '--format', 'markdown']);
     expect(md.code).toBe(0);
     expect(md.stdout.indexOf('**1 user(s) will be deactivated')).toBeLessThan(md.stdout.indexOf('<details>'));
-    expect(md.stdout).toContain('| users | 0 | 0 | 0 | 1 | 0 | 0 |');
-    expect(md.stdout).toContain('- **deactivate** z•••@example.com (ACTIVE → DEPROVISIONED)');
-    expect(md.stdout).not.toContain('zoe.muller');
+    expect(md.stdout).toContain('| users | 0 | 1 | 0 | 1 | 0 | 0 |');
+    // Users as stable short tags: told apart, not named.
+    const zoe = /- \*\*deactivate\*\* `(#[0-9a-f]{8})` \(ACTIVE → DEPROVISIONED\)/.exec(md.stdout)?.[1];
+    const lars = /- \*\*update\*\* `(#[0-9a-f]{8})`/.exec(md.stdout)?.[1];
+    expect(zoe).toBeDefined();
+    expect(lars).toBeDefined();
+    expect(zoe).not.toBe(lars);
+    expect(idplane(dir, ['plan', '--format', 'markdown']).stdout).toContain(`\`${zoe}\` (ACTIVE → DEPROVISIONED)`);
+    // A title is reviewable; a phone number is not shown.
+    expect(md.stdout).toContain('  - `title`: `"Chief Technology Officer"` → `"CTO"`');
+    expect(md.stdout).toContain('  - `mobilePhone`: `•••` → `•••`');
+    for (const personal of ['zoe.muller', 'Zoë', 'lars', 'Østergaard', '555 0102', '555 0199']) expect(md.stdout).not.toContain(personal);
     const full = idplane(dir, ['plan', '--format', 'markdown', '--show-personal-data']);
     expect(full.stdout).toContain('- **deactivate** zoe.muller@example.com (ACTIVE → DEPROVISIONED)');
+    expect(full.stdout).toContain('  - `mobilePhone`: `"+1 415 555 0102"` → `"+1 415 555 0199"`');
+  });
+
+  it('masks per attribute as the config says', async () => {
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    const config = join(dir, 'idplane.yaml');
+    await writeFile(config, (await readFile(config, 'utf8'))
+      .replace('title:          { type: string }', 'title:          { type: string, sensitive: true }')
+      .replace('mobilePhone:    { type: string }', 'mobilePhone:    { type: string, sensitive: false }'));
+    await editCsv((t) => t.replace('Chief Technology Officer', 'CTO').replace('+1 415 555 0102', '+1 415 555 0199'));
+    const md = idplane(dir, ['plan', '--format', 'markdown']);
+    expect(md.stdout).toContain('  - `title`: `•••` → `•••`');
+    expect(md.stdout).toContain('  - `mobilePhone`: `"+1 415 555 0102"` → `"+1 415 555 0199"`');
+    // A saved plan carries the choice: show renders it the same without the config.
+    const file = join(dir, 'p.plan');
+    expect(idplane(dir, ['plan', '--out', file]).code).toBe(0);
+    expect(idplane(dir, ['show', file, '--format', 'markdown']).stdout).toContain('  - `title`: `•••` → `•••`');
   });
 });

@@ -42,5 +42,6 @@ describe('idplane drift', () => {
     expect(md.code).toBe(2);
     expect(md.stdout).toContain('| Target accounts edited outside idplane | 1 |');
     expect(md.stdout).not.toContain('jose.hernandez');
+    expect(md.stdout).toMatch(/salesforce\/`#[0-9a-f]{8}` \(`#[0-9a-f]{8}`\) was edited outside idplane/);
   });
 });

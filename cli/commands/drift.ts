@@ -4,7 +4,7 @@
  */
 import { computeDrift, type DriftItem, type DriftKind, type DriftReport } from '../../reconciler/drift.ts';
 import type { Output } from '../output.ts';
-import { maskIdentifier } from '../views/plan-markdown.ts';
+import { createMasking } from '../views/masking.ts';
 import { inspectWorkspace, readState, withWorkspace } from '../workspace.ts';
 
 const TITLES: Record<DriftKind, string> = {
@@ -16,14 +16,14 @@ const TITLES: Record<DriftKind, string> = {
 };
 
 export async function driftCommand(dir: string, options: { showPersonalData?: boolean }, out: Output): Promise<number> {
-  const report = await withWorkspace(dir, async (ws) => {
+  const { report, lineage } = await withWorkspace(dir, async (ws) => {
     const state = await readState(ws, out.progress);
     const { plan, targets } = await inspectWorkspace(ws, state, out.progress);
-    return computeDrift(plan, state, targets);
+    return { report: computeDrift(plan, state, targets), lineage: state.lineage };
   });
   switch (out.format) {
     case 'json': out.stdout(JSON.stringify(report) + '\n'); break;
-    case 'markdown': out.stdout(renderMarkdown(report, options.showPersonalData === true)); break;
+    case 'markdown': out.stdout(renderMarkdown(report, options.showPersonalData === true, lineage)); break;
     case 'text': out.stdout(renderText(report, out)); break;
     default: {
       const never: never = out.format;
@@ -49,13 +49,10 @@ function renderText(report: DriftReport, out: Output): string {
   return lines.join('\n') + '\n';
 }
 
-function renderMarkdown(report: DriftReport, unmasked: boolean): string {
-  const mask = (text: string, item: DriftItem) => {
-    if (unmasked) return text;
-    let t = text;
-    for (const v of [item.login, item.key].filter((x): x is string => Boolean(x))) t = t.split(v).join(maskIdentifier(v));
-    return t;
-  };
+/** Logins and account keys as the plan's Markdown shows them (views/masking.ts), unless unmasked. */
+function renderMarkdown(report: DriftReport, unmasked: boolean, lineage: string | null): string {
+  const masking = createMasking({ unmasked, salt: lineage });
+  const mask = (text: string, item: DriftItem) => masking.text(text, [item.login, item.key]);
   const lines = ['## idplane drift', ''];
   if (report.items.length === 0) return `${lines.join('\n')}**No drift.**\n`;
   lines.push('| kind | count |', '| --- | ---: |', ...groups(report).map(([k, list]) => `| ${TITLES[k]} | ${list.length} |`), '');

@@ -1,13 +1,16 @@
 /**
  * Renders a plan as Markdown for pull-request comments: the counts first, deactivations and blockers
- * called out loudly, every change in a collapsed block. Personal data is masked by default (logins,
- * account keys and attribute values; attribute names, statuses and sources stay), since PR comments are
- * shared widely; `--show-personal-data` renders them in full. Reads only the plan stream, item by item.
+ * called out loudly, every change in a collapsed block. Personal data is masked by default, since PR
+ * comments are shared widely (views/masking.ts): logins and account keys become stable short tags,
+ * and attribute values read ••• except for the attributes the plan lists as unmasked (title,
+ * department, status, ... : `sensitive: false`); attribute names, statuses and sources stay.
+ * `--show-personal-data` renders everything. Reads only the plan stream, item by item.
  */
 import type { AccountChange, PlanIssue, ReviewItem, UserChange } from '../../schemas/generated/plan.ts';
 import { changedAttributes } from '../../reconciler/diff.ts';
 import type { Sink } from '../output.ts';
 import type { PlanItem, PlanSource } from '../plan-stream.ts';
+import { createMasking, type Masking } from './masking.ts';
 
 export interface MarkdownOptions {
   /** Show logins, keys and values as they are. */
@@ -16,20 +19,8 @@ export interface MarkdownOptions {
 
 export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOptions, sink: Sink): Promise<void> {
   const { header } = source;
-  const maskLogin = (login: string) => (options.unmasked ? login : maskIdentifier(login));
-  const maskValue = (value: unknown) => (options.unmasked ? `\`${JSON.stringify(value)}\`` : value === null ? '*(unset)*' : '`•••`');
-  // Free text (conflict and warning messages) names people too: every e-mail address in it is masked, and
-  // every other login the plan names (logins that are not e-mail addresses are few, and are collected).
-  const known = new Set<string>();
-  const remember = (login: string) => {
-    if (!login.includes('@')) known.add(login);
-  };
-  const scrub = (text: string, users: readonly string[] = []) => {
-    if (options.unmasked) return text;
-    users.forEach(remember);
-    const masked = text.replace(EMAIL, (m) => maskIdentifier(m));
-    return [...known].reduce((t, login) => t.split(login).join(maskIdentifier(login)), masked);
-  };
+  const mask = createMasking({ unmasked: options.unmasked, ...(header.unmaskedAttributes ? { shown: header.unmaskedAttributes } : {}), salt: header.state.lineage });
+  const scrub = (text: string, names: readonly (string | null | undefined)[] = []) => mask.text(text, names);
 
   const s = header.summary;
   const out: string[] = ['## idplane plan', ''];
@@ -71,14 +62,8 @@ export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOp
     for (const item of batch) {
       enter(item.t);
       switch (item.t) {
-        case 'user':
-          remember(item.v.login);
-          sink.write(userLines(item.v, maskLogin, maskValue).join('\n') + '\n\n');
-          break;
-        case 'account':
-          remember(item.v.login);
-          sink.write(accountLine(item.v, maskLogin) + '\n');
-          break;
+        case 'user': sink.write(userLines(item.v, mask).join('\n') + '\n\n'); break;
+        case 'account': sink.write(accountLine(item.v, mask) + '\n'); break;
         case 'review': sink.write(reviewLine(item.v, scrub) + '\n'); break;
         case 'warning': sink.write(issueLine('warning', item.v, scrub) + '\n'); break;
         case 'conflict': sink.write(issueLine('conflict', item.v, scrub) + '\n'); break;
@@ -96,29 +81,23 @@ export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOp
   await sink.drain();
 }
 
-function userLines(u: UserChange, maskLogin: (l: string) => string, maskValue: (v: unknown) => string): string[] {
-  const head = `- **${u.action}** ${maskLogin(u.login)}${u.status ? ` (${u.status.from} → ${u.status.to})` : ''}${u.source ? `, source ${u.source.from} → ${u.source.to}` : ''}`;
-  const attrs = Object.entries(changedAttributes(u)).map(([name, v]) => `  - \`${name}\`: ${maskValue(v.from)} → ${maskValue(v.to)}${v.outOfBand ? ' *(changed outside idplane; restored)*' : ''}`);
+function userLines(u: UserChange, mask: Masking): string[] {
+  const head = `- **${u.action}** ${mask.user(u.login)}${u.status ? ` (${u.status.from} → ${u.status.to})` : ''}${u.source ? `, source ${u.source.from} → ${u.source.to}` : ''}`;
+  const attrs = Object.entries(changedAttributes(u)).map(([name, v]) => `  - \`${name}\`: ${mask.value(name, v.from)} → ${mask.value(name, v.to)}${v.outOfBand ? ' *(changed outside idplane; restored)*' : ''}`);
   return [head, ...attrs];
 }
 
-function accountLine(a: AccountChange, maskLogin: (l: string) => string): string {
+function accountLine(a: AccountChange, mask: Masking): string {
   const names = Object.keys(a.attributes);
-  return `- **${a.action}** ${a.app} account for ${maskLogin(a.login)}${names.length ? `: ${names.join(', ')}` : ''}${a.skipped?.length ? ` (not written: ${a.skipped.map((x) => x.attribute).join(', ')})` : ''}`;
+  return `- **${a.action}** ${a.app} account ${mask.id(a.key)} for ${mask.user(a.login)}${names.length ? `: ${names.join(', ')}` : ''}${a.skipped?.length ? ` (not written: ${a.skipped.map((x) => x.attribute).join(', ')})` : ''}`;
 }
 
-function issueLine(kind: 'conflict' | 'warning', i: PlanIssue, scrub: (text: string, users?: readonly string[]) => string): string {
-  return `- **${kind}** \`${i.code}\`${i.app ? ` (${i.app})` : ''}: ${scrub(i.message, i.users)}`;
+type Scrub = (text: string, names?: readonly (string | null | undefined)[]) => string;
+
+function issueLine(kind: 'conflict' | 'warning', i: PlanIssue, scrub: Scrub): string {
+  return `- **${kind}** \`${i.code}\`${i.app ? ` (${i.app})` : ''}: ${scrub(i.message, [...(i.users ?? []), i.key])}`;
 }
 
-function reviewLine(r: ReviewItem, scrub: (text: string, users?: readonly string[]) => string): string {
-  return `- **review** \`${r.kind}\` (${r.app}): ${scrub(r.message, r.candidates)}`;
-}
-
-const EMAIL = /[^\s@,;:()<>"'`]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
-
-/** `zoe.muller@example.com` → `z•••@example.com`; other identifiers keep their first character. */
-export function maskIdentifier(value: string): string {
-  const at = value.indexOf('@');
-  return at > 0 ? `${value[0]}•••${value.slice(at)}` : `${value[0] ?? ''}•••`;
+function reviewLine(r: ReviewItem, scrub: Scrub): string {
+  return `- **review** \`${r.kind}\` (${r.app}): ${scrub(r.message, [...r.candidates, r.key])}`;
 }

@@ -125,6 +125,10 @@ export interface AttributeConfig {
    */
   unique?: boolean;
   /**
+   * Whether the attribute's values are personal data that shared outputs (the Markdown plan and drift report for pull requests and CI logs) mask as •••; the terminal and JSON output always show them. Default: true, except for attributes named title, jobTitle, department, division, organization, company, costCenter, userType, employeeType, employmentType, status, locale, timezone, preferredLanguage or countryCode. Logins are never shown in masked output: each user appears as a stable short tag instead.
+   */
+  sensitive?: boolean;
+  /**
    * Attribute-level sourcing. `directory` makes the attribute directory-owned: imports never overwrite it. An app name takes the attribute from that app's mapping whatever the user's primary source is. Default: the user's primary profile source.
    */
   source?: string;

@@ -15,6 +15,10 @@ export type PlanStreamLine =
   | PlanConflictLine
   | PlanEndLine;
 /**
+ * The directory attributes whose values shared views (Markdown) show as they are (attributes with sensitive: false, by default title, department, status and the like); every other value, and every login and account key, is masked there. Absent: everything is masked.
+ */
+export type UnmaskedAttributes = string[];
+/**
  * Why the plan is not applyable.
  */
 export type Blockers = PlanBlocker[];
@@ -56,6 +60,7 @@ export interface PlanHeader {
   created_at?: string;
   state: PlanStateRef;
   fingerprints: PlanFingerprints;
+  unmaskedAttributes?: UnmaskedAttributes;
   /**
    * `all`: every user was evaluated (first plan, a changed config, or a state edited outside idplane). `changed`: only users whose accounts changed since the last import, or whom the config singles out (declared, protected, set:); the others keep their records, which this same config produced.
    */

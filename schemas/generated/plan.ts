@@ -28,6 +28,10 @@ export interface Plan {
   state: PlanStateRef;
   fingerprints: PlanFingerprints;
   /**
+   * The directory attributes whose values shared views (Markdown) show as they are (attributes with sensitive: false, by default title, department, status and the like); every other value, and every login and account key, is masked there. Absent: everything is masked.
+   */
+  unmaskedAttributes?: string[];
+  /**
    * `all`: every user was evaluated (first plan, a changed config, or a state edited outside idplane). `changed`: only users whose accounts changed since the last import, or whom the config singles out (declared, protected, set:); the others keep their records, which this same config produced.
    */
   evaluated: 'all' | 'changed';
