@@ -31,6 +31,11 @@ describe('createMasking', () => {
     expect(m.text('admin and admin2 and superadmin', [])).toBe(`${admin} and admin2 and superadmin`);
   });
 
+  it('keeps the app of app/key references visible', () => {
+    const m = masking();
+    expect(m.text('salesforce/jose@example.com (jose@example.com) was edited')).toBe(`salesforce/${m.id('jose@example.com')} (${m.id('jose@example.com')}) was edited`);
+  });
+
   it('shows everything when unmasked', () => {
     const m = createMasking({ unmasked: true, salt: null });
     expect(m.user('zoe@example.com')).toBe('zoe@example.com');

@@ -30,7 +30,7 @@ export interface MaskingOptions {
   salt: string | null;
 }
 
-const EMAIL = `[^\\s@,;:()<>"'\`]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}`;
+const EMAIL = `[^\\s@,;:()<>"'\`/]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}`;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
