@@ -136,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await schemaDiscoverCommand(program.opts<{ dir: string }>().dir, app, out);
     });
 
-  const state = program.command('state').description('inspect the stored directory');
+  const state = program.command('state').description('inspect the stored directory, move it to PostgreSQL, or restore its previous generation');
   state.command('list').description('list every user: login, status, profile source, id')
     .addOption(format())
     .action(run(async (dir) => (await import('./commands/state.ts')).stateListCommand(dir, out)));
@@ -146,6 +146,13 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (options: { fromEmbedded: string }) => {
       const { migrateCommand } = await import('./commands/migrate.ts');
       exitCode = await migrateCommand(program.opts<{ dir: string }>().dir, options.fromEmbedded, out);
+    });
+  state.command('restore').description('put back the previous generation of the embedded state (state.ndjson.backup), e.g. after damage')
+    .addOption(format())
+    .option('--lock-timeout <duration>', 'wait this long for a lock another run holds (e.g. 30s)', parseDuration)
+    .action(async (options: { lockTimeout?: number }) => {
+      const { stateRestoreCommand } = await import('./commands/state-restore.ts');
+      exitCode = await stateRestoreCommand(program.opts<{ dir: string }>().dir, { lockTimeoutMs: options.lockTimeout ?? 0 }, out);
     });
   state.command('show').description('show one user with their profile and linked accounts')
     .argument('<login>', 'the user\'s login')

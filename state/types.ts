@@ -119,7 +119,22 @@ export interface StateStore {
   journal(changes: Iterable<ChangeRecord>): Promise<void>;
   /** Runs, most recent first, and their changes; journal entries of writes that never committed are left out. */
   history(query?: HistoryQuery): Promise<History>;
+  /**
+   * Backends that keep the previous generation of the state (the embedded store's state.ndjson.backup):
+   * puts it back, as a new write (serial above both), keeping what it replaces aside. The caller holds
+   * the lock. Absent where the database's own backups do this (PostgreSQL).
+   */
+  restoreBackup?(): Promise<RestoreOutcome>;
   close(): Promise<void>;
+}
+
+export interface RestoreOutcome {
+  /** The generation put back, as it was stored. */
+  restored: { lineage: string | null; serial: number; users: number };
+  /** The state it replaced: its serial, or null when its header could not be read. */
+  replaced: { serial: number | null; keptAs: string } | null;
+  /** The serial the restored state now has. */
+  serial: number;
 }
 
 export class LockHeldError extends Error {

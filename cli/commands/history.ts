@@ -35,7 +35,8 @@ export async function historyCommand(dir: string, login: string | undefined, opt
 
 function runLine(run: RunRecord, out: Output): string {
   const outcome = run.outcome === 'succeeded' ? out.style.green(run.outcome) : run.outcome === 'running' ? out.style.yellow('running (or killed)') : out.style.red(run.outcome);
-  const serials = run.serialAfter === null ? `serial ${run.serialBefore}` : `serial ${run.serialBefore} → ${run.serialAfter}`;
+  const before = run.serialBefore < 0 ? '?' : String(run.serialBefore); // -1: not known (state restore of an unreadable state)
+  const serials = run.serialAfter === null ? `serial ${before}` : `serial ${before} → ${run.serialAfter}`;
   const git = run.gitCommit ? ` git ${run.gitCommit.slice(0, 12)}${run.gitCommit.endsWith('-dirty') ? '-dirty' : ''}` : '';
   return `${out.style.bold(run.startedAt)}  ${run.command}  ${run.who}@${run.host}  ${serials}  ${outcome}  config ${run.configFingerprint.slice(0, 19)}…${git}${run.message ? `  (${run.message})` : ''}`;
 }

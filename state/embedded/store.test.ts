@@ -99,7 +99,7 @@ describe('EmbeddedStore read/write', () => {
     const store = new EmbeddedStore({ dir });
     await store.write(state(1), { lineage: null, serial: 0 });
     await store.write(state(2), { lineage: 'lineage-1', serial: 1 });
-    expect(await readdir(dir)).toEqual(['state.ndjson']);
+    expect((await readdir(dir)).sort()).toEqual(['state.ndjson', 'state.ndjson.backup']);
   });
 
   it('refuses a write against a stale serial and leaves the file as it was', async () => {
@@ -113,7 +113,7 @@ describe('EmbeddedStore read/write', () => {
     expect((error as StaleStateError).code).toBe('STALE_STATE');
     expect(error.message).toBe('the state moved since it was read (expected lineage lineage-1 serial 1, found lineage lineage-1 serial 2)');
     expect(await readFile(join(dir, 'state.ndjson'))).toEqual(before);
-    expect(await readdir(dir)).toEqual(['state.ndjson']);
+    expect((await readdir(dir)).sort()).toEqual(['state.ndjson', 'state.ndjson.backup']);
   });
 
   it('refuses a write against another lineage, and a first write when a state exists', async () => {
@@ -148,7 +148,7 @@ describe('EmbeddedStore read/write', () => {
     const read = await store.read();
     expect([30_000, 20_000]).toContain(read.users.length);
     expect(read).toEqual({ ...(read.lineage === 'lineage-a' ? a : b), digest: read.digest });
-    expect(await readdir(dir)).toEqual(['state.ndjson']);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('reports a damaged state file on read, and refuses to write over a damaged header', async () => {
@@ -160,13 +160,82 @@ describe('EmbeddedStore read/write', () => {
     await writeFile(file, text.split('\n').slice(0, -2).join('\n') + '\n');
     const truncated = await rejection(store.read());
     expect(truncated).toBeInstanceOf(StateFormatError);
-    expect(truncated.message).toBe(`${file}: truncated (no end marker); the state file is damaged`);
+    expect(truncated.message).toMatch(new RegExp(`^${escape(file)}: truncated \\(no end marker\\); the state file is damaged\\. There is no ${escape(file)}\\.backup to restore from`));
 
     await writeFile(file, 'not json\n');
     const damaged = await rejection(store.write(state(2), { lineage: 'lineage-1', serial: 1 }));
     expect(damaged).toBeInstanceOf(StateFormatError);
-    expect(damaged.message).toBe(`${file}: cannot read the header; the state file is damaged`);
+    expect(damaged.message).toMatch(new RegExp(`^${escape(file)}: cannot read the header; the state file is damaged\\. `));
     expect(await readFile(file, 'utf8')).toBe('not json\n');
+  });
+});
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('EmbeddedStore backup and restore', () => {
+  it('keeps the generation each write replaces as state.ndjson.backup, a whole state', async () => {
+    const store = new EmbeddedStore({ dir });
+    await store.write(state(1), { lineage: null, serial: 0 });
+    expect(existsSync(join(dir, 'state.ndjson.backup'))).toBe(false);
+    const first = await readFile(join(dir, 'state.ndjson'));
+    await store.write(state(2), { lineage: 'lineage-1', serial: 1 });
+    expect(await readFile(join(dir, 'state.ndjson.backup'))).toEqual(first);
+    const second = await readFile(join(dir, 'state.ndjson'));
+    await store.write(state(3), { lineage: 'lineage-1', serial: 2 });
+    expect(await readFile(join(dir, 'state.ndjson.backup'))).toEqual(second);
+    // A refused write keeps the backup as it was.
+    await rejection(store.write(state(9), { lineage: 'lineage-1', serial: 1 }));
+    expect(await readFile(join(dir, 'state.ndjson.backup'))).toEqual(second);
+  });
+
+  it('says how to recover a damaged state, and restores the backup under a new serial', async () => {
+    const store = new EmbeddedStore({ dir });
+    const file = join(dir, 'state.ndjson');
+    await store.write(state(1), { lineage: null, serial: 0 });
+    await store.write(state(2), { lineage: 'lineage-1', serial: 1 });
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.slice(0, Math.floor(text.length / 2)));
+
+    const damaged = await rejection(store.read());
+    expect(damaged).toBeInstanceOf(StateFormatError);
+    expect(damaged.message).toContain(`The previous generation (serial 1) is kept in ${file}.backup: \`idplane state restore\` puts it back`);
+
+    const outcome = await store.restoreBackup();
+    expect(outcome).toEqual({ restored: { lineage: 'lineage-1', serial: 1, users: 2 }, replaced: { serial: 2, keptAs: `${file}.replaced` }, serial: 3 });
+    expect(await readFile(`${file}.replaced`, 'utf8')).toBe(text.slice(0, Math.floor(text.length / 2)));
+    // The backup's content, with a serial above both: a plan made against either is stale.
+    expect(await store.read()).toEqual(read({ ...state(1), serial: 3 }));
+    await store.write(state(4), { lineage: 'lineage-1', serial: 3 });
+    expect((await store.read()).serial).toBe(4);
+  });
+
+  it('restores over a state whose header is unreadable', async () => {
+    const store = new EmbeddedStore({ dir });
+    const file = join(dir, 'state.ndjson');
+    await store.write(state(5), { lineage: null, serial: 0 });
+    await store.write(state(6), { lineage: 'lineage-1', serial: 5 });
+    await writeFile(file, 'garbage');
+    const outcome = await store.restoreBackup();
+    expect(outcome).toEqual({ restored: { lineage: 'lineage-1', serial: 5, users: 2 }, replaced: { serial: null, keptAs: `${file}.replaced` }, serial: 6 });
+    expect((await store.read()).serial).toBe(6);
+  });
+
+  it('refuses, changing nothing, when there is no backup or the backup is damaged', async () => {
+    const store = new EmbeddedStore({ dir });
+    const file = join(dir, 'state.ndjson');
+    const none = await rejection(store.restoreBackup());
+    expect(none).toBeInstanceOf(StateFormatError);
+    expect(none.message).toBe(`there is no ${file}.backup to restore: it is made by the second write of a state`);
+
+    await store.write(state(1), { lineage: null, serial: 0 });
+    await store.write(state(2), { lineage: 'lineage-1', serial: 1 });
+    await writeFile(`${file}.backup`, '{"format":"idplane-state"');
+    const before = await readFile(file);
+    const damaged = await rejection(store.restoreBackup());
+    expect(damaged).toBeInstanceOf(StateFormatError);
+    expect(damaged.message).toMatch(/^the backup cannot be restored: /);
+    expect(await readFile(file)).toEqual(before);
+    expect(existsSync(`${file}.replaced`)).toBe(false);
   });
 });
 
