@@ -28,7 +28,7 @@ export function canRenderInParallel(out: Output): boolean {
 }
 
 /** Saves the plan to `file` and prints its view, rendered by the worker, to stdout. */
-export async function savePlanWithView(file: string, source: PlanSource, out: Output, options: { showPersonalData?: boolean }, progress: ProgressTask): Promise<void> {
+export async function savePlanWithView(file: string, source: PlanSource, out: Output, options: { showPersonalData?: boolean; signingKey?: string }, progress: ProgressTask): Promise<void> {
   const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(SLOT_BYTES));
   const data: RenderWorkerData = { format: out.format === 'markdown' ? 'markdown' : 'text', unmasked: options.showPersonalData === true, color: out.style.bold('x') !== 'x', slots };
   const worker = new Worker(WORKER, { workerData: data });
@@ -62,11 +62,12 @@ export async function savePlanWithView(file: string, source: PlanSource, out: Ou
   });
   finished.catch(() => {}); // awaited below
   try {
-    await savePlan(file, source, progress, (chunk, release) => {
+    const tap = (chunk: Buffer, release: () => void) => {
       const id = nextId++;
       releases.set(id, release);
       worker.postMessage({ kind: 'chunk', buffer: chunk.buffer, offset: chunk.byteOffset, length: chunk.length, id });
-    });
+    };
+    await savePlan(file, source, { progress, tap, ...(options.signingKey === undefined ? {} : { signingKey: options.signingKey }) });
     worker.postMessage({ kind: 'end' });
     await finished;
   } finally {

@@ -22,6 +22,7 @@ import { CliError } from './errors.ts';
 import { LISTS, type ItemKind, type PlanHeader, type PlanItem, type PlanSource } from './plan-stream.ts';
 import type { ProgressTask } from './progress.ts';
 import { Utf8Chunks } from '../state/chunks.ts';
+import { PlanSigner } from './plan-signature.ts';
 
 /** zlib level 1: a plan compresses about 8× even so, and the level-6 default would cost more than planning a million users. */
 const GZIP_LEVEL = 1;
@@ -33,11 +34,19 @@ const CHUNK = 1 << 20;
  */
 export type PlanTap = (chunk: Buffer, release: () => void) => void;
 
-/**
- * Writes the plan stream to `file` (gzip), atomically; returns its size in bytes. `progress` counts the
- * lines; `tap` gets the uncompressed stream too.
- */
-export async function savePlan(file: string, source: PlanSource, progress?: ProgressTask, tap?: PlanTap): Promise<number> {
+export interface SaveOptions {
+  /** Counts the lines. */
+  progress?: ProgressTask;
+  /** Gets the uncompressed stream too. */
+  tap?: PlanTap;
+  /** plan.signingKey: the end line then carries the plan's signature (plan-signature.ts). */
+  signingKey?: string;
+}
+
+/** Writes the plan stream to `file` (gzip), atomically; returns its size in bytes. */
+export async function savePlan(file: string, source: PlanSource, options: SaveOptions = {}): Promise<number> {
+  const { progress, tap } = options;
+  const signer = options.signingKey === undefined ? null : new PlanSigner(options.signingKey);
   const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   // Room for 8 MiB waiting to be compressed (zlib works on the thread pool while the next lines are
   // made), and output in 1 MiB pieces rather than zlib's default 16 KiB: fewer fresh buffers.
@@ -60,6 +69,7 @@ export async function savePlan(file: string, source: PlanSource, progress?: Prog
       else if (!gzip.write(chunk, release)) full = true;
     };
     const write = (text: string) => {
+      signer?.update(text);
       const chunk = chunks.write(text);
       if (chunk) send(chunk);
     };
@@ -77,7 +87,9 @@ export async function savePlan(file: string, source: PlanSource, progress?: Prog
       }
       progress?.update(lines += batch.length);
     }
-    write(`{"t":"end","v":${JSON.stringify({ counts })}}\n`);
+    const end = signer ? { counts, signature: signer.signature() } : { counts };
+    const last = chunks.write(`{"t":"end","v":${JSON.stringify(end)}}\n`);
+    if (last) send(last);
     send(chunks.take(), true);
     await closed;
     await fsync(temp);
@@ -137,7 +149,8 @@ export async function loadPlan(file: string): Promise<PlanSource> {
 
 // ---- reading -----------------------------------------------------------------------------------------
 
-async function openBytes(file: string): Promise<Readable> {
+/** The plan's bytes, uncompressed. */
+export async function openBytes(file: string): Promise<Readable> {
   let magic: Buffer;
   try {
     const handle = await open(file, 'r');

@@ -6,15 +6,14 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { IdplaneConfig } from '../schemas/generated/config.ts';
 import type { Plan } from '../schemas/generated/plan.ts';
-import type { DirectoryState, Project, SourceAccount, SourceSnapshot } from '../reconciler/model.ts';
-import { recordAttributes } from '../reconciler/records.ts';
+import type { DirectoryState, Project, SourceSnapshot } from '../reconciler/model.ts';
 import { buildPlan, type PlanObserver, type PlanStage } from '../reconciler/plan.ts';
 import { readSources, readTargets } from '../providers/read-sources.ts';
 import type { StateStore } from '../state/types.ts';
 import { loadConfig, type LoadedConfig } from './config/load.ts';
 import type { ConfigProblem } from './config/problems.ts';
 import { validateConfig } from './config/validate.ts';
-import { CliError, ConfigError } from './errors.ts';
+import { ConfigError } from './errors.ts';
 import type { Progress, ProgressTask } from './progress.ts';
 import { VERSION } from './version.ts';
 
@@ -81,49 +80,6 @@ export async function planWorkspace(ws: Workspace, state: DirectoryState, progre
 const STAGES: Record<PlanStage, [label: string, unit: string]> = {
   correlate: ['correlating', 'accounts'], map: ['mapping', 'users'], diff: ['diffing', 'users'], provision: ['provisioning', 'users'],
 };
-
-/**
- * The values of a saved plan's imported records (a saved plan lists the records, not their values):
- * read the sources again, refuse when one no longer has the fingerprint the plan was made from (the
- * data changed since: the plan is stale), and take each record's values from what was read, or, for
- * an account this run did not read (an incremental import), from its stored record.
- */
-export async function fillSourceValues(ws: Workspace, state: DirectoryState, plan: Plan, file: string, progress: Progress): Promise<void> {
-  const records = plan.imports.filter((i) => i.action !== 'forget' && i.attributes === undefined);
-  if (records.length === 0) return;
-  const tasks = new Map<string, ProgressTask>();
-  const task = (app: string) => {
-    let t = tasks.get(app);
-    if (!t) tasks.set(app, (t = progress.start(`reading ${app} again`, 'accounts')));
-    return t;
-  };
-  const sources = await readSources(ws.project, {
-    dir: ws.dir, watermarks: state.watermarks,
-    onProgress: (app, done, total, unit) => task(app).update(done, total, unit),
-    onRead: (app, snapshot) => task(app).finish(snapshot.accounts.length),
-  });
-  const byApp = new Map(sources.map((s) => [s.app, s]));
-  for (const [app, fingerprint] of Object.entries(plan.fingerprints.inputs)) {
-    const now = byApp.get(app)?.fingerprint;
-    if (now !== fingerprint) {
-      throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: ${app}'s data changed since it was made (fingerprint ${fingerprint.slice(0, 19)}…, now ${now?.slice(0, 19) ?? 'not read'}…). Run idplane plan again and review the new plan.`);
-    }
-  }
-  const accounts = new Map<string, Map<string, SourceAccount>>();
-  const accountsOf = (app: string) => {
-    let byKey = accounts.get(app);
-    if (!byKey) accounts.set(app, (byKey = new Map((byApp.get(app)?.accounts ?? []).map((a) => [a.key, a]))));
-    return byKey;
-  };
-  for (const change of records) {
-    const read = accountsOf(change.app).get(change.key);
-    const stored = state.imported.get(change.app);
-    const record = stored?.records.get(change.key);
-    if (read) change.attributes = read.attributes;
-    else if (stored && record) change.attributes = recordAttributes(stored, record);
-    else throw new CliError('PLAN_INVALID', `${file} records ${change.app}/${change.key}, which ${change.app} does not hold: the plan does not match its inputs`);
-  }
-}
 
 /** The plan, and the live target accounts it was computed from (drift reads both). */
 export async function inspectWorkspace(ws: Workspace, state: DirectoryState, progress: Progress): Promise<{ plan: Plan; targets: SourceSnapshot[] }> {

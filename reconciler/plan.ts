@@ -134,6 +134,7 @@ export function buildPlan(input: PlanInput): Plan {
     fingerprints: {
       config: input.configFingerprint, pipeline: project.pipelineFingerprint,
       inputs: Object.fromEntries(input.sources.map((s) => [s.app, s.fingerprint])),
+      targets: Object.fromEntries((input.targets ?? []).map((t) => [t.app, t.fingerprint])),
     },
     unmaskedAttributes: unmaskedAttributes(project.attributes),
     evaluated: onlyChanged ? 'changed' : 'all',

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { copyExample, idplane } from './cli-helpers.ts';
+import { copyExample, idplane, idplaneAsync } from './cli-helpers.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -65,9 +66,26 @@ describe('examples/provisioning through the CLI', () => {
     expect(idplane(dir, ['plan', '--out', planFile]).code).toBe(0);
     const sfFile = join(dir, 'data/salesforce.csv');
     const original = await readFile(sfFile, 'utf8');
-    await appendFile(sfFile, 'broken,"unterminated\n');
 
-    const failed = idplane(dir, ['apply', planFile]);
+    // Changed before apply, the target makes the saved plan stale: refused, nothing written.
+    await appendFile(sfFile, 'broken,"unterminated\n');
+    const stale = idplane(dir, ['apply', planFile]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain("salesforce's accounts changed since it was made");
+    expect(idplane(dir, ['state', 'list']).stdout).toContain('The directory is empty');
+    await writeFile(sfFile, original);
+
+    // Broken while apply runs (after the directory is written, before any target): salesforce fails,
+    // the write-back to hr is made all the same.
+    const state = join(dir, '.idplane/state.ndjson');
+    const running = idplaneAsync(dir, ['apply', planFile], { env: { IDPLANE_PAUSE_AT: 'after-directory' } });
+    for (let waited = 0; !(existsSync(state) && /"serial":1\b/.test((await readFile(state, 'utf8')).split('\n', 1)[0]!)); waited += 20) {
+      if (waited > 30_000) throw new Error('apply did not reach the directory commit');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await appendFile(sfFile, 'broken,"unterminated\n');
+    const failed = await running;
+    expect(failed.stderr).toContain('paused at after-directory');
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain('✗ failed create salesforce/francois.lefevre@example.com');
     expect(failed.stdout).toContain('Apply finished with failures.');

@@ -1,7 +1,8 @@
 /**
  * `idplane apply [PLANFILE]`: carries out a plan under the state lock. With a plan file it applies exactly
- * that plan and refuses it when the state moved since (stale) or when it is not applyable. Without one it
- * plans under the lock, shows the plan and asks; with no terminal it refuses unless --auto-approve.
+ * that plan: it refuses one that is stale (another config, state or inputs), not applyable, wrongly
+ * signed, or not the plan the config and inputs produce (plan-verify.ts). Without one it plans under the
+ * lock, shows the plan and asks; with no terminal it refuses unless --auto-approve.
  */
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
@@ -13,10 +14,12 @@ import { CliError, UsageError } from '../errors.ts';
 import { reportTimings, type Output } from '../output.ts';
 import { whoAmI } from '../run-log.ts';
 import { renderApplyReport } from '../views/apply-report.ts';
-import { fillSourceValues, openWorkspace, planWorkspace, readState, type Workspace } from '../workspace.ts';
-import { loadPlan } from '../plan-file.ts';
+import { openWorkspace, planWorkspace, readState, VERSION, type Workspace } from '../workspace.ts';
+import { loadPlan, openBytes } from '../plan-file.ts';
+import { signingKeyOf, verifyPlanSignature } from '../plan-signature.ts';
+import { checkOrigin, checkState, verifySavedPlan } from '../plan-verify.ts';
 import { inDir } from '../paths.ts';
-import { collectPlan, planSource } from '../plan-stream.ts';
+import { planSource, type PlanSource } from '../plan-stream.ts';
 import { hasChanges, NOT_APPLYABLE, renderPlan } from './plan.ts';
 
 export interface ApplyOptions {
@@ -32,25 +35,28 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
     throw new UsageError('apply needs confirmation, but there is no terminal to ask on: pass --auto-approve, or apply a saved plan with `idplane apply PLANFILE`');
   }
   const file = planFile === undefined ? undefined : inDir(dir, planFile);
-  const saved = file ? await loadPlan(file) : null;
   const ws = await openWorkspace(dir, { notice: (m) => out.stderr(`${m}\n`) });
   try {
+    // A saved plan is checked before the lock is taken or the state is read: its signature first (when
+    // the config sets a key), then who made it and from which config.
+    let saved: PlanSource | null = null;
+    if (file) {
+      const key = signingKeyOf(ws.config);
+      if (key !== undefined) await verifyPlanSignature(await openBytes(file), key, file);
+      saved = await loadPlan(file);
+      checkOrigin(saved.header, file, { version: VERSION, configFingerprint: ws.fingerprint });
+    }
     const lock = await takeLock(ws, 'apply', options.lockTimeoutMs ?? 0);
     try {
       const state = await readState(ws, out.progress);
       let plan: Plan;
       if (saved) {
-        const ref = saved.header.state;
-        if (ref.lineage !== state.lineage || ref.serial !== state.serial) {
-          throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: it was made against state serial ${ref.serial}${ref.lineage ? ` (lineage ${ref.lineage})` : ''}, but the state is now at serial ${state.serial}${state.lineage ? ` (lineage ${state.lineage})` : ''}. Run idplane plan again and review the new plan.`);
-        }
-        if (ref.digest !== state.digest) {
-          throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: the stored directory changed since it was made (its digest differs, though the serial is the same: an edit made outside idplane). Run idplane plan again and review the new plan.`);
-        }
+        checkState(saved.header, file!, state);
         assertApplyable(saved.header, options.allowMassChange === true);
-        const task = out.progress.start('reading the plan', 'lines');
-        plan = await collectPlan(saved, task);
-        await fillSourceValues(ws, state, plan, file!, out.progress);
+        // The same pipeline again, from the same config, state and inputs: the plan applied is that one,
+        // and only if the saved plan is the same (plan-verify.ts).
+        plan = await planWorkspace(ws, state, out.progress);
+        await verifySavedPlan(saved, plan, ws.project, file!, out.progress.start('checking the saved plan against it', 'lines'));
       } else {
         plan = await planWorkspace(ws, state, out.progress);
         // In json mode stdout carries one document: the result below (with the summary), not the plan too.

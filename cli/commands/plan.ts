@@ -14,6 +14,7 @@ import { renderPlanText } from '../views/plan-text.ts';
 import { formatProblem } from '../config/problems.ts';
 import { reportTimings, type Output } from '../output.ts';
 import { commandLine, inDir } from '../paths.ts';
+import { signingKeyOf } from '../plan-signature.ts';
 import { planWorkspace, readState, withWorkspace } from '../workspace.ts';
 
 export interface PlanOptions {
@@ -23,21 +24,24 @@ export interface PlanOptions {
 }
 
 export async function planCommand(dir: string, options: PlanOptions, out: Output): Promise<number> {
+  let signingKey: string | undefined;
   const plan = await withWorkspace(dir, async (ws) => {
     for (const w of ws.warnings) if (out.format === 'text') out.stderr(`${formatProblem(w)}\n`);
+    if (options.out !== undefined) signingKey = signingKeyOf(ws.config);
     return planWorkspace(ws, await readState(ws, out.progress), out.progress);
   });
+  const signing = signingKey === undefined ? {} : { signingKey };
   plan.created_at = new Date().toISOString();
   const file = options.out === undefined ? undefined : inDir(dir, options.out);
   if (file) {
     const { canRenderInParallel, PARALLEL_FROM, savePlanWithView } = await import('../parallel-view.ts');
     if (lineCount(plan) >= PARALLEL_FROM && canRenderInParallel(out)) {
       // A big plan: the view is rendered from the saved stream by a worker, on the other core.
-      await savePlanWithView(file, planSource(plan), out, options, out.progress.start('writing the plan (printed by a worker)', 'lines'));
+      await savePlanWithView(file, planSource(plan), out, { ...options, ...signing }, out.progress.start('writing the plan (printed by a worker)', 'lines'));
     } else {
       // The file and the view read each batch of the plan in turn, while it is in the cache.
       const [toFile, toView] = teeSource(planSource(plan), 2) as [PlanSource, PlanSource];
-      await Promise.all([savePlan(file, toFile, out.progress.start('writing and printing the plan', 'lines')), renderPlan(toView, out, options)]);
+      await Promise.all([savePlan(file, toFile, { progress: out.progress.start('writing and printing the plan', 'lines'), ...signing }), renderPlan(toView, out, options)]);
     }
   } else {
     const printing = out.progress.start('printing the plan');

@@ -71,6 +71,15 @@ export interface IdplaneConfig {
   };
   safeguards?: SafeguardsConfig;
   /**
+   * Saved plans (`plan --out`).
+   */
+  plan?: {
+    /**
+     * A secret (at least 32 characters), normally ${env:IDPLANE_PLAN_KEY} set as a CI secret. `plan --out` then signs the plan file (HMAC-SHA256 over its content), and `apply PLANFILE` refuses a plan that is unsigned or signed with another key, before reading anything else: only a job that holds the key can make a plan that applies. Never logged, and not part of the config fingerprint (the ${env:...} reference is).
+     */
+    signingKey?: string;
+  };
+  /**
    * Values the directory owns for users it imports: attributes with `source: directory` and roles. Sourced attributes are read-only in the directory and cannot be set here.
    */
   set?: SetValues[];

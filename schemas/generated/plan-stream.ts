@@ -99,9 +99,15 @@ export interface PlanFingerprints {
    */
   config: string;
   /**
-   * Each import source's data, by app.
+   * Each import source's data, by app. Apply of a saved plan refuses it (stale) when a source's data no longer has this fingerprint.
    */
   inputs: {
+    [k: string]: string;
+  };
+  /**
+   * Each provisioning target's accounts as read when the plan was made, by app. Apply of a saved plan refuses it (stale) when a target's accounts changed since: the account changes were computed from them.
+   */
+  targets?: {
     [k: string]: string;
   };
   /**
@@ -662,7 +668,7 @@ export interface PlanConflictLine {
   v: PlanIssue;
 }
 /**
- * The last line: how many lines of each kind came before it, so a truncated file is refused.
+ * The last line: how many lines of each kind came before it, so a truncated file is refused, and, when the config sets plan.signingKey, the plan's signature.
  */
 export interface PlanEndLine {
   t: 'end';
@@ -677,5 +683,9 @@ export interface PlanEndLine {
       warning: number;
       conflict: number;
     };
+    /**
+     * HMAC-SHA256 of every byte of the (uncompressed) stream before this line, keyed with plan.signingKey: `hmac-sha256:` and 64 hex digits. Apply refuses a plan without it, or with a wrong one, when the config sets a key.
+     */
+    signature?: string;
   };
 }

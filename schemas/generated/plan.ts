@@ -107,9 +107,15 @@ export interface PlanFingerprints {
    */
   config: string;
   /**
-   * Each import source's data, by app.
+   * Each import source's data, by app. Apply of a saved plan refuses it (stale) when a source's data no longer has this fingerprint.
    */
   inputs: {
+    [k: string]: string;
+  };
+  /**
+   * Each provisioning target's accounts as read when the plan was made, by app. Apply of a saved plan refuses it (stale) when a target's accounts changed since: the account changes were computed from them.
+   */
+  targets?: {
     [k: string]: string;
   };
   /**
