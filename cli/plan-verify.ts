@@ -5,7 +5,8 @@
  * plan and compares the two, line by line, as the saved one streams from disk.
  *
  * - Stale: the plan was made by another idplane, from another config, against another state, or from
- *   inputs (source data, target accounts) whose fingerprints have changed since. Plan again.
+ *   source data whose fingerprints have changed since; or a target changed since so that a planned
+ *   account change is no longer what the config produces. Plan again.
  * - Not the plan the inputs produce (PLAN_MISMATCH): everything it was made from is the same, yet its
  *   content differs: it was edited after it was made. The error names the first differing user (or
  *   account, link, ...) and the field, never the values (they may be personal data), and says first
@@ -15,7 +16,7 @@
  * The recomputed plan is the one applied: it has the imported records' values, which a saved plan
  * leaves out.
  */
-import type { Plan } from '../schemas/generated/plan.ts';
+import type { AccountChange, Plan } from '../schemas/generated/plan.ts';
 import type { Project } from '../reconciler/model.ts';
 import { planRules } from '../reconciler/plan-rules.ts';
 import { CliError } from './errors.ts';
@@ -51,26 +52,37 @@ export function checkState(header: PlanHeader, file: string, state: { lineage: s
  */
 export async function verifySavedPlan(saved: PlanSource, fresh: Plan, project: Project, file: string, progress?: ProgressTask): Promise<void> {
   const header = saved.header;
-  for (const [kind, label] of [['inputs', 'data'], ['targets', 'accounts']] as const) {
-    const was = header.fingerprints[kind] ?? {};
-    const now = fresh.fingerprints[kind] ?? {};
-    for (const app of new Set([...Object.keys(was), ...Object.keys(now)])) {
-      if (was[app] === now[app]) continue;
-      const detail = was[app] === undefined ? 'it was not read for the plan' : now[app] === undefined ? 'it is no longer read' : `fingerprint ${short(was[app]!)}, now ${short(now[app]!)}`;
-      throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: ${app}'s ${label} changed since it was made (${detail}). ${AGAIN}`);
-    }
+  const was = header.fingerprints.inputs;
+  const now = fresh.fingerprints.inputs;
+  for (const app of new Set([...Object.keys(was), ...Object.keys(now)])) {
+    if (was[app] === now[app]) continue;
+    const detail = was[app] === undefined ? 'it was not read for the plan' : now[app] === undefined ? 'it is no longer read' : `fingerprint ${short(was[app]!)}, now ${short(now[app]!)}`;
+    throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: ${app}'s data changed since it was made (${detail}). ${AGAIN}`);
   }
+  // Targets change under a plan all the time (other admins, other tools): that alone does not make it
+  // stale. Their planned account changes must still be the ones the config produces now, save for the
+  // values they expect to find (\`from\`), which the saved plan keeps: a target value changed since the
+  // plan is then skipped at write time (compare-and-set), never overwritten.
+  const targetsBefore = header.fingerprints.targets ?? {};
+  const targetsNow = fresh.fingerprints.targets ?? {};
+  const moved = new Set(Object.keys(targetsNow).filter((app) => targetsBefore[app] !== targetsNow[app]));
 
   const mismatch = (what: string) =>
     new CliError('PLAN_MISMATCH', `the saved plan ${file} is not the plan that the config, the state and the inputs it names produce: ${what}. Its inputs are unchanged, so the file was edited after it was made; refused, nothing was written. ${AGAIN}`);
+  const targetMoved = (item: PlanItem) =>
+    new CliError('PLAN_STALE', `the saved plan ${file} is stale: ${describe(item)} is no longer what the plan would do, since ${(item.v as { app: string }).app}'s accounts changed since it was made. ${AGAIN}`);
 
-  const { created_at: _made, ...savedHeader } = header;
-  const { created_at: _now, ...freshHeader } = headerOf(fresh);
-  const headerDiff = difference(savedHeader, freshHeader, '');
-  if (headerDiff !== null) throw mismatch(`its header differs at ${headerDiff}`);
+  const { created_at: _made, fingerprints: savedPrints, ...savedHeader } = header;
+  const { created_at: _now, fingerprints: freshPrints, ...freshHeader } = headerOf(fresh);
+  const headerDiff = difference({ ...savedHeader, fingerprints: { ...savedPrints, targets: undefined } }, { ...freshHeader, fingerprints: { ...freshPrints, targets: undefined } }, '');
+  // Where a target moved, its changed accounts also change the header's counts: the lines then say which.
+  if (headerDiff !== null && moved.size === 0) throw mismatch(`its header differs at ${headerDiff}`);
+  for (const app of Object.keys(targetsBefore)) if (!(app in targetsNow)) throw mismatch(`it names a target ${app} that the config does not provision`);
 
   const rules = planRules(project);
   const expected = items(planSource(fresh));
+  const keptFrom = new Map<number, AccountChange>();
+  let accountIndex = -1;
   let count = 0;
   for await (const batch of saved.batches()) {
     for (const item of batch) {
@@ -80,20 +92,35 @@ export async function verifySavedPlan(saved: PlanSource, fresh: Plan, project: P
         if (broken) throw new CliError('PLAN_MISMATCH', `the saved plan ${file} breaks the config's own rules: it ${broken}. Refused, nothing was written. ${AGAIN}`);
       }
       const next = await expected.next();
-      if (next.done) throw mismatch(`it lists ${describe(item)}, which the config and inputs do not produce`);
+      const inMoved = item.t === 'account' && moved.has(item.v.app);
+      if (next.done) throw inMoved ? targetMoved(item) : mismatch(`it lists ${describe(item)}, which the config and inputs do not produce`);
       const want = next.value;
-      if (want.t !== item.t) throw mismatch(`where the recomputed plan has ${describe(want)}, it has ${describe(item)}`);
-      const diff = difference(item.v, want.v, '');
-      if (diff !== null) {
-        const sameItem = identity(item) === identity(want);
-        throw mismatch(sameItem ? `${describe(item)} differs at ${diff}` : `where the recomputed plan has ${describe(want)}, it has ${describe(item)}`);
+      if (want.t === 'account') accountIndex += 1;
+      if (want.t !== item.t) throw inMoved || (want.t === 'account' && moved.has(want.v.app)) ? targetMoved(inMoved ? item : want) : mismatch(`where the recomputed plan has ${describe(want)}, it has ${describe(item)}`);
+      const sameItem = identity(item) === identity(want);
+      if (inMoved) {
+        if (!sameItem) throw targetMoved(item);
+        if (difference(withoutFrom(item.v), withoutFrom(want.v as AccountChange), '') !== null) throw targetMoved(item);
+        keptFrom.set(accountIndex, item.v);
+        continue;
       }
+      const diff = difference(item.v, want.v, '');
+      if (diff !== null) throw mismatch(sameItem ? `${describe(item)} differs at ${diff}` : `where the recomputed plan has ${describe(want)}, it has ${describe(item)}`);
     }
     progress?.update(count);
   }
   const left = await expected.next();
-  if (!left.done) throw mismatch(`it leaves out ${describe(left.value)}`);
+  if (!left.done) throw left.value.t === 'account' && moved.has(left.value.v.app) ? targetMoved(left.value) : mismatch(`it leaves out ${describe(left.value)}`);
+  if (headerDiff !== null) {
+    throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: its header differs at ${headerDiff} from the plan the config produces now that ${[...moved].join(', ')}'s accounts changed since it was made. ${AGAIN}`);
+  }
+  for (const [index, change] of keptFrom) fresh.accounts[index] = change;
   progress?.finish(count);
+}
+
+/** An account change without the values it expects to find. */
+function withoutFrom(change: AccountChange): unknown {
+  return { ...change, attributes: Object.fromEntries(Object.entries(change.attributes).map(([name, v]) => [name, { ...v, from: undefined }])) };
 }
 
 async function* items(source: PlanSource): AsyncGenerator<PlanItem> {

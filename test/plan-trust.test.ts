@@ -109,15 +109,21 @@ function trustSuite(backend: 'embedded' | 'postgres') {
     await refused((l) => l.splice(l.findIndex((x) => x.t === 'account'), 1), 'PLAN_MISMATCH', /where the recomputed plan has the update of (salesforce|hr) account|it leaves out/);
   });
 
-  it('refuses a plan whose target accounts changed since, then applies the untampered plan', async () => {
+  it('refuses a plan a target change made wrong, not one it left right, then applies the untampered plan', async () => {
     const sf = join(dir, 'data/salesforce.csv');
     const original = await readFile(sf, 'utf8');
-    await writeFile(sf, original.replace('Standard User', 'Read Only'));
+    // Zoë's title already as planned: the planned update is no longer what the config produces.
+    const zoe = original.split('\n').find((l) => l.startsWith('zoe.muller@example.com,'))!;
+    const cells = zoe.split(',');
+    cells[4] = 'Principal Engineer';
+    await writeFile(sf, original.replace(zoe, cells.join(',')));
     const stale = run(['apply', 'base.plan', '--format', 'json']);
     expect(stale.code).toBe(1);
-    expect(JSON.parse(stale.stderr).error).toMatchObject({ code: 'PLAN_STALE', message: expect.stringContaining("salesforce's accounts changed since it was made") });
-    await writeFile(sf, original);
+    expect(JSON.parse(stale.stderr).error).toMatchObject({ code: 'PLAN_STALE', message: expect.stringContaining("the update of salesforce account zoe.muller@example.com (user zoe.muller@example.com) is no longer what the plan would do, since salesforce's accounts changed") });
+    expect(stateList()).toBe(before);
 
+    // An attribute the plan does not write edited by hand: the plan is still what the config produces.
+    await writeFile(sf, original.replace('Standard User', 'Read Only'));
     const applied = run(['apply', 'base.plan', '--format', 'json']);
     expect(applied.code, applied.stderr).toBe(0);
     expect(run(['plan', '--detailed-exitcode']).code).toBe(0);

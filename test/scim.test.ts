@@ -87,16 +87,20 @@ let dir: string;
 let server: ScimTestServer;
 const outputs: string[] = [];
 
-async function idplane(args: string[]): Promise<Run> {
+/** `onStderr` sees the whole stderr so far, each time more arrives (to act at a pause point). */
+async function idplane(args: string[], options: { env?: Record<string, string>; onStderr?: (stderr: string) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, '-C', dir, ...args], {
-      env: { ...process.env, NO_COLOR: '1', SCIM_TOKEN: TOKEN },
+      env: { ...process.env, NO_COLOR: '1', SCIM_TOKEN: TOKEN, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+      options.onStderr?.(stderr);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -214,10 +218,25 @@ describe('scim target through the CLI', () => {
     await setup();
     const planFile = join(dir, 'day1.plan.json');
     expect((await idplane(['plan', '--out', planFile])).code).toBe(0);
-    const margaret = server.seed({ userName: 'margaret@example.com', name: { givenName: 'Maggie', familyName: 'Hamilton' }, active: true });
+    const seedMargaret = () => server.seed({ userName: 'margaret@example.com', name: { givenName: 'Maggie', familyName: 'Hamilton' }, active: true });
 
-    const { run, json } = await applyJson([planFile]);
+    // Made before apply, the account turns the planned create into a link: the saved plan is stale.
+    const early = seedMargaret();
+    const stale = await idplane(['apply', planFile]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('the create of portal account margaret@example.com');
+    expect(stale.stderr).toContain("portal's accounts changed since it was made");
+    server.users.delete(early.id);
+
+    // Made while apply runs (after it checked the plan, before it pushes): the 409 links it.
+    let margaret: ReturnType<typeof seedMargaret> | null = null;
+    const run = await idplane(['apply', planFile, '--format', 'json'], {
+      env: { IDPLANE_PAUSE_AT: 'after-directory' },
+      onStderr: (text) => void (text.includes('paused at after-directory') && !margaret && (margaret = seedMargaret())),
+    });
     expect(run.code, run.stderr).toBe(0);
+    expect(margaret).not.toBeNull();
+    const json = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as ApplyJson;
     expect(json.accounts.find((a) => a.key === 'margaret@example.com')).toMatchObject({ action: 'create', outcome: 'done', message: 'already existed; linked' });
     expect(userNames().filter((n) => n === 'margaret@example.com')).toHaveLength(1);
 
@@ -225,7 +244,7 @@ describe('scim target through the CLI', () => {
     expect(next.accounts).toEqual([expect.objectContaining({ key: 'margaret@example.com', action: 'update', link: false })]);
     expect(Object.keys(next.accounts[0]!.attributes)).toContain('name.givenName');
     expect((await apply()).code).toBe(0);
-    expect(server.users.get(margaret.id)!.data).toMatchObject({ name: { givenName: 'Margaret', familyName: 'Hamilton' }, externalId: '1005' });
+    expect(server.users.get(margaret!.id)!.data).toMatchObject({ name: { givenName: 'Margaret', familyName: 'Hamilton' }, externalId: '1005' });
     expect(server.users.size).toBe(5);
     expect(await converged()).toBe(0);
   });
