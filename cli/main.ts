@@ -78,10 +78,12 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(format())
     .option('--auto-approve', 'apply without asking (needed when there is no terminal and no plan file)')
     .option('--allow-mass-change', 'apply even though a safeguard tripped (conflicts still block)')
+    .option('--allow-policy <name>', 'apply even though this plan policy is broken; repeat for each (conflicts still block)', (name: string, names: string[] = []) => [...names, name])
     .option('--lock-timeout <duration>', 'wait this long for a lock another run holds (e.g. 30s, 2m); default: fail fast', parseDuration)
-    .action(async (planfile: string | undefined, options: { autoApprove?: boolean; allowMassChange?: boolean; lockTimeout?: number }) => {
+    .action(async (planfile: string | undefined, options: { autoApprove?: boolean; allowMassChange?: boolean; allowPolicy?: string[]; lockTimeout?: number }) => {
       const { applyCommand } = await import('./commands/apply.ts');
-      exitCode = await applyCommand(program.opts<{ dir: string }>().dir, planfile, { ...options, lockTimeoutMs: options.lockTimeout ?? 0 }, out);
+      const { allowPolicy, ...rest } = options;
+      exitCode = await applyCommand(program.opts<{ dir: string }>().dir, planfile, { ...rest, ...(allowPolicy ? { allowPolicies: allowPolicy } : {}), lockTimeoutMs: options.lockTimeout ?? 0 }, out);
     });
 
   program.command('show').description('render a saved plan')

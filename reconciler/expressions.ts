@@ -8,7 +8,8 @@
  *     { ok: false, message, offset }           message: the library's one-line message (e.g. "Unknown variable: foo");
  *                                              offset: 0-based index into `text` (UTF-16 code units, i.e. what
  *                                              `text.slice(offset)` expects) where the problem is; 0 if unknown.
- *   Declared variables (anything else is a compile error, "Unknown variable: <name>"):
+ *   Declared variables (anything else is a compile error, "Unknown variable: <name>"); plan policies
+ *   (compilePolicyExpression) declare change, user and before instead (reconciler/policies.ts):
  *     app     map(string, dyn)   the source row / app profile, e.g. a CSV HR row
  *     user    map(string, dyn)   the idplane user profile
  *     source  string             name of the source the row came from
@@ -51,7 +52,7 @@
 import { Environment, Optional, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
 import { escapeDnValue } from './ldap-escape.ts';
 
-export type ExpressionVars = { app?: Record<string, unknown>; user?: Record<string, unknown>; source?: string };
+export type ExpressionVars = { app?: Record<string, unknown>; user?: Record<string, unknown>; source?: string; change?: Record<string, unknown>; before?: Record<string, unknown> };
 
 export interface CompiledExpression {
   readonly text: string;
@@ -120,32 +121,47 @@ function describe(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-// The environment is expensive to build and immutable once built: create it once per process.
-const env = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false })
+/** The helper functions, on an environment that declares its variables. */
+function withHelpers(environment: Environment): Environment {
+  return environment
+    .registerFunction('substringBefore(string, string): string', substringBefore, {
+      description: 'Text before the first separator; the whole string if the separator is absent',
+    })
+    .registerFunction('substringAfter(string, string): string', substringAfter, {
+      description: 'Text after the first separator; "" if the separator is absent',
+    })
+    .registerFunction('toLowerCase(string): string', (s: string) => s.toLowerCase(), {
+      description: 'Lower-cases (full Unicode)',
+    })
+    .registerFunction('toUpperCase(string): string', (s: string) => s.toUpperCase(), {
+      description: 'Upper-cases (full Unicode)',
+    })
+    .registerFunction('trim(string): string', (s: string) => s.trim(), {
+      description: 'Strips leading and trailing whitespace',
+    })
+    .registerFunction('join(list, string): string', join, {
+      description: 'Joins the strings, numbers or bools of a list with a separator',
+    })
+    .registerFunction('dnEscape(string): string', escapeDnValue, {
+      description: 'Escapes a value for use inside an LDAP DN (RFC 4514), e.g. "ou=" + dnEscape(user.department)',
+    });
+}
+
+// The environments are expensive to build and immutable once built: create each once per process.
+const env = withHelpers(new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false })
   .registerVariable('app', 'map<string, dyn>', { description: 'Source row / app profile' })
   .registerVariable('user', 'map<string, dyn>', { description: 'idplane user profile' })
-  .registerVariable('source', 'string', { description: 'Name of the source' })
-  .registerFunction('substringBefore(string, string): string', substringBefore, {
-    description: 'Text before the first separator; the whole string if the separator is absent',
-  })
-  .registerFunction('substringAfter(string, string): string', substringAfter, {
-    description: 'Text after the first separator; "" if the separator is absent',
-  })
-  .registerFunction('toLowerCase(string): string', (s: string) => s.toLowerCase(), {
-    description: 'Lower-cases (full Unicode)',
-  })
-  .registerFunction('toUpperCase(string): string', (s: string) => s.toUpperCase(), {
-    description: 'Upper-cases (full Unicode)',
-  })
-  .registerFunction('trim(string): string', (s: string) => s.trim(), {
-    description: 'Strips leading and trailing whitespace',
-  })
-  .registerFunction('join(list, string): string', join, {
-    description: 'Joins the strings, numbers or bools of a list with a separator',
-  })
-  .registerFunction('dnEscape(string): string', escapeDnValue, {
-    description: 'Escapes a value for use inside an LDAP DN (RFC 4514), e.g. "ou=" + dnEscape(user.department)',
-  });
+  .registerVariable('source', 'string', { description: 'Name of the source' }));
+
+/** Plan policies (reconciler/policies.ts): one change of a plan, and its user after and before it. */
+let policyEnv: Environment | null = null;
+function policyEnvironment(): Environment {
+  policyEnv ??= withHelpers(new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false })
+    .registerVariable('change', 'map<string, dyn>', { description: 'One change of the plan' })
+    .registerVariable('user', 'map<string, dyn>', { description: 'The user after the plan' })
+    .registerVariable('before', 'map<string, dyn>', { description: 'The user before the plan' }));
+  return policyEnv;
+}
 
 // ---- compile ----------------------------------------------------------------------------------------------
 
@@ -174,10 +190,10 @@ function offsetOf(err: unknown, text: string): number {
   return Math.min(Math.max(found, 0), text.length);
 }
 
-/** The literal `app` field references of an expression's syntax tree (see CompiledExpression.appFields). */
-function appFieldsOf(root: ASTNode): FieldReference[] {
+/** The literal field references of `variable` in an expression's syntax tree (see CompiledExpression.appFields). */
+function fieldsOf(root: ASTNode, variable = 'app'): FieldReference[] {
   const found: FieldReference[] = [];
-  const isApp = (n: ASTNode) => n.op === 'id' && n.args === 'app';
+  const isApp = (n: ASTNode) => n.op === 'id' && n.args === variable;
   const visit = (node: ASTNode, guarded: boolean): void => {
     switch (node.op) {
       case '.': case '.?': {
@@ -241,6 +257,10 @@ class Compiled implements CompiledExpression {
     this.#fn = fn;
   }
 
+  get ast(): ASTNode {
+    return this.#fn.ast;
+  }
+
   evaluate(vars: ExpressionVars): unknown {
     let raw: unknown;
     try {
@@ -255,10 +275,30 @@ class Compiled implements CompiledExpression {
 }
 
 export function compileExpression(text: string): CompileOutcome {
+  return compileIn(env, text, (ast) => fieldsOf(ast));
+}
+
+export interface CompiledPolicyExpression extends CompiledExpression {
+  /** The literal fields of `change`, `user` and `before` the expression names, for config checks. */
+  readonly fields: Readonly<Record<'change' | 'user' | 'before', readonly FieldReference[]>>;
+}
+
+export type PolicyCompileOutcome = { ok: true; expression: CompiledPolicyExpression } | { ok: false; message: string; offset: number };
+
+/** A plan policy's `when` (variables `change`, `user`, `before`; the same helper functions). */
+export function compilePolicyExpression(text: string): PolicyCompileOutcome {
+  const outcome = compileIn(policyEnvironment(), text, () => []);
+  if (!outcome.ok) return outcome;
+  const ast = (outcome.expression as Compiled).ast;
+  const fields = { change: fieldsOf(ast, 'change'), user: fieldsOf(ast, 'user'), before: fieldsOf(ast, 'before') };
+  return { ok: true, expression: Object.assign(outcome.expression, { fields }) };
+}
+
+function compileIn(environment: Environment, text: string, fields: (ast: ASTNode) => FieldReference[]): CompileOutcome {
   if (typeof text !== 'string') return { ok: false, message: 'expression must be a string', offset: 0 };
   let fn: ParseResult;
   try {
-    fn = env.parse(text);
+    fn = environment.parse(text);
   } catch (err) {
     return { ok: false, message: messageOf(err), offset: offsetOf(err, text) };
   }
@@ -273,7 +313,7 @@ export function compileExpression(text: string): CompileOutcome {
   if (!checked.valid) {
     return { ok: false, message: messageOf(checked.error), offset: offsetOf(checked.error, text) };
   }
-  return { ok: true, expression: new Compiled(text, fn, appFieldsOf(fn.ast)) };
+  return { ok: true, expression: new Compiled(text, fn, fields(fn.ast)) };
 }
 
 // ---- results to plain JS values ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
  * The in-memory data the pure core works on: snapshots read by providers and state, and the compiled
  * project made from a validated config. Nothing here does I/O; stages take these values and return values.
  */
+import type { CompiledPolicy } from './policies.ts';
 import type { AppConfig, AttributeConfig, DeclaredUser, SafeguardsConfig } from '../schemas/generated/config.ts';
 import type { UserRecord, UserStatus } from '../schemas/generated/plan.ts';
 import type { CompiledExpression } from './expressions.ts';
@@ -160,6 +161,8 @@ export interface Project {
   profileSources: string[];
   links: { app: string; key: string; user: string }[];
   apps: Record<string, CompiledApp>;
+  /** Plan policies, compiled (policies.ts). */
+  policies: CompiledPolicy[];
   /** Safeguard thresholds with the defaults filled in. */
   safeguards: SafeguardsConfig;
   /** Directory-owned attribute values and roles set in config, by lower-cased login. */

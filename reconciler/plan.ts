@@ -13,6 +13,7 @@ import type { DirectoryState, Project, SourceSnapshot, StoredLink, UserRecord } 
 import { storedLogins } from './correlate.ts';
 import { provisionTargets } from './provision.ts';
 import { resolveSources } from './resolve-source.ts';
+import { describeBroken, evaluatePolicies } from './policies.ts';
 import { describeVerdict, evaluateSafeguards } from './safeguards.ts';
 import { selectInputs } from './select.ts';
 
@@ -127,6 +128,8 @@ export function buildPlan(input: PlanInput): Plan {
     if (project.safeguards.allowMassChange) warnings.push({ code: 'safeguard-overridden', message: `${describeVerdict(verdict)}; allowed by safeguards.allowMassChange` });
     else blockers.push({ code: 'safeguard', message: `${describeVerdict(verdict)}; review it, then apply with --allow-mass-change` });
   }
+  const policies = evaluatePolicies(project.policies, project.attributes, state, users, provisioned.accounts);
+  for (const verdict of policies.filter((v) => v.broken)) blockers.push({ code: 'policy', policy: verdict.name, message: describeBroken(verdict) });
   const plan: Plan = {
     format_version: PLAN_FORMAT_VERSION,
     idplane_version: input.version,
@@ -143,7 +146,7 @@ export function buildPlan(input: PlanInput): Plan {
     accounts: provisioned.accounts,
     watermarks: selection.watermarks,
     reviews: correlation.reviews,
-    conflicts, warnings, safeguards,
+    conflicts, warnings, safeguards, policies,
     applyable: blockers.length === 0,
     blockers,
   };

@@ -3,6 +3,7 @@
  * from plain rows, and a helper that plans and applies in memory. Test-only; nothing here does I/O.
  */
 import { createHash } from 'node:crypto';
+import type { CompiledPolicy } from './policies.ts';
 import type { AttributeConfig, DeclaredUser, ImportConfig, SafeguardsConfig } from '../schemas/generated/config.ts';
 import type { Plan } from '../schemas/generated/plan.ts';
 import { applyPlanToState } from './apply-plan.ts';
@@ -27,6 +28,7 @@ export interface ProjectSpec {
   /** Default: no thresholds, so tests of other rules on tiny directories are not stopped by them. */
   safeguards?: SafeguardsConfig;
   set?: { user: string; attributes?: Record<string, unknown>; roles?: string[] }[];
+  policies?: CompiledPolicy[];
 }
 
 export const DEFAULT_ATTRIBUTES: Record<string, AttributeConfig> = {
@@ -69,6 +71,7 @@ export function makeProject(spec: ProjectSpec): Project {
     profileSources: spec.profileSources ?? Object.keys(spec.apps),
     links: spec.links ?? [],
     apps,
+    policies: spec.policies ?? [],
     safeguards: spec.safeguards ?? {},
     setValues: new Map((spec.set ?? []).map((s) => [s.user.toLowerCase(), { attributes: s.attributes ?? {}, ...(s.roles ? { roles: s.roles } : {}) }])),
     pipelineFingerprint: `sha256:test-${createHash('sha256').update(JSON.stringify(spec, (_, v: unknown) => (v instanceof Map ? [...v] : v))).digest('hex')}`,

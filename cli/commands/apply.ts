@@ -26,6 +26,8 @@ export interface ApplyOptions {
   autoApprove?: boolean;
   /** Apply a plan that trips safeguards (never one with conflicts). */
   allowMassChange?: boolean;
+  /** Apply a plan that breaks these plan policies, by name (never one with conflicts). */
+  allowPolicies?: string[];
   /** How long to wait for a lock another run holds; 0 fails fast. */
   lockTimeoutMs?: number;
 }
@@ -52,7 +54,7 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
       let plan: Plan;
       if (saved) {
         checkState(saved.header, file!, state);
-        assertApplyable(saved.header, options.allowMassChange === true);
+        assertApplyable(saved.header, options);
         // The same pipeline again, from the same config, state and inputs: the plan applied is that one,
         // and only if the saved plan is the same (plan-verify.ts).
         plan = await planWorkspace(ws, state, out.progress);
@@ -62,7 +64,7 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
         // In json mode stdout carries one document: the result below (with the summary), not the plan too.
         if (out.format === 'text') await renderPlan(planSource(plan), out);
       }
-      assertApplyable(plan, options.allowMassChange === true);
+      assertApplyable(plan, options);
       if (!hasChanges(plan.summary) && !recordsEvaluation(state, plan)) {
         if (out.format === 'text') out.stdout('Nothing to apply.\n');
         else out.stdout(JSON.stringify({ applied: false, serial: state.serial, summary: plan.summary }) + '\n');
@@ -93,11 +95,23 @@ export function recordsEvaluation(state: DirectoryState, plan: Pick<Plan, 'evalu
   return plan.evaluated === 'all' && (state.pipeline !== plan.fingerprints.pipeline || state.edited);
 }
 
-/** Conflicts always block; tripped safeguards block unless the operator allowed a mass change. */
-export function assertApplyable(plan: Pick<Plan, 'blockers'>, allowMassChange: boolean): void {
-  const blocking = plan.blockers.filter((b) => !(allowMassChange && b.code === 'safeguard'));
+/**
+ * Conflicts always block; tripped safeguards block unless the operator allowed a mass change; a broken
+ * policy blocks unless the operator named that policy. A named policy the plan does not break is an
+ * error too: an override must say exactly what it lets through.
+ */
+export function assertApplyable(plan: Pick<Plan, 'blockers' | 'policies'>, options: Pick<ApplyOptions, 'allowMassChange' | 'allowPolicies'>): void {
+  const allowed = new Set(options.allowPolicies ?? []);
+  const known = new Set((plan.policies ?? []).map((p) => p.name));
+  const unknown = [...allowed].filter((name) => !known.has(name));
+  if (unknown.length > 0) throw new UsageError(`--allow-policy ${unknown.join(', ')}: the config has no such policy${known.size ? ` (it has ${[...known].join(', ')})` : ''}`);
+  const blocking = plan.blockers.filter((b) => !(options.allowMassChange && b.code === 'safeguard') && !(b.code === 'policy' && b.policy !== undefined && allowed.has(b.policy)));
   if (blocking.length === 0) return;
-  const hint = blocking.every((b) => b.code === 'safeguard') ? ' (after reviewing the plan, pass --allow-mass-change to apply it anyway)' : '';
+  const hints = [
+    blocking.every((b) => b.code === 'safeguard' || b.code === 'policy') && blocking.some((b) => b.code === 'safeguard') ? 'pass --allow-mass-change to apply a tripped safeguard anyway' : null,
+    blocking.every((b) => b.code === 'safeguard' || b.code === 'policy') && blocking.some((b) => b.code === 'policy') ? `pass --allow-policy NAME for each broken policy (${blocking.filter((b) => b.code === 'policy').map((b) => b.policy).join(', ')}) to apply it anyway` : null,
+  ].filter(Boolean);
+  const hint = hints.length ? ` (after reviewing the plan, ${hints.join('; ')})` : '';
   throw new CliError('PLAN_NOT_APPLYABLE', `the plan cannot be applied: ${blocking.map((b) => b.message).join('; ')}${hint}`, NOT_APPLYABLE);
 }
 

@@ -6,7 +6,8 @@
  */
 import type { AppConfig, IdplaneConfig, MatchRule } from '../../schemas/generated/config.ts';
 import { pipelineFingerprint } from '../../reconciler/fingerprint.ts';
-import { compileExpression, type CompiledExpression } from '../../reconciler/expressions.ts';
+import { compileExpression, compilePolicyExpression, type CompiledExpression } from '../../reconciler/expressions.ts';
+import { CHANGE_FIELDS, USER_FIELDS, type CompiledPolicy } from '../../reconciler/policies.ts';
 import { compileMatchRule, type CompiledMatchRule } from '../../reconciler/match-rules.ts';
 import type { CompiledApp, Project } from '../../reconciler/model.ts';
 import { DEFAULT_SAFEGUARDS } from '../../reconciler/safeguards.ts';
@@ -124,13 +125,50 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
     const roles = entry.roles ?? prior?.roles;
     setValues.set(login, { attributes: { ...prior?.attributes, ...entry.attributes }, ...(roles ? { roles } : {}) });
   });
+  const policies = compilePolicies(config, loaded, at, attributeNames);
   return {
     attributes, protectRoles: [...new Set(['super_admin', ...(config.directory.protect?.roles ?? [])])], declaredUsers: config.users ?? [],
     profileSources, links: config.links ?? [], apps: compiled,
     safeguards: config.safeguards ?? DEFAULT_SAFEGUARDS,
+    policies,
     setValues,
     pipelineFingerprint: pipelineFingerprint(config),
   };
+}
+
+/**
+ * Plan policies: unique names; `when` compiles, and every field it names literally exists (`change.X`
+ * one of CHANGE_FIELDS; `user.X` and `before.X` a directory attribute, login, status or roles), each
+ * problem at its place inside the expression.
+ */
+function compilePolicies(config: IdplaneConfig, loaded: LoadedConfig, at: At, attributeNames: string[]): CompiledPolicy[] {
+  const out: CompiledPolicy[] = [];
+  const names = new Map<string, number>();
+  (config.policies ?? []).forEach((policy, i) => {
+    const seen = names.get(policy.name);
+    if (seen !== undefined) at(toPointer(['policies', i, 'name']), `policy ${policy.name} is defined twice (also policies[${seen}])`);
+    names.set(policy.name, i);
+    const pointer = toPointer(['policies', i, 'when']);
+    const outcome = compilePolicyExpression(policy.when);
+    if (!outcome.ok) {
+      const place = loaded.locateInScalar(pointer, outcome.offset);
+      at(pointer, `CEL expression does not compile at column ${place.col}: ${outcome.message}`, false, place);
+      return;
+    }
+    const known = { change: [...CHANGE_FIELDS] as string[], user: [...attributeNames, ...USER_FIELDS], before: [...attributeNames, ...USER_FIELDS] };
+    let ok = true;
+    for (const variable of ['change', 'user', 'before'] as const) {
+      for (const field of outcome.expression.fields[variable]) {
+        if (known[variable].includes(field.name)) continue;
+        const place = loaded.locateInScalar(pointer, field.start);
+        const what = variable === 'change' ? `a change has no field ${JSON.stringify(field.name)} (it has ${CHANGE_FIELDS.join(', ')})` : `${JSON.stringify(field.name)} is not a directory attribute, nor login, status or roles`;
+        at(pointer, `${variable}.${field.name} at column ${place.col}: ${what}${hint(field.name, known[variable])}`, false, place);
+        ok = false;
+      }
+    }
+    if (ok) out.push({ name: policy.name, ...(policy.description ? { description: policy.description } : {}), max: policy.max ?? 0, when: outcome.expression });
+  });
+  return out;
 }
 
 interface RuleContext {

@@ -470,3 +470,32 @@ describe('validateConfig: included files', () => {
     expect(problems[0]!.message).toContain('did you mean "trim"?');
   });
 });
+
+describe('validateConfig: plan policies', () => {
+  const withPolicies = (...lines: string[]) => `${MINIMAL}${yaml('policies:', ...lines)}`;
+
+  it('compiles them, max 0 unless said', async () => {
+    const outcome = await validate({ 'idplane.yaml': withPolicies('  - name: no-login-change', '    when: \'change.kind == "user" && change.action == "update" && "login" in change.attributes\'', '  - { name: few, when: "true", max: 3 }') });
+    if (!outcome.ok) throw new Error(outcome.problems.map(formatProblem).join('\n'));
+    expect(outcome.project.policies.map((p) => [p.name, p.max])).toEqual([['no-login-change', 0], ['few', 3]]);
+  });
+
+  it('reports a `when` that does not compile inside the expression', async () => {
+    const p = only(await validationProblems({ 'idplane.yaml': withPolicies('  - name: broken', '    when: change.action == ') }));
+    expect(where(p)).toBe('idplane.yaml:21:27');
+    expect(p.message).toMatch(/^CEL expression does not compile at column \d+: /);
+  });
+
+  it('reports a field a change or a user does not have, with did-you-mean', async () => {
+    const problems = await validationProblems({ 'idplane.yaml': withPolicies('  - name: typo', '    when: change.actoin == "deactivate" && user.firstname == "Zoe"') });
+    expect(problems.map((p) => `${where(p)} ${p.message}`)).toEqual([
+      'idplane.yaml:21:11 change.actoin at column 11: a change has no field "actoin" (it has kind, action, app, key, login, attributes, status, source); did you mean "action"?',
+      'idplane.yaml:21:44 user.firstname at column 44: "firstname" is not a directory attribute, nor login, status or roles; did you mean "firstName"?',
+    ]);
+  });
+
+  it('refuses a name used twice', async () => {
+    const p = only(await validationProblems({ 'idplane.yaml': withPolicies('  - { name: a, when: "true" }', '  - { name: a, when: "false" }') }));
+    expect(p.message).toBe('policy a is defined twice (also policies[0])');
+  });
+});

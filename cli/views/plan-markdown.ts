@@ -26,12 +26,19 @@ export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOp
   const out: string[] = ['## idplane plan', ''];
   if (!header.applyable) {
     out.push('> [!CAUTION]', '> **This plan cannot be applied.**');
-    for (const b of header.blockers) out.push(`> - ${b.code === 'safeguard' ? '**Safeguard:** ' : ''}${scrub(b.message)}`);
+    // Broken policies first: they are what a reviewer asked to be told about.
+    const blockers = [...header.blockers].sort((a, b) => Number(b.code === 'policy') - Number(a.code === 'policy'));
+    for (const b of blockers) out.push(`> - ${b.code === 'safeguard' ? '**Safeguard:** ' : b.code === 'policy' ? '**Policy:** ' : ''}${scrub(b.message)}`);
     out.push('');
   }
   const loud = s.users.deactivate + s.users.suspend + s.accounts.disable + s.accounts.delete;
   if (loud > 0) {
     out.push('> [!WARNING]', `> **${s.users.deactivate} user(s) will be deactivated, ${s.users.suspend} suspended; ${s.accounts.disable} account(s) disabled, ${s.accounts.delete} deleted.**`, '');
+  }
+  const policies = header.policies ?? [];
+  if (policies.length > 0) {
+    const broken = policies.filter((p) => p.broken).map((p) => `\`${p.name}\``);
+    out.push(`Policies: ${policies.length} checked, ${broken.length === 0 ? 'all kept' : `broken: ${broken.join(', ')}`}.`, '');
   }
   if (s.changes === 0 && s.imports === 0) out.push('**No changes.** The directory matches the sources and the configuration.', '');
   out.push(

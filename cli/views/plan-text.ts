@@ -156,7 +156,7 @@ function summaryLines(header: PlanHeader, style: Style): string {
   if (tripped.length > 0 && header.applyable) out.push(style.yellow(`Safeguards tripped but overridden by the config: ${tripped.length}.`));
   if (!header.applyable) {
     out.push('', style.red(style.bold('This plan cannot be applied:')));
-    for (const b of header.blockers) out.push(style.red(`  - ${b.code === 'safeguard' ? 'SAFEGUARD: ' : ''}${b.message}`));
+    for (const b of header.blockers) out.push(style.red(`  - ${b.code === 'safeguard' ? 'SAFEGUARD: ' : b.code === 'policy' ? 'POLICY: ' : ''}${b.message}`));
   }
   return out.join('\n') + '\n';
 }

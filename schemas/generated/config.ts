@@ -71,6 +71,10 @@ export interface IdplaneConfig {
   };
   safeguards?: SafeguardsConfig;
   /**
+   * Plan policies: rules over the plan's changes, checked by every plan. A policy matches each change for which `when` is true; more than `max` matches (default 0) breaks it, and a broken policy blocks apply like a conflict, unless `apply --allow-policy NAME` names it. See docs/config.md, "Plan policies", for the variables.
+   */
+  policies?: Policy[];
+  /**
    * Saved plans (`plan --out`).
    */
   plan?: {
@@ -612,6 +616,27 @@ export interface SafeguardLimits {
   suspendUsers?: Threshold5;
   disableAccounts?: Threshold6;
   changeAccounts?: Threshold7;
+}
+/**
+ * One plan policy.
+ */
+export interface Policy {
+  /**
+   * A unique name, used in the plan and by `apply --allow-policy NAME`.
+   */
+  name: string;
+  /**
+   * What the policy protects, shown with a broken policy.
+   */
+  description?: string;
+  /**
+   * CEL over one change: `change` (kind, action, app, key, login, attributes, status, source), `user` (the user after the plan: every directory attribute, null when unset, plus login, status, roles) and `before` (the same before it). True: the change counts against the policy. Example: change.action == "deactivate" && user.department == "Finance".
+   */
+  when: string;
+  /**
+   * How many matching changes are allowed (default 0: none).
+   */
+  max?: number;
 }
 /**
  * Directory-owned values for one user: attributes with `source: directory`, and roles.

@@ -27,6 +27,10 @@ export type Blockers = PlanBlocker[];
  */
 export type Safeguards = SafeguardVerdict[];
 /**
+ * Each plan policy of the config (`policies:`), evaluated over this plan's changes.
+ */
+export type Policies = PolicyVerdict[];
+/**
  * Okta-style lifecycle status.
  */
 export type UserStatus = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'SUSPENDED' | 'DEPROVISIONED';
@@ -72,6 +76,7 @@ export interface PlanHeader {
   applyable: boolean;
   blockers: Blockers;
   safeguards: Safeguards;
+  policies?: Policies;
 }
 /**
  * The state the plan was computed against. Apply refuses the plan when the state's lineage, serial or digest differ (a stale plan).
@@ -223,13 +228,17 @@ export interface AccountActionCounts {
  */
 export interface PlanBlocker {
   /**
-   * conflicts: settle them in the config or the data. safeguard: a mass-change threshold tripped; `apply --allow-mass-change` lets it through.
+   * conflicts: settle them in the config or the data. safeguard: a mass-change threshold tripped; `apply --allow-mass-change` lets it through. policy: a plan policy is broken; `apply --allow-policy NAME` (that policy, by name) lets it through.
    */
-  code: 'conflicts' | 'safeguard';
+  code: 'conflicts' | 'safeguard' | 'policy';
   /**
    * What blocks.
    */
   message: string;
+  /**
+   * For code policy: the name of the broken policy.
+   */
+  policy?: string;
 }
 /**
  * One threshold checked against this plan.
@@ -263,6 +272,39 @@ export interface SafeguardVerdict {
    * count > limit.
    */
   tripped: boolean;
+}
+/**
+ * How many of the plan's changes a policy matched, and whether that breaks it.
+ */
+export interface PolicyVerdict {
+  /**
+   * The policy's name.
+   */
+  name: string;
+  /**
+   * The policy's description, as configured.
+   */
+  description?: string;
+  /**
+   * How many matching changes the policy allows.
+   */
+  max: number;
+  /**
+   * How many changes matched `when` (or could not be evaluated).
+   */
+  matched: number;
+  /**
+   * matched > max, or `when` failed on a change.
+   */
+  broken: boolean;
+  /**
+   * The first matching changes (up to 10), as "user LOGIN: ACTION" or "APP/KEY (LOGIN): ACTION".
+   */
+  examples: string[];
+  /**
+   * The first changes `when` could not be evaluated for, with the reason (up to 10).
+   */
+  errors?: string[];
 }
 /**
  * A directory user change (a `users` item).

@@ -73,6 +73,10 @@ export interface Plan {
    */
   safeguards: SafeguardVerdict[];
   /**
+   * Each plan policy of the config (`policies:`), evaluated over this plan's changes.
+   */
+  policies?: PolicyVerdict[];
+  /**
    * Incremental-import watermarks to store.
    */
   watermarks: WatermarkChange[];
@@ -488,13 +492,17 @@ export interface PlanIssue {
  */
 export interface PlanBlocker {
   /**
-   * conflicts: settle them in the config or the data. safeguard: a mass-change threshold tripped; `apply --allow-mass-change` lets it through.
+   * conflicts: settle them in the config or the data. safeguard: a mass-change threshold tripped; `apply --allow-mass-change` lets it through. policy: a plan policy is broken; `apply --allow-policy NAME` (that policy, by name) lets it through.
    */
-  code: 'conflicts' | 'safeguard';
+  code: 'conflicts' | 'safeguard' | 'policy';
   /**
    * What blocks.
    */
   message: string;
+  /**
+   * For code policy: the name of the broken policy.
+   */
+  policy?: string;
 }
 /**
  * One threshold checked against this plan.
@@ -528,6 +536,39 @@ export interface SafeguardVerdict {
    * count > limit.
    */
   tripped: boolean;
+}
+/**
+ * How many of the plan's changes a policy matched, and whether that breaks it.
+ */
+export interface PolicyVerdict {
+  /**
+   * The policy's name.
+   */
+  name: string;
+  /**
+   * The policy's description, as configured.
+   */
+  description?: string;
+  /**
+   * How many matching changes the policy allows.
+   */
+  max: number;
+  /**
+   * How many changes matched `when` (or could not be evaluated).
+   */
+  matched: number;
+  /**
+   * matched > max, or `when` failed on a change.
+   */
+  broken: boolean;
+  /**
+   * The first matching changes (up to 10), as "user LOGIN: ACTION" or "APP/KEY (LOGIN): ACTION".
+   */
+  examples: string[];
+  /**
+   * The first changes `when` could not be evaluated for, with the reason (up to 10).
+   */
+  errors?: string[];
 }
 /**
  * The new watermark of an incremental import.
