@@ -12,6 +12,9 @@ import type { Sink } from '../output.ts';
 import type { PlanItem, PlanSource } from '../plan-stream.ts';
 import { createMasking, type Masking } from './masking.ts';
 
+/** Characters each collapsed section may take; with the counts above them, under GitHub's 65,536. */
+const SECTION_BUDGET = { user: 34_000, account: 14_000, review: 12_000 };
+
 export interface MarkdownOptions {
   /** Show logins, keys and values as they are. */
   unmasked: boolean;
@@ -65,15 +68,40 @@ export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOp
     sink.write(`<details><summary>${title}</summary>\n\n`);
     open = title;
   };
+  // A pull-request comment holds 65,536 characters (GitHub): each section has a share of that, so that
+  // conflicts still show after 100k user changes; what does not fit is counted and said.
+  const budget = { ...SECTION_BUDGET };
+  const left = { user: 0, account: 0, review: 0 };
+  const section = (t: PlanItem['t']): keyof typeof left => (t === 'user' ? 'user' : t === 'account' ? 'account' : 'review');
+  const emit = (t: PlanItem['t'], text: string) => {
+    const s = section(t);
+    if (text.length > budget[s]) {
+      left[s] += 1;
+      budget[s] = 0;
+      return;
+    }
+    budget[s] -= text.length;
+    sink.write(text);
+  };
+  const omitted = (s: keyof typeof left) => {
+    if (left[s] === 0) return;
+    sink.write(`${s === 'user' ? '' : '\n'}*…and ${left[s]} more not shown here (a comment holds 65,536 characters); \`idplane show PLANFILE\` lists them all.*\n${s === 'user' ? '\n' : ''}`);
+    left[s] = 0;
+  };
+  let current: keyof typeof left | null = null;
   for await (const batch of source.batches()) {
     for (const item of batch) {
+      if (SUMMARY[item.t] !== undefined || item.t === 'warning' || item.t === 'conflict') {
+        if (current !== null && current !== section(item.t)) omitted(current);
+        current = section(item.t);
+      }
       enter(item.t);
       switch (item.t) {
-        case 'user': sink.write(userLines(item.v, mask).join('\n') + '\n\n'); break;
-        case 'account': sink.write(accountLine(item.v, mask) + '\n'); break;
-        case 'review': sink.write(reviewLine(item.v, scrub) + '\n'); break;
-        case 'warning': sink.write(issueLine('warning', item.v, scrub) + '\n'); break;
-        case 'conflict': sink.write(issueLine('conflict', item.v, scrub) + '\n'); break;
+        case 'user': emit('user', userLines(item.v, mask).join('\n') + '\n\n'); break;
+        case 'account': emit('account', accountLine(item.v, mask) + '\n'); break;
+        case 'review': emit('review', reviewLine(item.v, scrub) + '\n'); break;
+        case 'warning': emit('warning', issueLine('warning', item.v, scrub) + '\n'); break;
+        case 'conflict': emit('conflict', issueLine('conflict', item.v, scrub) + '\n'); break;
         case 'link': case 'import': case 'watermark': break;
         default: {
           const never: never = item;
@@ -83,6 +111,7 @@ export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOp
     }
     await sink.drain();
   }
+  if (current !== null) omitted(current);
   close();
   if (!options.unmasked) sink.write('<sub>Personal data is masked; run `idplane show PLAN --format markdown --show-personal-data` to see it.</sub>\n');
   await sink.drain();
