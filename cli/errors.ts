@@ -11,9 +11,9 @@ export class CliError extends Error {
 }
 
 export class ConfigError extends CliError {
-  constructor(readonly problems: ConfigProblem[]) {
+  constructor(readonly problems: ConfigProblem[], message?: string) {
     const errors = problems.filter((p) => p.severity === 'error').length;
-    super('CONFIG_INVALID', `the configuration has ${errors} error(s)`);
+    super('CONFIG_INVALID', message ?? `the configuration has ${errors} error(s)`);
   }
 }
 

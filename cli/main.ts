@@ -68,7 +68,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <file>', 'save the plan so that `apply FILE` carries out exactly this plan')
     .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes (3: the plan cannot be applied; 1: an error)')
     .option('--show-personal-data', 'markdown: show logins and values instead of masking them')
-    .action(async (options: { out?: string; detailedExitcode?: boolean; showPersonalData?: boolean }) => {
+    .option('--git-base <ref>', 'show how this plan differs from the plan of the config at this git commit, branch or tag (a pull request\'s delta)')
+    .action(async (options: { out?: string; detailedExitcode?: boolean; showPersonalData?: boolean; gitBase?: string }) => {
       const { planCommand } = await import('./commands/plan.ts');
       exitCode = await planCommand(program.opts<{ dir: string }>().dir, options, out);
     });

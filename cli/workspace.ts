@@ -10,7 +10,7 @@ import type { DirectoryState, Project, SourceSnapshot } from '../reconciler/mode
 import { buildPlan, type PlanObserver, type PlanStage } from '../reconciler/plan.ts';
 import { readSources, readTargets } from '../providers/read-sources.ts';
 import type { StateStore } from '../state/types.ts';
-import { loadConfig, type LoadedConfig } from './config/load.ts';
+import { loadConfig, type ConfigFiles, type LoadedConfig } from './config/load.ts';
 import type { ConfigProblem } from './config/problems.ts';
 import { validateConfig } from './config/validate.ts';
 import { ConfigError } from './errors.ts';
@@ -31,14 +31,23 @@ export interface Workspace {
 }
 
 export async function openWorkspace(dir: string, options: { env?: Record<string, string | undefined>; notice?: (m: string) => void } = {}): Promise<Workspace> {
+  const project = await loadProject(dir, options.env ?? process.env);
+  const store = await openStore(project.config, project.dir, options.notice);
+  return { ...project, store };
+}
+
+/**
+ * The config of `dir`, validated and compiled. `files`: read it from elsewhere (a git commit); problems
+ * then say `failure` instead of the usual count.
+ */
+export async function loadProject(dir: string, env: Record<string, string | undefined>, files?: ConfigFiles & { failure: string }): Promise<Omit<Workspace, 'store'>> {
   const absolute = resolve(dir);
-  const loaded = await loadConfig(absolute, options.env ?? process.env);
-  if (!loaded.ok) throw new ConfigError(loaded.problems);
+  const loaded = await loadConfig(absolute, env, process.cwd(), files);
+  if (!loaded.ok) throw new ConfigError(loaded.problems, files?.failure);
   const validated = validateConfig(loaded.config);
-  if (!validated.ok) throw new ConfigError(validated.problems);
+  if (!validated.ok) throw new ConfigError(validated.problems, files?.failure);
   const fingerprint = `sha256:${createHash('sha256').update(JSON.stringify(loaded.config.unresolved)).digest('hex')}`;
-  const store = await openStore(validated.config, absolute, options.notice);
-  return { dir: absolute, config: validated.config, project: validated.project, fingerprint, warnings: validated.warnings, locate: loaded.config, store };
+  return { dir: absolute, config: validated.config, project: validated.project, fingerprint, warnings: validated.warnings, locate: loaded.config };
 }
 
 /** Opens the workspace, runs `use`, and always closes the state store (a PostgreSQL pool keeps a process alive). */
@@ -73,8 +82,11 @@ export async function readState(ws: Workspace, progress: Progress): Promise<Dire
   return state;
 }
 
-export async function planWorkspace(ws: Workspace, state: DirectoryState, progress: Progress): Promise<Plan> {
-  return (await inspectWorkspace(ws, state, progress)).plan;
+/** What planning needs of a workspace (plan --git-base plans a config read from git, with no store of its own). */
+export type PlanningWorkspace = Pick<Workspace, 'dir' | 'project' | 'fingerprint'>;
+
+export async function planWorkspace(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, snapshots?: Map<string, Promise<SourceSnapshot>>): Promise<Plan> {
+  return (await inspectWorkspace(ws, state, progress, snapshots)).plan;
 }
 
 const STAGES: Record<PlanStage, [label: string, unit: string]> = {
@@ -82,7 +94,7 @@ const STAGES: Record<PlanStage, [label: string, unit: string]> = {
 };
 
 /** The plan, and the live target accounts it was computed from (drift reads both). */
-export async function inspectWorkspace(ws: Workspace, state: DirectoryState, progress: Progress): Promise<{ plan: Plan; targets: SourceSnapshot[] }> {
+export async function inspectWorkspace(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, snapshots?: Map<string, Promise<SourceSnapshot>>): Promise<{ plan: Plan; targets: SourceSnapshot[] }> {
   const tasks = new Map<string, ProgressTask>();
   const task = (app: string) => {
     let t = tasks.get(app);
@@ -93,6 +105,7 @@ export async function inspectWorkspace(ws: Workspace, state: DirectoryState, pro
     dir: ws.dir, watermarks: state.watermarks,
     onProgress: (app: string, done: number, total: number, unit: string) => task(app).update(done, total, unit),
     onRead: (app: string, snapshot: SourceSnapshot) => task(app).finish(snapshot.accounts.length),
+    ...(snapshots ? { snapshots } : {}),
   };
   const sources = await readSources(ws.project, ctx);
   const targets = await readTargets(ws.project, ctx, sources);

@@ -19,6 +19,11 @@ export interface ReadContext {
   onRead?: (app: string, snapshot: SourceSnapshot) => void;
   /** app → the stored watermark of its incremental import (state.watermarks). */
   watermarks?: Record<string, string>;
+  /**
+   * Reads shared by the plans of one run (plan --git-base plans two configs): an app read with the
+   * same config for the same purpose is read once. Keyed by app, purpose and config.
+   */
+  snapshots?: Map<string, Promise<SourceSnapshot>>;
 }
 
 /** import: read for the app's import (incremental where configured); target: the whole account list. */
@@ -53,6 +58,14 @@ const readers: Readers = {
 
 /** Reads one app through its provider, and says so when done. */
 async function read(app: string, config: AppConfig, key: string, ctx: ReadContext, purpose: Purpose): Promise<SourceSnapshot> {
+  if (ctx.snapshots) {
+    const id = JSON.stringify([app, purpose, key, config]);
+    let shared = ctx.snapshots.get(id);
+    if (!shared) ctx.snapshots.set(id, (shared = readWith(app, config, key, ctx, purpose)));
+    const snapshot = await shared;
+    ctx.onRead?.(app, snapshot);
+    return snapshot;
+  }
   const snapshot = await readWith(app, config, key, ctx, purpose);
   ctx.onRead?.(app, snapshot);
   return snapshot;

@@ -21,9 +21,12 @@ export interface PlanOptions {
   out?: string;
   detailedExitcode?: boolean;
   showPersonalData?: boolean;
+  /** Show the delta against the plan of the config at this git ref instead of the plan. */
+  gitBase?: string;
 }
 
 export async function planCommand(dir: string, options: PlanOptions, out: Output): Promise<number> {
+  if (options.gitBase !== undefined) return planDeltaCommand(dir, options as PlanOptions & { gitBase: string }, out);
   let signingKey: string | undefined;
   const plan = await withWorkspace(dir, async (ws) => {
     for (const w of ws.warnings) if (out.format === 'text') out.stderr(`${formatProblem(w)}\n`);
@@ -52,6 +55,42 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
   reportTimings(out, 'plan');
   if (!plan.applyable) return NOT_APPLYABLE;
   return options.detailedExitcode && hasChanges(plan.summary) ? 2 : 0;
+}
+
+/**
+ * `plan --git-base REF`: plans the working tree's config and the config at REF against the same state
+ * and the same source snapshots (each app read once when its config is the same in both), and shows
+ * the delta. --out saves the working tree's plan, as plain `plan --out` would. Exit codes as for plan:
+ * 3 when the working tree's plan cannot be applied; with --detailed-exitcode 2 when the delta is not
+ * empty.
+ */
+async function planDeltaCommand(dir: string, options: PlanOptions & { gitBase: string }, out: Output): Promise<number> {
+  const { loadBaseConfig } = await import('../git-base.ts');
+  const { planDelta } = await import('../../reconciler/plan-delta.ts');
+  const { renderDeltaMarkdown, renderDeltaText } = await import('../views/plan-delta.ts');
+  const file = options.out === undefined ? undefined : inDir(dir, options.out);
+  const { head, delta } = await withWorkspace(dir, async (ws) => {
+    for (const w of ws.warnings) if (out.format === 'text') out.stderr(`${formatProblem(w)}\n`);
+    const signingKey = file ? signingKeyOf(ws.config) : undefined;
+    const base = await loadBaseConfig(ws.dir, options.gitBase, process.env);
+    const state = await readState(ws, out.progress);
+    const snapshots = new Map();
+    const head = await planWorkspace(ws, state, out.progress, snapshots);
+    const basePlan = await planWorkspace(base.ws, state, out.progress, snapshots);
+    head.created_at = new Date().toISOString();
+    if (file) await savePlan(file, planSource(head), { progress: out.progress.start('writing the plan', 'lines'), ...(signingKey === undefined ? {} : { signingKey }) });
+    return { head, delta: planDelta(basePlan, head, { ref: options.gitBase, commit: base.commit }) };
+  });
+  switch (out.format) {
+    case 'json': out.sink.write(JSON.stringify(delta) + '\n'); break;
+    case 'markdown': renderDeltaMarkdown(delta, { unmasked: options.showPersonalData === true, ...(head.unmaskedAttributes ? { shown: head.unmaskedAttributes } : {}), salt: head.state.lineage }, out.sink); break;
+    default: renderDeltaText(delta, out.style, out.sink);
+  }
+  await out.sink.drain();
+  if (file && out.format === 'text') out.stdout(`\nSaved the plan of the working tree's config to ${file}. To carry it out exactly, run:\n    ${commandLine(dir, ['apply', options.out!])}\n`);
+  reportTimings(out, 'plan');
+  if (!head.applyable) return NOT_APPLYABLE;
+  return options.detailedExitcode && (delta.counts.users > 0 || delta.counts.accounts > 0) ? 2 : 0;
 }
 
 export async function showCommand(dir: string, file: string, options: { showPersonalData?: boolean }, out: Output): Promise<number> {

@@ -34,8 +34,19 @@ export type LoadOutcome = { ok: true; config: LoadedConfig } | { ok: false; prob
 /** Keys an included file may define; the rest belong to idplane.yaml alone. */
 const INCLUDABLE = new Set(['apps', 'directory', 'users', 'links']);
 
-export async function loadConfig(dir: string, env: Record<string, string | undefined>, cwd = process.cwd()): Promise<LoadOutcome> {
-  const show = (path: string) => relative(cwd, path) || path;
+/**
+ * Where the config files come from: the file system by default; `plan --git-base REF` reads them as
+ * they are at a git commit (cli/git-base.ts), naming them REF:path in problems.
+ */
+export interface ConfigFiles {
+  read(path: string): Promise<string>;
+  display(path: string): string;
+}
+
+export async function loadConfig(dir: string, env: Record<string, string | undefined>, cwd = process.cwd(), files?: ConfigFiles): Promise<LoadOutcome> {
+  const show = files ? files.display : (path: string) => relative(cwd, path) || path;
+  const read = files ? files.read : (path: string) => readFile(path, 'utf8');
+  const readSource = (path: string, display: string, includedFrom?: { source: YamlSource; docPath: (string | number)[] }) => readSourceWith(read, path, display, includedFrom);
   const mainPath = join(dir, CONFIG_FILE);
   const main = await readSource(mainPath, show(mainPath));
   if (!main.ok) return main;
@@ -71,10 +82,10 @@ export async function loadConfig(dir: string, env: Record<string, string | undef
   return { ok: true, config: { dir, value, unresolved: merged, fromEnv, locate, locateInScalar } };
 }
 
-async function readSource(path: string, display: string, includedFrom?: { source: YamlSource; docPath: (string | number)[] }) {
+async function readSourceWith(read: (path: string) => Promise<string>, path: string, display: string, includedFrom?: { source: YamlSource; docPath: (string | number)[] }) {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await read(path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
     const at = includedFrom ? { file: includedFrom.source.display, ...positionOf(includedFrom.source, includedFrom.docPath) } : { file: display, line: 0, col: 0 };

@@ -1,0 +1,94 @@
+/**
+ * Renders a plan delta (plan --git-base REF): what the working tree's config changes about what apply
+ * would do, compared with the config at REF. Text for terminals and CI logs; Markdown for the pull
+ * request comment (counts first, the head plan's blockers and broken policies at the top, details
+ * collapsed, logins masked, under GitHub's 65,536 characters); JSON is the delta document itself
+ * (schemas/plan-delta.schema.json).
+ */
+import type { ActionDelta, PlanDelta } from '../../schemas/generated/plan-delta.ts';
+import type { Sink } from '../output.ts';
+import { createMasking } from './masking.ts';
+import type { Style } from './style.ts';
+
+const LIST_LIMIT = 200;
+const MARKDOWN_DETAILS_BUDGET = 50_000;
+
+function actionLine(a: ActionDelta): string {
+  const what = a.kind === 'user' ? `${a.action} of users sourced by ${a.app}` : `${a.action} of ${a.app} accounts`;
+  return `${a.delta > 0 ? 'adds' : 'removes'} ${Math.abs(a.delta).toLocaleString('en')} ${what} (${a.base.toLocaleString('en')} → ${a.head.toLocaleString('en')})`;
+}
+
+function attributeLine(a: PlanDelta['attributes'][number]): string {
+  return `changes the planned ${a.attribute}${a.app ? ` in ${a.app}` : ''} for ${a.count.toLocaleString('en')} ${a.kind === 'user' ? 'user' : 'account'}${a.count === 1 ? '' : 's'}`;
+}
+
+const change = (action: string | null) => action ?? 'no change';
+
+export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): void {
+  const out: string[] = [];
+  const base = `${delta.base.ref} (${delta.base.commit.slice(0, 12)})`;
+  if (delta.counts.users === 0 && delta.counts.accounts === 0) {
+    out.push(`${style.bold('No difference.')} The working tree's config plans the same changes as ${base}.`);
+  } else {
+    out.push(`${style.bold(`Compared with ${base}`)}, this config plans ${delta.counts.users.toLocaleString('en')} user(s) and ${delta.counts.accounts.toLocaleString('en')} account(s) differently:`);
+    for (const a of delta.actions) out.push(`  ${a.delta > 0 ? style.green('+') : style.red('-')} ${actionLine(a)}`);
+    for (const a of delta.attributes) out.push(`  ${style.yellow('~')} ${attributeLine(a)}`);
+    if (delta.users.length > 0) {
+      out.push('', style.bold('Users:'));
+      for (const u of delta.users.slice(0, LIST_LIMIT)) out.push(`  ${u.login}: ${change(u.base)} → ${change(u.head)}${u.attributes.length ? ` (${u.attributes.join(', ')})` : ''}`);
+      if (delta.users.length > LIST_LIMIT) out.push(style.dim(`  …and ${delta.users.length - LIST_LIMIT} more (--format json lists them all)`));
+    }
+    if (delta.accounts.length > 0) {
+      out.push('', style.bold('Accounts:'));
+      for (const a of delta.accounts.slice(0, LIST_LIMIT)) out.push(`  ${a.app}/${a.key} (${a.login}): ${change(a.base)} → ${change(a.head)}${a.attributes.length ? ` (${a.attributes.join(', ')})` : ''}`);
+      if (delta.accounts.length > LIST_LIMIT) out.push(style.dim(`  …and ${delta.accounts.length - LIST_LIMIT} more (--format json lists them all)`));
+    }
+  }
+  out.push('');
+  if (delta.head.applyable) out.push(`The working tree's plan can be applied${delta.base.applyable ? '' : ` (the plan at ${delta.base.ref} could not)`}.`);
+  else {
+    out.push(style.red(style.bold("The working tree's plan cannot be applied:")));
+    for (const b of delta.head.blockers) out.push(style.red(`  - ${b.code === 'policy' ? 'POLICY: ' : b.code === 'safeguard' ? 'SAFEGUARD: ' : ''}${b.message}`));
+  }
+  sink.write(out.join('\n') + '\n');
+}
+
+export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boolean; shown?: readonly string[]; salt: string | null }, sink: Sink): void {
+  const mask = createMasking({ unmasked: options.unmasked, ...(options.shown ? { shown: options.shown } : {}), salt: options.salt });
+  const out: string[] = [`## idplane plan: what this change does (compared with \`${delta.base.ref}\`, ${delta.base.commit.slice(0, 12)})`, ''];
+  if (!delta.head.applyable) {
+    out.push('> [!CAUTION]', '> **The plan of this change cannot be applied.**');
+    const blockers = [...delta.head.blockers].sort((a, b) => Number(b.code === 'policy') - Number(a.code === 'policy'));
+    for (const b of blockers) out.push(`> - ${b.code === 'policy' ? '**Policy:** ' : b.code === 'safeguard' ? '**Safeguard:** ' : ''}${mask.text(b.message)}`);
+    out.push('');
+  }
+  const loud = delta.actions.filter((a) => a.delta > 0 && ['deactivate', 'suspend', 'disable', 'delete'].includes(a.action));
+  if (loud.length > 0) out.push('> [!WARNING]', ...loud.map((a) => `> **This change ${actionLine(a)}.**`), '');
+  if (delta.counts.users === 0 && delta.counts.accounts === 0) out.push(`**No difference**: this change plans the same changes as \`${delta.base.ref}\`.`, '');
+  else {
+    out.push(`This change plans **${delta.counts.users.toLocaleString('en')} user(s)** and **${delta.counts.accounts.toLocaleString('en')} account(s)** differently:`, '');
+    for (const a of delta.actions) out.push(`- ${actionLine(a)}`);
+    for (const a of delta.attributes) out.push(`- ${attributeLine(a)}`);
+    out.push('');
+  }
+  const s = delta.head.summary;
+  out.push(`The plan of this change: ${s.users.create} users to create, ${s.users.update} to update, ${s.users.deactivate} to deactivate, ${s.users.suspend} to suspend; ${s.accounts.create + s.accounts.update + s.accounts.disable + s.accounts.enable + s.accounts.delete + s.accounts.link} account change(s); conflicts: ${s.conflicts}.`, '');
+  let budget = MARKDOWN_DETAILS_BUDGET;
+  const section = (title: string, lines: string[]) => {
+    if (lines.length === 0) return;
+    out.push(`<details><summary>${title}</summary>`, '');
+    let shown = 0;
+    for (const line of lines) {
+      if (line.length + 1 > budget) break;
+      budget -= line.length + 1;
+      out.push(line);
+      shown += 1;
+    }
+    if (shown < lines.length) out.push(`- *…and ${(lines.length - shown).toLocaleString('en')} more not shown here (a comment holds 65,536 characters); \`idplane plan --git-base ${delta.base.ref} --format json\` lists them all.*`);
+    out.push('', '</details>', '');
+  };
+  section('Users planned differently', delta.users.map((u) => `- ${mask.user(u.login)}: ${change(u.base)} → **${change(u.head)}**${u.attributes.length ? ` (${u.attributes.join(', ')})` : ''}`));
+  section('Accounts planned differently', delta.accounts.map((a) => `- ${a.app} account ${mask.id(a.key)} for ${mask.user(a.login)}: ${change(a.base)} → **${change(a.head)}**${a.attributes.length ? ` (${a.attributes.join(', ')})` : ''}`));
+  if (!options.unmasked) out.push('<sub>Personal data is masked; run with --show-personal-data to see it.</sub>');
+  sink.write(out.join('\n') + '\n');
+}

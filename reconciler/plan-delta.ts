@@ -1,0 +1,123 @@
+/**
+ * The delta between two plans of the same state and the same source snapshots (plan --git-base REF):
+ * what a change to the config changes about what apply would do. A user (or account) is compared by
+ * what each plan leaves it as: its change's `after`, or, when a plan does not change it, the record
+ * the state already holds (the same for both). So a mapping change shows as the attributes whose
+ * planned value differs, user by user, and a new policy of deactivation as the users only one plan
+ * deactivates. Pure; one pass over each plan with hash indexes.
+ */
+import type { AccountChange, Plan, UserChange } from '../schemas/generated/plan.ts';
+import type { AccountDelta, ActionDelta, AttributeDelta, PlanDelta, UserDelta } from '../schemas/generated/plan-delta.ts';
+
+export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: string }): PlanDelta {
+  const actions = new Map<string, ActionDelta>();
+  const action = (kind: 'user' | 'account', app: string, name: string) => {
+    const id = `${kind}\u0000${app}\u0000${name}`;
+    let a = actions.get(id);
+    if (!a) actions.set(id, (a = { kind, app, action: name, base: 0, head: 0, delta: 0 }));
+    return a;
+  };
+  for (const u of base.users) action('user', u.after.profileSource, u.action).base += 1;
+  for (const u of head.users) action('user', u.after.profileSource, u.action).head += 1;
+  for (const a of base.accounts) action('account', a.app, a.action).base += 1;
+  for (const a of head.accounts) action('account', a.app, a.action).head += 1;
+  for (const a of actions.values()) a.delta = a.head - a.base;
+
+  const attributeCounts = new Map<string, AttributeDelta>();
+  const countAttribute = (kind: 'user' | 'account', app: string | null, attribute: string) => {
+    const id = `${kind}\u0000${app ?? ''}\u0000${attribute}`;
+    let a = attributeCounts.get(id);
+    if (!a) attributeCounts.set(id, (a = { kind, app, attribute, count: 0 }));
+    a.count += 1;
+  };
+
+  const users: UserDelta[] = [];
+  const headUsers = new Map(head.users.map((u) => [u.id, u]));
+  const seen = new Set<string>();
+  for (const b of base.users) {
+    seen.add(b.id);
+    const h = headUsers.get(b.id);
+    const attributes = userDifference(b, h);
+    if (attributes.length === 0 && h?.action === b.action) continue;
+    for (const name of attributes) countAttribute('user', null, name);
+    users.push({ id: b.id, login: (h ?? b).login, base: b.action, head: h?.action ?? null, attributes });
+  }
+  for (const h of head.users) {
+    if (seen.has(h.id)) continue;
+    const attributes = userDifference(undefined, h);
+    for (const name of attributes) countAttribute('user', null, name);
+    users.push({ id: h.id, login: h.login, base: null, head: h.action, attributes });
+  }
+
+  const accounts: AccountDelta[] = [];
+  const accountId = (a: AccountChange) => `${a.app}\u0000${a.key}`;
+  const headAccounts = new Map(head.accounts.map((a) => [accountId(a), a]));
+  const seenAccounts = new Set<string>();
+  for (const b of base.accounts) {
+    const id = accountId(b);
+    seenAccounts.add(id);
+    const h = headAccounts.get(id);
+    const attributes = accountDifference(b, h);
+    if (attributes.length === 0 && h?.action === b.action) continue;
+    for (const name of attributes) countAttribute('account', b.app, name);
+    accounts.push({ app: b.app, key: b.key, login: (h ?? b).login, base: b.action, head: h?.action ?? null, attributes });
+  }
+  for (const h of head.accounts) {
+    if (seenAccounts.has(accountId(h))) continue;
+    const attributes = accountDifference(undefined, h);
+    for (const name of attributes) countAttribute('account', h.app, name);
+    accounts.push({ app: h.app, key: h.key, login: h.login, base: null, head: h.action, attributes });
+  }
+
+  const side = (p: Plan) => ({ applyable: p.applyable, summary: p.summary, blockers: p.blockers, ...(p.policies ? { policies: p.policies } : {}) });
+  return {
+    format_version: '1',
+    base: { ...ref, ...side(base) },
+    head: side(head),
+    counts: { users: users.length, accounts: accounts.length },
+    actions: [...actions.values()].filter((a) => a.delta !== 0).sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || a.kind.localeCompare(b.kind) || a.app.localeCompare(b.app) || a.action.localeCompare(b.action)),
+    attributes: [...attributeCounts.values()].sort((a, b) => b.count - a.count || a.attribute.localeCompare(b.attribute)),
+    users,
+    accounts,
+  };
+}
+
+/**
+ * The attributes (and status, roles, source) whose planned value differs. A side without a change
+ * leaves the user as the state holds them: the other side's `before`.
+ */
+function userDifference(b: UserChange | undefined, h: UserChange | undefined): string[] {
+  const stored = (b ?? h)!.before;
+  const left = b ? b.after : stored;
+  const right = h ? h.after : stored;
+  if (!left || !right) {
+    // A create on one side only: everything it sets differs from nothing.
+    const only = (left ?? right)!;
+    return ['status', ...Object.keys(only.profile)].sort();
+  }
+  const out: string[] = [];
+  for (const name of new Set([...Object.keys(left.profile), ...Object.keys(right.profile)])) {
+    if (!same(left.profile[name], right.profile[name])) out.push(name);
+  }
+  if (left.status !== right.status) out.push('status');
+  if (!same(left.roles, right.roles)) out.push('roles');
+  if (left.profileSource !== right.profileSource) out.push('source');
+  return out.sort();
+}
+
+/** The target attributes whose planned value (`to`) differs; one side without a change writes nothing. */
+function accountDifference(b: AccountChange | undefined, h: AccountChange | undefined): string[] {
+  const left = b?.attributes ?? {};
+  const right = h?.attributes ?? {};
+  const out: string[] = [];
+  for (const name of new Set([...Object.keys(left), ...Object.keys(right)])) {
+    if (!left[name] || !right[name] || !same(left[name]!.to, right[name]!.to)) out.push(name);
+  }
+  return out.sort();
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}

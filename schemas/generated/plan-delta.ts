@@ -1,0 +1,287 @@
+/* Generated from schemas/plan-delta.schema.json by json-schema-to-typescript. Do not edit: run `npm run gen:types`. */
+
+/**
+ * `plan --git-base REF --format json`: how the plan of the working tree's config differs from the plan of the config at REF, both against the same state and the same source snapshots. What a pull request changes about what apply would do.
+ */
+export interface PlanDelta {
+  /**
+   * Delta format version.
+   */
+  format_version: '1';
+  /**
+   * The plan of the config at REF.
+   */
+  base: {
+    /**
+     * REF as given.
+     */
+    ref: string;
+    /**
+     * The commit REF names.
+     */
+    commit: string;
+    /**
+     * Whether that plan may be applied.
+     */
+    applyable: boolean;
+    summary: PlanSummary;
+    /**
+     * Why that plan may not be applied.
+     */
+    blockers: PlanBlocker[];
+    /**
+     * That plan's policy verdicts.
+     */
+    policies?: PolicyVerdict[];
+  };
+  /**
+   * The plan of the working tree's config.
+   */
+  head: {
+    /**
+     * Whether that plan may be applied.
+     */
+    applyable: boolean;
+    summary: PlanSummary;
+    /**
+     * Why that plan may not be applied.
+     */
+    blockers: PlanBlocker[];
+    /**
+     * That plan's policy verdicts.
+     */
+    policies?: PolicyVerdict[];
+  };
+  /**
+   * How many users and accounts plan differently.
+   */
+  counts: {
+    users: number;
+    accounts: number;
+  };
+  /**
+   * Per kind, app and action: how many changes each plan has, and the difference (head minus base). Users count under their profile source.
+   */
+  actions: ActionDelta[];
+  /**
+   * Per attribute: for how many users (or accounts, per app) its planned value differs.
+   */
+  attributes: AttributeDelta[];
+  /**
+   * Each user planned differently.
+   */
+  users: UserDelta[];
+  /**
+   * Each account planned differently.
+   */
+  accounts: AccountDelta[];
+}
+/**
+ * Counts of everything in the plan.
+ */
+export interface PlanSummary {
+  users: UserActionCounts;
+  links: LinkActionCounts;
+  /**
+   * Imported-account records written or removed.
+   */
+  imports: number;
+  /**
+   * Review items.
+   */
+  reviews: number;
+  /**
+   * Conflicts.
+   */
+  conflicts: number;
+  /**
+   * Warnings.
+   */
+  warnings: number;
+  /**
+   * User, link and target account changes: zero means nothing to do for people (imported records may still be refreshed).
+   */
+  changes: number;
+  /**
+   * Attribute values changed outside idplane that the plan restores.
+   */
+  outOfBand: number;
+  accounts: AccountActionCounts;
+}
+/**
+ * User changes by action.
+ */
+export interface UserActionCounts {
+  /**
+   * Users created.
+   */
+  create: number;
+  /**
+   * Users whose attributes or source change, with no status change.
+   */
+  update: number;
+  /**
+   * STAGED or DEPROVISIONED users made ACTIVE.
+   */
+  activate: number;
+  /**
+   * Users made DEPROVISIONED.
+   */
+  deactivate: number;
+  /**
+   * ACTIVE users made SUSPENDED.
+   */
+  suspend: number;
+  /**
+   * SUSPENDED users made ACTIVE.
+   */
+  unsuspend: number;
+}
+/**
+ * Link changes by action.
+ */
+export interface LinkActionCounts {
+  /**
+   * Accounts linked.
+   */
+  link: number;
+  /**
+   * Accounts unlinked.
+   */
+  unlink: number;
+}
+/**
+ * Target account changes by action.
+ */
+export interface AccountActionCounts {
+  /**
+   * Accounts created.
+   */
+  create: number;
+  /**
+   * Accounts updated.
+   */
+  update: number;
+  /**
+   * Accounts disabled.
+   */
+  disable: number;
+  /**
+   * Accounts enabled.
+   */
+  enable: number;
+  /**
+   * Accounts deleted.
+   */
+  delete: number;
+  /**
+   * Existing accounts linked without a write.
+   */
+  link: number;
+}
+/**
+ * One reason the plan may not be applied.
+ */
+export interface PlanBlocker {
+  /**
+   * conflicts: settle them in the config or the data. safeguard: a mass-change threshold tripped; `apply --allow-mass-change` lets it through. policy: a plan policy is broken; `apply --allow-policy NAME` (that policy, by name) lets it through.
+   */
+  code: 'conflicts' | 'safeguard' | 'policy';
+  /**
+   * What blocks.
+   */
+  message: string;
+  /**
+   * For code policy: the name of the broken policy.
+   */
+  policy?: string;
+}
+/**
+ * How many of the plan's changes a policy matched, and whether that breaks it.
+ */
+export interface PolicyVerdict {
+  /**
+   * The policy's name.
+   */
+  name: string;
+  /**
+   * The policy's description, as configured.
+   */
+  description?: string;
+  /**
+   * How many matching changes the policy allows.
+   */
+  max: number;
+  /**
+   * How many changes matched `when` (or could not be evaluated).
+   */
+  matched: number;
+  /**
+   * matched > max, or `when` failed on a change.
+   */
+  broken: boolean;
+  /**
+   * The first matching changes (up to 10), as "user LOGIN: ACTION" or "APP/KEY (LOGIN): ACTION".
+   */
+  examples: string[];
+  /**
+   * The first changes `when` could not be evaluated for, with the reason (up to 10).
+   */
+  errors?: string[];
+}
+export interface ActionDelta {
+  kind: 'user' | 'account';
+  app: string;
+  action: string;
+  base: number;
+  head: number;
+  delta: number;
+}
+export interface AttributeDelta {
+  kind: 'user' | 'account';
+  /**
+   * The target app for accounts; null for directory users.
+   */
+  app: string | null;
+  attribute: string;
+  count: number;
+}
+/**
+ * A user the two plans treat differently.
+ */
+export interface UserDelta {
+  id: string;
+  login: string;
+  /**
+   * The change the base config plans (its action), or null for none.
+   */
+  base: string | null;
+  /**
+   * The change the working tree's config plans, or null for none.
+   */
+  head: string | null;
+  /**
+   * The attributes (and status, roles) whose planned value differs between the two.
+   */
+  attributes: string[];
+}
+/**
+ * An account the two plans treat differently.
+ */
+export interface AccountDelta {
+  app: string;
+  key: string;
+  login: string;
+  /**
+   * The change the base config plans (its action), or null for none.
+   */
+  base: string | null;
+  /**
+   * The change the working tree's config plans, or null for none.
+   */
+  head: string | null;
+  /**
+   * The attributes (and status, roles) whose planned value differs between the two.
+   */
+  attributes: string[];
+}
