@@ -157,6 +157,15 @@ export async function main(argv: string[]): Promise<number> {
       const { stateRestoreCommand } = await import('./commands/state-restore.ts');
       exitCode = await stateRestoreCommand(program.opts<{ dir: string }>().dir, { lockTimeoutMs: options.lockTimeout ?? 0 }, out);
     });
+  program.command('explain').description('where a user\'s values come from: source, account, mapping and inputs, lifecycle rule, and the run that last changed each')
+    .argument('<login>', 'the user\'s login')
+    .argument('[attribute]', 'only this attribute (or status)')
+    .addOption(format())
+    .action(async (login: string, attribute: string | undefined) => {
+      const { explainCommand } = await import('./commands/explain.ts');
+      exitCode = await explainCommand(program.opts<{ dir: string }>().dir, login, attribute, out);
+    });
+
   state.command('show').description('show one user with their profile and linked accounts')
     .argument('<login>', 'the user\'s login')
     .addOption(format())

@@ -8,7 +8,7 @@ import type { IdplaneConfig } from '../schemas/generated/config.ts';
 import type { Plan } from '../schemas/generated/plan.ts';
 import type { DirectoryState, Project, SourceSnapshot } from '../reconciler/model.ts';
 import { buildPlan, type PlanObserver, type PlanStage } from '../reconciler/plan.ts';
-import { readSources, readTargets } from '../providers/read-sources.ts';
+import { readSources, readTargets, type ReadContext } from '../providers/read-sources.ts';
 import type { StateStore } from '../state/types.ts';
 import { loadConfig, type ConfigFiles, type LoadedConfig } from './config/load.ts';
 import type { ConfigProblem } from './config/problems.ts';
@@ -93,20 +93,30 @@ const STAGES: Record<PlanStage, [label: string, unit: string]> = {
   correlate: ['correlating', 'accounts'], map: ['mapping', 'users'], diff: ['diffing', 'users'], provision: ['provisioning', 'users'],
 };
 
-/** The plan, and the live target accounts it was computed from (drift reads both). */
-export async function inspectWorkspace(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, snapshots?: Map<string, Promise<SourceSnapshot>>): Promise<{ plan: Plan; targets: SourceSnapshot[] }> {
+/** How the providers read for a run: from the config's folder, with a progress phase per app. */
+function readContext(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, snapshots?: Map<string, Promise<SourceSnapshot>>): ReadContext {
   const tasks = new Map<string, ProgressTask>();
   const task = (app: string) => {
     let t = tasks.get(app);
     if (!t) tasks.set(app, (t = progress.start(`reading ${app}`, 'accounts')));
     return t;
   };
-  const ctx = {
+  return {
     dir: ws.dir, watermarks: state.watermarks,
-    onProgress: (app: string, done: number, total: number, unit: string) => task(app).update(done, total, unit),
-    onRead: (app: string, snapshot: SourceSnapshot) => task(app).finish(snapshot.accounts.length),
+    onProgress: (app, done, total, unit) => task(app).update(done, total, unit),
+    onRead: (app, snapshot) => task(app).finish(snapshot.accounts.length),
     ...(snapshots ? { snapshots } : {}),
   };
+}
+
+/** The import sources' snapshots (explain reads only these). */
+export async function readWorkspaceSources(ws: PlanningWorkspace, state: DirectoryState, progress: Progress): Promise<SourceSnapshot[]> {
+  return readSources(ws.project, readContext(ws, state, progress));
+}
+
+/** The plan, and the live target accounts it was computed from (drift reads both). */
+export async function inspectWorkspace(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, snapshots?: Map<string, Promise<SourceSnapshot>>): Promise<{ plan: Plan; targets: SourceSnapshot[] }> {
+  const ctx = readContext(ws, state, progress, snapshots);
   const sources = await readSources(ws.project, ctx);
   const targets = await readTargets(ws.project, ctx, sources);
   let stage: { name: PlanStage; task: ProgressTask } | null = null;

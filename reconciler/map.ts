@@ -257,3 +257,12 @@ function describe(raw: unknown): string {
   const text = JSON.stringify(raw) ?? String(raw);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
+
+/**
+ * What decides each attribute of a user with this primary source: the app (the primary, or the app
+ * `source:` names), and its mapping (null when that app does not map it). `source: directory`
+ * attributes are left out. For `explain`; mapUser uses the same table.
+ */
+export function attributeDecisions(project: Project, primary: string): { name: string; app: string; fromPrimary: boolean; mapping: CompiledExpression | null }[] {
+  return decisionsFor(tableOf(project), primary).map(({ name, app, fromPrimary, mapping }) => ({ name, app, fromPrimary, mapping }));
+}

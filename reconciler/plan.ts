@@ -198,7 +198,7 @@ function emptySummary(): PlanSummary {
   };
 }
 
-function reasonFor(user: DesiredUser): string {
+export function reasonFor(user: DesiredUser): string {
   const parts: string[] = [];
   const { sourced, after, lifecycle } = user;
   if (sourced.current === null) parts.push(sourced.declared ? 'declared in the config' : `new account in ${sourced.createdBy}`);
