@@ -104,47 +104,79 @@ export async function savePlan(file: string, source: PlanSource, options: SaveOp
   }
 }
 
-/** Opens a saved plan: its header now, its items as the caller iterates. */
+/** Opens a saved plan: its header now, its items as the caller iterates (each line checked against the schema). */
 export async function loadPlan(file: string): Promise<PlanSource> {
-  const lines = lineBatches(await openBytes(file), file);
-  const first = await lines.next();
-  const headerText = first.done ? undefined : first.value[0];
-  if (headerText === undefined) throw new CliError('PLAN_INVALID', `${file} is empty, not a plan`);
-  const header = parseHeader(headerText, file);
-  let rest: string[] = first.done ? [] : first.value.slice(1);
+  const raw = await loadRawPlan(file);
   let used = false;
   return {
-    header,
+    header: raw.header,
     async *batches() {
       if (used) throw new Error('a plan source can be read once');
       used = true;
+      for await (const batch of raw.lines()) yield batch.map((line) => parsePlanLine(line.text, file, line.lineNo));
+    },
+  };
+}
+
+/**
+ * A saved plan's item lines as they are on disk, unparsed, for apply's verification: it compares each
+ * with the line the recomputed plan would write (plan-verify.ts), which a byte-equal line needs no
+ * parsing or schema check for. The end line's counts are checked as for loadPlan.
+ */
+export interface RawPlan {
+  header: PlanHeader;
+  /** Batches of item lines (header and end line excluded), each with its kind and line number. */
+  lines(): AsyncIterable<{ t: ItemKind; text: string; lineNo: number }[]>;
+}
+
+const KINDS = new Set<string>(LISTS.map(([, t]) => t));
+
+export async function loadRawPlan(file: string): Promise<RawPlan> {
+  const batches = lineBatches(await openBytes(file), file);
+  const first = await batches.next();
+  const headerText = first.done ? undefined : first.value[0];
+  if (headerText === undefined) throw new CliError('PLAN_INVALID', `${file} is empty, not a plan`);
+  const header = parseHeader(headerText, file);
+  const rest: string[] = first.done ? [] : first.value.slice(1);
+  return {
+    header,
+    async *lines() {
       const counts = Object.fromEntries(LISTS.map(([, t]) => [t, 0])) as Record<ItemKind, number>;
       let lineNo = 1;
       let ended = false;
       for (let batch: string[] | null = rest; batch !== null; ) {
-        const items: PlanItem[] = [];
+        const out: { t: ItemKind; text: string; lineNo: number }[] = [];
         for (const text of batch) {
           lineNo += 1;
           if (ended) throw invalid(file, lineNo, 'a line after the end line');
-          const line = parseLine(text, file, lineNo);
-          if (line.t === 'end') {
+          let t = /^\{"t":"([a-z]+)",/.exec(text)?.[1];
+          // Written otherwise (by hand, say): parsed, which names what is wrong with it.
+          if (t === undefined || (t !== 'end' && !KINDS.has(t))) t = parseLine(text, file, lineNo).t;
+          if (t === 'end') {
+            const line = parseLine(text, file, lineNo);
             const expected = (line.v as { counts: Record<ItemKind, number> }).counts;
-            const differs = LISTS.find(([, t]) => expected[t] !== counts[t]);
+            const differs = LISTS.find(([, k]) => expected[k] !== counts[k]);
             if (differs) throw invalid(file, lineNo, `the end line counts ${expected[differs[1]]} ${differs[1]} line(s), but ${counts[differs[1]]} came before it; the file is damaged`);
             ended = true;
             continue;
           }
-          counts[line.t] += 1;
-          items.push(line as PlanItem);
+          counts[t as ItemKind] += 1;
+          out.push({ t: t as ItemKind, text, lineNo });
         }
-        if (items.length > 0) yield items;
-        rest = [];
-        const next = await lines.next();
+        if (out.length > 0) yield out;
+        const next = await batches.next();
         batch = next.done ? null : next.value;
       }
       if (!ended) throw new CliError('PLAN_TRUNCATED', `${file} ends before its end line: the plan is incomplete (cut short while it was written or copied); make it again with idplane plan --out`);
     },
   };
+}
+
+/** One item line of a saved plan, parsed and checked against the schema. */
+export function parsePlanLine(text: string, file: string, lineNo: number): PlanItem {
+  const line = parseLine(text, file, lineNo);
+  if (line.t === 'end') throw invalid(file, lineNo, 'an end line among the items');
+  return line as PlanItem;
 }
 
 // ---- reading -----------------------------------------------------------------------------------------

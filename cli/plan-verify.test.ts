@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Plan } from '../schemas/generated/plan.ts';
 import { emptyState, hrRow, HR_MAPPINGS, makeProject, plan as makePlan, snapshot } from '../reconciler/testing.ts';
 import { CliError } from './errors.ts';
-import { headerOf, planSource, type PlanItem, type PlanSource } from './plan-stream.ts';
+import type { RawPlan } from './plan-file.ts';
+import { headerOf, planSource, type PlanItem } from './plan-stream.ts';
 import { difference, verifySavedPlan } from './plan-verify.ts';
 
 describe('difference', () => {
@@ -20,23 +21,24 @@ describe('difference', () => {
 const project = makeProject({ apps: { hr: { import: { mappings: HR_MAPPINGS, newUserStatus: 'ACTIVE' } } } });
 const fresh = (): Plan => makePlan(project, emptyState(), [snapshot('hr', [hrRow('1', 'Zoë', 'Müller'), hrRow('2', 'Ann', 'Lee')])]);
 
-/** The plan as saved (plan-stream's planSource), after `edit`. */
-async function saved(edit: (items: PlanItem[], header: Plan) => void = () => {}): Promise<PlanSource> {
+/** The plan as saved (plan-stream's planSource, one line per item), after `edit`. */
+async function saved(edit: (items: PlanItem[], header: Plan) => void = () => {}, write = (item: PlanItem) => JSON.stringify(item)): Promise<RawPlan> {
   const plan = fresh();
   const items: PlanItem[] = [];
   for await (const batch of planSource(plan).batches()) items.push(...structuredClone(batch));
   const header = structuredClone(headerOf(plan)) as Plan;
   edit(items, header);
-  return { header, async *batches() { yield items; } };
+  return { header, async *lines() { yield items.map((item, i) => ({ t: item.t, text: write(item), lineNo: i + 2 })); } };
 }
 
-async function refusal(source: Promise<PlanSource>): Promise<CliError> {
+async function refusal(source: Promise<RawPlan>): Promise<CliError> {
   return verifySavedPlan(await source, fresh(), project, 'p.plan').then(() => { throw new Error('expected a refusal'); }, (e: CliError) => e);
 }
 
 describe('verifySavedPlan', () => {
-  it('accepts the plan the inputs produce, whenever it was made', async () => {
+  it('accepts the plan the inputs produce, whenever it was made, however its lines are spaced', async () => {
     await expect(verifySavedPlan(await saved((_i, h) => (h.created_at = '2020-01-01T00:00:00Z')), fresh(), project, 'p.plan')).resolves.toBeUndefined();
+    await expect(verifySavedPlan(await saved(() => {}, (item) => JSON.stringify(item, null, 1).replace(/\n/g, ' ')), fresh(), project, 'p.plan')).resolves.toBeUndefined();
   });
 
   it('refuses an edited value, naming the user and field but not the value', async () => {

@@ -15,11 +15,11 @@ import { reportTimings, type Output } from '../output.ts';
 import { whoAmI } from '../run-log.ts';
 import { renderApplyReport } from '../views/apply-report.ts';
 import { openWorkspace, planWorkspace, readState, VERSION, type Workspace } from '../workspace.ts';
-import { loadPlan, openBytes } from '../plan-file.ts';
+import { loadRawPlan, openBytes, type RawPlan } from '../plan-file.ts';
 import { signingKeyOf, verifyPlanSignature } from '../plan-signature.ts';
 import { checkOrigin, checkState, verifySavedPlan } from '../plan-verify.ts';
 import { inDir } from '../paths.ts';
-import { planSource, type PlanSource } from '../plan-stream.ts';
+import { planSource } from '../plan-stream.ts';
 import { hasChanges, NOT_APPLYABLE, renderPlan } from './plan.ts';
 
 export interface ApplyOptions {
@@ -41,11 +41,11 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
   try {
     // A saved plan is checked before the lock is taken or the state is read: its signature first (when
     // the config sets a key), then who made it and from which config.
-    let saved: PlanSource | null = null;
+    let saved: RawPlan | null = null;
     if (file) {
       const key = signingKeyOf(ws.config);
       if (key !== undefined) await verifyPlanSignature(await openBytes(file), key, file);
-      saved = await loadPlan(file);
+      saved = await loadRawPlan(file);
       checkOrigin(saved.header, file, { version: VERSION, configFingerprint: ws.fingerprint });
     }
     const lock = await takeLock(ws, 'apply', options.lockTimeoutMs ?? 0);
