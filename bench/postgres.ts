@@ -84,8 +84,8 @@ await prepare(pgDir, `state:\n  backend: postgres\n  url: \${env:IDPLANE_STATE_U
 await prepare(embeddedDir, 'state:\n  backend: embedded');
 
 try {
-  time('plan --out (pg)', process.execPath, [BIN, '-C', pgDir, 'plan', '--out', join(pgDir, 'plan.json'), '--format', 'json'], env);
-  const apply = time('apply plan (pg)', process.execPath, [BIN, '-C', pgDir, 'apply', join(pgDir, 'plan.json'), '--format', 'json'], env);
+  time('plan --out (pg)', process.execPath, [BIN, '-C', pgDir, 'plan', '--out', join(pgDir, 'plan.idplan'), '--format', 'json'], env);
+  const apply = time('apply plan (pg)', process.execPath, [BIN, '-C', pgDir, 'apply', join(pgDir, 'plan.idplan'), '--format', 'json'], env);
 
   const { write, copy, read } = await writeAlone();
 
@@ -105,8 +105,9 @@ that stores the first import: ${N.toLocaleString('en')} users, their links and i
 journal entries of each user and link (PostgresStore.write, timed in process, into a fresh schema). "raw COPY" is
 \`psql \\\\copy\` of exactly the rows that write stored (users, links, imported, app_columns, journal; positions included)
 into bare tables without keys, indexes or triggers. Both run ${ROUNDS} times, interleaved; medians. "state read" is
-PostgresStore.read() of that state by a fresh store, in process. "apply, whole CLI" adds process start, loading and
-checking the ${Math.round((await readFile(join(pgDir, 'plan.json'))).length / 2 ** 20)} MiB plan file (gzip), the lock and the run record.
+PostgresStore.read() of that state by a fresh store, in process. "apply, whole CLI" adds process start, reading the
+sources and the state, computing the plan again and comparing it, line by line, with the
+${Math.round((await readFile(join(pgDir, 'plan.idplan'))).length / 2 ** 20)} MiB plan file (gzip) it verifies, the lock and the run record.
 
 | what | seconds |
 | --- | ---: |
@@ -139,7 +140,7 @@ ${scale.join('\n')}
  * schemas, the raw COPY of exactly the rows it stored into bare tables, and a read of it; interleaved.
  */
 async function writeAlone(): Promise<{ write: number; copy: number; read: number }> {
-  const plan: Plan = await collectPlan(await loadPlan(join(pgDir, 'plan.json')));
+  const plan: Plan = await collectPlan(await loadPlan(join(pgDir, 'plan.idplan')));
   const next = applyPlanToState(emptyState(), plan, 'bench-lineage');
   const dump = (table: string) => join(out, `${table}.csv`);
   const tables = [

@@ -1,15 +1,17 @@
 /**
  * End-to-end benchmark of the CLI on the embedded store: for each N it generates a deterministic HR
- * export (bench/generate.ts), then times the real binary for `validate`, the first `plan` (N creates),
+ * export (bench/generate.ts), then times the real binary (the compiled build, as users run it) for
+ * `validate`, the first `plan --out` (N creates; its text goes to a file, as a CI log would take it),
  * `apply` of that saved plan, a no-change `plan`, and a `plan` after 1% of rows changed. Peak memory
- * comes from /usr/bin/time when present. Terraform (terraform_data resources fed by csvdecode of the
- * same file) is timed beside it for the sizes given with --terraform. Results go to bench/RESULTS.md.
+ * comes from /usr/bin/time when present; the sizes of the plan file and of the state are recorded per
+ * user. Terraform (terraform_data resources fed by csvdecode of the same file) is timed beside it for
+ * the sizes given with --terraform, and the ratios are computed. Results go to bench/RESULTS.md.
  *
- *   npx tsx bench/run.ts [--users 1000,10000,100000] [--terraform 1000,10000] [--terraform-limit 300] [--no-write]
+ *   npm run bench -- [--users 1000,100000,1000000] [--terraform 5000] [--terraform-limit 900] [--reuse-terraform] [--no-write]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, createWriteStream, existsSync, openSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,26 +31,32 @@ interface Timing {
   timedOut?: boolean;
 }
 
-function timed(command: string, args: string[], cwd: string, env: Record<string, string> = {}, limitSeconds = 0): Timing {
+/** Runs a command with stdout into `stdoutFile` (or discarded), and times it. */
+function timed(command: string, args: string[], cwd: string, options: { env?: Record<string, string>; limitSeconds?: number; stdoutFile?: string; okCodes?: number[] } = {}): Timing {
+  const out = openSync(options.stdoutFile ?? '/dev/null', 'w');
   const started = process.hrtime.bigint();
   const argv = TIME ? ['-f', '__PEAK_KB=%M', command, ...args] : args;
-  const result = spawnSync(TIME ?? command, argv, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 30, killSignal: 'SIGKILL', ...(limitSeconds ? { timeout: limitSeconds * 1000 } : {}) });
+  const result = spawnSync(TIME ?? command, argv, {
+    cwd, encoding: 'utf8', env: { ...process.env, ...options.env }, stdio: ['ignore', out, 'pipe'], maxBuffer: 64 << 20,
+    killSignal: 'SIGKILL', ...(options.limitSeconds ? { timeout: options.limitSeconds * 1000 } : {}),
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  closeSync(out);
   if (result.error && (result.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
     spawnSync('pkill', ['-KILL', '-f', `${command} ${args[0]}`]); // /usr/bin/time's child outlives the kill
     return { seconds, peakMiB: null, timedOut: true };
   }
-  if (result.status !== 0 && !(args.includes('--detailed-exitcode') && result.status === 2)) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stderr.slice(-2000)}`);
+  if (result.status !== 0 && !(options.okCodes ?? []).includes(result.status ?? -1)) {
+    throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${(result.stderr ?? '').slice(-2000)}`);
   }
   const peak = /__PEAK_KB=(\d+)/.exec(result.stderr ?? '');
   return { seconds, peakMiB: peak ? Number(peak[1]) / 1024 : null };
 }
 
-const idplane = (dir: string, ...args: string[]) => timed(process.execPath, [BIN, '-C', dir, ...args], dir);
+const idplane = (dir: string, args: string[], stdoutFile?: string) => timed(process.execPath, [BIN, '-C', dir, ...args], dir, { okCodes: [2], ...(stdoutFile ? { stdoutFile } : {}) });
 
-async function prepare(n: number): Promise<string> {
-  const dir = join(OUT, `n${n}`);
+async function prepare(n: number, name = `n${n}`): Promise<string> {
+  const dir = join(OUT, name);
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'data'), { recursive: true });
   await generateHrCsv({ users: n, out: createWriteStream(join(dir, 'data/hr.csv')) });
@@ -61,19 +69,31 @@ async function prepare(n: number): Promise<string> {
 async function touchOnePercent(dir: string): Promise<void> {
   const file = join(dir, 'data/hr.csv');
   const lines = (await readFile(file, 'utf8')).split('\n');
-  for (let i = 1; i < lines.length; i += 100) if (lines[i]) lines[i] = lines[i]!.replace(/,(Employee|Contractor),/, ',$1,').replace(/^([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,)/, '$1Renamed ');
+  for (let i = 1; i < lines.length; i += 100) if (lines[i]) lines[i] = lines[i]!.replace(/^([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,)/, '$1Renamed ');
   await writeFile(file, lines.join('\n'));
 }
 
-async function benchIdplane(n: number) {
+interface IdplaneRun {
+  validate: Timing;
+  plan: Timing;
+  apply: Timing;
+  noChange: Timing;
+  onePercent: Timing;
+  planBytes: number;
+  textBytes: number;
+  stateBytes: number;
+}
+
+async function benchIdplane(n: number): Promise<IdplaneRun> {
   const dir = await prepare(n);
-  const validate = idplane(dir, 'validate');
-  const plan = idplane(dir, 'plan', '--out', 'plan.json', '--format', 'json');
-  const apply = idplane(dir, 'apply', 'plan.json', '--format', 'json');
-  const noChange = idplane(dir, 'plan', '--detailed-exitcode', '--format', 'json');
+  const validate = idplane(dir, ['validate']);
+  const plan = idplane(dir, ['plan', '--out', 'plan.idplan'], join(dir, 'plan.txt'));
+  const apply = idplane(dir, ['apply', 'plan.idplan']);
+  const noChange = idplane(dir, ['plan', '--detailed-exitcode']);
   await touchOnePercent(dir);
-  const onePercent = idplane(dir, 'plan', '--detailed-exitcode', '--format', 'json');
-  return { validate, plan, apply, noChange, onePercent };
+  const onePercent = idplane(dir, ['plan', '--detailed-exitcode']);
+  const size = async (file: string) => (await stat(join(dir, file))).size;
+  return { validate, plan, apply, noChange, onePercent, planBytes: await size('plan.idplan'), textBytes: await size('plan.txt'), stateBytes: await size('.idplane/state.ndjson') };
 }
 
 const TERRAFORM_MAIN = `
@@ -100,20 +120,44 @@ resource "terraform_data" "user" {
 }
 `;
 
-async function benchTerraform(n: number) {
+interface TerraformRun {
+  plan: Timing;
+  apply?: Timing;
+  noChange?: Timing;
+}
+
+async function benchTerraform(n: number): Promise<TerraformRun> {
   const dir = join(OUT, `tf${n}`);
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'data'), { recursive: true });
   await generateHrCsv({ users: n, out: createWriteStream(join(dir, 'data/hr.csv')) });
   await writeFile(join(dir, 'main.tf'), TERRAFORM_MAIN);
   const env = { TF_IN_AUTOMATION: '1', TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' };
-  timed('terraform', ['init', '-input=false', '-no-color'], dir, env);
-  const plan = timed('terraform', ['plan', '-input=false', '-no-color', '-out=tf.plan'], dir, env, TF_LIMIT);
+  timed('terraform', ['init', '-input=false', '-no-color'], dir, { env });
+  const limits = { env, limitSeconds: TF_LIMIT };
+  const plan = timed('terraform', ['plan', '-input=false', '-no-color', '-out=tf.plan'], dir, { ...limits, stdoutFile: join(dir, 'plan.txt') });
   if (plan.timedOut) return { plan };
-  const apply = timed('terraform', ['apply', '-input=false', '-no-color', 'tf.plan'], dir, env, TF_LIMIT);
+  const apply = timed('terraform', ['apply', '-input=false', '-no-color', 'tf.plan'], dir, limits);
   if (apply.timedOut) return { plan, apply };
-  const noChange = timed('terraform', ['plan', '-input=false', '-no-color', '-detailed-exitcode'], dir, env, TF_LIMIT);
+  const noChange = timed('terraform', ['plan', '-input=false', '-no-color', '-detailed-exitcode'], dir, { ...limits, okCodes: [2] });
   return { plan, apply, noChange };
+}
+
+/**
+ * Terraform's figures do not depend on idplane's code, and a run at 5,000 users takes most of half an
+ * hour: with --reuse-terraform, figures this harness measured earlier on this machine (kept in
+ * bench/out/terraform-N.json, with the version, the limit and the date) are reused, and RESULTS.md says so.
+ */
+async function terraformFigures(n: number, version: string): Promise<TerraformRun & { measuredOn: string; reused: boolean }> {
+  const cache = join(OUT, `terraform-${n}.json`);
+  if (values['reuse-terraform'] && existsSync(cache)) {
+    const kept = JSON.parse(await readFile(cache, 'utf8')) as { version: string; limit: number; measuredOn: string; run: TerraformRun };
+    if (kept.version === version && kept.limit === TF_LIMIT) return { ...kept.run, measuredOn: kept.measuredOn, reused: true };
+  }
+  const run = await benchTerraform(n);
+  const measuredOn = new Date().toISOString().slice(0, 10);
+  await writeFile(cache, JSON.stringify({ version, limit: TF_LIMIT, measuredOn, run }));
+  return { ...run, measuredOn, reused: false };
 }
 
 function terraformVersion(): string | null {
@@ -129,39 +173,68 @@ const fmt = (t: Timing | undefined) => {
   if (t.timedOut) return `stopped after ${t.seconds.toFixed(0)} s`;
   return `${t.seconds.toFixed(2)} s${t.peakMiB !== null ? ` / ${t.peakMiB.toFixed(0)} MiB` : ''}`;
 };
+const ratio = (tf: Timing | undefined, ours: Timing) => (!tf ? '—' : tf.timedOut ? `> ${(tf.seconds / ours.seconds).toFixed(0)}×` : `${(tf.seconds / ours.seconds).toFixed(1)}×`);
 
-const { values } = parseArgs({ options: { users: { type: 'string', default: '1000,10000,100000' }, terraform: { type: 'string', default: '1000,10000' }, 'terraform-limit': { type: 'string', default: '300' }, 'no-write': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { users: { type: 'string', default: '1000,100000,1000000' }, terraform: { type: 'string', default: '5000' }, 'terraform-limit': { type: 'string', default: '900' }, 'no-write': { type: 'boolean', default: false }, 'reuse-terraform': { type: 'boolean', default: false } } });
 const TF_LIMIT = Number(values['terraform-limit']);
-const sizes = values.users.split(',').map(Number);
-const tfSizes = new Set(values.terraform.split(',').filter(Boolean).map(Number));
+const sizes = values.users.split(',').filter(Boolean).map(Number);
+const tfSizes = values.terraform.split(',').filter(Boolean).map(Number);
 const tfVersion = terraformVersion();
 
 const rows: string[] = [];
+const sizesRows: string[] = [];
 for (const n of sizes) {
   process.stderr.write(`idplane N=${n} ...\n`);
   const r = await benchIdplane(n);
   rows.push(`| idplane | ${n.toLocaleString('en')} | ${fmt(r.validate)} | ${fmt(r.plan)} | ${fmt(r.apply)} | ${fmt(r.noChange)} | ${fmt(r.onePercent)} |`);
-  if (tfVersion && tfSizes.has(n)) {
-    process.stderr.write(`terraform N=${n} ...\n`);
-    const t = await benchTerraform(n);
-    rows.push(`| terraform_data | ${n.toLocaleString('en')} | — | ${fmt(t.plan)} | ${fmt(t.apply)} | ${fmt(t.noChange)} | — |`);
+  const perUser = (bytes: number) => `${Math.round(bytes / n)} B`;
+  sizesRows.push(`| ${n.toLocaleString('en')} | ${(r.planBytes / 2 ** 20).toFixed(1)} MiB (${perUser(r.planBytes)}) | ${(r.textBytes / 2 ** 20).toFixed(1)} MiB | ${(r.stateBytes / 2 ** 20).toFixed(1)} MiB (${perUser(r.stateBytes)}) |`);
+}
+
+const tfRows: string[] = [];
+const tfNotes: string[] = [];
+if (tfVersion) {
+  for (const n of tfSizes) {
+    process.stderr.write(`side by side N=${n} ...\n`);
+    const ours = await benchIdplane(n);
+    const tf = await terraformFigures(n, tfVersion);
+    if (tf.reused) tfNotes.push(`The Terraform figures at ${n.toLocaleString('en')} users were measured by this harness on ${tf.measuredOn} on this machine and reused (\`--reuse-terraform\`); idplane's were measured in this run.`);
+    tfRows.push(
+      `| idplane | ${n.toLocaleString('en')} | ${fmt(ours.plan)} | ${fmt(ours.apply)} | ${fmt(ours.noChange)} |`,
+      `| terraform_data | ${n.toLocaleString('en')} | ${fmt(tf.plan)} | ${fmt(tf.apply)} | ${fmt(tf.noChange)} |`,
+      `| Terraform ÷ idplane | | ${ratio(tf.plan, ours.plan)} | ${ratio(tf.apply, ours.apply)} | ${ratio(tf.noChange, ours.noChange)} |`,
+    );
   }
 }
 
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform} ${process.arch}`;
 const body = `Generated by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}.
 Machine: ${machine}.
-${tfVersion ? `Terraform: ${tfVersion}, built-in \`terraform_data\` resources, one per CSV row, fed by \`csvdecode\` of the same file (local state); each Terraform step is stopped after ${TF_LIMIT} s.` : 'Terraform: not installed on this machine, so no comparison was run.'}
 
-Each cell is the wall time of one run of the real CLI (process start included) / peak RSS. The data is
-bench/generate.ts's deterministic HR export (seed 42) with the quickstart config: 12 mapped attributes,
-two match rules, a \`disabled\` expression. "plan, first" plans N creates; "apply" applies that saved plan
-to the embedded store; "plan, no change" is the steady state; "plan, 1% changed" after editing every
-100th row's title.
+Each cell is the wall time of one run of the real CLI (process start included, the compiled build in dist/)
+/ peak RSS, with Node's default heap settings. The data is bench/generate.ts's deterministic HR export
+(seed 42) with the quickstart config: 12 mapped attributes, two match rules, a \`disabled\` expression.
+"plan, first" is \`plan --out plan.idplan\` of N creates, its text written to a file (as a CI log takes
+it); "apply" applies that saved plan to the embedded store; "plan, no change" is the steady state;
+"plan, 1% changed" after editing every 100th row's title.
 
 | tool | users | validate | plan, first | apply | plan, no change | plan, 1% changed |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
+
+Sizes on disk after the first plan and its apply: the saved plan (gzip-compressed stream), the plan's text
+output, and the embedded state.
+
+| users | plan file | plan text | state |
+| --- | ---: | ---: | ---: |
+${sizesRows.join('\n')}
+
+${tfVersion ? `Side by side with Terraform (${tfVersion}): built-in \`terraform_data\` resources, one per CSV row, fed by
+\`csvdecode\` of the same file (local state), in the same run; each Terraform step is stopped after ${TF_LIMIT} s.
+
+| tool | users | plan, first | apply | plan, no change |
+| --- | ---: | ---: | ---: | ---: |
+${tfRows.join('\n')}${tfNotes.length ? `\n\n${tfNotes.join('\n')}` : ''}` : 'Terraform: not installed on this machine, so no comparison was run.'}
 `;
 console.log(body);
 if (!values['no-write']) await writeResultsSection('CLI on the embedded store', body);
