@@ -36,7 +36,12 @@ describe('examples/provisioning through the CLI', () => {
     expect(sf.some((a) => a.login === 'olivia.nguyen@example.com')).toBe(false);
     expect(plan.accounts.filter((a) => a.app === 'hr').every((a) => !('work_email' in a.attributes))).toBe(true);
 
-    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    const applied = idplane(dir, ['apply', '--auto-approve']);
+    expect(applied.code).toBe(0);
+    // validate's warnings, each once, on stderr.
+    for (const warning of ['write-back race: hr is a profile source', 'write-back pushes it_login, badge into hr', 'badgeId (sourced by badges)']) {
+      expect(applied.stderr.split(warning).length - 1, warning).toBe(1);
+    }
     expect(await csvRows('salesforce.csv')).toHaveLength(7);
     expect((await csvRows('hr.csv'))[1]).toBe('1001,Amara,Okafor,amara.okafor@example.com,Executive,Chief Executive Officer,Active,amara.okafor@example.com,B-7001');
     expect(idplane(dir, ['plan', '--detailed-exitcode']).code).toBe(0);

@@ -10,6 +10,7 @@ import type { Plan } from '../../schemas/generated/plan.ts';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import type { LockHandle } from '../../state/types.ts';
 import { carryOut } from '../carry-out.ts';
+import { formatProblem } from '../config/problems.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { reportTimings, type Output } from '../output.ts';
 import { whoAmI } from '../run-log.ts';
@@ -39,6 +40,8 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
   const file = planFile === undefined ? undefined : inDir(dir, planFile);
   const ws = await openWorkspace(dir, { notice: (m) => out.stderr(`${m}\n`) });
   try {
+    // The config's warnings, once, as plan and validate print them.
+    for (const w of ws.warnings) if (out.format === 'text') out.stderr(`${formatProblem(w)}\n`);
     // A saved plan is checked before the lock is taken or the state is read: its signature first (when
     // the config sets a key), then who made it and from which config.
     let saved: RawPlan | null = null;
