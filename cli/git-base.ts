@@ -15,8 +15,6 @@ export interface BaseConfig {
   ref: string;
   /** The commit REF names (full hash). */
   commit: string;
-  /** The config's folder, relative to the repository's root ('' at the root). */
-  folder: string;
 }
 
 export async function loadBaseConfig(dir: string, ref: string, env: Record<string, string | undefined>): Promise<BaseConfig> {
@@ -59,5 +57,5 @@ export async function loadBaseConfig(dir: string, ref: string, env: Record<strin
     failure: `the configuration at --git-base ${ref} (${commit.slice(0, 12)}) has errors; the delta compares it with the working tree's`,
   };
   const ws = await loadProject(dir, env, files);
-  return { ws, ref, commit, folder: inRepo(ws.dir) === '' ? '' : inRepo(ws.dir) };
+  return { ws, ref, commit };
 }

@@ -84,6 +84,12 @@ export function reportTimings(out: Output, command: string): void {
   out.stderr(`${out.errStyle.dim(`idplane ${command}: ${out.progress.summary()}`)}\n`);
 }
 
+/** The config's warnings (validate's), each once on stderr; not in json mode, whose stderr carries errors only. */
+export function reportWarnings(out: Output, warnings: readonly ConfigProblem[]): void {
+  if (out.format !== 'text') return;
+  for (const w of warnings) out.stderr(`${formatProblem(w)}\n`);
+}
+
 export function reportError(out: Output, thrown: unknown): number {
   const error = engineLimit(thrown);
   if (error instanceof CliError) {

@@ -10,9 +10,8 @@ import type { Plan } from '../../schemas/generated/plan.ts';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import type { LockHandle } from '../../state/types.ts';
 import { carryOut } from '../carry-out.ts';
-import { formatProblem } from '../config/problems.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { reportTimings, type Output } from '../output.ts';
+import { reportTimings, reportWarnings, type Output } from '../output.ts';
 import { whoAmI } from '../run-log.ts';
 import { renderApplyReport } from '../views/apply-report.ts';
 import { openWorkspace, planWorkspace, readState, VERSION, type Workspace } from '../workspace.ts';
@@ -40,8 +39,7 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
   const file = planFile === undefined ? undefined : inDir(dir, planFile);
   const ws = await openWorkspace(dir, { notice: (m) => out.stderr(`${m}\n`) });
   try {
-    // The config's warnings, once, as plan and validate print them.
-    for (const w of ws.warnings) if (out.format === 'text') out.stderr(`${formatProblem(w)}\n`);
+    reportWarnings(out, ws.warnings);
     // A saved plan is checked before the lock is taken or the state is read: its signature first (when
     // the config sets a key), then who made it and from which config.
     let saved: RawPlan | null = null;
@@ -54,19 +52,16 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
     const lock = await takeLock(ws, 'apply', options.lockTimeoutMs ?? 0);
     try {
       const state = await readState(ws, out.progress);
-      let plan: Plan;
       if (saved) {
         checkState(saved.header, file!, state);
         assertApplyable(saved.header, options);
-        // The same pipeline again, from the same config, state and inputs: the plan applied is that one,
-        // and only if the saved plan is the same (plan-verify.ts).
-        plan = await planWorkspace(ws, state, out.progress);
-        await verifySavedPlan(saved, plan, ws.project, file!, out.progress.start('checking the saved plan against it', 'lines'));
-      } else {
-        plan = await planWorkspace(ws, state, out.progress);
-        // In json mode stdout carries one document: the result below (with the summary), not the plan too.
-        if (out.format === 'text') await renderPlan(planSource(plan), out);
       }
+      // With a saved plan, the same pipeline again from the same config, state and inputs: the plan
+      // applied is this one, and only if the saved plan is the same (plan-verify.ts).
+      const plan = await planWorkspace(ws, state, out.progress);
+      if (saved) await verifySavedPlan(saved, plan, ws.project, file!, out.progress.start('checking the saved plan against it', 'lines'));
+      // In json mode stdout carries one document: the result below (with the summary), not the plan too.
+      else if (out.format === 'text') await renderPlan(planSource(plan), out);
       assertApplyable(plan, options);
       if (!hasChanges(plan.summary) && !recordsEvaluation(state, plan)) {
         if (out.format === 'text') out.stdout('Nothing to apply.\n');
@@ -110,9 +105,12 @@ export function assertApplyable(plan: Pick<Plan, 'blockers' | 'policies'>, optio
   if (unknown.length > 0) throw new UsageError(`--allow-policy ${unknown.join(', ')}: the config has no such policy${known.size ? ` (it has ${[...known].join(', ')})` : ''}`);
   const blocking = plan.blockers.filter((b) => !(options.allowMassChange && b.code === 'safeguard') && !(b.code === 'policy' && b.policy !== undefined && allowed.has(b.policy)));
   if (blocking.length === 0) return;
-  const hints = [
-    blocking.every((b) => b.code === 'safeguard' || b.code === 'policy') && blocking.some((b) => b.code === 'safeguard') ? 'pass --allow-mass-change to apply a tripped safeguard anyway' : null,
-    blocking.every((b) => b.code === 'safeguard' || b.code === 'policy') && blocking.some((b) => b.code === 'policy') ? `pass --allow-policy NAME for each broken policy (${blocking.filter((b) => b.code === 'policy').map((b) => b.policy).join(', ')}) to apply it anyway` : null,
+  // Hints only when every blocker can be lifted (conflicts never can).
+  const liftable = blocking.every((b) => b.code === 'safeguard' || b.code === 'policy');
+  const policies = blocking.filter((b) => b.code === 'policy').map((b) => b.policy);
+  const hints = !liftable ? [] : [
+    blocking.some((b) => b.code === 'safeguard') ? 'pass --allow-mass-change to apply a tripped safeguard anyway' : null,
+    policies.length > 0 ? `pass --allow-policy NAME for each broken policy (${policies.join(', ')}) to apply it anyway` : null,
   ].filter(Boolean);
   const hint = hints.length ? ` (after reviewing the plan, ${hints.join('; ')})` : '';
   throw new CliError('PLAN_NOT_APPLYABLE', `the plan cannot be applied: ${blocking.map((b) => b.message).join('; ')}${hint}`, NOT_APPLYABLE);

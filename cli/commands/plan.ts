@@ -11,8 +11,7 @@ import { planSource, teeSource, type PlanSource } from '../plan-stream.ts';
 import { renderPlanJson } from '../views/plan-json.ts';
 import { renderPlanMarkdown } from '../views/plan-markdown.ts';
 import { renderPlanText } from '../views/plan-text.ts';
-import { formatProblem } from '../config/problems.ts';
-import { reportTimings, type Output } from '../output.ts';
+import { reportTimings, reportWarnings, type Output } from '../output.ts';
 import { commandLine, inDir } from '../paths.ts';
 import { signingKeyOf } from '../plan-signature.ts';
 import { planWorkspace, readState, withWorkspace } from '../workspace.ts';
@@ -29,7 +28,7 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
   if (options.gitBase !== undefined) return planDeltaCommand(dir, options as PlanOptions & { gitBase: string }, out);
   let signingKey: string | undefined;
   const plan = await withWorkspace(dir, async (ws) => {
-    for (const w of ws.warnings) if (out.format === 'text') out.stderr(`${formatProblem(w)}\n`);
+    reportWarnings(out, ws.warnings);
     if (options.out !== undefined) signingKey = signingKeyOf(ws.config);
     return planWorkspace(ws, await readState(ws, out.progress), out.progress);
   });
@@ -70,7 +69,7 @@ async function planDeltaCommand(dir: string, options: PlanOptions & { gitBase: s
   const { renderDeltaMarkdown, renderDeltaText } = await import('../views/plan-delta.ts');
   const file = options.out === undefined ? undefined : inDir(dir, options.out);
   const { head, delta } = await withWorkspace(dir, async (ws) => {
-    for (const w of ws.warnings) if (out.format === 'text') out.stderr(`${formatProblem(w)}\n`);
+    reportWarnings(out, ws.warnings);
     const signingKey = file ? signingKeyOf(ws.config) : undefined;
     const base = await loadBaseConfig(ws.dir, options.gitBase, process.env);
     const state = await readState(ws, out.progress);

@@ -7,6 +7,7 @@
  */
 import type { ActionDelta, PlanDelta } from '../../schemas/generated/plan-delta.ts';
 import type { Sink } from '../output.ts';
+import { blockerMarkdownLines, blockerTextLines } from './blockers.ts';
 import { createMasking } from './masking.ts';
 import type { Style } from './style.ts';
 
@@ -48,7 +49,7 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
   if (delta.head.applyable) out.push(`The working tree's plan can be applied${delta.base.applyable ? '' : ` (the plan at ${delta.base.ref} could not)`}.`);
   else {
     out.push(style.red(style.bold("The working tree's plan cannot be applied:")));
-    for (const b of delta.head.blockers) out.push(style.red(`  - ${b.code === 'policy' ? 'POLICY: ' : b.code === 'safeguard' ? 'SAFEGUARD: ' : ''}${b.message}`));
+    out.push(...blockerTextLines(delta.head.blockers, style));
   }
   sink.write(out.join('\n') + '\n');
 }
@@ -58,8 +59,7 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
   const out: string[] = [`## idplane plan: what this change does (compared with \`${delta.base.ref}\`, ${delta.base.commit.slice(0, 12)})`, ''];
   if (!delta.head.applyable) {
     out.push('> [!CAUTION]', '> **The plan of this change cannot be applied.**');
-    const blockers = [...delta.head.blockers].sort((a, b) => Number(b.code === 'policy') - Number(a.code === 'policy'));
-    for (const b of blockers) out.push(`> - ${b.code === 'policy' ? '**Policy:** ' : b.code === 'safeguard' ? '**Safeguard:** ' : ''}${mask.text(b.message)}`);
+    out.push(...blockerMarkdownLines(delta.head.blockers, (m) => mask.text(m)));
     out.push('');
   }
   const loud = delta.actions.filter((a) => a.delta > 0 && ['deactivate', 'suspend', 'disable', 'delete'].includes(a.action));

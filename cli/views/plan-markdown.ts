@@ -10,6 +10,7 @@ import type { AccountChange, PlanIssue, ReviewItem, UserChange } from '../../sch
 import { changedAttributes } from '../../reconciler/diff.ts';
 import type { Sink } from '../output.ts';
 import type { PlanItem, PlanSource } from '../plan-stream.ts';
+import { blockerMarkdownLines } from './blockers.ts';
 import { createMasking, type Masking } from './masking.ts';
 
 /** Characters each collapsed section may take; with the counts above them, under GitHub's 65,536. */
@@ -29,9 +30,7 @@ export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOp
   const out: string[] = ['## idplane plan', ''];
   if (!header.applyable) {
     out.push('> [!CAUTION]', '> **This plan cannot be applied.**');
-    // Broken policies first: they are what a reviewer asked to be told about.
-    const blockers = [...header.blockers].sort((a, b) => Number(b.code === 'policy') - Number(a.code === 'policy'));
-    for (const b of blockers) out.push(`> - ${b.code === 'safeguard' ? '**Safeguard:** ' : b.code === 'policy' ? '**Policy:** ' : ''}${scrub(b.message)}`);
+    out.push(...blockerMarkdownLines(header.blockers, (m) => scrub(m)));
     out.push('');
   }
   const loud = s.users.deactivate + s.users.suspend + s.accounts.disable + s.accounts.delete;

@@ -8,6 +8,7 @@ import type { AccountChange, LinkChange, PlanIssue, ReviewItem, UserChange, Valu
 import { needsJsonEscape } from '../../reconciler/records.ts';
 import type { Sink } from '../output.ts';
 import type { PlanHeader, PlanItem, PlanSource } from '../plan-stream.ts';
+import { blockerTextLines } from './blockers.ts';
 import type { Style } from './style.ts';
 
 type Action = UserChange['action'];
@@ -156,7 +157,7 @@ function summaryLines(header: PlanHeader, style: Style): string {
   if (tripped.length > 0 && header.applyable) out.push(style.yellow(`Safeguards tripped but overridden by the config: ${tripped.length}.`));
   if (!header.applyable) {
     out.push('', style.red(style.bold('This plan cannot be applied:')));
-    for (const b of header.blockers) out.push(style.red(`  - ${b.code === 'safeguard' ? 'SAFEGUARD: ' : b.code === 'policy' ? 'POLICY: ' : ''}${b.message}`));
+    out.push(...blockerTextLines(header.blockers, style));
   }
   return out.join('\n') + '\n';
 }
