@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { IdplaneConfig } from '../schemas/generated/config.ts';
-import type { Plan } from '../schemas/generated/plan.ts';
+import type { NotPlannedApp, Plan } from '../schemas/generated/plan.ts';
 import type { DirectoryState, Project, SourceSnapshot } from '../reconciler/model.ts';
 import { buildPlan, type PlanObserver, type PlanStage } from '../reconciler/plan.ts';
-import { readSources, readTargets, type ReadContext } from '../providers/read-sources.ts';
+import { readSources, readTargets, type ReadContext, type ReadResult } from '../providers/read-sources.ts';
 import type { StateStore } from '../state/types.ts';
 import { loadConfig, type ConfigFiles, type LoadedConfig } from './config/load.ts';
 import type { ConfigProblem } from './config/problems.ts';
@@ -85,8 +85,15 @@ export async function readState(ws: Workspace, progress: Progress): Promise<Dire
 /** What planning needs of a workspace (plan --git-base plans a config read from git, with no store of its own). */
 export type PlanningWorkspace = Pick<Workspace, 'dir' | 'project' | 'fingerprint'>;
 
-export async function planWorkspace(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, snapshots?: Map<string, Promise<SourceSnapshot>>): Promise<Plan> {
-  return (await inspectWorkspace(ws, state, progress, snapshots)).plan;
+export interface PlanOptions {
+  /** Reads shared with another plan of the same run (plan --git-base). */
+  snapshots?: Map<string, Promise<SourceSnapshot>>;
+  /** Apps not to read, left out as a saved plan left them out (apply PLANFILE recomputes it so). */
+  notRead?: ReadonlyMap<string, NotPlannedApp>;
+}
+
+export async function planWorkspace(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, options: PlanOptions = {}): Promise<Plan> {
+  return (await inspectWorkspace(ws, state, progress, options)).plan;
 }
 
 const STAGES: Record<PlanStage, [label: string, unit: string]> = {
@@ -94,7 +101,7 @@ const STAGES: Record<PlanStage, [label: string, unit: string]> = {
 };
 
 /** How the providers read for a run: from the config's folder, with a progress phase per app. */
-function readContext(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, snapshots?: Map<string, Promise<SourceSnapshot>>): ReadContext {
+function readContext(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, options: PlanOptions = {}): ReadContext {
   const tasks = new Map<string, ProgressTask>();
   const task = (app: string) => {
     let t = tasks.get(app);
@@ -105,20 +112,24 @@ function readContext(ws: PlanningWorkspace, state: DirectoryState, progress: Pro
     dir: ws.dir, watermarks: state.watermarks,
     onProgress: (app, done, total, unit) => task(app).update(done, total, unit),
     onRead: (app, snapshot) => task(app).finish(snapshot.accounts.length),
-    ...(snapshots ? { snapshots } : {}),
+    ...(options.snapshots ? { snapshots: options.snapshots } : {}),
+    ...(options.notRead ? { notRead: options.notRead } : {}),
   };
 }
 
 /** The import sources' snapshots (explain reads only these). */
-export async function readWorkspaceSources(ws: PlanningWorkspace, state: DirectoryState, progress: Progress): Promise<SourceSnapshot[]> {
+export async function readWorkspaceSources(ws: PlanningWorkspace, state: DirectoryState, progress: Progress): Promise<ReadResult> {
   return readSources(ws.project, readContext(ws, state, progress));
 }
 
 /** The plan, and the live target accounts it was computed from (drift reads both). */
-export async function inspectWorkspace(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, snapshots?: Map<string, Promise<SourceSnapshot>>): Promise<{ plan: Plan; targets: SourceSnapshot[] }> {
-  const ctx = readContext(ws, state, progress, snapshots);
-  const sources = await readSources(ws.project, ctx);
-  const targets = await readTargets(ws.project, ctx, sources);
+export async function inspectWorkspace(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, options: PlanOptions = {}): Promise<{ plan: Plan; targets: SourceSnapshot[] }> {
+  const ctx = readContext(ws, state, progress, options);
+  const read = await readSources(ws.project, ctx);
+  const live = await readTargets(ws.project, ctx, read);
+  const sources = read.snapshots;
+  const targets = live.snapshots;
+  const notPlanned = [...read.notPlanned, ...live.notPlanned];
   let stage: { name: PlanStage; task: ProgressTask } | null = null;
   const observe: PlanObserver = (name, done, total) => {
     if (stage?.name !== name) {
@@ -128,7 +139,7 @@ export async function inspectWorkspace(ws: PlanningWorkspace, state: DirectorySt
     }
     stage.task.update(done, total);
   };
-  const plan = buildPlan({ project: ws.project, state, sources, targets, configFingerprint: ws.fingerprint, version: VERSION, observe });
+  const plan = buildPlan({ project: ws.project, state, sources, targets, notPlanned, configFingerprint: ws.fingerprint, version: VERSION, observe });
   (stage as { task: ProgressTask } | null)?.task.finish();
   return { plan, targets };
 }

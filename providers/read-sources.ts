@@ -7,8 +7,11 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { AppConfig } from '../schemas/generated/config.ts';
-import type { Project, SourceSnapshot } from '../reconciler/model.ts';
+import type { NotPlannedApp } from '../schemas/generated/plan.ts';
+import type { CompiledApp, Project, SourceSnapshot } from '../reconciler/model.ts';
 import { ProviderError } from './errors.ts';
+
+export type { NotPlannedApp };
 
 export interface ReadContext {
   /** The config's folder: relative paths resolve against it. */
@@ -24,6 +27,18 @@ export interface ReadContext {
    * same config for the same purpose is read once. Keyed by app, purpose and config.
    */
   snapshots?: Map<string, Promise<SourceSnapshot>>;
+  /**
+   * Apps not to read, with the entry a saved plan left them out with: apply recomputes a saved plan
+   * without the apps it did not plan, so an app that came back since is planned by the next plan, not
+   * slipped into this one.
+   */
+  notRead?: ReadonlyMap<string, NotPlannedApp>;
+}
+
+/** What one read of the project's apps gave: a snapshot per app read, and the apps left out (onUnreachable: skip). */
+export interface ReadResult {
+  snapshots: SourceSnapshot[];
+  notPlanned: NotPlannedApp[];
 }
 
 /** import: read for the app's import (incremental where configured); target: the whole account list. */
@@ -84,27 +99,66 @@ function readWith(app: string, config: AppConfig, key: string, ctx: ReadContext,
   }
 }
 
-export async function readSources(project: Project, ctx: ReadContext): Promise<SourceSnapshot[]> {
+/** onUnreachable of an app read in the given role: the config's, else fail for an import source and skip for a target. */
+export function onUnreachable(app: CompiledApp, role: NotPlannedApp['role']): 'fail' | 'skip' {
+  return app.config.onUnreachable ?? (role === 'source' ? 'fail' : 'skip');
+}
+
+/**
+ * Reads one app for a role. An app that cannot be read stops the run (fail), or is left out with the
+ * reason (skip). The memory guard's error is never caught: it is the run's, not the app's.
+ */
+async function readOrSkip(app: CompiledApp, role: NotPlannedApp['role'], ctx: ReadContext, out: ReadResult, purpose: Purpose): Promise<void> {
+  const skipped = ctx.notRead?.get(app.name);
+  if (skipped) {
+    out.notPlanned.push(skipped);
+    return;
+  }
+  try {
+    out.snapshots.push(await read(app.name, app.config, app.key, ctx, purpose));
+  } catch (error) {
+    if (role === 'target' && error instanceof ProviderError && /no such file/.test(error.message)) {
+      out.snapshots.push({ app: app.name, accounts: [], rowErrors: [], fingerprint: 'absent' });
+      return;
+    }
+    if (onUnreachable(app, role) === 'fail' || (error as { code?: unknown }).code === 'MEMORY_LIMIT') throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = message.startsWith(`${app.name}: `) ? message.slice(app.name.length + 2) : message;
+    out.notPlanned.push({ app: app.name, role, operation: role === 'source' ? 'read accounts for import' : 'read accounts', reason });
+  }
+}
+
+/** The apps' results in the project's order, whatever order their reads finished in. */
+async function readAll(apps: CompiledApp[], role: NotPlannedApp['role'], ctx: ReadContext, purpose: Purpose): Promise<ReadResult> {
+  const each = await Promise.all(apps.map(async (a) => {
+    const one: ReadResult = { snapshots: [], notPlanned: [] };
+    await readOrSkip(a, role, ctx, one, purpose);
+    return one;
+  }));
+  return { snapshots: each.flatMap((r) => r.snapshots), notPlanned: each.flatMap((r) => r.notPlanned) };
+}
+
+export async function readSources(project: Project, ctx: ReadContext): Promise<ReadResult> {
   const apps = project.profileSources.map((name) => project.apps[name]!).filter((a) => a.import);
-  return Promise.all(apps.map((a) => read(a.name, a.config, a.key, ctx, 'import')));
+  return readAll(apps, 'source', ctx, 'import');
 }
 
 /**
  * Reads the live accounts of every provisioning target. A write-back app reuses its import snapshot
- * unless that is partial (an incremental import); a target whose file does not exist yet simply has no
- * accounts.
+ * unless that is partial (an incremental import), and is not read again when its import could not be
+ * read; a target whose file does not exist yet simply has no accounts.
  */
-export async function readTargets(project: Project, ctx: ReadContext, sources: SourceSnapshot[]): Promise<SourceSnapshot[]> {
-  const already = new Map(sources.map((s) => [s.app, s]));
-  const targets = Object.values(project.apps).filter((a) => a.provision);
-  return Promise.all(targets.map(async (a) => {
+export async function readTargets(project: Project, ctx: ReadContext, sources: ReadResult): Promise<ReadResult> {
+  const already = new Map(sources.snapshots.map((s) => [s.app, s]));
+  const unread = new Set(sources.notPlanned.map((n) => n.app));
+  const targets = Object.values(project.apps).filter((a) => a.provision && !unread.has(a.name));
+  const reused = targets.flatMap((a) => {
     const known = already.get(a.name);
-    if (known && !known.partial) return known;
-    try {
-      return await read(a.name, a.config, a.key, ctx, 'target');
-    } catch (error) {
-      if (error instanceof ProviderError && /no such file/.test(error.message)) return { app: a.name, accounts: [], rowErrors: [], fingerprint: 'absent' };
-      throw error;
-    }
-  }));
+    return known && !known.partial ? [known] : [];
+  });
+  const reusedApps = new Set(reused.map((s) => s.app));
+  const read = await readAll(targets.filter((a) => !reusedApps.has(a.name)), 'target', ctx, 'target');
+  const order = new Map(targets.map((a, i) => [a.name, i]));
+  const byOrder = (a: { app: string }, b: { app: string }) => order.get(a.app)! - order.get(b.app)!;
+  return { snapshots: [...reused, ...read.snapshots].sort(byOrder), notPlanned: read.notPlanned.sort(byOrder) };
 }

@@ -5,7 +5,7 @@
  * a linked target account that is gone; an account in a target that no user is linked to (unmanaged);
  * a user whose source account vanished. Pure: it reports, it never changes anything.
  */
-import type { Plan } from '../schemas/generated/plan.ts';
+import type { NotPlannedApp, Plan } from '../schemas/generated/plan.ts';
 import type { DirectoryState, SourceSnapshot } from './model.ts';
 
 export type DriftKind = 'out-of-band' | 'target-changed' | 'target-missing' | 'unmanaged-account' | 'source-vanished';
@@ -22,6 +22,8 @@ export interface DriftItem {
 export interface DriftReport {
   items: DriftItem[];
   counts: Record<DriftKind, number>;
+  /** Apps that could not be read, so their drift is unknown (the plan's notPlanned). */
+  notChecked?: NotPlannedApp[];
 }
 
 export function computeDrift(plan: Plan, state: DirectoryState, targets: SourceSnapshot[]): DriftReport {
@@ -62,5 +64,5 @@ export function computeDrift(plan: Plan, state: DirectoryState, targets: SourceS
   }
   const counts: Record<DriftKind, number> = { 'out-of-band': 0, 'target-changed': 0, 'target-missing': 0, 'unmanaged-account': 0, 'source-vanished': 0 };
   for (const i of items) counts[i.kind] += 1;
-  return { items, counts };
+  return { items, counts, ...(plan.notPlanned ? { notChecked: plan.notPlanned } : {}) };
 }

@@ -69,7 +69,7 @@ export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: st
     accounts.push({ app: h.app, key: h.key, login: h.login, base: null, head: h.action, attributes });
   }
 
-  const side = (p: Plan) => ({ applyable: p.applyable, summary: p.summary, blockers: p.blockers, ...(p.policies ? { policies: p.policies } : {}) });
+  const side = (p: Plan) => ({ applyable: p.applyable, summary: p.summary, blockers: p.blockers, ...(p.policies ? { policies: p.policies } : {}), ...(p.notPlanned ? { notPlanned: p.notPlanned } : {}) });
   return {
     format_version: '1',
     base: { ...ref, ...side(base) },

@@ -4,7 +4,7 @@
  * safeguard verdicts, summary counts and whether it may be applied (conflicts and tripped safeguards
  * block it). Pure: the same inputs always give the same plan.
  */
-import type { ImportChange, LinkChange, Plan, PlanBlocker, PlanIssue, PlanSummary, UserChange } from '../schemas/generated/plan.ts';
+import type { ImportChange, LinkChange, Plan, PlanBlocker, PlanIssue, PlanSummary, NotPlannedApp, UserChange } from '../schemas/generated/plan.ts';
 import { correlate } from './correlate.ts';
 import { desiredDirectory, type DesiredUser } from './desired.ts';
 import { diffUser, forgets, importOf, linkOf, unlinks } from './diff.ts';
@@ -28,6 +28,11 @@ export interface PlanInput {
    * it (JIT, directory-only runs) no account changes are planned.
    */
   targets?: SourceSnapshot[];
+  /**
+   * Apps that could not be read and are left out (onUnreachable: skip). A source among them is simply
+   * absent from `sources` (its users keep their stored records); a target gets no account change.
+   */
+  notPlanned?: NotPlannedApp[];
   configFingerprint: string;
   version: string;
   /** Told as each stage starts (done 0), now and then inside long ones, and as it ends (done = total). */
@@ -115,6 +120,7 @@ export function buildPlan(input: PlanInput): Plan {
     provisioned = provisionTargets({
       apps: Object.values(project.apps), attributeNames: Object.keys(project.attributes), state,
       users: after, targets: input.targets!, links: linksAfter(state, links),
+      notPlanned: new Set((input.notPlanned ?? []).map((n) => n.app)),
     });
     observe('provision', after.length, after.length);
   }
@@ -149,6 +155,7 @@ export function buildPlan(input: PlanInput): Plan {
     conflicts, warnings, safeguards, policies,
     applyable: blockers.length === 0,
     blockers,
+    ...(input.notPlanned && input.notPlanned.length > 0 ? { notPlanned: input.notPlanned } : {}),
   };
   plan.summary = summarise(plan);
   return plan;

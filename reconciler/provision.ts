@@ -33,6 +33,8 @@ export interface ProvisionInput {
   targets: SourceSnapshot[];
   /** The links after this plan's directory changes (stored links plus the plan's own). */
   links: StoredLink[];
+  /** Targets left out of this plan because they could not be read: nothing is planned for them. */
+  notPlanned?: ReadonlySet<string>;
 }
 
 export function provisionTargets(input: ProvisionInput): ProvisionOutcome {
@@ -41,7 +43,7 @@ export function provisionTargets(input: ProvisionInput): ProvisionOutcome {
   const blank = Object.fromEntries(input.attributeNames.map((a) => [a, null]));
   const live = new Map(targets.map((t) => [t.app, t]));
   for (const app of apps) {
-    if (!app.provision) continue;
+    if (!app.provision || input.notPlanned?.has(app.name)) continue;
     const snapshot = live.get(app.name) ?? { app: app.name, accounts: [], rowErrors: [], fingerprint: 'empty' };
     if (snapshot.rowErrors.length > 0) {
       out.warnings.push({ code: 'target-skipped', app: app.name, message: `${snapshot.rowErrors.length} account(s) of ${app.name} could not be read (first: line ${snapshot.rowErrors[0]!.line}); no changes are planned for ${app.name} until they are fixed, so nothing is duplicated or lost` });

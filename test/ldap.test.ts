@@ -419,10 +419,10 @@ apps:
       expect(run('plan', '--detailed-exitcode').code).toBe(0);
     });
 
-    it('a wrong bind password fails the plan with the app, the server and no password', () => {
+    it('a wrong bind password leaves the target out of the plan, with the app, the server and no password', () => {
       const r = idplane(dir, ['plan'], { env: { LDAP_URL: server.url, LDAP_PASSWORD: 'Wrong-Pa55word' } });
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`directory: cannot bind to ${server.url} as ${ADMIN_DN}: invalid credentials (LDAP result 49)`);
+      expect(r.code).toBe(4);
+      expect(r.stdout).toContain(`- directory: cannot read accounts: cannot bind to ${server.url} as ${ADMIN_DN}: invalid credentials (LDAP result 49)`);
       expect(r.stderr + r.stdout).not.toContain('Wrong-Pa55word');
     });
   });

@@ -264,12 +264,12 @@ describe('scim faults through the CLI', () => {
     expect(await converged()).toBe(0);
   });
 
-  it('reports a 500 for its user with the detail while the others succeed; exit 1; the next apply converges', async () => {
+  it('reports a 500 that outlasts the retries for its user with the detail while the others succeed; exit 1; the next apply converges', async () => {
     await setup();
-    server.inject({ method: 'POST', body: 'alan@example.com', fault: { status: 500, detail: 'directory backend unavailable', scimType: 'invalidValue' } });
+    server.inject({ method: 'POST', body: 'alan@example.com', times: 5, fault: { status: 500, detail: 'directory backend unavailable', scimType: 'invalidValue' } });
     const run = await apply();
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('✗ failed create portal/alan@example.com: POST /Users failed: HTTP 500 (scimType invalidValue): directory backend unavailable');
+    expect(run.stdout).toContain('✗ failed create portal/alan@example.com: POST /Users failed: HTTP 500 (scimType invalidValue): directory backend unavailable (5 attempts, each started again from a lookup)');
     expect(run.stdout).toContain('Accounts: 4 done, 0 skipped, 1 failed.');
     expect(userNames()).toEqual(['ada@example.com', 'grace@example.com', 'linus@example.com', 'margaret@example.com']);
     const retry = await apply();
@@ -321,7 +321,7 @@ describe('scim faults through the CLI', () => {
 
   it('never lets the token into stdout, stderr, the plan or the state, even when the server echoes it', async () => {
     await setup();
-    server.inject({ method: 'POST', body: 'ada@example.com', fault: { status: 500, detail: `rejected Authorization: Bearer ${TOKEN}` } });
+    server.inject({ method: 'POST', body: 'ada@example.com', times: 5, fault: { status: 500, detail: `rejected Authorization: Bearer ${TOKEN}` } });
     const planFile = join(dir, 'plan.json');
     expect((await idplane(['plan', '--out', planFile])).code).toBe(0);
     expect((await idplane(['plan'])).code).toBe(0);

@@ -13,14 +13,14 @@ import { carryOut } from '../carry-out.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { reportTimings, reportWarnings, type Output } from '../output.ts';
 import { whoAmI } from '../run-log.ts';
-import { renderApplyReport } from '../views/apply-report.ts';
+import { renderApplyReport, reportNotPlanned } from '../views/apply-report.ts';
 import { openWorkspace, planWorkspace, readState, VERSION, type Workspace } from '../workspace.ts';
 import { loadRawPlan, openBytes, type RawPlan } from '../plan-file.ts';
 import { signingKeyOf, verifyPlanSignature } from '../plan-signature.ts';
 import { checkOrigin, checkState, verifySavedPlan } from '../plan-verify.ts';
 import { inDir } from '../paths.ts';
 import { planSource } from '../plan-stream.ts';
-import { hasChanges, NOT_APPLYABLE, renderPlan } from './plan.ts';
+import { hasChanges, NOT_APPLYABLE, NOT_PLANNED, renderPlan } from './plan.ts';
 
 export interface ApplyOptions {
   autoApprove?: boolean;
@@ -58,15 +58,22 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
       }
       // With a saved plan, the same pipeline again from the same config, state and inputs: the plan
       // applied is this one, and only if the saved plan is the same (plan-verify.ts).
-      const plan = await planWorkspace(ws, state, out.progress);
+      // Apps the saved plan left out (could not be read) are left out again, even if they are back:
+      // the next plan plans them.
+      const notRead = new Map((saved?.header.notPlanned ?? []).map((n) => [n.app, n]));
+      const plan = await planWorkspace(ws, state, out.progress, { notRead });
       if (saved) await verifySavedPlan(saved, plan, ws.project, file!, out.progress.start('checking the saved plan against it', 'lines'));
       // In json mode stdout carries one document: the result below (with the summary), not the plan too.
       else if (out.format === 'text') await renderPlan(planSource(plan), out);
       assertApplyable(plan, options);
       if (!hasChanges(plan.summary) && !recordsEvaluation(state, plan)) {
-        if (out.format === 'text') out.stdout('Nothing to apply.\n');
-        else out.stdout(JSON.stringify({ applied: false, serial: state.serial, summary: plan.summary }) + '\n');
-        return 0;
+        if (out.format === 'text') {
+          reportNotPlanned(out, plan);
+          out.stdout('Nothing to apply.\n');
+        } else {
+          out.stdout(JSON.stringify({ applied: false, serial: state.serial, summary: plan.summary, ...(plan.notPlanned ? { notPlanned: plan.notPlanned } : {}) }) + '\n');
+        }
+        return plan.notPlanned ? NOT_PLANNED : 0;
       }
       if (!saved && !options.autoApprove && !(await confirm(out))) {
         out.stderr('Apply cancelled.\n');
@@ -75,7 +82,8 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
       const outcome = await carryOut(ws, state, plan, 'apply', out.progress);
       renderApplyReport(out, plan, outcome.state, outcome.results);
       reportTimings(out, 'apply');
-      return outcome.results.some((r) => r.outcome === 'failed') ? 1 : 0;
+      if (outcome.results.some((r) => r.outcome === 'failed')) return 1;
+      return plan.notPlanned ? NOT_PLANNED : 0;
     } finally {
       await lock.release();
     }

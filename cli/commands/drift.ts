@@ -1,10 +1,12 @@
 /**
  * `idplane drift`: reports what changed behind idplane's back (SPEC §5) as text, JSON or Markdown (personal
- * data masked unless --show-personal-data). Exit codes: 0 no drift, 2 drift, 1 error. It changes nothing.
+ * data masked unless --show-personal-data). Exit codes: 0 no drift, 2 drift, 4 no drift found but some
+ * apps could not be read (so not checked), 1 error. It changes nothing.
  */
 import { computeDrift, type DriftItem, type DriftKind, type DriftReport } from '../../reconciler/drift.ts';
 import type { Output } from '../output.ts';
 import { createMasking } from '../views/masking.ts';
+import { NOT_PLANNED } from './plan.ts';
 import { inspectWorkspace, readState, withWorkspace } from '../workspace.ts';
 
 const TITLES: Record<DriftKind, string> = {
@@ -30,7 +32,8 @@ export async function driftCommand(dir: string, options: { showPersonalData?: bo
       throw new Error(`unknown format ${String(never)}`);
     }
   }
-  return report.items.length > 0 ? 2 : 0;
+  if (report.items.length > 0) return 2;
+  return report.notChecked ? NOT_PLANNED : 0;
 }
 
 function groups(report: DriftReport): [DriftKind, DriftItem[]][] {
@@ -38,14 +41,15 @@ function groups(report: DriftReport): [DriftKind, DriftItem[]][] {
 }
 
 function renderText(report: DriftReport, out: Output): string {
-  if (report.items.length === 0) return `${out.style.green('No drift.')} The directory and the targets are as the last apply left them.\n`;
+  const unread = (report.notChecked ?? []).map((n) => out.style.yellow(`Not checked: ${n.app} could not be read (${n.reason}); its drift is unknown (exit 4).`));
+  if (report.items.length === 0) return `${out.style.green('No drift.')} The directory and the targets are as the last apply left them${unread.length ? ', as far as they could be read' : ''}.\n${unread.map((l) => l + '\n').join('')}`;
   const lines: string[] = [];
   for (const [kind, list] of groups(report)) {
     lines.push(out.style.bold(`${TITLES[kind]} (${list.length}):`));
     for (const i of list) lines.push(`  ${out.style.yellow('!')} ${i.message}`);
     lines.push('');
   }
-  lines.push(`${report.items.length} drift item(s). Run idplane plan to see what apply would do about them.`);
+  lines.push(`${report.items.length} drift item(s). Run idplane plan to see what apply would do about them.`, ...unread);
   return lines.join('\n') + '\n';
 }
 
@@ -54,6 +58,7 @@ function renderMarkdown(report: DriftReport, unmasked: boolean, lineage: string 
   const masking = createMasking({ unmasked, salt: lineage });
   const mask = (text: string, item: DriftItem) => masking.text(text, [item.login, item.key]);
   const lines = ['## idplane drift', ''];
+  for (const n of report.notChecked ?? []) lines.push(`> [!WARNING]\n> \`${n.app}\` could not be read, so its drift is unknown: ${masking.text(n.reason, [])}`, '');
   if (report.items.length === 0) return `${lines.join('\n')}**No drift.**\n`;
   lines.push('| kind | count |', '| --- | ---: |', ...groups(report).map(([k, list]) => `| ${TITLES[k]} | ${list.length} |`), '');
   lines.push('<details><summary>Details</summary>', '');

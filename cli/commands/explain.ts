@@ -26,8 +26,11 @@ export async function explainCommand(dir: string, login: string, attribute: stri
       throw new UsageError(`${attribute} is not a directory attribute${best ? `; did you mean ${best}?` : ''} (the attributes: ${names.join(', ')})`);
     }
     const state = await readState(ws, out.progress);
-    const sources = await readWorkspaceSources(ws, state, out.progress);
-    const explanation = explainUser(ws.project, state, sources, login);
+    const read = await readWorkspaceSources(ws, state, out.progress);
+    if (out.format !== 'json') {
+      for (const n of read.notPlanned) out.stderr(`${out.errStyle.yellow('Warning:')} ${n.app} could not be read (${n.reason}); its last imported values are shown\n`);
+    }
+    const explanation = explainUser(ws.project, state, read.snapshots, login);
     if (!explanation) {
       throw new CliError('UNKNOWN_USER', `no user ${login} in the directory, in users: or in what the sources would create; \`idplane state list\` lists the logins`);
     }

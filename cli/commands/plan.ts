@@ -3,7 +3,8 @@
  * (plan-file.ts). Rendering streams, for a plan computed here and for one read from a file alike.
  * Exit codes (the README's table): 0 an applyable plan; with --detailed-exitcode 0 nothing to do and
  * 2 changes; 3 a plan that cannot be applied (conflicts, a tripped safeguard), with or without
- * --detailed-exitcode, so that a CI job running plan fails; 1 an error.
+ * --detailed-exitcode, so that a CI job running plan fails; 4 an applyable plan that left out apps that
+ * could not be read; 1 an error.
  */
 import type { Plan, PlanSummary } from '../../schemas/generated/plan.ts';
 import { loadPlan, savePlan } from '../plan-file.ts';
@@ -53,6 +54,7 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
   if (file && out.format === 'text') out.stdout(`\nSaved the plan to ${file}. To carry it out exactly, run:\n    ${commandLine(dir, ['apply', options.out!])}\n`);
   reportTimings(out, 'plan');
   if (!plan.applyable) return NOT_APPLYABLE;
+  if (plan.notPlanned) return NOT_PLANNED;
   return options.detailedExitcode && hasChanges(plan.summary) ? 2 : 0;
 }
 
@@ -74,8 +76,8 @@ async function planDeltaCommand(dir: string, options: PlanOptions & { gitBase: s
     const base = await loadBaseConfig(ws.dir, options.gitBase, process.env);
     const state = await readState(ws, out.progress);
     const snapshots = new Map();
-    const head = await planWorkspace(ws, state, out.progress, snapshots);
-    const basePlan = await planWorkspace(base.ws, state, out.progress, snapshots);
+    const head = await planWorkspace(ws, state, out.progress, { snapshots });
+    const basePlan = await planWorkspace(base.ws, state, out.progress, { snapshots });
     head.created_at = new Date().toISOString();
     if (file) await savePlan(file, planSource(head), { progress: out.progress.start('writing the plan', 'lines'), ...(signingKey === undefined ? {} : { signingKey }) });
     return { head, delta: planDelta(basePlan, head, { ref: options.gitBase, commit: base.commit }) };
@@ -89,6 +91,7 @@ async function planDeltaCommand(dir: string, options: PlanOptions & { gitBase: s
   if (file && out.format === 'text') out.stdout(`\nSaved the plan of the working tree's config to ${file}. To carry it out exactly, run:\n    ${commandLine(dir, ['apply', options.out!])}\n`);
   reportTimings(out, 'plan');
   if (!head.applyable) return NOT_APPLYABLE;
+  if (head.notPlanned) return NOT_PLANNED;
   return options.detailedExitcode && (delta.counts.users > 0 || delta.counts.accounts > 0) ? 2 : 0;
 }
 
@@ -115,6 +118,12 @@ function lineCount(plan: Plan): number {
 
 /** The exit code of plan, and of apply refusing a plan, when the plan cannot be applied. */
 export const NOT_APPLYABLE = 3;
+
+/**
+ * The exit code of plan and apply when the plan is applyable but left out apps that could not be read
+ * (onUnreachable: skip): everything else was planned (and applied), and CI sees that something was not.
+ */
+export const NOT_PLANNED = 4;
 
 export function hasChanges(summary: PlanSummary): boolean {
   return summary.changes > 0 || summary.imports > 0;

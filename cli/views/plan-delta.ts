@@ -7,7 +7,7 @@
  */
 import type { ActionDelta, PlanDelta } from '../../schemas/generated/plan-delta.ts';
 import type { Sink } from '../output.ts';
-import { blockerMarkdownLines, blockerTextLines } from './blockers.ts';
+import { blockerMarkdownLines, blockerTextLines, notPlannedMarkdownLines, notPlannedTextLines } from './blockers.ts';
 import { createMasking } from './masking.ts';
 import type { Style } from './style.ts';
 
@@ -51,6 +51,7 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
     out.push(style.red(style.bold("The working tree's plan cannot be applied:")));
     out.push(...blockerTextLines(delta.head.blockers, style));
   }
+  out.push(...notPlannedTextLines(delta.head.notPlanned, style));
   sink.write(out.join('\n') + '\n');
 }
 
@@ -62,6 +63,7 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
     out.push(...blockerMarkdownLines(delta.head.blockers, (m) => mask.text(m)));
     out.push('');
   }
+  out.push(...notPlannedMarkdownLines(delta.head.notPlanned, (m) => mask.text(m)));
   const loud = delta.actions.filter((a) => a.delta > 0 && ['deactivate', 'suspend', 'disable', 'delete'].includes(a.action));
   if (loud.length > 0) out.push('> [!WARNING]', ...loud.map((a) => `> **This change ${actionLine(a)}.**`), '');
   if (delta.counts.users === 0 && delta.counts.accounts === 0) out.push(`**No difference**: this change plans the same changes as \`${delta.base.ref}\`.`, '');

@@ -10,7 +10,7 @@ import type { AccountChange, PlanIssue, ReviewItem, UserChange } from '../../sch
 import { changedAttributes } from '../../reconciler/diff.ts';
 import type { Sink } from '../output.ts';
 import type { PlanItem, PlanSource } from '../plan-stream.ts';
-import { blockerMarkdownLines } from './blockers.ts';
+import { blockerMarkdownLines, notPlannedMarkdownLines } from './blockers.ts';
 import { createMasking, type Masking } from './masking.ts';
 
 /** Characters each collapsed section may take; with the counts above them, under GitHub's 65,536. */
@@ -33,6 +33,7 @@ export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOp
     out.push(...blockerMarkdownLines(header.blockers, (m) => scrub(m)));
     out.push('');
   }
+  out.push(...notPlannedMarkdownLines(header.notPlanned, (m) => scrub(m)));
   const loud = s.users.deactivate + s.users.suspend + s.accounts.disable + s.accounts.delete;
   if (loud > 0) {
     out.push('> [!WARNING]', `> **${s.users.deactivate} user(s) will be deactivated, ${s.users.suspend} suspended; ${s.accounts.disable} account(s) disabled, ${s.accounts.delete} deleted.**`, '');

@@ -8,7 +8,7 @@ import type { AccountChange, LinkChange, PlanIssue, ReviewItem, UserChange, Valu
 import { needsJsonEscape } from '../../reconciler/records.ts';
 import type { Sink } from '../output.ts';
 import type { PlanHeader, PlanItem, PlanSource } from '../plan-stream.ts';
-import { blockerTextLines } from './blockers.ts';
+import { blockerTextLines, notPlannedTextLines } from './blockers.ts';
 import type { Style } from './style.ts';
 
 type Action = UserChange['action'];
@@ -159,6 +159,7 @@ function summaryLines(header: PlanHeader, style: Style): string {
     out.push('', style.red(style.bold('This plan cannot be applied:')));
     out.push(...blockerTextLines(header.blockers, style));
   }
+  out.push(...notPlannedTextLines(header.notPlanned, style));
   return out.join('\n') + '\n';
 }
 

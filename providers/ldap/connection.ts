@@ -15,6 +15,11 @@
  *     and raw non-ASCII text is UTF-8. (ldapts's own parser turns \c3\a9 into "Ã©".) Throws a plain Error
  *     for a malformed filter.
  *   ldapError(error) is the one-line reason of an ldapts or socket error, without the password.
+ *   isConnectionLoss(error): the connection failed (refused, reset, closed, timed out) or the server
+ *     said busy/unavailable (LDAP 51/52), as opposed to an answer about the operation itself: worth
+ *     reconnecting and trying again.
+ *   connectLdap(endpoint, policy) is openLdap with the retry policy applied to connection losses (a
+ *     refused bind is not retried).
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -25,8 +30,30 @@ import {
 } from 'ldapts';
 import type { LdapConnection } from '../../schemas/generated/config.ts';
 import { ProviderError } from '../errors.ts';
+import type { RetryPolicy } from '../retry.ts';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** ldapts's own messages for a connection that broke (it throws plain Errors for them). */
+const LOST = /connection closed|socket connection not established|operation timed out|connection timeout|socket hang up/i;
+
+export function isConnectionLoss(error: unknown): boolean {
+  const cause = error instanceof ProviderError ? error.cause : error;
+  if (cause instanceof ResultCodeError) return cause.code === 51 || cause.code === 52;
+  return isSocketError(cause) || (cause instanceof Error && LOST.test(cause.message));
+}
+
+/** openLdap, tried again after a connection loss as the policy says. */
+export async function connectLdap(endpoint: LdapEndpoint, policy: RetryPolicy): Promise<Client> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openLdap(endpoint);
+    } catch (error) {
+      if (!isConnectionLoss(error) || !policy.canRetry(attempt)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, policy.delay(attempt + 1)));
+    }
+  }
+}
 
 export interface LdapEndpoint {
   app: string;
@@ -45,14 +72,14 @@ export async function openLdap({ app, connection, dir }: LdapEndpoint): Promise<
   try {
     client = new Client({ url, timeout, connectTimeout: timeout, ...(secure ? { tlsOptions } : {}) });
   } catch (error) {
-    throw new ProviderError(app, `${url}: ${ldapError(error, connection.password)}`);
+    throw withCause(new ProviderError(app, `${url}: ${ldapError(error, connection.password)}`), error);
   }
   try {
     if (connection.startTLS) {
       try {
         await client.startTLS(tlsOptions);
       } catch (error) {
-        throw new ProviderError(app, `cannot start TLS with ${url}: ${ldapError(error, connection.password)}`);
+        throw withCause(new ProviderError(app, `cannot start TLS with ${url}: ${ldapError(error, connection.password)}`), error);
       }
     }
     if (connection.bindDN) {
@@ -60,7 +87,7 @@ export async function openLdap({ app, connection, dir }: LdapEndpoint): Promise<
         await client.bind(connection.bindDN, connection.password ?? '');
       } catch (error) {
         const what = isSocketError(error) ? `cannot connect to ${url}` : `cannot bind to ${url} as ${connection.bindDN}`;
-        throw new ProviderError(app, `${what}: ${ldapError(error, connection.password)}`);
+        throw withCause(new ProviderError(app, `${what}: ${ldapError(error, connection.password)}`), error);
       }
     }
   } catch (error) {
@@ -68,6 +95,12 @@ export async function openLdap({ app, connection, dir }: LdapEndpoint): Promise<
     throw error;
   }
   return client;
+}
+
+/** The ldapts or socket error a ProviderError came from, for isConnectionLoss (never printed: it may hold more than the message). */
+function withCause(error: ProviderError, cause: unknown): ProviderError {
+  Object.defineProperty(error, 'cause', { value: cause, enumerable: false });
+  return error;
 }
 
 export async function closeLdap(client: Client): Promise<void> {

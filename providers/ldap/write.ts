@@ -20,13 +20,19 @@
  *   - link: `done` when the entry exists, else `failed`.
  *   A change whose entry is gone fails; an LDAP error fails that change with the server's reason. A
  *   target that cannot be reached or bound throws (the caller fails all its changes with the reason).
+ *   Connection losses (../retry.ts policy): a change that lost its connection (the server stopped,
+ *   reset, timed out, or said busy) reconnects, binds again and is tried again whole, from its search,
+ *   up to connection.retries times; so an entry added before the answer was lost is found, not added
+ *   twice. After connection.breakAfter losses in a row the circuit opens and the remaining changes fail
+ *   at once with one message.
  */
 import { Attribute, Change, type Client, type Entry } from 'ldapts';
 import type { AccountChange } from '../../schemas/generated/plan.ts';
 import type { LdapApp } from '../../schemas/generated/config.ts';
 import { escapeFilterValue, parseDn, sameDn } from '../../reconciler/ldap-escape.ts';
 import type { ChangeResult } from '../csv/write.ts';
-import { closeLdap, ldapError, ldapFilter, openLdap } from './connection.ts';
+import { CircuitBreaker, DEFAULT_RETRY, RetryPolicy } from '../retry.ts';
+import { closeLdap, connectLdap, isConnectionLoss, ldapError, ldapFilter, type LdapEndpoint } from './connection.ts';
 import { DEFAULT_FILTER } from './read.ts';
 
 export interface LdapWriteOptions {
@@ -41,25 +47,99 @@ export interface LdapWriteOptions {
 
 const ACCOUNTDISABLE = 2;
 
+/** The target's connection: one bound client, replaced by a new one when a change finds it broken. */
+class Session {
+  private current: Promise<Client>;
+  private generation = 0;
+  private readonly opened: Promise<Client>[] = [];
+
+  constructor(private readonly endpoint: LdapEndpoint, private readonly policy: RetryPolicy) {
+    this.current = this.open();
+  }
+
+  private open(): Promise<Client> {
+    const client = connectLdap(this.endpoint, this.policy);
+    client.catch(() => {}); // awaited by the changes that use it
+    this.opened.push(client);
+    return client;
+  }
+
+  /** The current connection's number, for broken(). */
+  get now(): number {
+    return this.generation;
+  }
+
+  client(): Promise<Client> {
+    return this.current;
+  }
+
+  /** The client of `generation` lost its connection: the next change connects again (once, whoever asks first). */
+  broken(generation: number): void {
+    if (generation !== this.generation) return;
+    this.generation++;
+    this.current = this.open();
+  }
+
+  async close(): Promise<void> {
+    for (const opening of this.opened) {
+      try {
+        await closeLdap(await opening);
+      } catch {
+        // It never connected: nothing to close.
+      }
+    }
+  }
+}
+
 export async function applyLdapTarget(options: LdapWriteOptions, changes: AccountChange[]): Promise<ChangeResult[]> {
-  const client = await openLdap({ app: options.app, connection: options.config.connection, dir: options.dir });
+  const connection = options.config.connection;
+  const policy = new RetryPolicy({ ...DEFAULT_RETRY, retries: connection.retries ?? DEFAULT_RETRY.retries });
+  const breaker = new CircuitBreaker(options.app, connection.breakAfter ?? 25);
+  const session = new Session({ app: options.app, connection, dir: options.dir }, policy);
   try {
+    await session.client(); // a target that cannot be reached or bound at all throws, as before
     const results: ChangeResult[] = new Array<ChangeResult>(changes.length);
     let next = 0;
     const worker = async () => {
       while (next < changes.length) {
         const i = next++;
-        results[i] = await applyOne(client, options, changes[i]!);
+        results[i] = await applyWithRetries(session, policy, breaker, options, changes[i]!);
       }
     };
     await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, changes.length) }, worker));
     return results;
   } finally {
-    await closeLdap(client);
+    await session.close();
   }
 }
 
-async function applyOne(client: Client, options: LdapWriteOptions, change: AccountChange): Promise<ChangeResult> {
+/** A connection loss inside a change: the change is tried again on a new connection. */
+class Lost extends Error {}
+
+async function applyWithRetries(session: Session, policy: RetryPolicy, breaker: CircuitBreaker, options: LdapWriteOptions, change: AccountChange): Promise<ChangeResult> {
+  const failed = (message: string): ChangeResult => ({ app: options.app, key: change.key, action: change.action, outcome: 'failed', message });
+  for (let attempt = 0; ; attempt++) {
+    if (breaker.reason !== null) return failed(breaker.reason);
+    const generation = session.now;
+    let outcome: ChangeResult | Lost;
+    try {
+      outcome = await applyOne(await session.client(), options, change);
+    } catch (error) {
+      outcome = new Lost(ldapError(error, options.config.connection.password).replace(/^[^:]+: /, ''));
+    }
+    if (!(outcome instanceof Lost)) {
+      breaker.success();
+      return outcome;
+    }
+    breaker.failure(outcome.message);
+    session.broken(generation);
+    if (breaker.reason !== null) return failed(breaker.reason);
+    if (!policy.canRetry(attempt)) return failed(`${outcome.message}${attempt > 0 ? ` (${attempt + 1} attempts, each on a new connection, from the search)` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, policy.delay(attempt + 1)));
+  }
+}
+
+async function applyOne(client: Client, options: LdapWriteOptions, change: AccountChange): Promise<ChangeResult | Lost> {
   const result = (outcome: ChangeResult['outcome'], message?: string): ChangeResult =>
     ({ app: options.app, key: change.key, action: change.action, outcome, ...(message ? { message } : {}) });
   const password = options.config.connection.password;
@@ -76,6 +156,7 @@ async function applyOne(client: Client, options: LdapWriteOptions, change: Accou
     }
     return await modify(client, options, change, entry, result);
   } catch (error) {
+    if (isConnectionLoss(error)) return new Lost(ldapError(error, password));
     return result('failed', ldapError(error, password));
   }
 }

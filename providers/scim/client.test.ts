@@ -8,7 +8,6 @@ import type { AccountChange } from '../../schemas/generated/plan.ts';
 import { startScimServer, type ScimServerOptions, type ScimTestServer } from '../../test/servers/scim-server.ts';
 import { ProviderError } from '../errors.ts';
 import { clearDiscoveryCache } from './discovery.ts';
-import { retryAfter } from './http.ts';
 import { readScimAccounts } from './read.ts';
 import { applyScimTarget } from './write.ts';
 
@@ -264,7 +263,7 @@ describe('writing', () => {
   it('reports each failure per user with the status, detail and scimType, and never a secret', async () => {
     const s = await start();
     seedUsers(s, 3);
-    s.inject({ method: 'PATCH', body: '"F1-new"', fault: { status: 500, detail: `database down (token ${TOKEN})`, scimType: 'invalidValue' } });
+    s.inject({ method: 'PATCH', body: '"F1-new"', times: 3, fault: { status: 500, detail: `database down (token ${TOKEN})`, scimType: 'invalidValue' } });
     s.inject({ method: 'GET', url: 'user2@example.com', fault: { malformed: true } });
     const results = await write(s, [
       change('update', 'user1@example.com', { 'name.familyName': { from: 'F1', to: 'F1-new' } }),
@@ -272,7 +271,7 @@ describe('writing', () => {
       change('update', 'user3@example.com', { 'name.familyName': { from: 'F3', to: 'F3-new' } }),
       change('update', 'user4@example.com', { 'name.familyName': { from: 'F4', to: 'F4-new' } }),
     ]);
-    expect(results[0]).toMatchObject({ outcome: 'failed', message: expect.stringMatching(/^PATCH \/Users\/[\w-]+ failed: HTTP 500 \(scimType invalidValue\): database down \(token \*\*\*\)$/) });
+    expect(results[0]).toMatchObject({ outcome: 'failed', message: expect.stringMatching(/^PATCH \/Users\/[\w-]+ failed: HTTP 500 \(scimType invalidValue\): database down \(token \*\*\*\) \(3 attempts, each started again from a lookup\)$/) });
     expect(results[1]).toMatchObject({ outcome: 'failed', message: expect.stringContaining('HTTP 200 with a body that is not valid JSON') });
     expect(results[2]).toMatchObject({ outcome: 'done' });
     expect(results[3]).toMatchObject({ outcome: 'failed', message: 'the account is no longer in portal' });
@@ -284,16 +283,5 @@ describe('writing', () => {
     seedUsers(s, 1);
     const [r] = await applyScimTarget({ app: 'portal', config: app(s), key: 'userName', status: { attribute: 'active', enabled: 'yes', disabled: 'no' } }, [change('disable', 'user1@example.com')]);
     expect(r).toMatchObject({ outcome: 'failed', message: expect.stringContaining('active is a boolean: expected true or false, got "no"') });
-  });
-});
-
-describe('retryAfter', () => {
-  it('reads delta-seconds and HTTP dates', () => {
-    const now = Date.parse('2025-01-01T00:00:00Z');
-    expect(retryAfter('3', now)).toBe(3000);
-    expect(retryAfter('Wed, 01 Jan 2025 00:00:05 GMT', now)).toBe(5000);
-    expect(retryAfter('Tue, 31 Dec 2024 23:00:00 GMT', now)).toBe(0);
-    expect(retryAfter('soon', now)).toBeUndefined();
-    expect(retryAfter(null, now)).toBeUndefined();
   });
 });

@@ -6,15 +6,18 @@
  *   it throws ScimRequestError only when no usable answer came: a timeout, a network error, or a 2xx
  *   whose body is not JSON ('malformed'). failure() turns an error status into a ScimRequestError that
  *   carries the HTTP status and the SCIM error's `detail` and `scimType` (RFC 7644 §3.12).
- * - 429 and 503 are retried for every method (the server did not act), waiting as Retry-After says
- *   (seconds or an HTTP date, capped at maxRetryAfterMs) or else with exponential backoff and jitter;
- *   a 429 pauses every request of this transport. Timeouts and network errors are retried for GET,
- *   PUT, PATCH and DELETE only: a POST may have been carried out, so the caller checks before retrying.
+ * - Retries follow the shared policy (../retry.ts). 429 and 503 are retried for every method (the
+ *   server did not act), waiting as Retry-After says or else with backoff and jitter. 500, 502, 504,
+ *   timeouts and lost connections are retried here for reads (GET) only: a write may have been carried
+ *   out, so the writer tries the change again from its lookup (write.ts) rather than re-sending it.
+ * - Requests in flight are bounded by the app-wide adaptive limit (a 429 halves it); the circuit
+ *   breaker stops the app for the run after connection.breakAfter failures in a row (CircuitOpenError).
  * - Credentials go only into the Authorization header and only to the configured origin. Every message
  *   this module builds is passed through redact(), so a token or password echoed by a server or a
  *   network library never reaches an error, a log or a plan.
  */
 import { ProviderError } from '../errors.ts';
+import { AdaptiveLimit, CircuitBreaker, CircuitOpenError, DEFAULT_RETRY, RetryPolicy, retryAfter, type Outcome, type RetrySettings } from '../retry.ts';
 import type { ScimConnection } from '../../schemas/generated/config.ts';
 
 export interface ScimResponse {
@@ -26,7 +29,7 @@ export interface ScimResponse {
   text?: string;
 }
 
-export type FailureKind = 'http' | 'timeout' | 'network' | 'malformed';
+export type FailureKind = 'http' | 'timeout' | 'network' | 'malformed' | 'circuit';
 
 export class ScimRequestError extends Error {
   constructor(
@@ -48,38 +51,45 @@ export interface RequestOptions {
 export interface TransportOptions {
   app: string;
   connection: ScimConnection;
-  /** Longest wait a Retry-After may impose. Default 30 s. */
-  maxRetryAfterMs?: number;
-  /** First backoff step. Default 250 ms. */
-  backoffMs?: number;
+  /** The retry policy's timings (tests shorten them); retries come from the connection. */
+  retry?: Partial<RetrySettings>;
 }
 
-const IDEMPOTENT = new Set(['GET', 'PUT', 'PATCH', 'DELETE', 'HEAD']);
+/** Methods that change nothing, so a failed one is simply sent again. */
+const SAFE = new Set(['GET', 'HEAD']);
+/** Statuses of a server that did not act (429 too many requests, 503 unavailable). */
+const NOT_ACTED = new Set([429, 503]);
+/** Statuses of a transient server fault: the request may or may not have been carried out. */
+const FAULT = new Set([500, 502, 503, 504]);
+
+/** Whether a failed request or change is worth trying again: a transient fault, not a refusal. */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof ScimRequestError)) return false;
+  if (error.kind === 'timeout' || error.kind === 'network') return true;
+  return error.kind === 'http' && error.status !== undefined && (error.status === 429 || FAULT.has(error.status));
+}
 
 export class ScimTransport {
   readonly app: string;
   readonly baseUrl: URL;
   readonly timeoutMs: number;
-  readonly retries: number;
   readonly concurrency: number;
   readonly pageSize: number;
+  readonly policy: RetryPolicy;
+  readonly limit: AdaptiveLimit;
+  readonly breaker: CircuitBreaker;
   private readonly authorization: string | undefined;
   private readonly secrets: string[];
-  private readonly maxRetryAfterMs: number;
-  private readonly backoffMs: number;
-  private inFlight = 0;
-  private readonly waiting: (() => void)[] = [];
-  private pausedUntil = 0;
 
   constructor(options: TransportOptions) {
     const c = options.connection;
     this.app = options.app;
     this.timeoutMs = c.timeoutMs ?? 10_000;
-    this.retries = c.retries ?? 3;
     this.concurrency = c.concurrency ?? 4;
     this.pageSize = c.pageSize ?? 100;
-    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
-    this.backoffMs = options.backoffMs ?? 250;
+    this.policy = new RetryPolicy({ ...DEFAULT_RETRY, ...options.retry, retries: c.retries ?? DEFAULT_RETRY.retries });
+    this.limit = new AdaptiveLimit(this.concurrency);
+    this.breaker = new CircuitBreaker(options.app, c.breakAfter ?? 25);
     this.secrets = [c.token, c.password].filter((s): s is string => typeof s === 'string' && s.length >= 4);
     if (c.token) {
       this.authorization = `Bearer ${c.token}`;
@@ -140,37 +150,56 @@ export class ScimTransport {
     }
   }
 
-  backoff(attempt: number): number {
-    return Math.min(this.backoffMs * 2 ** Math.max(attempt - 1, 0), 10_000) + Math.floor(Math.random() * this.backoffMs * 0.5);
-  }
-
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
+  /**
+   * Sends a request and answers with the server's response, retrying what the contract says. Throws
+   * ScimRequestError for a timeout, a lost connection, a malformed 2xx or an open circuit.
+   */
   async request(method: string, url: URL, options: RequestOptions = {}): Promise<ScimResponse> {
     if (!this.sameOrigin(url)) throw new ScimRequestError(`${method} ${url.origin}: refused, not the configured server`, 'network');
     for (let attempt = 0; ; attempt++) {
-      const wait = this.pausedUntil - Date.now();
-      if (wait > 0) await this.sleep(wait);
+      this.checkCircuit();
+      const pause = this.limit.pause();
+      if (pause > 0) await this.sleep(pause);
+      this.checkCircuit();
+      const release = await this.limit.acquire();
       let response: ScimResponse;
       try {
-        response = await this.limited(() => this.once(method, url, options));
+        response = await this.once(method, url, options);
       } catch (error) {
         const e = error as ScimRequestError;
-        if ((e.kind === 'timeout' || e.kind === 'network') && IDEMPOTENT.has(method) && attempt < this.retries) {
-          await this.sleep(this.backoff(attempt + 1));
+        const transient = e.kind === 'timeout' || e.kind === 'network';
+        release(transient ? 'failed' : 'ok');
+        if (transient) this.breaker.failure(e.message);
+        if (transient && SAFE.has(method) && this.policy.canRetry(attempt)) {
+          await this.sleep(this.policy.delay(attempt + 1));
           continue;
         }
         throw e;
       }
-      if ((response.status === 429 || response.status === 503) && attempt < this.retries) {
-        const delay = Math.min(retryAfter(response.headers.get('retry-after')) ?? this.backoff(attempt + 1), this.maxRetryAfterMs);
-        if (response.status === 429) this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delay);
-        await this.sleep(delay);
+      const wait = NOT_ACTED.has(response.status) ? retryAfter(response.headers.get('retry-after')) : undefined;
+      const outcome: Outcome = response.status === 429 ? 'throttled' : FAULT.has(response.status) ? 'failed' : 'ok';
+      release(outcome, wait);
+      if (FAULT.has(response.status)) this.breaker.failure(this.failure(method, url, response).message);
+      else if (response.status !== 429) this.breaker.success();
+      const retry = NOT_ACTED.has(response.status) || (FAULT.has(response.status) && SAFE.has(method));
+      if (retry && this.policy.canRetry(attempt)) {
+        await this.sleep(this.policy.delay(attempt + 1, wait));
         continue;
       }
       return response;
+    }
+  }
+
+  private checkCircuit(): void {
+    try {
+      this.breaker.check();
+    } catch (error) {
+      if (error instanceof CircuitOpenError) throw new ScimRequestError(this.redact(error.message), 'circuit');
+      throw error;
     }
   }
 
@@ -182,19 +211,6 @@ export class ScimTransport {
     const more = detail ?? (response.text ? this.redact(response.text) : undefined);
     const message = `${method} ${this.describe(url)} failed: HTTP ${response.status}${scimType ? ` (scimType ${scimType})` : ''}${more ? `: ${more}` : ''}`;
     return new ScimRequestError(this.redact(message), 'http', response.status, scimType, detail);
-  }
-
-  private async limited<T>(run: () => Promise<T>): Promise<T> {
-    // A finished request hands its slot straight to the next waiter, so the bound holds exactly.
-    if (this.inFlight >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.inFlight++;
-    try {
-      return await run();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.inFlight--;
-    }
   }
 
   private async once(method: string, url: URL, options: RequestOptions): Promise<ScimResponse> {
@@ -232,16 +248,6 @@ export class ScimTransport {
       return { status, headers: responseHeaders, body: undefined, text: snippet(text) };
     }
   }
-}
-
-/** Retry-After as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); undefined if absent or unreadable. */
-export function retryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(date - now, 0);
 }
 
 function snippet(text: string): string {

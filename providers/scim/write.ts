@@ -7,8 +7,14 @@
  *   that says so (linking it under another key would not converge).
  * - create: POST /Users with the key, the mapped values and the enabled status. A 409 (uniqueness) looks
  *   the account up and, found exactly, reports done "already existed; linked" (the core records the
- *   link). A POST that timed out or lost its connection may have been carried out: the account is looked
- *   up before the POST is retried, so nothing is created twice.
+ *   link).
+ * - A change that failed on a transient fault (a timeout, a lost connection, 429 after the transport's
+ *   own retries, 500, 502, 503, 504) is tried again whole, after a backoff, up to connection.retries
+ *   times: it starts again from its lookup, so a write the server carried out before its answer was
+ *   lost is found and not sent twice (a create is confirmed by the lookup; an update finds its values in
+ *   place). Once the app's circuit breaker opens, the remaining changes fail at once with its one message.
+ *   More changes run at once than requests may be in flight, so one waiting out a backoff or a
+ *   Retry-After does not hold the others up; the transport's adaptive limit bounds the requests.
  * - update, enable, disable: compare-and-set. The live resource is read first; an attribute whose live
  *   value is neither the plan's `from` nor its `to` moved since the plan, and the change is skipped and
  *   reported, never forced. Only attributes that differ are sent: PATCH (PatchOp) when the server
@@ -25,7 +31,7 @@ import type { AccountChange } from '../../schemas/generated/plan.ts';
 import type { ChangeResult } from '../csv/write.ts';
 import { ProviderError } from '../errors.ts';
 import { discover, typeOf, type Discovery } from './discovery.ts';
-import { openTransport, ScimRequestError, type ScimResponse, type ScimTransport } from './http.ts';
+import { isTransient, openTransport, ScimRequestError, type ScimResponse, type ScimTransport } from './http.ts';
 import {
   CORE_USER_SCHEMA, PATCH_OP_SCHEMA, ScimPathError, eqFilter, parsePath, patchOperations, readPath, setPath, toJsonValue,
   type JsonObject, type JsonValue, type ScimPath,
@@ -73,16 +79,39 @@ export async function applyScimTarget(options: ScimWriteOptions, changes: Accoun
       results[i] = await applyOne(ctx, changes[i]!);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(transport.concurrency, changes.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(transport.concurrency * CHANGES_PER_SLOT, changes.length) }, worker));
   return results;
 }
 
+/** Changes worked on at once per request slot: the others go on while some wait out a backoff. */
+const CHANGES_PER_SLOT = 4;
+
+/** Thrown inside a change for a transient failure, so that the change is tried again from its lookup. */
+class Transient extends Error {}
+
 async function applyOne(ctx: Context, change: AccountChange): Promise<ChangeResult> {
+  const { transport } = ctx;
+  const tried: string[] = [];
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await attemptOne(ctx, change, attempt, tried);
+    if (!(outcome instanceof Transient)) return outcome;
+    tried.push(outcome.message);
+    const stopped = transport.breaker.reason;
+    if (stopped !== null) return { app: ctx.app, key: change.key, action: change.action, outcome: 'failed', message: transport.redact(stopped) };
+    if (!transport.policy.canRetry(attempt)) {
+      const times = tried.length === 1 ? '' : ` (${tried.length} attempts, each started again from a lookup)`;
+      return { app: ctx.app, key: change.key, action: change.action, outcome: 'failed', message: transport.redact(`${outcome.message}${times}`) };
+    }
+    await transport.sleep(transport.policy.delay(attempt + 1));
+  }
+}
+
+async function attemptOne(ctx: Context, change: AccountChange, attempt: number, tried: readonly string[]): Promise<ChangeResult | Transient> {
   const result = (outcome: ChangeResult['outcome'], message?: string): ChangeResult =>
     ({ app: ctx.app, key: change.key, action: change.action, outcome, ...(message ? { message: ctx.transport.redact(message) } : {}) });
   try {
     switch (change.action) {
-      case 'create': return await create(ctx, change, result);
+      case 'create': return await create(ctx, change, result, attempt > 0 ? tried[tried.length - 1]! : null);
       case 'link': {
         const found = await lookup(ctx, change.key);
         if (found.kind === 'found') return result('done');
@@ -92,14 +121,24 @@ async function applyOne(ctx: Context, change: AccountChange): Promise<ChangeResu
       default: return await mutate(ctx, change, result);
     }
   } catch (error) {
+    if (error instanceof Transient) return error;
+    if (isTransient(error)) return new Transient((error as Error).message);
     if (error instanceof ScimRequestError || error instanceof ScimPathError) return result('failed', error.message);
     return result('failed', `unexpected error: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
+/** An error status answered to a write: a transient one is thrown (the change is tried again), any other is the change's failure. */
+function refused(ctx: Context, method: string, url: URL, response: ScimResponse): string {
+  const failure = ctx.transport.failure(method, url, response);
+  if (isTransient(failure)) throw new Transient(failure.message);
+  return failure.message;
+}
+
 type Result = (outcome: ChangeResult['outcome'], message?: string) => ChangeResult;
 
-async function create(ctx: Context, change: AccountChange, result: Result): Promise<ChangeResult> {
+/** `retrying`: the transient failure of the previous attempt, or null on the first. */
+async function create(ctx: Context, change: AccountChange, result: Result, retrying: string | null): Promise<ChangeResult> {
   const { transport } = ctx;
   const body: JsonObject = { schemas: [CORE_USER_SCHEMA] };
   setPath(body, ctx.keyPath, wire(ctx, ctx.keyPath, change.key));
@@ -110,32 +149,21 @@ async function create(ctx: Context, change: AccountChange, result: Result): Prom
     }
   }
   if (readPath(body, ctx.statusPath) === '') setPath(body, ctx.statusPath, wire(ctx, ctx.statusPath, ctx.status.enabled));
-  const url = transport.endpoint(ctx.discovery.usersEndpoint);
-  for (let attempt = 0; ; attempt++) {
-    let response: ScimResponse;
-    try {
-      response = await transport.request('POST', url, { body });
-    } catch (error) {
-      const e = error as ScimRequestError;
-      if (!(e instanceof ScimRequestError) || (e.kind !== 'timeout' && e.kind !== 'network')) throw error;
-      // The server may have created the account before the answer was lost: look before retrying.
-      const found = await lookup(ctx, change.key);
-      if (found.kind === 'found') return result('done', `created (confirmed by a lookup after: ${e.message})`);
-      if (found.kind === 'refused') return result('failed', `${e.message}; then ${found.message}`);
-      if (attempt >= transport.retries) {
-        return result('failed', `${e.message} (${attempt + 1} attempt(s), each followed by a lookup that did not find the account; if the server creates it late, the next plan links it)`);
-      }
-      await transport.sleep(transport.backoff(attempt + 1));
-      continue;
-    }
-    if (response.status >= 200 && response.status < 300) return result('done');
-    const failure = transport.failure('POST', url, response);
-    if (response.status !== 409) return result('failed', failure.message);
+  if (retrying !== null) {
+    // The last attempt may have been carried out before its answer was lost: look before sending again.
     const found = await lookup(ctx, change.key);
-    if (found.kind === 'found') return result('done', 'already existed; linked');
-    if (found.kind === 'refused') return result('failed', `${failure.message}; ${found.message}`);
-    return result('failed', `${failure.message}; no account with ${ctx.keyPath.text} ${JSON.stringify(change.key)} could be found to link`);
+    if (found.kind === 'found') return result('done', `created (confirmed by a lookup after: ${retrying})`);
+    if (found.kind === 'refused') return result('failed', `${retrying}; then ${found.message}`);
   }
+  const url = transport.endpoint(ctx.discovery.usersEndpoint);
+  const response = await transport.request('POST', url, { body });
+  if (response.status >= 200 && response.status < 300) return result('done');
+  if (response.status !== 409) return result('failed', refused(ctx, 'POST', url, response));
+  const failure = transport.failure('POST', url, response);
+  const found = await lookup(ctx, change.key);
+  if (found.kind === 'found') return result('done', 'already existed; linked');
+  if (found.kind === 'refused') return result('failed', `${failure.message}; ${found.message}`);
+  return result('failed', `${failure.message}; no account with ${ctx.keyPath.text} ${JSON.stringify(change.key)} could be found to link`);
 }
 
 async function mutate(ctx: Context, change: AccountChange, result: Result): Promise<ChangeResult> {
@@ -177,7 +205,7 @@ async function mutate(ctx: Context, change: AccountChange, result: Result): Prom
     }
     if (response.status >= 200 && response.status < 300) return result('done');
     if (response.status === 404) return result('failed', `the account is no longer in ${ctx.app} (${transport.failure(method, url, response).message})`);
-    if (response.status !== 412) return result('failed', transport.failure(method, url, response).message);
+    if (response.status !== 412) return result('failed', refused(ctx, method, url, response));
     // Someone changed the account since it was read: read it again and compare again.
     found = await reread(ctx, live);
   }
@@ -191,7 +219,7 @@ async function remove(ctx: Context, change: AccountChange, result: Result): Prom
   const url = resourceUrl(ctx, found.resource);
   const response = await ctx.transport.request('DELETE', url);
   if ((response.status >= 200 && response.status < 300) || response.status === 404) return result('done');
-  return result('failed', ctx.transport.failure('DELETE', url, response).message);
+  return result('failed', refused(ctx, 'DELETE', url, response));
 }
 
 /** A plan's string as the attribute's JSON type. */

@@ -5,6 +5,10 @@
  */
 export type AppConfig = CsvApp | LdapApp | ScimApp;
 /**
+ * What a plan does when this app cannot be read (a file that cannot be opened, a server that is down or refuses the credentials). skip: the plan leaves the app out ("not planned", with the reason), plans everything else, and exits 4; for a target nothing of its accounts changes, for an import source its users keep their last imported values and no lifecycle change (never a deactivation) comes from it; the next plan that can read it plans it. fail: the plan stops with the error (exit 1). Default: fail for an import source, skip for a provisioning target only.
+ */
+export type OnUnreachable = 'fail' | 'skip';
+/**
  * Users deactivated by this run. Percentages are of the users in the directory (per app: of the users that app sources).
  */
 export type Threshold = number | string;
@@ -214,6 +218,7 @@ export interface CsvApp {
   key?: string;
   import?: ImportConfig;
   provision?: ProvisionConfig;
+  onUnreachable?: OnUnreachable;
 }
 /**
  * Where and how to read the CSV file.
@@ -464,6 +469,7 @@ export interface LdapApp {
   key?: string;
   import?: ImportConfig;
   provision?: ProvisionConfig;
+  onUnreachable?: OnUnreachable;
 }
 /**
  * Where and how to reach the LDAP directory.
@@ -518,6 +524,14 @@ export interface LdapConnection {
    * Connect and operation timeout. Default 10000.
    */
   timeoutMs?: number;
+  /**
+   * Retries of an operation or a change that failed because the connection was lost or timed out (the client reconnects and binds again). A change is tried again from its search, so an entry added before the answer was lost is found, not added twice. Waits grow exponentially with jitter. Default 4.
+   */
+  retries?: number;
+  /**
+   * Stop sending an app requests for the rest of the run after this many failures in a row (timeouts, lost connections, 5xx): its remaining changes fail at once with one message, and the other apps go on. Default 25.
+   */
+  breakAfter?: number;
 }
 /**
  * TLS settings for ldaps:// and StartTLS.
@@ -551,6 +565,7 @@ export interface ScimApp {
   key?: string;
   import?: ImportConfig;
   provision?: ProvisionConfig;
+  onUnreachable?: OnUnreachable;
 }
 /**
  * Where and how to reach the SCIM service provider.
@@ -573,7 +588,7 @@ export interface ScimConnection {
    */
   password?: string;
   /**
-   * Requests in flight at once. Default 4.
+   * Most requests in flight at once. A 429 halves it for the app (additive increase brings it back). Default 4.
    */
   concurrency?: number;
   /**
@@ -581,13 +596,17 @@ export interface ScimConnection {
    */
   timeoutMs?: number;
   /**
-   * Retries of a request answered 429 or 503 (honouring Retry-After) or timed out. Default 3.
+   * Retries of a request or a change that failed on a transient fault: 429 or 503 (waiting as Retry-After says, seconds or an HTTP date), 500, 502, 504, a timeout or a lost connection. Only what cannot duplicate is repeated: reads are re-sent; a write is tried again from its lookup, so a create the server carried out before its answer was lost is found, not sent twice. Waits grow exponentially with jitter. Default 4.
    */
   retries?: number;
   /**
    * count per page when listing (startIndex/count). Default 100.
    */
   pageSize?: number;
+  /**
+   * Stop sending an app requests for the rest of the run after this many failures in a row (timeouts, lost connections, 5xx): its remaining changes fail at once with one message, and the other apps go on. Default 25.
+   */
+  breakAfter?: number;
 }
 /**
  * Mass-change protection, evaluated at plan time. A plan over a threshold is marked not applyable, with the numbers, until `apply --allow-mass-change` or allowMassChange lets it through. Defaults: deactivateUsers, suspendUsers and disableAccounts at 20% overall.

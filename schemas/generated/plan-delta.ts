@@ -1,6 +1,11 @@
 /* Generated from schemas/plan-delta.schema.json by json-schema-to-typescript. Do not edit: run `npm run gen:types`. */
 
 /**
+ * Apps this plan leaves out because they could not be read (`onUnreachable: skip`, the default for targets): nothing of theirs is planned, so nothing of theirs is lost; the next plan that can read them plans them. `plan` exits 4 when this is not empty and the plan is otherwise applyable.
+ */
+export type NotPlanned = NotPlannedApp[];
+
+/**
  * `plan --git-base REF --format json`: how the plan of the working tree's config differs from the plan of the config at REF, both against the same state and the same source snapshots. What a pull request changes about what apply would do.
  */
 export interface PlanDelta {
@@ -33,6 +38,7 @@ export interface PlanDelta {
      * That plan's policy verdicts.
      */
     policies?: PolicyVerdict[];
+    notPlanned?: NotPlanned;
   };
   /**
    * The plan of the working tree's config.
@@ -51,6 +57,7 @@ export interface PlanDelta {
      * That plan's policy verdicts.
      */
     policies?: PolicyVerdict[];
+    notPlanned?: NotPlanned;
   };
   /**
    * How many users and accounts plan differently.
@@ -228,6 +235,24 @@ export interface PolicyVerdict {
    * The first changes `when` could not be evaluated for, with the reason (up to 10).
    */
   errors?: string[];
+}
+/**
+ * An app left out of the plan, and why.
+ */
+export interface NotPlannedApp {
+  app: string;
+  /**
+   * source: an import source (its users keep their last imported values; no lifecycle change comes from it); target: a provisioning target (no account change for it).
+   */
+  role: 'source' | 'target';
+  /**
+   * What could not be done, e.g. `read accounts`.
+   */
+  operation: string;
+  /**
+   * The provider's error, naming the place (file, server) and the cause; never a credential.
+   */
+  reason: string;
 }
 export interface ActionDelta {
   kind: 'user' | 'account';

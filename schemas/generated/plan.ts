@@ -77,6 +77,10 @@ export interface Plan {
    */
   policies?: PolicyVerdict[];
   /**
+   * Apps this plan leaves out because they could not be read (`onUnreachable: skip`, the default for targets): nothing of theirs is planned, so nothing of theirs is lost; the next plan that can read them plans them. `plan` exits 4 when this is not empty and the plan is otherwise applyable.
+   */
+  notPlanned?: NotPlannedApp[];
+  /**
    * Incremental-import watermarks to store.
    */
   watermarks: WatermarkChange[];
@@ -569,6 +573,24 @@ export interface PolicyVerdict {
    * The first changes `when` could not be evaluated for, with the reason (up to 10).
    */
   errors?: string[];
+}
+/**
+ * An app left out of the plan, and why.
+ */
+export interface NotPlannedApp {
+  app: string;
+  /**
+   * source: an import source (its users keep their last imported values; no lifecycle change comes from it); target: a provisioning target (no account change for it).
+   */
+  role: 'source' | 'target';
+  /**
+   * What could not be done, e.g. `read accounts`.
+   */
+  operation: string;
+  /**
+   * The provider's error, naming the place (file, server) and the cause; never a credential.
+   */
+  reason: string;
 }
 /**
  * The new watermark of an incremental import.
