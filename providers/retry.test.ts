@@ -56,18 +56,18 @@ describe('AdaptiveLimit', () => {
     b!('ok');
   });
 
-  it('halves on a 429 (once per round) and climbs back by one per round of successes', async () => {
+  it('cuts by a quarter on a 429 (once per round) and climbs back by one per round of successes', async () => {
     const limit = new AdaptiveLimit(8);
     for (const release of await take(limit, 8)) release('ok');
     expect(limit.limit).toBe(8);
     const round = await take(limit, 8);
     round[0]!('throttled');
-    expect(limit.limit).toBe(4);
+    expect(limit.limit).toBe(6);
     round[1]!('ok');
-    round[2]!('throttled'); // same round: not halved again
-    expect(limit.limit).toBe(4);
+    round[2]!('throttled'); // same round: not cut again
+    expect(limit.limit).toBe(6);
     for (const release of round.slice(3)) release('ok');
-    expect(limit.limit).toBe(5);
+    expect(limit.limit).toBe(7);
     for (let i = 0; i < 20; i++) for (const release of await take(limit, limit.limit)) release('ok');
     expect(limit.limit).toBe(8);
   });
@@ -75,15 +75,17 @@ describe('AdaptiveLimit', () => {
   it('pauses every request only when 429s come in a row, for their Retry-After', async () => {
     let clock = 1_000;
     const limit = new AdaptiveLimit(4, () => clock);
-    const [a, b, c] = await take(limit, 3);
+    const [a, b, c, d] = await take(limit, 4);
     a!('throttled', 2_000);
-    expect(limit.pause()).toBe(0); // a lone 429: its own request waits, the others go on
     b!('throttled', 2_000);
-    expect(limit.pause()).toBe(2_000);
-    expect(limit.limit).toBe(1); // halved for each: they came in a row
+    expect(limit.pause()).toBe(0); // not yet three in a row: their own requests wait, the others go on
+    expect(limit.limit).toBe(3); // cut once: the same round
+    c!('throttled', 2_000);
+    expect(limit.pause()).toBe(2_000); // three in a row: the app is being limited
+    expect(limit.limit).toBe(2);
     clock += 1_500;
     expect(limit.pause()).toBe(500);
-    c!('ok');
+    d!('ok');
     expect(limit.limit).toBe(2);
   });
 });

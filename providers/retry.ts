@@ -9,10 +9,11 @@
  *   maxRetryAfterMs. Which failures are retried, and whether a request may be re-sent at all, is the
  *   caller's: a request that may have been carried out is only repeated after a lookup shows it was not.
  * - AdaptiveLimit: the app-wide bound on requests in flight, additive increase and multiplicative
- *   decrease: a 429 halves it (at most once per round of requests, so one burst counts once), every
- *   round of successes raises it by one, back up to the configured concurrency. When 429s come in a row
- *   with no success between them the server is limiting the app as a whole, and every request waits
- *   out the Retry-After; a lone 429 among successes makes only its own request wait.
+ *   decrease: a 429 cuts it by a quarter (at most once per round of requests, so one burst counts
+ *   once; three in a row cut it each time), every
+ *   round of successes raises it by one, back up to the configured concurrency. When three 429s come
+ *   in a row with no success between them the server is limiting the app as a whole, and every request
+ *   waits out the Retry-After; a 429 among successes makes only its own request wait.
  * - CircuitBreaker: after `threshold` failures in a row (no success between) the app is stopped for
  *   this run: every later request fails at once with one message naming the last failure, instead of
  *   thousands of identical errors and timeouts. A success before then resets the count.
@@ -61,6 +62,9 @@ export function retryAfter(value: string | null | undefined, now = Date.now()): 
 /** How a request ended, as the limit and the breaker count it. */
 export type Outcome = 'ok' | 'throttled' | 'failed';
 
+/** 429s in a row (no success between) that mean the app as a whole is being limited. */
+const IN_A_ROW = 3;
+
 export class AdaptiveLimit {
   private current: number;
   private inFlight = 0;
@@ -107,9 +111,9 @@ export class AdaptiveLimit {
     this.sinceDecrease++;
     if (outcome === 'throttled') {
       this.throttledInRow++;
-      if (this.throttledInRow >= 2 && retryAfterMs !== undefined) this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfterMs);
-      if (this.sinceDecrease > this.current || this.throttledInRow >= 2) {
-        this.current = Math.max(1, Math.floor(this.current / 2));
+      if (this.throttledInRow >= IN_A_ROW && retryAfterMs !== undefined) this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfterMs);
+      if (this.sinceDecrease > this.current || this.throttledInRow >= IN_A_ROW) {
+        this.current = Math.max(1, Math.floor(this.current * 0.75));
         this.sinceDecrease = 0;
         this.sinceChange = 0;
       }

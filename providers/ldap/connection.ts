@@ -35,7 +35,7 @@ import type { RetryPolicy } from '../retry.ts';
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** ldapts's own messages for a connection that broke (it throws plain Errors for them). */
-const LOST = /connection closed|socket connection not established|operation timed out|connection timeout|socket hang up/i;
+const LOST = /connection closed|socket connection not established|socket error|operation timed out|connection timeout|socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT/i;
 
 export function isConnectionLoss(error: unknown): boolean {
   const cause = error instanceof ProviderError ? error.cause : error;

@@ -31,6 +31,7 @@ import type { AccountChange } from '../../schemas/generated/plan.ts';
 import type { LdapApp } from '../../schemas/generated/config.ts';
 import { escapeFilterValue, parseDn, sameDn } from '../../reconciler/ldap-escape.ts';
 import type { ChangeResult } from '../csv/write.ts';
+import { ProviderError } from '../errors.ts';
 import { CircuitBreaker, DEFAULT_RETRY, RetryPolicy } from '../retry.ts';
 import { closeLdap, connectLdap, isConnectionLoss, ldapError, ldapFilter, type LdapEndpoint } from './connection.ts';
 import { DEFAULT_FILTER } from './read.ts';
@@ -125,7 +126,9 @@ async function applyWithRetries(session: Session, policy: RetryPolicy, breaker: 
     try {
       outcome = await applyOne(await session.client(), options, change);
     } catch (error) {
-      outcome = new Lost(ldapError(error, options.config.connection.password).replace(/^[^:]+: /, ''));
+      // Connecting again failed (openLdap's ProviderError names the app first; the result names it already).
+      const message = error instanceof ProviderError ? error.message.slice(options.app.length + 2) : ldapError(error, options.config.connection.password);
+      outcome = new Lost(message);
     }
     if (!(outcome instanceof Lost)) {
       breaker.success();

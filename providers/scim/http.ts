@@ -10,7 +10,7 @@
  *   server did not act), waiting as Retry-After says or else with backoff and jitter. 500, 502, 504,
  *   timeouts and lost connections are retried here for reads (GET) only: a write may have been carried
  *   out, so the writer tries the change again from its lookup (write.ts) rather than re-sending it.
- * - Requests in flight are bounded by the app-wide adaptive limit (a 429 halves it); the circuit
+ * - Requests in flight are bounded by the app-wide adaptive limit (a 429 cuts it by a quarter); the circuit
  *   breaker stops the app for the run after connection.breakAfter failures in a row (CircuitOpenError).
  * - Credentials go only into the Authorization header and only to the configured origin. Every message
  *   this module builds is passed through redact(), so a token or password echoed by a server or a

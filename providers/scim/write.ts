@@ -84,7 +84,7 @@ export async function applyScimTarget(options: ScimWriteOptions, changes: Accoun
 }
 
 /** Changes worked on at once per request slot: the others go on while some wait out a backoff. */
-const CHANGES_PER_SLOT = 4;
+const CHANGES_PER_SLOT = 16;
 
 /** Thrown inside a change for a transient failure, so that the change is tried again from its lookup. */
 class Transient extends Error {}

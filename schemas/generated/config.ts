@@ -588,7 +588,7 @@ export interface ScimConnection {
    */
   password?: string;
   /**
-   * Most requests in flight at once. A 429 halves it for the app (additive increase brings it back). Default 4.
+   * Most requests in flight at once. A 429 lowers it for the whole app by a quarter (one more per round of successes brings it back). Default 4.
    */
   concurrency?: number;
   /**

@@ -15,7 +15,9 @@
  * - Faults: inject() a rule that matches the next requests by method, URL and body text, `times` times:
  *   answer an error status (with a SCIM error body and optional Retry-After), answer 200 with
  *   malformed JSON, hold the request for delayMs (then handle it, or drop it with pass: false), or run
- *   a callback first (a concurrent edit) and then handle it.
+ *   a callback first (a concurrent edit) and then handle it, or handle it and cut the connection halfway
+ *   through the answer (reset). `chance` hits a matching request with that probability (seeded, so a
+ *   run is repeatable) instead of every one.
  * Express 5 made req.query a getter that parses afresh on every read, so scimmy-routers' in-place
  * conversion of startIndex/count would be lost: a middleware pins req.query as a plain property.
  */
@@ -50,7 +52,9 @@ export type Fault =
   | { malformed: true }
   | { delayMs: number; pass?: boolean }
   /** Runs `run` (say, a concurrent edit of the store) and then handles the request normally. */
-  | { run: () => void };
+  | { run: () => void }
+  /** Handles the request (a write is carried out) and cuts the connection halfway through the answer. */
+  | { reset: true };
 
 export interface FaultRule {
   method?: string;
@@ -60,6 +64,12 @@ export interface FaultRule {
   body?: string;
   /** How many requests it hits (default 1). */
   times?: number;
+  /**
+   * Hit each matching request with this probability (0..1) instead of every one, drawn from a PRNG
+   * seeded with `seed` (default 1), so a run is repeatable.
+   */
+  chance?: number;
+  seed?: number;
   fault: Fault;
 }
 
@@ -191,7 +201,7 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimT
   const users = new Map<string, StoredUser>();
   current = { users };
   const requests: RecordedRequest[] = [];
-  const faults: (FaultRule & { left: number })[] = [];
+  const faults: (FaultRule & { left: number; draw?: () => number })[] = [];
 
   const routers = new SCIMMYRouters({
     type: 'bearer',
@@ -227,7 +237,8 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimT
     const url = decodeURIComponent(req.originalUrl);
     const body = req.body === undefined ? '' : JSON.stringify(req.body);
     const rule = faults.find((f) => f.left > 0 && (!f.method || f.method === req.method)
-      && (!f.url || (typeof f.url === 'string' ? url.includes(f.url) : f.url.test(url))) && (!f.body || body.includes(f.body)));
+      && (!f.url || (typeof f.url === 'string' ? url.includes(f.url) : f.url.test(url))) && (!f.body || body.includes(f.body))
+      && (f.draw === undefined || f.draw() < f.chance!));
     if (!rule) return next();
     rule.left--;
     const fault = rule.fault;
@@ -238,6 +249,16 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimT
     if ('delayMs' in fault) {
       setTimeout(() => (fault.pass === false ? res.destroy() : next()), fault.delayMs);
       return;
+    }
+    if ('reset' in fault) {
+      // Express's send() sets Content-Length and ends with the whole body: send half, then cut.
+      res.end = ((chunk?: unknown) => {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.alloc(0);
+        res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+        setImmediate(() => res.socket?.destroy());
+        return res;
+      }) as typeof res.end;
+      return next();
     }
     if ('malformed' in fault) {
       res.status(200).type('application/scim+json').send('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":');
@@ -291,7 +312,7 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimT
     byUserName: (userName) => [...users.values()].find((u) => u.data.userName === userName),
     resource: toResource,
     inject(rule) {
-      faults.push({ ...rule, left: rule.times ?? 1 });
+      faults.push({ ...rule, left: rule.times ?? 1, ...(rule.chance === undefined ? {} : { draw: mulberry32(rule.seed ?? 1) }) });
     },
     clearFaults() {
       faults.length = 0;
@@ -301,5 +322,17 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimT
       server.closeAllConnections();
       server.close((error) => (error ? reject(error) : resolve()));
     }),
+  };
+}
+
+/** A small seeded PRNG (mulberry32): repeatable fault patterns. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

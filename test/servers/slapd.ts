@@ -38,6 +38,10 @@ export interface SlapdServer {
   dir: string;
   client(): Promise<Client>;
   addPeople(parent: string, count: number, from?: number): Promise<void>;
+  /** Kills the server (SIGKILL, as a crash or an unplugged host), keeping its data. */
+  kill(): Promise<void>;
+  /** Starts a killed server again on the same URL with the same data, and waits until it binds. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -110,15 +114,19 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
   const url = `ldap://127.0.0.1:${port}`;
   const ldapsUrl = tlsPort ? `ldaps://127.0.0.1:${tlsPort}` : undefined;
   const log = join(dir, 'slapd.log');
-  const logFd = openSync(log, 'w');
-  let child: ChildProcess;
-  try {
-    child = spawn(slapd, ['-f', conf, '-h', [url, ldapsUrl].filter(Boolean).join(' '), '-d', '0'], { stdio: ['ignore', logFd, logFd] });
-  } finally {
-    closeSync(logFd);
-  }
+  let child!: ChildProcess;
   let exited = false;
-  child.once('exit', () => (exited = true));
+  const launch = () => {
+    const logFd = openSync(log, 'a');
+    try {
+      child = spawn(slapd, ['-f', conf, '-h', [url, ldapsUrl].filter(Boolean).join(' '), '-d', '0'], { stdio: ['ignore', logFd, logFd] });
+    } finally {
+      closeSync(logFd);
+    }
+    exited = false;
+    child.once('exit', () => (exited = true));
+  };
+  launch();
 
   const bound = async (): Promise<Client> => {
     const client = new Client({ url, timeout: 5000, connectTimeout: 2000 });
@@ -153,8 +161,28 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
     }
   }
 
+  const kill = async () => {
+    if (exited || child.exitCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await gone;
+  };
+  const restart = async () => {
+    launch();
+    const until = Date.now() + 15_000;
+    for (;;) {
+      try {
+        await (await bound()).unbind();
+        return;
+      } catch (error) {
+        if (exited || Date.now() > until) throw new Error(`slapd did not come back on ${url}: ${(error as Error).message}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+
   return {
-    url, dir, client: bound, stop,
+    url, dir, client: bound, stop, kill, restart,
     ...(ldapsUrl ? { ldapsUrl, caFile: certs!.ca } : {}),
     async addPeople(parent, count, from = 1) {
       const client = await bound();
