@@ -99,6 +99,35 @@ function expectNoDuplicates(names: string[], expected: number): void {
   expect(new Set(names).size).toBe(expected);
 }
 
+describe('a SCIM target down when the plan runs', () => {
+  it('is not planned, with the reason; the CSV target and the directory are; once it is back the next plan plans it', async () => {
+    scim = await startScimServer({ token: TOKEN });
+    const url = scim.url;
+    await scim.close();
+    scim = null;
+    await project(30, [scimTarget(url)]);
+    const planned = await run('plan', '--format', 'json');
+    expect(planned.code).toBe(4);
+    const plan = JSON.parse(planned.stdout) as { notPlanned: { app: string; reason: string }[]; users: unknown[]; accounts: { app: string }[] };
+    expect(plan.notPlanned).toEqual([expect.objectContaining({ app: 'portal', role: 'target', reason: expect.stringMatching(/cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/) })]);
+    expect(plan.users).toHaveLength(30);
+    expect(plan.accounts.filter((a) => a.app === 'ledger')).toHaveLength(30);
+    expect(plan.accounts.filter((a) => a.app === 'portal')).toHaveLength(0);
+    const applied = await run('apply', '--auto-approve');
+    expect(applied.code).toBe(4);
+    expect(await ledgerRows()).toBe(30);
+
+    // Back, on another port: the config says where.
+    scim = await startScimServer({ token: TOKEN });
+    const config = join(dir, 'idplane.yaml');
+    await writeFile(config, (await readFile(config, 'utf8')).replace(url, scim.url));
+    const again = await run('apply', '--auto-approve');
+    expect(again.code, again.stdout.slice(-1500)).toBe(0);
+    expectNoDuplicates([...scim.users.values()].map((u) => u.data.userName as string), 30);
+    expect((await run('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+});
+
 describe('SCIM faults during apply', () => {
   it('absorbs 429s with Retry-After, 500s, resets mid-answer and answers past the timeout in one apply: no duplicate, nothing lost', async () => {
     scim = await startScimServer({ token: TOKEN });
