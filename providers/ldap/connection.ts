@@ -30,7 +30,7 @@ import {
 } from 'ldapts';
 import type { LdapConnection } from '../../schemas/generated/config.ts';
 import { ProviderError } from '../errors.ts';
-import type { RetryPolicy } from '../retry.ts';
+import { DEFAULT_RETRY, RetryPolicy } from '../retry.ts';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -41,6 +41,11 @@ export function isConnectionLoss(error: unknown): boolean {
   const cause = error instanceof ProviderError ? error.cause : error;
   if (cause instanceof ResultCodeError) return cause.code === 51 || cause.code === 52;
   return isSocketError(cause) || (cause instanceof Error && LOST.test(cause.message));
+}
+
+/** The shared retry policy with the connection's own number of retries. */
+export function retryPolicyFor(connection: LdapConnection): RetryPolicy {
+  return new RetryPolicy({ ...DEFAULT_RETRY, retries: connection.retries ?? DEFAULT_RETRY.retries });
 }
 
 /** openLdap, tried again after a connection loss as the policy says. */

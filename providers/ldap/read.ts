@@ -32,7 +32,7 @@ import type { LdapApp } from '../../schemas/generated/config.ts';
 import type { RowError, SourceAccount, SourceSnapshot } from '../../reconciler/model.ts';
 import { escapeFilterValue } from '../../reconciler/ldap-escape.ts';
 import { ProviderError } from '../errors.ts';
-import { closeLdap, isSocketError, ldapError, ldapFilter, openLdap } from './connection.ts';
+import { closeLdap, connectLdap, isSocketError, ldapError, ldapFilter, retryPolicyFor } from './connection.ts';
 
 export interface LdapReadOptions {
   app: string;
@@ -69,7 +69,9 @@ export async function readLdapAccounts(options: LdapReadOptions): Promise<Source
   }
   const binary = connection.binaryAttributes ?? DEFAULT_BINARY_ATTRIBUTES;
 
-  const client = await openLdap({ app, connection, dir: options.dir });
+  // A server that refuses or drops the connection is tried again (the shared retry policy); a read that
+  // loses its connection midway fails whole, and the plan leaves the app out or stops (onUnreachable).
+  const client = await connectLdap({ app, connection, dir: options.dir }, retryPolicyFor(connection));
   const entries: Entry[] = [];
   try {
     const pages = client.searchPaginated(connection.baseDN, {

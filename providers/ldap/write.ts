@@ -32,8 +32,8 @@ import type { LdapApp } from '../../schemas/generated/config.ts';
 import { escapeFilterValue, parseDn, sameDn } from '../../reconciler/ldap-escape.ts';
 import type { ChangeResult } from '../csv/write.ts';
 import { ProviderError } from '../errors.ts';
-import { CircuitBreaker, DEFAULT_RETRY, RetryPolicy } from '../retry.ts';
-import { closeLdap, connectLdap, isConnectionLoss, ldapError, ldapFilter, type LdapEndpoint } from './connection.ts';
+import { CircuitBreaker, type RetryPolicy } from '../retry.ts';
+import { closeLdap, connectLdap, isConnectionLoss, ldapError, ldapFilter, retryPolicyFor, type LdapEndpoint } from './connection.ts';
 import { DEFAULT_FILTER } from './read.ts';
 
 export interface LdapWriteOptions {
@@ -94,7 +94,7 @@ class Session {
 
 export async function applyLdapTarget(options: LdapWriteOptions, changes: AccountChange[]): Promise<ChangeResult[]> {
   const connection = options.config.connection;
-  const policy = new RetryPolicy({ ...DEFAULT_RETRY, retries: connection.retries ?? DEFAULT_RETRY.retries });
+  const policy = retryPolicyFor(connection);
   const breaker = new CircuitBreaker(options.app, connection.breakAfter ?? 25);
   const session = new Session({ app: options.app, connection, dir: options.dir }, policy);
   try {
