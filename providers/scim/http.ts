@@ -164,15 +164,15 @@ export class ScimTransport {
       this.checkCircuit();
       const pause = this.limit.pause();
       if (pause > 0) await this.sleep(pause);
-      this.checkCircuit();
       const release = await this.limit.acquire();
       let response: ScimResponse;
       try {
+        this.checkCircuit(); // it may have opened while this request waited for its slot
         response = await this.once(method, url, options);
       } catch (error) {
         const e = error as ScimRequestError;
         const transient = e.kind === 'timeout' || e.kind === 'network';
-        release(transient ? 'failed' : 'ok');
+        release(transient || e.kind === 'circuit' ? 'failed' : 'ok');
         if (transient) this.breaker.failure(e.message);
         if (transient && SAFE.has(method) && this.policy.canRetry(attempt)) {
           await this.sleep(this.policy.delay(attempt + 1));
