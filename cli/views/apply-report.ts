@@ -6,7 +6,7 @@ import type { DirectoryState } from '../../reconciler/model.ts';
 import type { ChangeResult } from '../../providers/write-targets.ts';
 import type { Output } from '../output.ts';
 
-/** Above this many changes of one app that failed (or were skipped) for the same reason, one line says them all. */
+/** From this many changes of one app that failed (or were skipped) for the same reason, one line says them all. */
 const GROUP_FROM = 4;
 
 /** The apps a plan left out, one line each (text only; json carries plan.notPlanned). */
@@ -40,7 +40,7 @@ export function renderApplyReport(out: Output, plan: Plan, next: DirectoryState,
       for (const g of group) out.stdout(`  ${mark} ${g.action} ${g.app}/${g.key}: ${g.message ?? ''}\n`);
     } else {
       const first = group.slice(0, 3).map((g) => `${g.action} ${g.key}`).join(', ');
-      out.stdout(`  ${mark} ${group.length} changes of ${r.app} (${first}, …): ${r.message ?? ''}\n`);
+      out.stdout(`  ${mark} ${group.length} changes of ${r.app} (${first}, …): ${r.message ?? ''} ${out.style.dim('(--format json lists each)')}\n`);
     }
   }
   reportNotPlanned(out, plan);
