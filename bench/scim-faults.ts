@@ -6,18 +6,12 @@
  *
  *   npx tsx bench/scim-faults.ts [--users 500] [--retry-after 1] [--no-write]
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateHrCsv } from './generate.ts';
 import { writeResultsSection } from './results-file.ts';
+import { REPO, startScimProcess, timedApply, writePushProject } from './scim-push.ts';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { users: { type: 'string', default: '500' }, 'retry-after': { type: 'string', multiple: true }, 'no-write': { type: 'boolean', default: false } } });
 const N = Number(values.users);
 const RETRY_AFTER = values['retry-after'] ?? ['1', '0'];
@@ -26,34 +20,10 @@ interface Run { label: string; seconds: number; done: number; failed: number; ex
 
 async function measure(label: string, faults: string): Promise<Run> {
   const dir = join(REPO, 'bench/out/scim-faults');
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(join(dir, 'data'), { recursive: true });
-  await generateHrCsv({ users: N, out: createWriteStream(join(dir, 'data/hr.csv')) });
-  const child = spawn(join(REPO, 'node_modules/.bin/tsx'), [join(REPO, 'bench/scim-server.ts')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FAULTS: faults } });
-  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
-  const [url, token] = line.split(' ') as [string, string];
+  const { url, token, stop } = await startScimProcess(faults);
   try {
-    await writeFile(join(dir, 'idplane.yaml'), `version: 1
-directory: { attributes: { login: { required: true, unique: true }, email: {}, firstName: {}, lastName: {} } }
-apps:
-  hr:
-    provider: csv
-    connection: { path: data/hr.csv }
-    key: employee_id
-    import:
-      newUserStatus: ACTIVE
-      mappings: { login: app.work_email, email: app.work_email, firstName: app.first_name, lastName: app.last_name }
-  crm:
-    provider: scim
-    connection: { url: "${url}", token: "\${env:SCIM_TOKEN}" }
-    provision:
-      mappings: { userName: user.email, name.givenName: user.firstName, name.familyName: user.lastName }
-`);
-    const started = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [join(REPO, 'cli/bin/idplane.js'), '-C', dir, 'apply', '--auto-approve', '--format', 'json'], { encoding: 'utf8', env: { ...process.env, SCIM_TOKEN: token }, maxBuffer: 1 << 30 });
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const last = r.stdout.trim().split('\n').at(-1) ?? '{}';
-    const accounts = ((JSON.parse(last) as { accounts?: { outcome: string }[] }).accounts ?? []);
+    await writePushProject(dir, N, url, 4);
+    const { seconds, status, accounts } = timedApply(dir, token);
     // What the server holds, read back page by page.
     const ids = new Map<string, string>();
     let total = Infinity;
@@ -67,11 +37,11 @@ apps:
     }
     const names = [...ids.values()];
     return {
-      label, seconds, exit: r.status ?? -1, done: accounts.filter((a) => a.outcome === 'done').length, failed: accounts.filter((a) => a.outcome === 'failed').length,
+      label, seconds, exit: status, done: accounts.filter((a) => a.outcome === 'done').length, failed: accounts.filter((a) => a.outcome === 'failed').length,
       onServer: names.length, distinct: new Set(names).size,
     };
   } finally {
-    child.kill('SIGTERM');
+    stop();
   }
 }
 

@@ -6,28 +6,15 @@
  *
  *   npx tsx bench/scim.ts [--users 10000] [--no-write]
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateHrCsv } from './generate.ts';
 import { writeResultsSection } from './results-file.ts';
+import { REPO, startScimProcess, timedApply, writePushProject } from './scim-push.ts';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { users: { type: 'string', default: '10000' }, 'no-write': { type: 'boolean', default: false } } });
 const N = Number(values.users);
 const CONCURRENCY = 4;
-
-async function startServer(): Promise<{ url: string; token: string; stop: () => void }> {
-  const child = spawn(join(REPO, 'node_modules/.bin/tsx'), [join(REPO, 'bench/scim-server.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
-  const [url, token] = line.split(' ') as [string, string];
-  return { url, token, stop: () => child.kill('SIGTERM') };
-}
 
 async function rawLoop(url: string, token: string): Promise<number> {
   let next = 0;
@@ -49,40 +36,20 @@ async function rawLoop(url: string, token: string): Promise<number> {
 }
 
 const dir = join(REPO, 'bench/out/scim');
-await rm(dir, { recursive: true, force: true });
-await mkdir(join(dir, 'data'), { recursive: true });
-await generateHrCsv({ users: N, out: createWriteStream(join(dir, 'data/hr.csv')) });
-
-const idplaneServer = await startServer();
+const idplaneServer = await startScimProcess();
 let push: number;
 let created: number;
 try {
-  await writeFile(join(dir, 'idplane.yaml'), `version: 1
-directory: { attributes: { login: { required: true, unique: true }, email: {}, firstName: {}, lastName: {}, title: {} } }
-apps:
-  hr:
-    provider: csv
-    connection: { path: data/hr.csv }
-    key: employee_id
-    import:
-      newUserStatus: ACTIVE
-      mappings: { login: app.work_email, email: app.work_email, firstName: app.first_name, lastName: app.last_name, title: app.title }
-  crm:
-    provider: scim
-    connection: { url: "${idplaneServer.url}", token: "\${env:SCIM_TOKEN}", concurrency: ${CONCURRENCY} }
-    provision:
-      mappings: { userName: user.email, name.givenName: user.firstName, name.familyName: user.lastName, title: user.title }
-`);
-  const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [join(REPO, 'cli/bin/idplane.js'), '-C', dir, 'apply', '--auto-approve', '--format', 'json'], { encoding: 'utf8', env: { ...process.env, SCIM_TOKEN: idplaneServer.token }, maxBuffer: 1 << 30 });
-  push = Number(process.hrtime.bigint() - started) / 1e9;
+  await writePushProject(dir, N, idplaneServer.url, CONCURRENCY);
+  const r = timedApply(dir, idplaneServer.token);
+  push = r.seconds;
   if (r.status !== 0) throw new Error(`apply failed: ${r.stderr.slice(-2000)}`);
-  created = (JSON.parse(r.stdout).accounts as { outcome: string }[]).filter((a) => a.outcome === 'done').length;
+  created = r.accounts.filter((a) => a.outcome === 'done').length;
 } finally {
   idplaneServer.stop();
 }
 
-const rawServer = await startServer();
+const rawServer = await startScimProcess();
 let raw: number;
 try {
   raw = await rawLoop(rawServer.url, rawServer.token);

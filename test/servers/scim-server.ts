@@ -27,6 +27,7 @@ import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import SCIMMY from 'scimmy';
 import SCIMMYRouters from 'scimmy-routers';
+import { mulberry32 } from '../../bench/generate.ts';
 
 export interface StoredUser {
   id: string;
@@ -322,17 +323,5 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimT
       server.closeAllConnections();
       server.close((error) => (error ? reject(error) : resolve()));
     }),
-  };
-}
-
-/** A small seeded PRNG (mulberry32): repeatable fault patterns. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
