@@ -41,7 +41,7 @@ function groups(report: DriftReport): [DriftKind, DriftItem[]][] {
 }
 
 function renderText(report: DriftReport, out: Output): string {
-  const unread = (report.notChecked ?? []).map((n) => out.style.yellow(`Not checked: ${n.app} could not be read (${n.reason}); its drift is unknown (exit 4).`));
+  const unread = (report.notChecked ?? []).map((n) => out.style.yellow(`Not checked: ${n.app} could not be read (${n.reason}); its drift is unknown.`));
   if (report.items.length === 0) return `${out.style.green('No drift.')} The directory and the targets are as the last apply left them${unread.length ? ', as far as they could be read' : ''}.\n${unread.map((l) => l + '\n').join('')}`;
   const lines: string[] = [];
   for (const [kind, list] of groups(report)) {

@@ -27,7 +27,7 @@ const ROLE: Record<NotPlannedApp['role'], string> = {
 export function notPlannedTextLines(apps: readonly NotPlannedApp[] | undefined, style: Style): string[] {
   if (!apps || apps.length === 0) return [];
   return [
-    '', style.yellow(style.bold(`Not planned: ${apps.length} app(s) could not be read; the rest of the plan goes on without them (exit 4).`)),
+    '', style.yellow(style.bold(`Not planned: ${apps.length} app(s) could not be read; the rest of the plan goes on without them.`)),
     ...apps.map((n) => style.yellow(`  - ${n.app}: cannot ${n.operation}: ${n.reason} (${ROLE[n.role]})`)),
   ];
 }
