@@ -1,5 +1,5 @@
 /**
- * The one retry policy of every networked provider (scim, ldap): when to try again, how long to wait,
+ * The one retry policy of every networked provider (scim, ldap, http, okta): when to try again, how long to wait,
  * how many requests an app may have in flight, and when to stop trying an app for the rest of the run.
  * Pure state machines over an injected clock and random source, so they are tested without a network.
  *
@@ -87,6 +87,14 @@ export class AdaptiveLimit {
   /** How long every request must still wait (an app-wide Retry-After), in ms. */
   pause(): number {
     return Math.max(this.pausedUntil - this.now(), 0);
+  }
+
+  /**
+   * Holds every request of the app for `ms`: a server that says its quota is spent before it refuses
+   * anything (Okta's X-Rate-Limit-Remaining: 0 until X-Rate-Limit-Reset) is waited for, not hit.
+   */
+  pauseFor(ms: number): void {
+    if (ms > 0) this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
   }
 
   /** Waits for a slot; the returned function gives it back with the request's outcome. */

@@ -91,7 +91,7 @@ async function fetchOptional(transport: ScimTransport, path: string): Promise<un
   const response = await transport.request('GET', url);
   if (response.status === 401 || response.status === 403) {
     const failure = transport.failure('GET', url, response);
-    throw new ScimRequestError(`${failure.message} (the server refused the credentials)`, 'http', response.status, failure.scimType, failure.detail);
+    throw new ScimRequestError(`${failure.message} (the server refused the credentials)`, 'http', response.status, failure.code, failure.detail);
   }
   if (response.status < 200 || response.status >= 300) {
     if (response.status >= 500 && response.status !== 501) throw transport.failure('GET', url, response);
