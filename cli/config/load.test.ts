@@ -425,6 +425,30 @@ describe('loadConfig: ${env:NAME}', () => {
   });
 });
 
+describe('loadConfig: ${file:PATH}', () => {
+  const WITH_FILE = MINIMAL.replace('{ path: hr.csv }', '{ path: "${file:secrets/hr-path}" }');
+
+  it('reads the file relative to the config, drops trailing line breaks, and treats it as a secret', async () => {
+    const config = await loadOk({ 'idplane.yaml': WITH_FILE, 'secrets/hr-path': 'data/hr.csv\r\n\n' });
+    const app = (root: Record<string, unknown>) => (root.apps as Record<string, { connection: { path: string } }>).hr!;
+    expect(app(config.value).connection.path).toBe('data/hr.csv');
+    expect(app(config.unresolved).connection.path).toBe('${file:secrets/hr-path}');
+    expect([...config.fromEnv]).toEqual(['/apps/hr/connection/path']);
+  });
+
+  it('mixes with ${env:NAME} in one value', async () => {
+    const config = await loadOk({ 'idplane.yaml': MINIMAL.replace('{ path: hr.csv }', '{ path: "${env:D}/${file:name}" }'), name: 'hr.csv\n' }, { D: '/data' });
+    expect((config.value.apps as Record<string, { connection: { path: string } }>).hr!.connection.path).toBe('/data/hr.csv');
+  });
+
+  it('reports a file that cannot be read at the value that names it, without its content', async () => {
+    const problems = await loadProblems({ 'idplane.yaml': WITH_FILE });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ file: 'idplane.yaml', line: 10, pointer: '/apps/hr/connection/path' });
+    expect(problems[0]!.message).toBe('cannot read the secret file secrets/hr-path: file not found');
+  });
+});
+
 describe('test helpers', () => {
   it('problemAt finds exactly one problem by pointer', async () => {
     const problems = await loadProblems({ 'idplane.yaml': MINIMAL + 'include: [nope.yaml]\n' });

@@ -1,6 +1,8 @@
 /**
  * Loading: reads idplane.yaml and the files it includes, merges them while remembering where each value
- * came from, and resolves ${env:NAME} references. All I/O of configuration happens here; validation of
+ * came from, and resolves ${env:NAME} and ${file:PATH} references (a secret kept in a file, such as a
+ * mounted Kubernetes secret: its content with trailing line breaks removed; PATH relative to the
+ * config's folder). All I/O of configuration happens here; validation of
  * the merged value is pure (validate.ts). Every problem carries its file, line and column.
  */
 import { readFile } from 'node:fs/promises';
@@ -77,7 +79,8 @@ export async function loadConfig(dir: string, env: Record<string, string | undef
     return { file: origin.source.display, ...positionInScalar(origin.source, [...origin.docPath, ...rest], offset) };
   };
   const fromEnv = new Set<string>();
-  const value = resolveEnv(merged, [], env, fromEnv, (pointer, message) => problems.push({ severity: 'error', ...locate(pointer), pointer, message })) as Record<string, unknown>;
+  const secretFiles = await readSecretFiles(merged, dir);
+  const value = resolveEnv(merged, [], env, secretFiles, fromEnv, (pointer, message) => problems.push({ severity: 'error', ...locate(pointer), pointer, message })) as Record<string, unknown>;
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, config: { dir, value, unresolved: merged, fromEnv, locate, locateInScalar } };
 }
@@ -150,24 +153,56 @@ function originOf(origins: Origin[], segments: string[]): { origin: Origin; rest
   return { origin: best, rest: segments.slice(best.prefix.length) };
 }
 
-const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const FILE_REF = /\$\{file:([^}]+)\}/g;
+const ANY_REF = /\$\{(env|file):([^}]+)\}/g;
 
-function resolveEnv(value: unknown, path: string[], env: Record<string, string | undefined>, fromEnv: Set<string>, fail: (pointer: string, message: string) => void): unknown {
+/** A secret file's content, or why it could not be read. */
+type SecretFile = { ok: true; value: string } | { ok: false; reason: string };
+
+/** Reads every file a ${file:PATH} names, once each, relative to the config's folder. */
+async function readSecretFiles(value: unknown, dir: string): Promise<Map<string, SecretFile>> {
+  const paths = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(FILE_REF)) paths.add(m[1]!);
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (asObject(v)) Object.values(v as object).forEach(walk);
+  };
+  walk(value);
+  const out = new Map<string, SecretFile>();
+  await Promise.all([...paths].map(async (p) => {
+    try {
+      out.set(p, { ok: true, value: (await readFile(resolve(dir, p), 'utf8')).replace(/[\r\n]+$/, '') });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      out.set(p, { ok: false, reason: code === 'ENOENT' ? 'file not found' : code ?? (error as Error).message });
+    }
+  }));
+  return out;
+}
+
+function resolveEnv(value: unknown, path: string[], env: Record<string, string | undefined>, files: Map<string, SecretFile>, fromEnv: Set<string>, fail: (pointer: string, message: string) => void): unknown {
   if (typeof value === 'string') {
-    if (!value.includes('${env:')) return value;
+    if (!value.includes('${env:') && !value.includes('${file:')) return value;
     const pointer = toPointer(path);
     fromEnv.add(pointer);
-    return value.replace(ENV_REF, (_, name: string) => {
+    return value.replace(ANY_REF, (whole, kind: string, name: string) => {
+      if (kind === 'file') {
+        const file = files.get(name)!;
+        if (!file.ok) fail(pointer, `cannot read the secret file ${name}: ${file.reason}`);
+        return file.ok ? file.value : '';
+      }
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return whole;
       const v = env[name];
       if (v === undefined) fail(pointer, `environment variable ${name} is not set`);
       return v ?? '';
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, [...path, String(i)], env, fromEnv, fail));
+  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, [...path, String(i)], env, files, fromEnv, fail));
   const obj = asObject(value);
   if (!obj) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) out[k] = resolveEnv(v, [...path, k], env, fromEnv, fail);
+  for (const [k, v] of Object.entries(obj)) out[k] = resolveEnv(v, [...path, k], env, files, fromEnv, fail);
   return out;
 }
 
