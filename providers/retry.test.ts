@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveLimit, CircuitBreaker, CircuitOpenError, RetryPolicy, retryAfter } from './retry.ts';
+import { AdaptiveLimit, CircuitBreaker, CircuitOpenError, forEachWithWorkers, RetryPolicy, retryAfter } from './retry.ts';
 
 describe('RetryPolicy', () => {
   const settings = { retries: 3, baseDelayMs: 100, maxDelayMs: 1_000, maxRetryAfterMs: 5_000 };
@@ -106,5 +106,22 @@ describe('CircuitBreaker', () => {
     expect(() => b.check()).toThrow(CircuitOpenError);
     b.success(); // stays open for the run
     expect(b.open).toBe(true);
+  });
+});
+
+describe('forEachWithWorkers', () => {
+  it('keeps at most `workers` going and gives the results in the items\' order', async () => {
+    let going = 0;
+    let most = 0;
+    const results = await forEachWithWorkers([5, 1, 4, 2, 3], 2, async (n) => {
+      going++;
+      most = Math.max(most, going);
+      await new Promise((r) => setTimeout(r, n));
+      going--;
+      return n * 10;
+    });
+    expect(results).toEqual([50, 10, 40, 20, 30]);
+    expect(most).toBe(2);
+    expect(await forEachWithWorkers([], 4, async () => 1)).toEqual([]);
   });
 });

@@ -175,3 +175,21 @@ export class CircuitBreaker {
     }
   }
 }
+
+/**
+ * Runs `work` on every item with at most `workers` of them going on at once, and gives the results in
+ * the items' order. Writers use it to keep more changes going than requests may be in flight, so one
+ * change waiting out a backoff does not hold the others up (the adaptive limit bounds the requests).
+ */
+export async function forEachWithWorkers<T, R>(items: readonly T[], workers: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(workers, 1), items.length) }, worker));
+  return results;
+}

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import type { ScimApp } from '../../schemas/generated/config.ts';
 import type { RowError, SourceAccount, SourceSnapshot } from '../../reconciler/model.ts';
 import { ProviderError } from '../errors.ts';
+import { importReads } from '../../reconciler/app-references.ts';
 import { discover, type Discovery } from './discovery.ts';
 import { openTransport, ScimRequestError, type ScimTransport } from './http.ts';
 import { flattenResource, parsePath, readPath, type ScimPath } from './paths.ts';
@@ -163,28 +164,9 @@ function flatten(resource: Record<string, unknown>, paths: ScimPath[]): Record<s
   return flattenResource(resource, attributes);
 }
 
-// `app.x`, `app.?x`, `app["x"]`, `app[?'x']` in CEL texts.
-const APP_REF = /\bapp\.\??([A-Za-z_][A-Za-z0-9_]*)|\bapp\[\??\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\]/g;
-
 /** The paths the config reads or writes in this app, as written (those that are SCIM paths). */
 export function pathsUsed(config: ScimApp, key: string): ScimPath[] {
-  const names = new Set<string>([key]);
-  const imp = config.import;
-  if (imp) {
-    const texts = [...Object.values(imp.mappings), imp.disabled ?? ''];
-    for (const rule of imp.match ?? []) {
-      if (rule.app) names.add(rule.app);
-      for (const pair of rule.all ?? []) names.add(pair.app);
-      if (rule.expression) texts.push(rule.expression.app);
-    }
-    if (imp.watermark) names.add(imp.watermark);
-    for (const text of texts) {
-      for (const m of text.matchAll(APP_REF)) {
-        const quoted = m[2] ?? m[3];
-        names.add(m[1] ?? unescape(quoted!));
-      }
-    }
-  }
+  const names = new Set<string>([key, ...importReads(config.import)]);
   const p = config.provision;
   if (p) {
     for (const name of Object.keys(p.mappings)) names.add(name);
@@ -200,9 +182,5 @@ export function pathsUsed(config: ScimApp, key: string): ScimPath[] {
     }
   }
   return out;
-}
-
-function unescape(text: string): string {
-  return text.replace(/\\(.)/g, '$1');
 }
 

@@ -31,6 +31,7 @@ import type { AccountChange } from '../../schemas/generated/plan.ts';
 import type { ChangeResult } from '../csv/write.ts';
 import { ProviderError } from '../errors.ts';
 import { discover, typeOf, type Discovery } from './discovery.ts';
+import { forEachWithWorkers } from '../retry.ts';
 import { isTransient, openTransport, ScimRequestError, type ScimResponse, type ScimTransport } from './http.ts';
 import {
   CORE_USER_SCHEMA, PATCH_OP_SCHEMA, ScimPathError, eqFilter, parsePath, patchOperations, readPath, setPath, toJsonValue,
@@ -71,16 +72,7 @@ export async function applyScimTarget(options: ScimWriteOptions, changes: Accoun
   } catch (error) {
     throw new ProviderError(app, transport.redact((error as Error).message));
   }
-  const results: ChangeResult[] = new Array<ChangeResult>(changes.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < changes.length) {
-      const i = next++;
-      results[i] = await applyOne(ctx, changes[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(transport.concurrency * CHANGES_PER_SLOT, changes.length) }, worker));
-  return results;
+  return forEachWithWorkers(changes, transport.concurrency * CHANGES_PER_SLOT, (change) => applyOne(ctx, change));
 }
 
 /** Changes worked on at once per request slot: the others go on while some wait out a backoff. */

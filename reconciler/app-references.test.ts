@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { appReferences, importReads } from './app-references.ts';
+
+describe('appReferences', () => {
+  it('finds dotted, optional and quoted references, unescaping quoted names', () => {
+    expect(appReferences('app.first_name + " " + app.?last_name')).toEqual(['first_name', 'last_name']);
+    expect(appReferences(`app["address.city"] + app[?'manager.id'] + app["a\\"b"]`)).toEqual(['address.city', 'manager.id', 'a"b']);
+    expect(appReferences('user.email + happ.x')).toEqual([]);
+  });
+});
+
+describe('importReads', () => {
+  it('gathers match pairs, the watermark and every reference of mappings, disabled and match expressions', () => {
+    const names = importReads({
+      mode: 'incremental', watermark: 'updated_at',
+      match: [{ app: 'employee_id', user: 'employeeNumber' }, { all: [{ app: 'first', user: 'firstName' }, { app: 'last', user: 'lastName' }] }, { expression: { app: 'app.mail.lowerAscii()', user: 'user.email' } }],
+      disabled: 'app.status == "Terminated"',
+      mappings: { login: 'app["work.email"]' },
+    });
+    expect([...names].sort()).toEqual(['employee_id', 'first', 'last', 'mail', 'status', 'updated_at', 'work.email']);
+    expect(importReads(undefined).size).toBe(0);
+  });
+});

@@ -1,0 +1,29 @@
+/**
+ * Which app attributes a config reads from an app, found in its texts: the import's match pairs and
+ * watermark by name, and every `app.x`, `app.?x`, `app["x"]` or `app[?'x']` in its mappings, its
+ * `disabled` expression and its match expressions (quoted names unescaped). Providers ask a server for
+ * these (and fill '' for any an account lacks); validate checks them against what an app reports. Pure.
+ */
+import type { ImportConfig } from '../schemas/generated/config.ts';
+
+const APP_REF = /\bapp\.\??([A-Za-z_][A-Za-z0-9_]*)|\bapp\[\??\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\]/g;
+
+/** The app attribute names a CEL text reads, in order of appearance. */
+export function appReferences(text: string): string[] {
+  return [...text.matchAll(APP_REF)].map((m) => m[1] ?? (m[2] ?? m[3]!).replace(/\\(.)/g, '$1'));
+}
+
+/** The app attribute names an import reads (see the header); empty without an import. */
+export function importReads(imp: ImportConfig | undefined): Set<string> {
+  const names = new Set<string>();
+  if (!imp) return names;
+  const texts = [...Object.values(imp.mappings), imp.disabled ?? ''];
+  for (const rule of imp.match ?? []) {
+    if (rule.app) names.add(rule.app);
+    for (const pair of rule.all ?? []) names.add(pair.app);
+    if (rule.expression) texts.push(rule.expression.app);
+  }
+  if (imp.watermark) names.add(imp.watermark);
+  for (const text of texts) for (const name of appReferences(text)) names.add(name);
+  return names;
+}
