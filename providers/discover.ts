@@ -25,6 +25,14 @@ export async function discoverApp(app: CompiledApp, ctx: DiscoverContext): Promi
       const { discoverScim } = await import('./scim/discover-schema.ts');
       return discoverScim(app.name, config);
     }
+    case 'http': {
+      const { discoverHttp } = await import('./http/discover.ts');
+      return discoverHttp(app.name, config, app.key);
+    }
+    case 'okta': {
+      const { discoverOkta } = await import('./okta/discover.ts');
+      return discoverOkta(app.name, config);
+    }
     default: {
       const never: never = config;
       throw new Error(`unknown provider ${JSON.stringify(never)}`);

@@ -14,9 +14,12 @@ export interface DiscoveredAttribute {
   description: string | null;
 }
 
-/** camelCase, starting with a letter: `first_name` → firstName, `urn:…:User:department` → department. */
+/**
+ * camelCase, starting with a letter: `first_name` → firstName, `urn:…:User:department` → department,
+ * Okta's `profile.department` → department (the profile is Okta's namespace, as the URN is SCIM's).
+ */
 export function directoryName(appName: string): string {
-  const last = appName.split(/[:]/).at(-1)!;
+  const last = appName.split(/[:]/).at(-1)!.replace(/^profile\./, '');
   const words = last.split(/[^A-Za-z0-9]+/).filter(Boolean);
   const name = words.map((w, i) => (i === 0 ? w.charAt(0).toLowerCase() + w.slice(1) : w.charAt(0).toUpperCase() + w.slice(1))).join('');
   return /^[A-Za-z_]/.test(name) ? name : `a${name}`;

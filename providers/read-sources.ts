@@ -59,17 +59,28 @@ const readers: Readers = {
   },
   ldap: async (app, config, key, ctx, purpose) => {
     const { readLdapAccounts } = await import('./ldap/read.ts');
-    const imp = config.import;
-    const incremental = purpose === 'import' && imp?.mode === 'incremental' && imp.watermark
-      ? { attribute: imp.watermark, stored: (ctx.watermarks && Object.hasOwn(ctx.watermarks, app) ? ctx.watermarks[app] : undefined) ?? null }
-      : null;
-    return readLdapAccounts({ app, config, key, dir: ctx.dir, incremental, onProgress: (entries) => ctx.onProgress?.(app, entries, entries, 'accounts') });
+    return readLdapAccounts({ app, config, key, dir: ctx.dir, incremental: incrementalOf(app, config, ctx, purpose), onProgress: (entries) => ctx.onProgress?.(app, entries, entries, 'accounts') });
   },
   scim: async (app, config, key, ctx) => {
     const { readScimAccounts } = await import('./scim/read.ts');
     return readScimAccounts({ app, config, key, onProgress: (done, total) => ctx.onProgress?.(app, done, total, 'accounts') });
   },
+  http: async (app, config, key, ctx, purpose) => {
+    const { readHttpAccounts } = await import('./http/read.ts');
+    return readHttpAccounts({ app, config, key, incremental: incrementalOf(app, config, ctx, purpose), onProgress: (done, total) => ctx.onProgress?.(app, done, total, 'accounts') });
+  },
+  okta: async (app, config, key, ctx, purpose) => {
+    const { readOktaAccounts } = await import('./okta/read.ts');
+    return readOktaAccounts({ app, config, key, incremental: incrementalOf(app, config, ctx, purpose), onProgress: (done, total) => ctx.onProgress?.(app, done, total, 'accounts') });
+  },
 };
+
+/** The incremental read an import asks for: the watermark attribute and the stored watermark (null before the first). */
+function incrementalOf(app: string, config: AppConfig, ctx: ReadContext, purpose: Purpose): { attribute: string; stored: string | null } | null {
+  const imp = config.import;
+  if (purpose !== 'import' || imp?.mode !== 'incremental' || !imp.watermark) return null;
+  return { attribute: imp.watermark, stored: (ctx.watermarks && Object.hasOwn(ctx.watermarks, app) ? ctx.watermarks[app] : undefined) ?? null };
+}
 
 /** Reads one app through its provider, and says so when done. */
 async function read(app: string, config: AppConfig, key: string, ctx: ReadContext, purpose: Purpose): Promise<SourceSnapshot> {
@@ -92,6 +103,8 @@ function readWith(app: string, config: AppConfig, key: string, ctx: ReadContext,
     case 'csv': return readers.csv(app, config, key, ctx, purpose);
     case 'ldap': return readers.ldap(app, config, key, ctx, purpose);
     case 'scim': return readers.scim(app, config, key, ctx, purpose);
+    case 'http': return readers.http(app, config, key, ctx, purpose);
+    case 'okta': return readers.okta(app, config, key, ctx, purpose);
     default: {
       const never: never = config;
       throw new Error(`unknown provider ${JSON.stringify(never)}`);

@@ -32,6 +32,14 @@ const writers: Writers = {
     const { applyScimTarget } = await import('./scim/write.ts');
     return applyScimTarget({ app: app.name, config, key: app.key, status: app.provision!.status }, changes);
   },
+  http: async (app, _config, changes) => {
+    // The schema gives an http app no provision: section, so the plan never holds changes for one.
+    return changes.map((c) => ({ app: app.name, key: c.key, action: c.action, outcome: 'failed' as const, message: `${app.name} is an http app, which idplane only reads` }));
+  },
+  okta: async (app, config, changes) => {
+    const { applyOktaTarget } = await import('./okta/write.ts');
+    return applyOktaTarget({ app: app.name, config, key: app.key }, changes);
+  },
 };
 
 function write(app: CompiledApp, changes: AccountChange[], dir: string): Promise<ChangeResult[]> {
@@ -40,6 +48,8 @@ function write(app: CompiledApp, changes: AccountChange[], dir: string): Promise
     case 'csv': return writers.csv(app, config, changes, dir);
     case 'ldap': return writers.ldap(app, config, changes, dir);
     case 'scim': return writers.scim(app, config, changes, dir);
+    case 'http': return writers.http(app, config, changes, dir);
+    case 'okta': return writers.okta(app, config, changes, dir);
     default: {
       const never: never = config;
       throw new Error(`unknown provider ${JSON.stringify(never)}`);

@@ -12,9 +12,10 @@
  * (CEL over user, compiled here); an OpenLDAP target that disables accounts must say how (provision.status),
  * since inetOrgPerson has no enabled flag; dn and objectClasses are refused for other providers.
  */
-import type { AppConfig, AttributeConfig } from '../../schemas/generated/config.ts';
+import type { AppConfig, AttributeConfig, ProvisionConfig } from '../../schemas/generated/config.ts';
 import type { CompiledExpression } from '../../reconciler/expressions.ts';
 import type { CompiledProvision } from '../../reconciler/model.ts';
+import { importReads } from '../../reconciler/app-references.ts';
 import { toPointer } from './problems.ts';
 import type { At } from './semantics.ts';
 
@@ -30,8 +31,13 @@ export interface ProvisionContext {
   compile: (pointer: (string | number)[], text: string) => CompiledExpression | null;
 }
 
+/** An app's provision: section; the http provider reads only, so it has none. */
+export function provisionOf(app: AppConfig): ProvisionConfig | undefined {
+  return app.provider === 'http' ? undefined : app.provision;
+}
+
 export function compileProvision(ctx: ProvisionContext): CompiledProvision | null {
-  const p = ctx.app.provision;
+  const p = provisionOf(ctx.app);
   if (!p) return null;
   const base = ['apps', ctx.name, 'provision'];
   if (!Object.hasOwn(p.mappings, ctx.key)) {
@@ -65,7 +71,7 @@ export function compileProvision(ctx: ProvisionContext): CompiledProvision | nul
 /** The ldap-only settings: checked, and dn.parent compiled. */
 function checkLdap(ctx: ProvisionContext, base: string[]): CompiledProvision['dn'] | undefined {
   const app = ctx.app;
-  const p = app.provision!;
+  const p = provisionOf(app)!;
   if (app.provider !== 'ldap') {
     if (p.dn) ctx.at(toPointer([...base, 'dn']), `provision.dn only applies to ldap apps; ${ctx.name} is ${app.provider}`, true);
     if (p.objectClasses) ctx.at(toPointer([...base, 'objectClasses']), `provision.objectClasses only applies to ldap apps; ${ctx.name} is ${app.provider}`, true);
@@ -86,7 +92,6 @@ function checkLdap(ctx: ProvisionContext, base: string[]): CompiledProvision['dn
 }
 
 // `app.x`, `app["x"]` and the optional forms `app.?x`, `app[?"x"]`.
-const APP_REF = /\bapp\.\??([A-Za-z_][A-Za-z0-9_]*)|\bapp\[\??\s*["']([^"']+)["']\s*\]/g;
 const USER_REF = /\buser\.\??([A-Za-z_][A-Za-z0-9_]*)|\buser\[\??\s*["']([^"']+)["']\s*\]/g;
 
 function refs(text: string, pattern: RegExp): string[] {
@@ -95,21 +100,11 @@ function refs(text: string, pattern: RegExp): string[] {
 
 /** App attributes the app's import reads: its key, mapping and disabled expressions, match rules, watermark. */
 function attributesReadByImport(app: AppConfig, key: string): Set<string> {
-  const imp = app.import!;
-  const read = new Set<string>([key]);
-  const texts = [...Object.values(imp.mappings), imp.disabled ?? ''];
-  for (const rule of imp.match ?? []) {
-    if (rule.app) read.add(rule.app);
-    for (const pair of rule.all ?? []) read.add(pair.app);
-    if (rule.expression) texts.push(rule.expression.app);
-  }
-  if (imp.watermark) read.add(imp.watermark);
-  for (const text of texts) for (const name of refs(text, APP_REF)) read.add(name);
-  return read;
+  return new Set<string>([key, ...importReads(app.import)]);
 }
 
 function writeBackWarnings(ctx: ProvisionContext, sourced: Set<string>): void {
-  const p = ctx.app.provision!;
+  const p = provisionOf(ctx.app)!;
   const pointer = toPointer(['apps', ctx.name, 'provision', 'mappings']);
   const outbound = Object.keys(p.mappings).filter((a) => a !== ctx.key);
   const races = outbound.filter((a) => sourced.has(a));

@@ -13,6 +13,8 @@ import type { CompiledApp, Project } from '../../reconciler/model.ts';
 import { DEFAULT_SAFEGUARDS } from '../../reconciler/safeguards.ts';
 import type { LoadedConfig } from './load.ts';
 import { compileProvision } from './provision.ts';
+import { checkProviderApps } from './provider-checks.ts';
+import { checkServe } from './serve-checks.ts';
 import { closest, toPointer } from './problems.ts';
 
 /** The default import.disabled of an Active Directory app: the userAccountControl ACCOUNTDISABLE bit. */
@@ -126,6 +128,8 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
     setValues.set(login, { attributes: { ...prior?.attributes, ...entry.attributes }, ...(roles ? { roles } : {}) });
   });
   const policies = compilePolicies(config, loaded, at, attributeNames);
+  checkServe(config, at);
+  checkProviderApps(config, at, warn);
   return {
     attributes, protectRoles: [...new Set(['super_admin', ...(config.directory.protect?.roles ?? [])])], declaredUsers: config.users ?? [],
     profileSources, links: config.links ?? [], apps: compiled,
@@ -217,12 +221,14 @@ function hint(word: string, candidates: string[]): string {
   return best ? `; did you mean ${JSON.stringify(best)}?` : '';
 }
 
-/** The account key when the config names none: csv `id`, ldap `uid`, scim `userName`. */
+/** The account key when the config names none: csv `id`, ldap `uid`, scim `userName`, http `id`, okta `profile.login`. */
 function defaultKey(app: AppConfig): string {
   switch (app.provider) {
     case 'csv': return 'id';
     case 'ldap': return 'uid';
     case 'scim': return 'userName';
+    case 'http': return 'id';
+    case 'okta': return 'profile.login';
     default: {
       const never: never = app;
       throw new Error(`unknown provider ${JSON.stringify(never)}`);

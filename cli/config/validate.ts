@@ -83,7 +83,7 @@ function describeSchemaError(error: ErrorObject, root: unknown): { pointer: stri
     }
     case 'discriminator': {
       const { tag, tagValue } = error.params as { tag: string; tagValue: unknown };
-      const allowed = ['csv', 'ldap', 'scim'];
+      const allowed = ['csv', 'ldap', 'scim', 'http', 'okta'];
       const hint = typeof tagValue === 'string' ? closest(tagValue, allowed) : null;
       return {
         pointer: `${pointer}/${tag}`, key: false,

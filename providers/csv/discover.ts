@@ -14,7 +14,7 @@ export async function discoverCsv(options: CsvReadOptions): Promise<{ attributes
   const attributes = columns.map((name): DiscoveredAttribute => {
     const values = snapshot.accounts.map((a) => a.attributes[name] ?? '').filter((v) => v !== '');
     const empty = snapshot.accounts.length - values.length;
-    const idLike = name === options.key || /(^|_|-)(id|number|no|code|key)$|Id$/i.test(name);
+    const idLike = isIdLike(name, options.key);
     const distinct = values.length > 1 && new Set(values).size === values.length;
     return {
       name,
@@ -28,7 +28,13 @@ export async function discoverCsv(options: CsvReadOptions): Promise<{ attributes
   return { attributes, note: `${options.displayPath}: ${columns.length} columns, types inferred from ${snapshot.accounts.length} rows${snapshot.rowErrors.length ? ` (${snapshot.rowErrors.length} unreadable rows ignored)` : ''}` };
 }
 
-function inferType(values: string[]): DiscoveredAttribute['type'] {
+/** The key column, and columns named like ids (employee_id, badgeNumber, cost-code): strings, even when numeric. */
+export function isIdLike(name: string, key: string): boolean {
+  return name === key || /(^|_|-)(id|number|no|code|key)$|Id$/i.test(name);
+}
+
+/** The narrowest type every non-empty value fits: integer, number, boolean, else string. */
+export function inferType(values: string[]): DiscoveredAttribute['type'] {
   if (values.length === 0) return 'string';
   if (values.every((v) => /^-?(0|[1-9]\d{0,14})$/.test(v))) return 'integer';
   if (values.every((v) => /^-?(0|[1-9]\d*)(\.\d+)?$/.test(v) && Number.isFinite(Number(v)))) return 'number';

@@ -1,13 +1,17 @@
 /* Generated from schemas/config.schema.json by json-schema-to-typescript. Do not edit: run `npm run gen:types`. */
 
 /**
- * An external system reached through a provider (csv, ldap, scim): an import source (import:), a provisioning target (provision:), or both (a write-back).
+ * An external system reached through a provider (csv, ldap, scim, http, okta): an import source (import:), a provisioning target (provision:), or both (a write-back).
  */
-export type AppConfig = CsvApp | LdapApp | ScimApp;
+export type AppConfig = CsvApp | LdapApp | ScimApp | HttpApp | OktaApp;
 /**
  * What a plan does when this app cannot be read (a file that cannot be opened, a server that is down or refuses the credentials). skip: the plan leaves the app out ("not planned", with the reason), plans everything else, and exits 4; for a target nothing of its accounts changes, for an import source its users keep their last imported values and no lifecycle change (never a deactivation) comes from it; the next plan that can read it plans it. fail: the plan stops with the error (exit 1). Default: fail for an import source, skip for a provisioning target only.
  */
 export type OnUnreachable = 'fail' | 'skip';
+/**
+ * `idplane serve` only: when to import this app on its own, as a cron expression (5 fields, or 6 with seconds first; e.g. "* /15 * * * *" every 15 minutes), in UTC unless `serve.timezone` says otherwise. Each scheduled run reads this app (incrementally where its import is incremental), leaves the other import sources as they were, reads the targets, and applies what that plan changes under the state lock, unless a safeguard, policy or conflict blocks it. Needs import:.
+ */
+export type Schedule = string;
 /**
  * Users deactivated by this run. Percentages are of the users in the directory (per app: of the users that app sources).
  */
@@ -91,6 +95,7 @@ export interface IdplaneConfig {
    * Values the directory owns for users it imports: attributes with `source: directory` and roles. Sourced attributes are read-only in the directory and cannot be set here.
    */
   set?: SetValues[];
+  serve?: ServeConfig;
 }
 /**
  * Where idplane keeps its directory, links, journal and history.
@@ -213,12 +218,13 @@ export interface CsvApp {
   provider: 'csv';
   connection: CsvConnection;
   /**
-   * The attribute that uniquely identifies an account in this app (for csv: a column). Default: id for csv, uid for ldap, userName for scim.
+   * The attribute that uniquely identifies an account in this app (for csv: a column). Default: id for csv, uid for ldap, userName for scim, id for http, profile.login for okta.
    */
   key?: string;
   import?: ImportConfig;
   provision?: ProvisionConfig;
   onUnreachable?: OnUnreachable;
+  schedule?: Schedule;
 }
 /**
  * Where and how to read the CSV file.
@@ -464,12 +470,13 @@ export interface LdapApp {
   provider: 'ldap';
   connection: LdapConnection;
   /**
-   * The attribute that uniquely identifies an account in this app (for csv: a column). Default: id for csv, uid for ldap, userName for scim.
+   * The attribute that uniquely identifies an account in this app (for csv: a column). Default: id for csv, uid for ldap, userName for scim, id for http, profile.login for okta.
    */
   key?: string;
   import?: ImportConfig;
   provision?: ProvisionConfig;
   onUnreachable?: OnUnreachable;
+  schedule?: Schedule;
 }
 /**
  * Where and how to reach the LDAP directory.
@@ -560,12 +567,13 @@ export interface ScimApp {
   provider: 'scim';
   connection: ScimConnection;
   /**
-   * The attribute that uniquely identifies an account in this app (for csv: a column). Default: id for csv, uid for ldap, userName for scim.
+   * The attribute that uniquely identifies an account in this app (for csv: a column). Default: id for csv, uid for ldap, userName for scim, id for http, profile.login for okta.
    */
   key?: string;
   import?: ImportConfig;
   provision?: ProvisionConfig;
   onUnreachable?: OnUnreachable;
+  schedule?: Schedule;
 }
 /**
  * Where and how to reach the SCIM service provider.
@@ -605,6 +613,199 @@ export interface ScimConnection {
   pageSize?: number;
   /**
    * Stop sending an app requests for the rest of the run after this many failures in a row (timeouts, lost connections, 5xx): its remaining changes fail at once with one message, and the other apps go on. Default 25.
+   */
+  breakAfter?: number;
+}
+/**
+ * An HR system (or any service) that lists people as JSON over HTTP, page by page (Workday RaaS, BambooHR, SuccessFactors, HiBob, an internal API): an import source. Nested fields are read as dotted names (address.city).
+ */
+export interface HttpApp {
+  /**
+   * How idplane talks to the app.
+   */
+  provider: 'http';
+  connection: HttpConnection;
+  /**
+   * The attribute that uniquely identifies an account in this app (for csv: a column). Default: id for csv, uid for ldap, userName for scim, id for http, profile.login for okta.
+   */
+  key?: string;
+  import?: ImportConfig;
+  onUnreachable?: OnUnreachable;
+  schedule?: Schedule;
+}
+/**
+ * Where and how to read the records.
+ */
+export interface HttpConnection {
+  /**
+   * The URL that lists the records (the first page), e.g. https://hr.example.test/api/v1/employees. It must not hold credentials.
+   */
+  url: string;
+  /**
+   * A bearer token (Authorization: Bearer …), normally ${env:NAME} or ${file:PATH}. Never logged.
+   */
+  token?: string;
+  /**
+   * Basic auth user (instead of a token).
+   */
+  username?: string;
+  /**
+   * Basic auth password, normally ${env:NAME} or ${file:PATH}. Never logged.
+   */
+  password?: string;
+  /**
+   * Further request headers, e.g. { X-Api-Key: "${env:HR_API_KEY}" }. Their values are treated as secrets: never logged.
+   */
+  headers?: {
+    [k: string]: string;
+  };
+  /**
+   * Fixed query parameters added to every page's request, e.g. { status: all }.
+   */
+  query?: {
+    [k: string]: string | number | boolean;
+  };
+  /**
+   * Where the records are in each page's JSON: a dotted path such as data.employees. Default: the body itself, which must then be an array.
+   */
+  records?: string;
+  pagination?: HttpPagination;
+  since?: HttpSince;
+  /**
+   * Most requests in flight at once. A 429 lowers it for the whole app by a quarter (one more per round of successes brings it back). Default 4.
+   */
+  concurrency?: number;
+  /**
+   * Per-request timeout. Default 10000.
+   */
+  timeoutMs?: number;
+  /**
+   * Retries of a request that failed on a transient fault: 429 or 503 (waiting as Retry-After or the rate-limit reset says), 500, 502, 504, a timeout or a lost connection. Reads are re-sent; a write is tried again from its lookup, never sent twice. Waits grow exponentially with jitter. Default 4.
+   */
+  retries?: number;
+  /**
+   * Stop sending an app requests for the rest of the run after this many failures in a row (timeouts, lost connections, 5xx): its remaining work fails at once with one message, and the other apps go on. Default 25.
+   */
+  breakAfter?: number;
+}
+/**
+ * How the listing pages. A listing that ends short of a total the server gave, or on a page that is not JSON, is an error, never a shorter account list.
+ */
+export interface HttpPagination {
+  /**
+   * none: one request. page: page numbers (pageParam, sizeParam), until an empty or short page. offset: offset and limit (offsetParam, limitParam), likewise. cursor: the next request sends the cursor found at cursorPath, until it is empty. next-link: the next page's URL is at nextPath, until it is empty. link-header: the next page's URL is the Link header's rel="next" (RFC 8288).
+   */
+  type: 'none' | 'page' | 'offset' | 'cursor' | 'next-link' | 'link-header';
+  /**
+   * Records asked for per page (page, offset, cursor). Default 100.
+   */
+  pageSize?: number;
+  /**
+   * page: the page number's parameter. Default page.
+   */
+  pageParam?: string;
+  /**
+   * page: the number of the first page. Default 1.
+   */
+  firstPage?: number;
+  /**
+   * page, cursor: the page size's parameter. Default per_page for page, limit for cursor.
+   */
+  sizeParam?: string;
+  /**
+   * offset: the offset's parameter (the first record is 0). Default offset.
+   */
+  offsetParam?: string;
+  /**
+   * offset: the page size's parameter. Default limit.
+   */
+  limitParam?: string;
+  /**
+   * cursor: the parameter that sends the cursor. Default cursor.
+   */
+  cursorParam?: string;
+  /**
+   * cursor: where the next cursor is in a page's JSON, e.g. meta.next_cursor. Required for cursor.
+   */
+  cursorPath?: string;
+  /**
+   * next-link: where the next page's URL is in a page's JSON, e.g. links.next. Required for next-link. It must be on the same origin as url (credentials go nowhere else).
+   */
+  nextPath?: string;
+  /**
+   * Where a page's JSON gives the total number of records, e.g. meta.total. With it, a listing that ends short of the total is an error, and page and offset listings fetch the remaining pages concurrently.
+   */
+  totalPath?: string;
+}
+/**
+ * incremental imports: the query parameter that asks for records changed since the stored watermark (import.watermark names the record field that holds the change marker). The first incremental read, with no watermark stored yet, is a full listing.
+ */
+export interface HttpSince {
+  /**
+   * The query parameter, e.g. updated_since.
+   */
+  param: string;
+}
+/**
+ * An Okta org through its Management API (/api/v1/users): an import source (adopt an existing org without re-creating anyone) and/or a provisioning target (create, update, activate, deactivate users). Attributes are profile.NAME plus id, status and the timestamps.
+ */
+export interface OktaApp {
+  /**
+   * How idplane talks to the app.
+   */
+  provider: 'okta';
+  connection: OktaConnection;
+  /**
+   * The attribute that uniquely identifies an account in this app (for csv: a column). Default: id for csv, uid for ldap, userName for scim, id for http, profile.login for okta.
+   */
+  key?: string;
+  import?: ImportConfig;
+  provision?: ProvisionConfig;
+  onUnreachable?: OnUnreachable;
+  schedule?: Schedule;
+}
+/**
+ * Where and how to reach the Okta org.
+ */
+export interface OktaConnection {
+  /**
+   * The org URL, e.g. https://acme.okta.com (the API is below /api/v1).
+   */
+  url: string;
+  /**
+   * An API token, sent as Authorization: SSWS …, normally ${env:OKTA_API_TOKEN}. Never logged.
+   */
+  token?: string;
+  /**
+   * An OAuth 2.0 access token with okta.users.read (and okta.users.manage for a target), sent as a bearer token, instead of token. Never logged.
+   */
+  accessToken?: string;
+  /**
+   * Lists only the users this search expression selects (Okta's search parameter), e.g. profile.department eq "Engineering". A full import then counts only those users as present.
+   */
+  search?: string;
+  /**
+   * Lists only the users this filter selects (Okta's filter parameter), e.g. status eq "ACTIVE". Prefer search.
+   */
+  filter?: string;
+  /**
+   * Users per page (limit). Default 200, Okta's maximum.
+   */
+  pageSize?: number;
+  /**
+   * Most requests in flight at once. A 429 lowers it for the whole app by a quarter (one more per round of successes brings it back). Default 4.
+   */
+  concurrency?: number;
+  /**
+   * Per-request timeout. Default 10000.
+   */
+  timeoutMs?: number;
+  /**
+   * Retries of a request that failed on a transient fault: 429 or 503 (waiting as Retry-After or the rate-limit reset says), 500, 502, 504, a timeout or a lost connection. Reads are re-sent; a write is tried again from its lookup, never sent twice. Waits grow exponentially with jitter. Default 4.
+   */
+  retries?: number;
+  /**
+   * Stop sending an app requests for the rest of the run after this many failures in a row (timeouts, lost connections, 5xx): its remaining work fails at once with one message, and the other apps go on. Default 25.
    */
   breakAfter?: number;
 }
@@ -675,4 +876,53 @@ export interface SetValues {
    * The user's roles (for example super_admin, which protects them from deactivation by imports). Replaces the stored roles.
    */
   roles?: string[];
+}
+/**
+ * `idplane serve`: the long-running process for what cannot wait for CI: JIT requests (POST /jit/APP), the apps' schedules (apps.NAME.schedule), /healthz and Prometheus /metrics. Runs take the same state lock as apply.
+ */
+export interface ServeConfig {
+  /**
+   * host:port to listen on. Default 127.0.0.1:8080; `serve --listen` overrides it.
+   */
+  listen?: string;
+  tls?: ServeTls;
+  jit?: ServeJit;
+  /**
+   * How long a JIT request or a scheduled run waits for the state lock held by another run (an apply in CI), e.g. 30s or 2m. Default 30s. A JIT request that waited in vain is answered 503 with Retry-After; a scheduled run that did is counted as skipped.
+   */
+  lockTimeout?: string;
+  /**
+   * The IANA time zone of the schedules, e.g. Europe/Berlin. Default UTC.
+   */
+  timezone?: string;
+}
+/**
+ * Serve HTTPS. With ca, every client must present a certificate that ca signed (mTLS), and JIT requests are authenticated by it.
+ */
+export interface ServeTls {
+  /**
+   * PEM certificate (chain) file, relative to the config.
+   */
+  cert: string;
+  /**
+   * PEM private key file, relative to the config.
+   */
+  key: string;
+  /**
+   * PEM file of the CA(s) that sign client certificates: turns on mTLS.
+   */
+  ca?: string;
+}
+/**
+ * Accept JIT requests: POST /jit/APP with one account's attributes as a JSON object, for an import app. Each request needs Authorization: Bearer SECRET, or a client certificate when tls.ca is set.
+ */
+export interface ServeJit {
+  /**
+   * The shared secret (at least 32 characters), normally ${env:IDPLANE_JIT_SECRET}. Never logged.
+   */
+  secret?: string;
+  /**
+   * The import apps that accept JIT. Default: every import app.
+   */
+  apps?: string[];
 }

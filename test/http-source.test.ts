@@ -1,0 +1,570 @@
+/**
+ * The http provider against a real HR API (test/servers/hr-server.ts, node:http in this process): first
+ * the reader itself (every paging style, credentials, flattening, incremental, faults, loops), then end
+ * to end through the real CLI, run as a child process (asynchronously: the server answers it from this
+ * event loop), with the token from ${env:HR_TOKEN}: plan and apply from each paging style, incremental
+ * imports, transient faults that converge, every kind of bad answer stopping the run with the app, the
+ * request's path and the page named, a listing that fails part-way deactivating nobody, and schema
+ * discovery. Whatever a test did, the token never reaches the output.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HttpApp, HttpConnection } from '../schemas/generated/config.ts';
+import { ProviderError } from '../providers/errors.ts';
+import { readHttpAccounts, type HttpReadOptions } from '../providers/http/read.ts';
+import { copyExample, REPO } from './cli-helpers.ts';
+import { startHrServer, type Fault, type HrServerOptions, type HrTestServer } from './servers/hr-server.ts';
+
+const TOKEN = 'hr-secret-Zq81-do-not-leak';
+const BIN = join(REPO, 'cli/bin/idplane.js');
+const FAST = { baseDelayMs: 5, maxDelayMs: 20 };
+
+let server: HrTestServer;
+const others: HrTestServer[] = [];
+const outputs: string[] = [];
+
+async function start(options: HrServerOptions = {}): Promise<HrTestServer> {
+  server = await startHrServer({ token: TOKEN, ...options });
+  return server;
+}
+
+beforeEach(() => {
+  outputs.length = 0;
+});
+afterEach(async () => {
+  await server?.close();
+  for (const o of others.splice(0)) await o.close();
+  for (const text of outputs) expect(text).not.toContain(TOKEN);
+});
+
+/** The connection of a paging style on the test server. */
+function connectionFor(style: 'none' | 'page' | 'offset' | 'cursor' | 'next-link' | 'link-header', extra: Partial<HttpConnection> = {}): HttpConnection {
+  const path = { none: 'none', page: 'page', offset: 'offset', cursor: 'cursor', 'next-link': 'next', 'link-header': 'link' }[style];
+  const paging: Record<typeof style, Pick<HttpConnection, 'records' | 'pagination'>> = {
+    none: {},
+    page: { records: 'data.employees', pagination: { type: 'page', pageSize: 100, totalPath: 'meta.total' } },
+    offset: { records: 'items', pagination: { type: 'offset', pageSize: 100 } },
+    cursor: { records: 'results', pagination: { type: 'cursor', pageSize: 100, cursorPath: 'meta.next_cursor' } },
+    'next-link': { records: 'employees', pagination: { type: 'next-link', nextPath: 'links.next' } },
+    'link-header': { pagination: { type: 'link-header' } },
+  };
+  return { url: `${server.url}/${path}/employees`, token: TOKEN, ...paging[style], ...extra };
+}
+
+function read(connection: HttpConnection, more: Partial<HttpReadOptions> = {}, imp?: HttpApp['import']) {
+  const config: HttpApp = { provider: 'http', connection, ...(imp ? { import: imp } : {}) };
+  return readHttpAccounts({ app: 'hr', config, key: 'id', incremental: null, retry: FAST, ...more });
+}
+
+/** The ProviderError a read fails with. */
+async function failure(connection: HttpConnection, more: Partial<HttpReadOptions> = {}): Promise<ProviderError> {
+  const error = await read(connection, more).then(() => null, (e: unknown) => e);
+  expect(error).toBeInstanceOf(ProviderError);
+  outputs.push((error as Error).message);
+  return error as ProviderError;
+}
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => String(1001 + i));
+
+describe('the http reader', () => {
+  it.each(['none', 'page', 'offset', 'cursor', 'next-link', 'link-header'] as const)('reads all 250 employees with %s paging, each request with the token', async (style) => {
+    await start();
+    const snapshot = await read(connectionFor(style));
+    expect(snapshot.accounts.map((a) => a.key)).toEqual(ids(250));
+    expect(snapshot.accounts.map((a) => a.line)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+    expect(snapshot.rowErrors).toEqual([]);
+    expect(snapshot.partial).toBeUndefined();
+    expect(server.requests).toHaveLength(style === 'none' ? 1 : 3);
+    expect(server.requests.every((r) => r.authorized && r.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
+  });
+
+  it('gives the same fingerprint whatever the paging, and another when a record changes', async () => {
+    await start();
+    const a = await read(connectionFor('page'));
+    const b = await read(connectionFor('cursor'));
+    expect(b.fingerprint).toBe(a.fingerprint);
+    server.touch(1100, { title: 'Director' });
+    expect((await read(connectionFor('offset'))).fingerprint).not.toBe(a.fingerprint);
+  });
+
+  it('sends page requests at once when the first page gives the total, within concurrency', async () => {
+    await start({ count: 1000 });
+    server.inject({ url: /[?&]page=([2-9]|10)&/, times: 9, fault: { delayMs: 150 } });
+    const snapshot = await read(connectionFor('page', { concurrency: 3 }));
+    expect(snapshot.accounts).toHaveLength(1000);
+    expect(server.requests.map((r) => r.query.page)).toEqual(expect.arrayContaining(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']));
+    expect(server.requests).toHaveLength(10);
+    expect(server.maxInFlight).toBeGreaterThanOrEqual(2);
+    expect(server.maxInFlight).toBeLessThanOrEqual(3);
+  });
+
+  it('flattens nested records to dotted names, lists joined, numbers and booleans as text, null as empty', async () => {
+    await start({ count: 3 });
+    const snapshot = await read(connectionFor('none'), {}, { mappings: { login: 'app.email', nick: 'app.nickname' } });
+    expect(snapshot.accounts[0]!.attributes).toEqual({
+      id: '1001', firstName: 'Ada', lastName: 'Lovelace', email: 'ada.lovelace.1001@example.com', title: 'Manager', department: 'Engineering',
+      status: 'Active', active: 'true', fte: '0.5', 'address.city': 'Oslo', 'address.country': 'NO', manager: '', 'manager.id': '',
+      groups: 'Engineering, All Staff', updatedAt: '2024-01-01T00:00:00.000Z', nickname: '',
+    });
+    expect(snapshot.accounts[1]!.attributes).toMatchObject({ manager: '', 'manager.id': '1001', fte: '1', nickname: '' });
+    expect(snapshot.columns).toEqual(['id', 'email', 'nickname', 'firstName', 'lastName', 'title', 'department', 'status', 'active', 'fte', 'address.city', 'address.country', 'manager', 'groups', 'updatedAt', 'manager.id']);
+  });
+
+  it('sends Basic credentials and extra headers, and keeps the header values out of messages', async () => {
+    await start({ token: undefined, basic: { username: 'svc-idplane', password: 'pw-Kx99-secret' }, apiKey: { header: 'X-Api-Key', value: 'key-77ab-secret' } });
+    const connection = { ...connectionFor('page'), token: undefined, username: 'svc-idplane', password: 'pw-Kx99-secret', headers: { 'X-Api-Key': 'key-77ab-secret' }, query: { status: 'all' } };
+    expect((await read(connection)).accounts).toHaveLength(250);
+    expect(server.requests.every((r) => r.authorized && r.query.status === 'all' && r.headers['x-api-key'] === 'key-77ab-secret')).toBe(true);
+    server.inject({ fault: { status: 403, body: { error: 'forbidden', message: `key key-77ab-secret may not read; auth was Basic ${Buffer.from('svc-idplane:pw-Kx99-secret').toString('base64')}` } } });
+    const error = await failure(connection);
+    expect(error.message).toBe('hr: page 1 of the listing (GET /page/employees?status=all&page=1&per_page=100): the server refused the credentials (HTTP 403); check connection.token, username/password or headers; the server said: key *** may not read; auth was Basic ***');
+  });
+
+  it('refuses an Authorization header together with a token', async () => {
+    await start();
+    const error = await failure({ ...connectionFor('none'), headers: { authorization: 'Bearer other' } });
+    expect(error.message).toBe('hr: connection.headers has an Authorization header as well as token or username/password: give one of them');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('incremental: sends since with the stored watermark, returns a partial snapshot, and needs connection.since', async () => {
+    await start();
+    const changed = server.touch(1003, { title: 'Director' });
+    const connection = connectionFor('cursor', { since: { param: 'updated_since' } });
+    const imp: HttpApp['import'] = { mode: 'incremental', watermark: 'updatedAt', mappings: { login: 'app.email' } };
+    const first = await read(connection, { incremental: { attribute: 'updatedAt', stored: null } }, imp);
+    expect(first.accounts).toHaveLength(250);
+    expect(first.partial).toBe(true);
+    expect(server.requests.every((r) => r.query.updated_since === undefined)).toBe(true);
+
+    server.requests.length = 0;
+    const next = await read(connection, { incremental: { attribute: 'updatedAt', stored: changed.updatedAt } }, imp);
+    expect(next.accounts.map((a) => a.key)).toEqual(['1003']);
+    expect(next.partial).toBe(true);
+    expect(server.requests.map((r) => r.query.updated_since)).toEqual([changed.updatedAt]);
+
+    const error = await failure(connectionFor('cursor'), { incremental: { attribute: 'updatedAt', stored: null } });
+    expect(error.message).toContain('hr: import.mode is incremental, but connection.since is not set: set connection.since.param');
+  });
+
+  it('makes row errors, naming the page, of records without a key or with a repeated one', async () => {
+    await start({ count: 150 });
+    server.employees.push({ ...server.employees[120]!, firstName: 'Twin' }, { firstName: 'Nobody', updatedAt: '2024-01-01T00:00:00Z' } as never);
+    server.employees.sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+    const snapshot = await read(connectionFor('page'));
+    expect(snapshot.accounts).toHaveLength(150);
+    expect(snapshot.accounts.find((a) => a.key === '1121')!.attributes.firstName).not.toBe('Twin');
+    expect(snapshot.rowErrors).toEqual([
+      { line: 1, message: 'the record on page 1 has no id (the key): it is absent' },
+      { line: 123, key: '1121', message: 'the record on page 2 has id "1121", like record 122 (page 2); keys must be unique' },
+    ]);
+  });
+
+  it('retries a 429 with Retry-After, a 503 and a reset connection, and reads everything', async () => {
+    await start();
+    server.inject({ url: 'page=2', fault: { status: 429, retryAfter: '1', body: { message: 'slow down' } } });
+    server.inject({ url: 'page=3', fault: { status: 503 } });
+    server.inject({ url: 'page=1', fault: { reset: true } });
+    const snapshot = await read(connectionFor('page'));
+    expect(snapshot.accounts.map((a) => a.key)).toEqual(ids(250));
+    expect(server.requests.map((r) => r.query.page).sort()).toEqual(['1', '1', '2', '2', '3', '3']);
+  });
+
+  it('refuses a next link to another origin and sends that origin nothing', async () => {
+    const elsewhere = await startHrServer({ token: TOKEN });
+    others.push(elsewhere);
+    await start({ nextOrigin: elsewhere.url });
+    const error = await failure(connectionFor('next-link'));
+    expect(error.message).toBe(`hr: page 2 of the listing (GET /next/employees?page=2&per_page=100): the next page's URL is on another origin (${elsewhere.url}), and idplane sends the credentials only to the configured one (${server.url}); the listing is not used`);
+    expect(elsewhere.requests).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('offset with a total: asks for the other pages at once, and refuses a server that ignores the offset', async () => {
+    await start();
+    const connection = connectionFor('offset', { pagination: { type: 'offset', pageSize: 100, totalPath: 'total' } });
+    expect((await read(connection)).accounts.map((a) => a.key)).toEqual(ids(250));
+    expect(server.requests.map((r) => r.query.offset)).toEqual(['0', '100', '200']);
+
+    server.inject({ url: 'offset=', times: 3, fault: { mutate: () => ({ items: server.employees.slice(0, 100), total: 250 }) } });
+    const error = await failure(connection);
+    expect(error.message).toBe('hr: page 2 of the listing (GET /offset/employees?offset=100&limit=100): the server answered it with the same records as the page before, so it ignores offset; check pagination (type, offsetParam); the listing is not used');
+  });
+
+  it('refuses a listing that a capped page size cut short, and says to lower pageSize', async () => {
+    await start({ maxPageSize: 50 });
+    const error = await failure(connectionFor('page'));
+    expect(error.message).toBe('hr: page 1 of the listing (GET /page/employees?page=1&per_page=100): the listing ended after 50 records on page 1, short of the 250 the server reports (meta.total); it is not used, since a full import would take the missing people as removed. The server may cap the page size below pageSize (100): set pagination.pageSize to its maximum');
+    expect((await read(connectionFor('page', { pagination: { type: 'page', pageSize: 50, totalPath: 'meta.total' } }))).accounts).toHaveLength(250);
+  });
+
+  it('refuses pages that overlap, even when they add up to the total', async () => {
+    await start();
+    server.inject({ url: /[?&]page=3&/, fault: { mutate: (body) => ({ ...(body as object), data: { employees: server.employees.slice(0, 50) } }) } });
+    const error = await failure(connectionFor('page'));
+    expect(error.message).toBe('hr: pages 1-3 of the listing (GET /page/employees?page=1&per_page=100 and on): 50 of its 250 records repeat records of other pages, which leaves 200, short of the 250 the server reports (meta.total); the pages overlap, so the listing is not used, since a full import would take the missing people as removed');
+  });
+
+  it('does not follow a redirect, and says where it pointed', async () => {
+    await start();
+    server.inject({ fault: { status: 302, headers: { location: '/v2/page/employees?page=1' } } });
+    const same = await failure(connectionFor('page'));
+    expect(same.message).toBe('hr: page 1 of the listing (GET /page/employees?page=1&per_page=100): HTTP 302, a redirect to /v2/page/employees?page=1, which idplane does not follow (credentials stay with the configured URL); set connection.url to where it points');
+    server.inject({ fault: { status: 301, headers: { location: 'https://login.example.test/sso?user=x' } } });
+    const away = await failure(connectionFor('page'));
+    expect(away.message).toContain('HTTP 301, a redirect to https://login.example.test, which idplane does not follow');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('stops a cursor that repeats, and a page parameter the server ignores', async () => {
+    await start();
+    server.inject({ url: 'cursor=', times: 5, fault: { mutate: (body) => ({ ...(body as object), meta: { next_cursor: Buffer.from('after:100').toString('base64url') } }) } });
+    const cursor = await failure(connectionFor('cursor'));
+    expect(cursor.message).toMatch(/^hr: page 2 of the listing \(GET \/cursor\/employees\?cursor=YWZ0ZXI6MTAw&limit=100\): the cursor at meta\.next_cursor repeats one given before, so the listing would never end; the listing is not used$/);
+
+    server.clearFaults();
+    server.inject({ url: 'offset=', times: 5, fault: { mutate: () => ({ items: server.employees.slice(0, 100) }) } });
+    const ignored = await failure(connectionFor('offset'));
+    expect(ignored.message).toBe('hr: page 2 of the listing (GET /offset/employees?offset=100&limit=100): the server answered it with the same records as the page before, so it ignores offset; check pagination (type, offsetParam); the listing is not used');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Through the real CLI.
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface PlanJson {
+  summary: { users: Record<'create' | 'update' | 'activate' | 'deactivate' | 'suspend' | 'unsuspend', number> };
+  users: { action: string; login: string; attributes?: Record<string, { from?: unknown; to?: unknown }> }[];
+  notPlanned?: { app: string; reason: string }[];
+  warnings: { code: string; message: string }[];
+  watermarks: { app: string; from: string | null; to: string }[];
+}
+
+interface StateUser {
+  login: string;
+  status: string;
+}
+
+let root: string;
+let dir: string;
+
+async function project(connection: HttpConnection, importExtra = '', appExtra = ''): Promise<void> {
+  root = await mkdtemp(join(tmpdir(), 'idplane-http-'));
+  dir = join(root, 'project');
+  await mkdir(dir, { recursive: true });
+  await writeConfig(connection, importExtra, appExtra);
+}
+
+async function writeConfig(connection: HttpConnection, importExtra = '', appExtra = ''): Promise<void> {
+  const withEnvToken = { ...connection, token: '${env:HR_TOKEN}' };
+  await writeFile(join(dir, 'idplane.yaml'), `version: 1
+directory:
+  attributes:
+    login:          { type: string, required: true, unique: true }
+    email:          { type: string, unique: true }
+    employeeNumber: { type: string, unique: true }
+    firstName:      { type: string, required: true }
+    lastName:       { type: string, required: true }
+    title:          { type: string }
+    department:     { type: string }
+    city:           { type: string }
+    groups:         { type: "string[]" }
+profileSources: [hr]
+safeguards: { deactivateUsers: "50%" }
+apps:
+  hr:
+    provider: http
+    connection: ${JSON.stringify(withEnvToken)}
+${appExtra}    import:
+      onNoMatch: create
+      newUserStatus: ACTIVE
+      disabled: 'app.status == "Terminated"'
+${importExtra}      mappings:
+        login: app.email
+        email: app.email
+        employeeNumber: app.id
+        firstName: app.firstName
+        lastName: app.lastName
+        title: app.title
+        department: app.department
+        city: app["address.city"]
+        groups: 'app.groups.split(", ")'
+`);
+}
+
+afterEach(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+function idplane(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, '-C', dir, ...args], {
+      env: { ...process.env, NO_COLOR: '1', HR_TOKEN: TOKEN, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      outputs.push(stdout, stderr);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+async function plan(): Promise<{ run: Run; json: PlanJson }> {
+  const run = await idplane(['plan', '--format', 'json']);
+  return { run, json: (run.code === 0 || run.code === 4 ? JSON.parse(run.stdout) : null) as PlanJson };
+}
+
+async function apply(): Promise<Run> {
+  return idplane(['apply', '--auto-approve']);
+}
+
+/** The stored directory: its serial (bumped by every write) and users. */
+async function state(): Promise<{ serial: number; users: StateUser[] }> {
+  const run = await idplane(['state', 'list', '--format', 'json']);
+  expect(run.code, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as { serial: number; users: StateUser[] };
+}
+
+async function users(): Promise<StateUser[]> {
+  return (await state()).users;
+}
+
+async function show(login: string): Promise<{ status: string; profile: Record<string, unknown> }> {
+  const run = await idplane(['state', 'show', login, '--format', 'json']);
+  expect(run.code, run.stderr).toBe(0);
+  return (JSON.parse(run.stdout) as { user: { status: string; profile: Record<string, unknown> } }).user;
+}
+
+const logins = (list: { login: string }[]) => list.map((u) => u.login).sort();
+const emails = (s: HrTestServer) => s.employees.map((e) => e.email as string).sort();
+
+describe('the http source through the CLI', () => {
+  it('plan and apply create every employee from a paged listing with a total, then nothing is left to do', async () => {
+    await start();
+    await project(connectionFor('page', { retries: 1 }));
+    const first = await plan();
+    expect(first.run.code, first.run.stderr).toBe(0);
+    expect(first.json.summary.users).toMatchObject({ create: 250, update: 0, deactivate: 0 });
+    const run = await apply();
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const stored = await users();
+    expect(logins(stored)).toEqual(emails(server));
+    expect(await show('zoe.hopper.1030@example.com')).toMatchObject({
+      status: 'ACTIVE',
+      profile: { employeeNumber: '1030', firstName: 'Zoë', lastName: 'Hopper', city: 'Berlin', department: 'Support', groups: ['Support', 'All Staff'], title: 'Engineer' },
+    });
+    expect((await idplane(['plan', '--detailed-exitcode'])).code).toBe(0);
+    expect(server.requests.every((r) => r.authorized)).toBe(true);
+  });
+
+  it.each(['offset', 'cursor', 'next-link', 'link-header', 'none'] as const)('creates every employee from a %s listing', async (style) => {
+    await start({ count: 120 });
+    const connection = connectionFor(style);
+    if (connection.pagination && 'pageSize' in connection.pagination) connection.pagination = { ...connection.pagination, pageSize: 50 };
+    if (style === 'next-link' || style === 'link-header') connection.query = { per_page: 50 };
+    await project(connection);
+    const run = await apply();
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(logins(await users())).toEqual(emails(server));
+    // apply reads the source once: one request for none, three pages of 50 for the others.
+    expect(server.requests.length).toBe(style === 'none' ? 1 : 3);
+    expect(server.requests.every((r) => r.authorized)).toBe(true);
+  });
+
+  it('after a first apply, a listing that fails part-way deactivates nobody; once it reads whole, the removed are deactivated', async () => {
+    await start();
+    await project(connectionFor('page', { retries: 1 }));
+    expect((await apply()).code).toBe(0);
+    const before = await state();
+    server.employees.splice(200, 10); // ten people leave: the complete listing would deactivate them
+
+    server.inject({ url: /[?&]page=2&/, times: 10, fault: { status: 500 } });
+    const failed = await plan();
+    expect(failed.run.code).toBe(1);
+    expect(failed.run.stderr).toContain('hr: page 2 of the listing (GET /page/employees?page=2&per_page=100): HTTP 500 after 1 retry');
+    const applied = await apply();
+    expect(applied.code).toBe(1);
+    expect(await state()).toEqual(before);
+
+    // A page that comes back short of the total is the same: an error, never a shorter list.
+    server.clearFaults();
+    server.inject({ url: /[?&]page=3&/, times: 10, fault: { mutate: (body) => ({ ...(body as object), data: { employees: [] } }) } });
+    const short = await apply();
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('hr: page 3 of the listing (GET /page/employees?page=3&per_page=100): the listing ended after 200 records on page 3, short of the 240 the server reports (meta.total); it is not used');
+    expect(await state()).toEqual(before);
+
+    // onUnreachable: skip leaves the app out of the plan (exit 4), and still deactivates nobody.
+    server.clearFaults();
+    server.inject({ url: /[?&]page=2&/, times: 10, fault: { status: 503 } });
+    await writeConfig(connectionFor('page', { retries: 1 }), '', '    onUnreachable: skip\n');
+    const skipped = await plan();
+    expect(skipped.run.code).toBe(4);
+    expect(skipped.json.notPlanned).toEqual([expect.objectContaining({ app: 'hr', reason: expect.stringContaining('page 2 of the listing (GET /page/employees?page=2&per_page=100): HTTP 503 after 1 retry') })]);
+    expect(skipped.json.summary.users.deactivate).toBe(0);
+    expect((await apply()).code).toBe(4);
+    expect(await state()).toEqual(before);
+
+    server.clearFaults();
+    const whole = await plan();
+    expect(whole.run.code).toBe(0);
+    expect(whole.json.summary.users).toMatchObject({ create: 0, update: 0, deactivate: 10 });
+  });
+
+  it('reports a record without a key as a row error naming its line and page, and deactivates nobody', async () => {
+    await start();
+    await project(connectionFor('page'));
+    expect((await apply()).code).toBe(0);
+    const before = await state();
+    server.inject({ url: /[?&]page=2&/, times: 2, fault: { keyless: [4] } }); // for plan and apply
+    server.employees.splice(10, 1); // gone too, yet not deactivated: an unreadable record may be anyone
+    const { run, json } = await plan();
+    expect(run.code, run.stderr).toBe(0);
+    expect(json.warnings.map((w) => [w.code, w.message])).toEqual([
+      ['row-error', 'line 105: the record on page 2 has no id (the key): it is absent'],
+      ['missing-suspended', '1 row(s) of hr could not be read, so no account of hr is treated as missing in this run'],
+    ]);
+    expect(json.summary.users).toMatchObject({ create: 0, update: 0, deactivate: 0 });
+    expect((await apply()).code).toBe(0);
+    expect((await state()).users).toEqual(before.users);
+  });
+
+  it('incremental: the first run reads everything, later runs send since=watermark, apply the changes and deactivate nobody missing', async () => {
+    await start();
+    const imp = '      mode: incremental\n      watermark: updatedAt\n';
+    await project(connectionFor('cursor', { since: { param: 'updated_since' } }), imp);
+    const first = await plan();
+    expect(first.json.summary.users.create).toBe(250);
+    expect(first.json.watermarks).toEqual([{ app: 'hr', from: null, to: '2024-01-01T04:09:00.000Z' }]);
+    expect((await apply()).code).toBe(0);
+    expect(server.requests.every((r) => r.query.updated_since === undefined)).toBe(true);
+
+    server.requests.length = 0;
+    const changed = server.touch(1003, { title: 'Director' });
+    server.employees.splice(server.employees.findIndex((e) => e.id === 1005), 1);
+    const second = await plan();
+    expect(second.run.code, second.run.stderr).toBe(0);
+    expect(server.requests.map((r) => r.query.updated_since)).toEqual(['2024-01-01T04:09:00.000Z']);
+    expect(second.json.summary.users).toMatchObject({ create: 0, update: 1, deactivate: 0 });
+    expect(second.json.users).toEqual([expect.objectContaining({ action: 'update', login: 'grace.lovelace.1003@example.com', attributes: { title: { from: 'Engineer', to: 'Director' } } })]);
+    expect(second.json.watermarks).toEqual([{ app: 'hr', from: '2024-01-01T04:09:00.000Z', to: changed.updatedAt }]);
+    expect((await apply()).code).toBe(0);
+    expect((await users()).length).toBe(250);
+
+    server.requests.length = 0;
+    expect((await idplane(['plan', '--detailed-exitcode'])).code).toBe(0);
+    expect(server.requests.map((r) => r.query.updated_since)).toEqual([changed.updatedAt]);
+  });
+
+  it('incremental without connection.since is refused by the config check, before any request, saying to set it', async () => {
+    await start();
+    await project(connectionFor('page'), '      mode: incremental\n      watermark: updatedAt\n');
+    const run = await idplane(['plan']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/idplane\.yaml:\d+:\d+: error: an incremental http import needs connection\.since/);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('retries a 429 with Retry-After and a 503, and converges', async () => {
+    await start();
+    await project(connectionFor('page'));
+    server.inject({ url: /[?&]page=2&/, times: 2, fault: { status: 429, retryAfter: '1', body: { message: 'rate limit exceeded' } } });
+    server.inject({ url: /[?&]page=3&/, fault: { status: 503, retryAfter: '0' } });
+    const run = await apply();
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(logins(await users())).toEqual(emails(server));
+    expect(server.requests.filter((r) => r.query.page === '2')).toHaveLength(3);
+    expect(server.requests.filter((r) => r.query.page === '3')).toHaveLength(2);
+    expect((await idplane(['plan', '--detailed-exitcode'])).code).toBe(0);
+  });
+
+  const echo = { error: 'invalid_token', message: `token Bearer ${TOKEN} expired` };
+  // [case, paging, connection settings, fault (on the page named, or on every page for 'short'), page named, message]
+  const bad: [string, 'page' | 'none', Partial<HttpConnection>, Fault | null, number, string][] = [
+    ['401 refused credentials (the server echoing the token)', 'page', {}, { status: 401, body: echo }, 1, 'the server refused the credentials (HTTP 401); check connection.token, username/password or headers; the server said: token Bearer *** expired'],
+    ['403 on a later page', 'page', {}, { status: 403 }, 2, 'the server refused the credentials (HTTP 403)'],
+    ['404', 'page', { url: '/nope/employees' }, null, 1, 'not found (HTTP 404); check connection.url'],
+    ['500 after the retries', 'page', {}, { status: 500 }, 3, 'HTTP 500 after 1 retry; the server said: injected 500'],
+    ['an HTML page with 200', 'page', {}, { html: true }, 2, 'HTTP 200 with a body that is not valid JSON (an HTML page (text/html; charset=utf-8): Sign in Your session has expired Please sign in again.)'],
+    ['a body that is not JSON', 'page', {}, { notJson: true }, 2, 'HTTP 200 with a body that is not valid JSON (application/json;'],
+    ['the records path missing', 'page', {}, { body: { message: 'ok', meta: { total: 250 } } }, 2, 'the page has no data.employees (connection.records); its keys: message, meta'],
+    ['records that are not an array', 'page', {}, { body: { data: { employees: { id: 1 } }, meta: { total: 250 } } }, 3, 'data.employees (connection.records) is an object, not an array of records'],
+    ['a page that is not an object', 'page', {}, { body: 'maintenance' }, 1, 'the page is a string, not a JSON object with the records at data.employees'],
+    ['a page slower than timeoutMs', 'page', { timeoutMs: 300 }, { delayMs: 1500 }, 2, 'no answer within 300 ms (timeoutMs) (after 1 retry)'],
+    ['a connection reset every time', 'page', {}, { reset: true }, 3, 'cannot reach 127.0.0.1:'],
+    ['pagination none on a server that pages', 'none', {}, { headers: { link: '</none/employees?page=2>; rel="next"' } }, 1, 'the answer has a Link header with rel="next": the server pages its listing, and only its first page would be read'],
+    ['a listing short of its total', 'page', {}, { mutate: (body) => ({ ...(body as object), meta: { total: 260 } }) }, 3, 'the listing ended after 250 records on page 3, short of the 260 the server reports (meta.total)'],
+  ];
+  it.each(bad)('stops on %s with exit 1, naming the app, the path and the page', async (name, style, extra, fault, page, message) => {
+    await start();
+    const connection = connectionFor(style, { retries: 1 });
+    if (extra.url) extra.url = `${server.url}${extra.url}`;
+    await project({ ...connection, ...extra });
+    const target = style === 'none' ? '/none/employees' : extra.url ? '/nope/employees?page=1&per_page=100' : `/page/employees?page=${page}&per_page=100`;
+    const everyPage = style === 'none' || name.includes('short of its total');
+    if (fault) server.inject({ url: everyPage ? undefined : new RegExp(`[?&]page=${page}&`), times: 10, fault });
+    const run = await idplane(['plan']);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stderr).toContain(`hr: page ${page} of the listing (GET ${target}): ${message}`);
+    expect(run.stderr).not.toContain(server.url);
+    expect(run.stdout + run.stderr).not.toContain(TOKEN);
+  });
+
+  it('schema discover reports the attributes of a sample page with inferred types', async () => {
+    await start();
+    await project(connectionFor('page'));
+    const run = await idplane(['schema', 'discover', 'hr', '--format', 'json']);
+    expect(run.code, run.stderr).toBe(0);
+    const found = JSON.parse(run.stdout) as { note: string; attributes: { name: string; type: string; unique: boolean; required: boolean; description: string }[] };
+    expect(found.note).toBe('GET /page/employees?page=1&per_page=100: 15 attributes, types inferred from a sample of 100 records (the first page of 250)');
+    const byName = Object.fromEntries(found.attributes.map((a) => [a.name, a]));
+    expect(Object.keys(byName)).toEqual(['id', 'firstName', 'lastName', 'email', 'title', 'department', 'status', 'active', 'fte', 'address.city', 'address.country', 'manager', 'groups', 'updatedAt', 'manager.id']);
+    expect(byName.id).toMatchObject({ type: 'string', unique: true, required: true });
+    expect(byName.fte).toMatchObject({ type: 'number', unique: false });
+    expect(byName.active).toMatchObject({ type: 'boolean' });
+    expect(byName['manager.id']).toMatchObject({ type: 'string', required: false });
+    expect(byName.groups!.description).toContain('a list, joined with ", "');
+    expect(server.requests).toHaveLength(1);
+
+    const text = await idplane(['schema', 'discover', 'hr']);
+    expect(text.stdout).toContain('addressCity:');
+    expect(text.stdout).toContain('app["address.city"]');
+  });
+
+  it('examples/http-hr validates and plans against the server, with HR_URL and HR_TOKEN set', async () => {
+    await start();
+    const example = await copyExample('http-hr');
+    try {
+      dir = example.dir;
+      const env = { HR_URL: server.url };
+      const validate = await idplane(['validate'], env);
+      expect(validate.code, validate.stderr).toBe(0);
+      expect(validate.stdout).toContain('The configuration is valid.');
+      const run = await idplane(['plan', '--format', 'json'], env);
+      expect(run.code, run.stderr).toBe(0);
+      expect((JSON.parse(run.stdout) as PlanJson).summary.users.create).toBe(250);
+      expect(server.requests.map((r) => r.url)).toEqual([1, 2, 3].map((n) => `/page/employees?status=all&page=${n}&per_page=100`));
+      const unset = await idplane(['validate']);
+      expect(unset.code).toBe(1);
+      expect(unset.stderr).toContain('environment variable HR_URL is not set (/apps/hr/connection/url)');
+    } finally {
+      await example.cleanup();
+    }
+  });
+});
