@@ -105,6 +105,13 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await jitCommand(program.opts<{ dir: string }>().dir, app, await readStdin(), { lockTimeoutMs: options.lockTimeout ?? 0 }, out);
     });
 
+  program.command('serve').description('run JIT requests (POST /jit/APP), the apps\' scheduled imports, /healthz and /metrics until SIGTERM')
+    .option('--listen <host:port>', 'where to listen (default: serve.listen, else 127.0.0.1:8080; port 0 takes a free one)')
+    .action(async (options: { listen?: string }) => {
+      const { serveCommand } = await import('./commands/serve.ts');
+      exitCode = await serveCommand(program.opts<{ dir: string }>().dir, options, out);
+    });
+
   program.command('drift').description('report what changed behind idplane\'s back; exit 0 none, 2 drift, 1 error')
     .addOption(planFormat())
     .option('--show-personal-data', 'markdown: show logins and keys instead of masking them')

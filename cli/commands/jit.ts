@@ -14,6 +14,7 @@ import { planSource } from '../plan-stream.ts';
 import { renderPlanText } from '../views/plan-text.ts';
 import { carryOut } from '../carry-out.ts';
 import { openWorkspace, VERSION, type Workspace } from '../workspace.ts';
+import type { Progress } from '../progress.ts';
 import { takeLock } from './apply.ts';
 
 export async function jitCommand(dir: string, app: string, input: string, options: { lockTimeoutMs?: number }, out: Output): Promise<number> {
@@ -26,18 +27,65 @@ export async function jitCommand(dir: string, app: string, input: string, option
 }
 
 async function jit(ws: Workspace, app: string, input: string, options: { lockTimeoutMs?: number }, out: Output): Promise<number> {
+  checkJitApp(ws, app);
+  const result = await runJit(ws, app, parseAccount(input, app), { ...options, progress: out.progress, command: 'jit' });
+  const { key, change, login, action } = result;
+  if (out.format === 'json') {
+    out.stdout(JSON.stringify({ app, key, action, login, user: result.user, change }) + '\n');
+  } else if (!change) {
+    out.stdout(`jit: ${app}/${key} → ${login ?? '(no user)'}: no change.\n`);
+  } else {
+    await renderPlanText(planSource(result.plan), out.style, out.sink);
+    out.stdout(`jit: ${app}/${key} → ${change.login}: ${action} done (status ${change.after.status}).\n`);
+  }
+  return 0;
+}
+
+/** Refuses an app that has no import: section (JIT runs an account through an import). */
+export function checkJitApp(ws: Pick<Workspace, 'project'>, app: string): void {
   const compiled = Object.hasOwn(ws.project.apps, app) ? ws.project.apps[app]! : null;
   if (!compiled?.import) {
     const imports = Object.values(ws.project.apps).filter((a) => a.import).map((a) => a.name);
     throw new UsageError(`jit needs an app with an import: section; ${JSON.stringify(app)} is not one (import apps: ${imports.join(', ') || 'none'})`);
   }
-  const attributes = parseAccount(input, app);
+}
+
+export interface JitResult {
+  app: string;
+  key: string;
+  /** What happened to the user: create, update, activate, …, or none. */
+  action: string;
+  login: string | null;
+  /** The user as the directory now holds them, or null when the account is linked to nobody. */
+  user: unknown;
+  change: Plan['users'][number] | null;
+  /** The plan narrowed to this one account, as carried out. */
+  plan: Plan;
+}
+
+export interface JitOptions {
+  lockTimeoutMs?: number;
+  progress: Progress;
+  /** The command recorded in the run history ("jit", "serve jit"). */
+  command: string;
+}
+
+/**
+ * One account through the import pipeline, under the state lock: match, source, map, lifecycle, with
+ * every other account taken from the state; carried out (journaled, atomic) unless it needs review or
+ * conflicts, which throw CliError JIT_REVIEW / JIT_CONFLICT and change nothing. `idplane jit` and
+ * `idplane serve` (POST /jit/APP) both run this.
+ */
+export async function runJit(ws: Workspace, app: string, attributes: Record<string, string>, options: JitOptions): Promise<JitResult> {
+  checkJitApp(ws, app);
+  const compiled = ws.project.apps[app]!;
   const key = attributes[compiled.key];
   if (!key) throw new CliError('JIT_INPUT', `${app}: the account has no value for its key attribute ${JSON.stringify(compiled.key)}`);
 
-  const lock = await takeLock(ws, 'jit', options.lockTimeoutMs ?? 0);
+  const lock = await takeLock(ws, options.command, options.lockTimeoutMs ?? 0);
   try {
     const state = await ws.store.read();
+    const input = JSON.stringify(attributes);
     const full = buildPlan({
       project: ws.project, state, configFingerprint: ws.fingerprint, version: VERSION,
       sources: [{ app, accounts: [{ key, attributes }], rowErrors: [], partial: true, fingerprint: `sha256:${createHash('sha256').update(input).digest('hex')}` }],
@@ -46,26 +94,17 @@ async function jit(ws: Workspace, app: string, input: string, options: { lockTim
     if (plan.reviews.length > 0) throw new CliError('JIT_REVIEW', `${app}/${key} needs review, so no user was created or changed: ${plan.reviews[0]!.message}. Settle it with ${plan.reviews[0]!.resolution}`);
     if (plan.conflicts.length > 0) throw new CliError('JIT_CONFLICT', `${app}/${key} cannot be provisioned: ${plan.conflicts.map((c) => c.message).join('; ')}`);
     const change = plan.users[0] ?? null;
-    if (plan.users.length + plan.links.length + plan.imports.length > 0) await carryOut(ws, state, plan, 'jit', out.progress);
+    if (plan.users.length + plan.links.length + plan.imports.length > 0) await carryOut(ws, state, plan, options.command, options.progress);
     const userId = change?.id ?? plan.links[0]?.userId ?? state.links.find((l) => l.app === app && l.key === key)?.userId;
     const login = change?.login ?? state.users.find((u) => u.id === userId)?.login ?? null;
-    const action = change?.action ?? 'none';
-    if (out.format === 'json') {
-      out.stdout(JSON.stringify({ app, key, action, login, user: change?.after ?? state.users.find((u) => u.id === userId) ?? null, change }) + '\n');
-    } else if (!change) {
-      out.stdout(`jit: ${app}/${key} → ${login ?? '(no user)'}: no change.\n`);
-    } else {
-      await renderPlanText(planSource(plan), out.style, out.sink);
-      out.stdout(`jit: ${app}/${key} → ${change.login}: ${action} done (status ${change.after.status}).\n`);
-    }
-    return 0;
+    return { app, key, action: change?.action ?? 'none', login, user: change?.after ?? state.users.find((u) => u.id === userId) ?? null, change, plan };
   } finally {
     await lock.release();
   }
 }
 
 /** One account's attributes: a flat JSON object; numbers and booleans become strings, null empty. */
-function parseAccount(input: string, app: string): Record<string, string> {
+export function parseAccount(input: string, app: string): Record<string, string> {
   let value: unknown;
   try {
     value = JSON.parse(input);

@@ -1,0 +1,137 @@
+/**
+ * Runs `idplane serve`'s work one at a time. JIT requests and scheduled imports queue behind each other
+ * in this process (each also takes the state lock, so they never overlap an apply elsewhere); each run
+ * is timed, counted in the metrics and logged in one line that names the app, the kind and the outcome,
+ * never a login, a key or a value.
+ * A run may be given a longest wait for its turn (JIT requests: serve.lockTimeout, so an identity
+ * provider waiting on a sign-in gets an answer in bounded time); one that waited longer is not run, is
+ * counted as `locked`, and fails with QueueTimeout.
+ * Shutdown: stop() refuses new runs (they end `ShuttingDown` before starting) and resolves once the run
+ * going on has finished, so a SIGTERM never cuts a run short; one killed anyway is journaled and the
+ * next run converges (cli/carry-out.ts).
+ */
+import { LockHeldError } from '../../state/types.ts';
+import { CliError } from '../errors.ts';
+import { createProgress, type Progress } from '../progress.ts';
+import type { RunKind, RunOutcome, ServeMetrics } from './metrics.ts';
+
+/** A run that could not start within its wait (the runs before it took too long). */
+export class QueueTimeout extends Error {
+  readonly code = 'QUEUE_TIMEOUT';
+  constructor(readonly waitedMs: number) {
+    super(`the runs queued before it did not end within ${Math.round(waitedMs / 1000)} s (serve.lockTimeout), so it was not run`);
+  }
+}
+
+export class ShuttingDown extends Error {
+  readonly code = 'SHUTTING_DOWN';
+  constructor() {
+    super('idplane serve is shutting down; the request was not run');
+  }
+}
+
+/** What a run reports, for the metrics and the log. */
+export interface RunReport {
+  outcome: RunOutcome;
+  userChanges?: number;
+  accountChanges?: number;
+  failures?: number;
+  /** Said in the log line: blockers, failures, apps not read. No personal data. */
+  notes?: string[];
+}
+
+export interface LastRun {
+  outcome: RunOutcome;
+  at: string;
+  seconds: number;
+}
+
+export class Runner {
+  private tail: Promise<unknown> = Promise.resolve();
+  private stopping = false;
+  private running: { app: string; kind: RunKind; since: string } | null = null;
+  private readonly last = new Map<string, LastRun>();
+
+  constructor(private readonly metrics: ServeMetrics, private readonly log: (line: string) => void) {}
+
+  /** The run going on, if any. */
+  get current(): { app: string; kind: RunKind; since: string } | null {
+    return this.running;
+  }
+
+  /** How the last run of an app and kind ended. */
+  lastRun(app: string, kind: RunKind): LastRun | undefined {
+    return this.last.get(`${kind}\u0000${app}`);
+  }
+
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
+  /**
+   * Queues `work` behind every run queued before it. `report` turns its value (or error) into the
+   * run's outcome; the value or error is passed on to the caller as it is.
+   */
+  run<T>(app: string, kind: RunKind, work: (progress: Progress) => Promise<T>, report: (value: T) => RunReport, options: { maxWaitMs?: number } = {}): Promise<T> {
+    if (this.stopping) return Promise.reject(new ShuttingDown());
+    const queued = Date.now();
+    const next = this.tail.then(async () => {
+      if (this.stopping) throw new ShuttingDown();
+      const waited = Date.now() - queued;
+      if (options.maxWaitMs !== undefined && waited > options.maxWaitMs) {
+        const error = new QueueTimeout(options.maxWaitMs);
+        this.finish(app, kind, { outcome: 'locked', notes: [error.message] }, waited / 1000);
+        throw error;
+      }
+      this.running = { app, kind, since: new Date().toISOString() };
+      this.metrics.inProgress.set(1);
+      const progress = createProgress(QUIET);
+      let summary: RunReport;
+      try {
+        const value = await work(progress);
+        summary = report(value);
+        return value;
+      } catch (error) {
+        summary = reportError(error);
+        throw error;
+      } finally {
+        this.running = null;
+        this.metrics.inProgress.set(0);
+        this.finish(app, kind, summary!, (Date.now() - queued) / 1000);
+      }
+    });
+    this.tail = next.catch(() => {});
+    return next;
+  }
+
+  /** Counts, remembers and logs how a run ended. */
+  private finish(app: string, kind: RunKind, summary: RunReport, seconds: number): void {
+    this.metrics.record({ app, kind, outcome: summary.outcome, seconds, userChanges: summary.userChanges ?? 0, accountChanges: summary.accountChanges ?? 0, failures: summary.failures ?? 0 });
+    this.last.set(`${kind}\u0000${app}`, { outcome: summary.outcome, at: new Date().toISOString(), seconds });
+    this.log(logLine(app, kind, summary, seconds));
+  }
+
+  /** Refuses new runs and resolves when the queue is empty (runs queued but not started end ShuttingDown). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.tail;
+  }
+}
+
+/** A run that threw: blocked (a JIT account for review), the lock held elsewhere, or an error (its message names the app and place). */
+export function reportError(error: unknown): RunReport {
+  if (error instanceof ShuttingDown) return { outcome: 'failed', notes: [error.message] };
+  // A JIT account that needs review or conflicts: its message names the person, so the log says only what kind.
+  if (error instanceof CliError && (error.code === 'JIT_REVIEW' || error.code === 'JIT_CONFLICT')) return { outcome: 'blocked', notes: [error.code === 'JIT_REVIEW' ? 'the account needs review' : 'the account conflicts with the directory'] };
+  if (error instanceof LockHeldError) return { outcome: 'locked', notes: [`the state lock is held by ${error.holder.operation} (lock id ${error.holder.id})`] };
+  return { outcome: 'failed', notes: [error instanceof Error ? error.message : String(error)] };
+}
+
+function logLine(app: string, kind: RunKind, report: RunReport, seconds: number): string {
+  const counts = report.outcome === 'applied' ? ` (${report.userChanges ?? 0} user change(s), ${report.accountChanges ?? 0} account change(s)${report.failures ? `, ${report.failures} failed` : ''})` : '';
+  const notes = report.notes?.length ? `: ${report.notes.join('; ')}` : '';
+  return `${new Date().toISOString()} ${kind} ${app}: ${report.outcome}${counts} in ${seconds.toFixed(2)} s${notes}`;
+}
+
+/** Progress that draws nothing: serve's runs are summed up in their log line. */
+const QUIET = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
