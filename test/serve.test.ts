@@ -225,12 +225,35 @@ describe('idplane serve: JIT', () => {
     expect(series(metrics, 'idplane_runs_total', { app: 'hr', kind: 'jit', outcome: 'applied' })).toBe(1);
   });
 
-  it('serialises concurrent JIT requests: each one applied, none lost', async () => {
-    const s = await serve(dir);
+  it('runs JIT requests that come together as one run, each answered on its own, none lost or doubled', async () => {
+    const s = await serve(dir, {});
     const people = Array.from({ length: 12 }, (_, i) => ({ ...nia, employee_id: String(3000 + i), work_email: `person${i}@example.com`, first_name: `P${i}` }));
-    const answers = await Promise.all(people.map((p) => post(`${s.url}/jit/hr`, p)));
-    expect(answers.map((a) => a.status)).toEqual(people.map(() => 201));
-    expect(await users()).toHaveLength(51 + 12);
+    // Hold the lock a moment, so that the requests queue up behind the first run as they would in a burst.
+    const store = new EmbeddedStore({ dir: join(dir, '.idplane') });
+    const lock = await store.lock({ operation: 'apply', who: 'ci', host: 'runner', pid: 1 });
+    const answers = Promise.all([
+      ...people.map((p) => post(`${s.url}/jit/hr`, p)),
+      post(`${s.url}/jit/hr`, nia), post(`${s.url}/jit/hr`, nia), // the same person twice: one user
+      post(`${s.url}/jit/hr`, { ...nia, employee_id: '2002', work_email: 'zoe.muller@example.com' }), // another's e-mail: refused alone
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    await lock.release();
+    await store.close();
+    const all = await answers;
+    expect(all.slice(0, 12).map((a) => a.status)).toEqual(people.map(() => 201));
+    expect(all.slice(0, 12).map((a) => a.body.login)).toEqual(people.map((_, i) => `person${i}@example.com`));
+    // In one batch both get the create; in two, the second finds her created (200, no change).
+    expect(all.slice(12, 14).map((a) => a.body.login)).toEqual(['nia.long@example.com', 'nia.long@example.com']);
+    expect(all[12]!.status).toBe(201);
+    expect([200, 201]).toContain(all[13]!.status);
+    expect(all[14]!.status).toBe(409);
+    const list = await users();
+    expect(list).toHaveLength(51 + 12 + 1);
+    expect(list.filter((u) => u.login === 'nia.long@example.com')).toHaveLength(1);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    const runs = ['applied', 'unchanged', 'blocked', 'locked', 'failed'].reduce((n, outcome) => n + (series(metrics, 'idplane_runs_total', { app: 'hr', kind: 'jit', outcome }) ?? 0), 0);
+    expect(runs).toBeLessThan(15);
+    expect(s.log()).toMatch(/jit hr: applied \(\d+ user change\(s\), 0 account change\(s\)\) in [\d.]+ s: \d+ accounts in one run; 1 refused \(the account conflicts with the directory\)/);
   });
 });
 

@@ -73,34 +73,87 @@ export interface JitOptions {
 /**
  * One account through the import pipeline, under the state lock: match, source, map, lifecycle, with
  * every other account taken from the state; carried out (journaled, atomic) unless it needs review or
- * conflicts, which throw CliError JIT_REVIEW / JIT_CONFLICT and change nothing. `idplane jit` and
- * `idplane serve` (POST /jit/APP) both run this.
+ * conflicts, which throw CliError JIT_REVIEW / JIT_CONFLICT and change nothing. `idplane jit` runs
+ * this; `idplane serve` runs runJitBatch.
  */
 export async function runJit(ws: Workspace, app: string, attributes: Record<string, string>, options: JitOptions): Promise<JitResult> {
+  const [result] = await runJitBatch(ws, app, [attributes], options);
+  if (result instanceof Error) throw result;
+  return result!;
+}
+
+/**
+ * Several accounts of one app at once, as one run: one state read, one plan, one atomic write, so a
+ * burst of sign-ins costs about what one does. Each account is judged on its own: one that needs
+ * review or conflicts (with the directory or with another account of the batch) gets its CliError and
+ * changes nothing, while the others are carried out. The same key twice is one account (the last
+ * attributes given), and both get its result. An account without its key attribute is a JIT_INPUT
+ * error. Results come in the order of `accounts`. Errors that stop the whole run (the lock, the state)
+ * are thrown.
+ */
+export async function runJitBatch(ws: Workspace, app: string, accounts: Record<string, string>[], options: JitOptions): Promise<(JitResult | CliError)[]> {
   checkJitApp(ws, app);
   const compiled = ws.project.apps[app]!;
-  const key = attributes[compiled.key];
-  if (!key) throw new CliError('JIT_INPUT', `${app}: the account has no value for its key attribute ${JSON.stringify(compiled.key)}`);
+  const keys = accounts.map((attributes) => attributes[compiled.key] ?? '');
+  const latest = new Map<string, Record<string, string>>();
+  keys.forEach((key, i) => {
+    if (key) latest.set(key, accounts[i]!);
+  });
+  const missingKey = new CliError('JIT_INPUT', `${app}: the account has no value for its key attribute ${JSON.stringify(compiled.key)}`);
+  if (latest.size === 0) return keys.map(() => missingKey);
 
   const lock = await takeLock(ws, options.command, options.lockTimeoutMs ?? 0);
   try {
     const state = await ws.store.read();
-    const input = JSON.stringify(attributes);
+    const source = [...latest].map(([key, attributes]) => ({ key, attributes }));
     const full = buildPlan({
       project: ws.project, state, configFingerprint: ws.fingerprint, version: VERSION,
-      sources: [{ app, accounts: [{ key, attributes }], rowErrors: [], partial: true, fingerprint: `sha256:${createHash('sha256').update(input).digest('hex')}` }],
+      sources: [{ app, accounts: source, rowErrors: [], partial: true, fingerprint: `sha256:${createHash('sha256').update(JSON.stringify(source)).digest('hex')}` }],
     });
-    const plan = narrowToAccount(full, app, key, state.links.find((l) => l.app === app && l.key === key)?.userId ?? null);
-    if (plan.reviews.length > 0) throw new CliError('JIT_REVIEW', `${app}/${key} needs review, so no user was created or changed: ${plan.reviews[0]!.message}. Settle it with ${plan.reviews[0]!.resolution}`);
-    if (plan.conflicts.length > 0) throw new CliError('JIT_CONFLICT', `${app}/${key} cannot be provisioned: ${plan.conflicts.map((c) => c.message).join('; ')}`);
-    const change = plan.users[0] ?? null;
-    if (plan.users.length + plan.links.length + plan.imports.length > 0) await carryOut(ws, state, plan, options.command, options.progress);
-    const userId = change?.id ?? plan.links[0]?.userId ?? state.links.find((l) => l.app === app && l.key === key)?.userId;
-    const login = change?.login ?? state.users.find((u) => u.id === userId)?.login ?? null;
-    return { app, key, action: change?.action ?? 'none', login, user: change?.after ?? state.users.find((u) => u.id === userId) ?? null, change, plan };
+    const linked = (key: string) => state.links.find((l) => l.app === app && l.key === key)?.userId ?? null;
+    const outcomes = new Map<string, Plan | CliError>();
+    for (const key of latest.keys()) {
+      const plan = narrowToAccount(full, app, key, linked(key));
+      if (plan.reviews.length > 0) outcomes.set(key, new CliError('JIT_REVIEW', `${app}/${key} needs review, so no user was created or changed: ${plan.reviews[0]!.message}. Settle it with ${plan.reviews[0]!.resolution}`));
+      else if (plan.conflicts.length > 0) outcomes.set(key, new CliError('JIT_CONFLICT', `${app}/${key} cannot be provisioned: ${plan.conflicts.map((c) => c.message).join('; ')}`));
+      else outcomes.set(key, plan);
+    }
+    const good = [...outcomes.values()].filter((o): o is Plan => !(o instanceof CliError));
+    const merged = mergePlans(full, good);
+    if (merged.users.length + merged.links.length + merged.imports.length > 0) await carryOut(ws, state, merged, options.command, options.progress);
+    return keys.map((key) => {
+      if (!key) return missingKey;
+      const plan = outcomes.get(key)!;
+      if (plan instanceof CliError) return plan;
+      const change = plan.users[0] ?? null;
+      const userId = change?.id ?? plan.links.find((l) => l.app === app && l.key === key && l.action === 'link')?.userId ?? linked(key);
+      const login = change?.login ?? state.users.find((u) => u.id === userId)?.login ?? null;
+      return { app, key, action: change?.action ?? 'none', login, user: change?.after ?? state.users.find((u) => u.id === userId) ?? null, change, plan };
+    });
   } finally {
     await lock.release();
   }
+}
+
+/** The accounts' narrowed plans as one plan to carry out: each change once, nothing for review. */
+function mergePlans(full: Plan, plans: Plan[]): Plan {
+  const once = <T>(items: T[], id: (item: T) => string): T[] => [...new Map(items.map((item) => [id(item), item])).values()];
+  const merged: Plan = {
+    ...full,
+    users: once(plans.flatMap((p) => p.users), (u) => u.id),
+    links: once(plans.flatMap((p) => p.links), (l) => JSON.stringify([l.action, l.app, l.key, l.userId])),
+    imports: once(plans.flatMap((p) => p.imports), (i) => JSON.stringify([i.app, i.key])),
+    watermarks: [],
+    reviews: [],
+    conflicts: [],
+    warnings: once(plans.flatMap((p) => p.warnings), (w) => JSON.stringify(w)),
+    safeguards: [],
+    blockers: [],
+    applyable: true,
+    evaluated: 'changed',
+  };
+  merged.summary = summarise(merged);
+  return merged;
 }
 
 /** One account's attributes: a flat JSON object; numbers and booleans become strings, null empty. */

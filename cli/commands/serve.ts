@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { CliError, UsageError } from '../errors.ts';
 import { reportWarnings, type Output } from '../output.ts';
 import { ServeMetrics } from '../serve/metrics.ts';
+import { JitBatcher } from '../serve/jit-batcher.ts';
 import { Runner } from '../serve/runner.ts';
 import { scheduledImport } from '../serve/scheduled-import.ts';
 import { startSchedules, type Schedule } from '../serve/schedules.ts';
@@ -53,7 +54,8 @@ async function serve(ws: Workspace, options: ServeOptions, out: Output): Promise
   if (!jit && scheduled.length === 0) out.stderr('warning: serve.jit is not set and no app has a schedule, so this server only answers /healthz and /metrics\n');
 
   let schedules: Schedule[] = [];
-  const server = await startServer({ ws, runner, metrics, schedules: () => schedules, host, port, ...(tls ? { tls } : {}), ...(jit ? { jit } : {}), lockTimeoutMs, log }).catch((error: NodeJS.ErrnoException) => {
+  const jitBatcher = new JitBatcher({ ws, runner, maxWaitMs: lockTimeoutMs });
+  const server = await startServer({ ws, runner, jitBatcher, metrics, schedules: () => schedules, host, port, ...(tls ? { tls } : {}), ...(jit ? { jit } : {}), lockTimeoutMs, log }).catch((error: NodeJS.ErrnoException) => {
     if (error instanceof CliError) throw error;
     throw new CliError('SERVE_LISTEN', `cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.code === 'EACCES' ? 'permission denied' : error.message}`);
   });

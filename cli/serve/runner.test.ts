@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { LockHeldError } from '../../state/types.ts';
-import { CliError } from '../errors.ts';
 import { ServeMetrics } from './metrics.ts';
 import { QueueTimeout, Runner, ShuttingDown } from './runner.ts';
 
@@ -49,7 +48,8 @@ describe('Runner', () => {
     const { runner, metrics, lines } = setup();
     metrics.declare('hr', 'jit');
     await runner.run('hr', 'schedule', async () => null, () => ({ outcome: 'applied', userChanges: 3, accountChanges: 2, failures: 1 }));
-    await expect(runner.run('hr', 'jit', async () => { throw new CliError('JIT_CONFLICT', 'hr/1004 cannot be provisioned: zoe@example.com already …'); }, () => ({ outcome: 'applied' }))).rejects.toThrow(CliError);
+    await runner.run('hr', 'jit', async () => null, () => ({ outcome: 'blocked', notes: ['1 refused (the account conflicts with the directory)'] }));
+    await runner.run('hr', 'jit', async () => null, () => ({ outcome: 'unchanged', silent: true }));
     await expect(runner.run('hr', 'jit', async () => { throw new LockHeldError({ id: 'L1', operation: 'apply', who: 'ci', host: 'h', pid: 1, created: '' }, 'x'); }, () => ({ outcome: 'applied' }))).rejects.toThrow(LockHeldError);
     await expect(runner.run('hr', 'schedule', async () => { throw new Error('hr: data/hr.csv: no such file'); }, () => ({ outcome: 'applied' }))).rejects.toThrow('no such file');
     expect(await value(metrics, 'idplane_runs_total', { app: 'hr', kind: 'schedule', outcome: 'applied' })).toBe(1);
@@ -61,10 +61,9 @@ describe('Runner', () => {
     expect(await value(metrics, 'idplane_failures_total', { app: 'hr', kind: 'schedule' })).toBe(2);
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/ schedule hr: applied \(3 user change\(s\), 2 account change\(s\), 1 failed\) in [\d.]+ s$/);
-    expect(lines[1]).toMatch(/ jit hr: blocked in [\d.]+ s: the account conflicts with the directory$/);
+    expect(lines[1]).toMatch(/ jit hr: blocked in [\d.]+ s: 1 refused \(the account conflicts with the directory\)$/);
     expect(lines[2]).toMatch(/ jit hr: locked in [\d.]+ s: the state lock is held by apply \(lock id L1\)$/);
     expect(lines[3]).toMatch(/ schedule hr: failed in [\d.]+ s: hr: data\/hr.csv: no such file$/);
-    expect(lines.join('\n')).not.toContain('zoe@example.com');
     expect(runner.lastRun('hr', 'jit')).toMatchObject({ outcome: 'locked' });
   });
 

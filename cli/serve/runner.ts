@@ -11,7 +11,6 @@
  * next run converges (cli/carry-out.ts).
  */
 import { LockHeldError } from '../../state/types.ts';
-import { CliError } from '../errors.ts';
 import { createProgress, type Progress } from '../progress.ts';
 import type { RunKind, RunOutcome, ServeMetrics } from './metrics.ts';
 
@@ -38,6 +37,8 @@ export interface RunReport {
   failures?: number;
   /** Said in the log line: blockers, failures, apps not read. No personal data. */
   notes?: string[];
+  /** A run that had nothing to do at all (every request it was for had left): neither counted nor logged. */
+  silent?: boolean;
 }
 
 export interface LastRun {
@@ -106,6 +107,7 @@ export class Runner {
 
   /** Counts, remembers and logs how a run ended. */
   private finish(app: string, kind: RunKind, summary: RunReport, seconds: number): void {
+    if (summary.silent) return;
     this.metrics.record({ app, kind, outcome: summary.outcome, seconds, userChanges: summary.userChanges ?? 0, accountChanges: summary.accountChanges ?? 0, failures: summary.failures ?? 0 });
     this.last.set(`${kind}\u0000${app}`, { outcome: summary.outcome, at: new Date().toISOString(), seconds });
     this.log(logLine(app, kind, summary, seconds));
@@ -118,11 +120,9 @@ export class Runner {
   }
 }
 
-/** A run that threw: blocked (a JIT account for review), the lock held elsewhere, or an error (its message names the app and place). */
+/** A run that threw: the lock held elsewhere, or an error (its message names the app and place, not a person). */
 export function reportError(error: unknown): RunReport {
   if (error instanceof ShuttingDown) return { outcome: 'failed', notes: [error.message] };
-  // A JIT account that needs review or conflicts: its message names the person, so the log says only what kind.
-  if (error instanceof CliError && (error.code === 'JIT_REVIEW' || error.code === 'JIT_CONFLICT')) return { outcome: 'blocked', notes: [error.code === 'JIT_REVIEW' ? 'the account needs review' : 'the account conflicts with the directory'] };
   if (error instanceof LockHeldError) return { outcome: 'locked', notes: [`the state lock is held by ${error.holder.operation} (lock id ${error.holder.id})`] };
   return { outcome: 'failed', notes: [error instanceof Error ? error.message : String(error)] };
 }

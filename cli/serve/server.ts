@@ -4,8 +4,8 @@
  *   503 {"status":"stopping"} once a shutdown began (a load balancer stops sending JIT requests).
  * - GET /metrics: Prometheus text format (metrics.ts).
  * - POST /jit/APP: one account's attributes as a JSON object (Content-Type application/json, at most
- *   64 KiB), run through the import pipeline of APP (cli/commands/jit.ts runJit) behind any run going
- *   on. 200 with {app, key, action, login, status} (201 when the user was created); 400 input that is
+ *   64 KiB), run through the import pipeline of APP (cli/commands/jit.ts) behind any run going on,
+ *   together with the other JIT requests for APP waiting by then (jit-batcher.ts). 200 with {app, key, action, login, status} (201 when the user was created); 400 input that is
  *   not an account, 401 a missing or wrong secret, 403 no valid client certificate (mTLS), 404 an app
  *   that takes no JIT, 409 an account for review or in conflict (nothing changed), 413 too large,
  *   415 not JSON, 503 the state lock stayed held or the runs before it took longer than
@@ -23,7 +23,8 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LockHeldError } from '../../state/types.ts';
 import { CliError } from '../errors.ts';
-import { parseAccount, runJit, type JitResult } from '../commands/jit.ts';
+import { parseAccount, type JitResult } from '../commands/jit.ts';
+import type { JitBatcher } from './jit-batcher.ts';
 import type { Workspace } from '../workspace.ts';
 import { VERSION } from '../version.ts';
 import type { ServeMetrics } from './metrics.ts';
@@ -36,6 +37,8 @@ export const MAX_BODY = 64 * 1024;
 export interface ServerOptions {
   ws: Workspace;
   runner: Runner;
+  /** Runs JIT requests, several at once when they come together. */
+  jitBatcher: JitBatcher;
   metrics: ServeMetrics;
   schedules: () => Schedule[];
   host: string;
@@ -148,10 +151,7 @@ async function jitRequest(req: IncomingMessage, res: ServerResponse, options: Se
   if (!key) throw new HttpError(400, 'JIT_INPUT', `${app}: the account has no value for its key attribute ${JSON.stringify(options.ws.project.apps[app]!.key)}`);
   let result: JitResult;
   try {
-    result = await options.runner.run(app, 'jit',
-      (progress) => runJit(options.ws, app, attributes, { lockTimeoutMs: options.lockTimeoutMs, progress, command: 'serve jit' }),
-      (r) => ({ outcome: r.plan.users.length + r.plan.links.length + r.plan.imports.length > 0 ? 'applied' : 'unchanged', userChanges: r.plan.users.length }),
-      { maxWaitMs: options.lockTimeoutMs });
+    result = await options.jitBatcher.submit(app, attributes);
   } catch (error) {
     throw jitFailure(error, options.lockTimeoutMs);
   }
