@@ -516,7 +516,7 @@ describe('removal', () => {
     const rows = [{ ...ADA, status: 'Terminated' }, ALAN, GRACE];
     const p = planWith(project, state, [hr(rows)], [live]);
     expect(p.users.map((u) => [u.login, u.action])).toEqual([[LOGIN.ada, 'deactivate']]);
-    expect(p.accounts).toEqual([expect.objectContaining({ action: 'disable', key: '1', attributes: {}, reason: `${LOGIN.ada} is DEPROVISIONED` })]);
+    expect(p.accounts).toEqual([expect.objectContaining({ action: 'disable', key: '1', attributes: {}, userStatus: 'DEPROVISIONED', reason: `${LOGIN.ada} is DEPROVISIONED` })]);
   });
 
   it('suspending a user disables the account', () => {
@@ -524,6 +524,8 @@ describe('removal', () => {
     const rows = [ADA, ALAN, { ...GRACE, status: 'Terminated' }];
     const p = planWith(project, state, [hr(rows)], [live]);
     expect(summaryOf(p.accounts)).toEqual([['disable', '3', LOGIN.grace]]);
+    // The user's status travels with the disable, for a target that can suspend (okta).
+    expect(p.accounts[0]!.userStatus).toBe('SUSPENDED');
   });
 
   it('deletes instead when the target has delete: true', () => {

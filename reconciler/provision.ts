@@ -170,6 +170,8 @@ function provisionOne(ctx: TargetContext, out: ProvisionOutcome): void {
     if (!action) continue;
     out.accounts.push({
       action, app: app.name, key: account.key, userId: user.id, login: user.login, attributes: change.attributes, link,
+      // What disables it, for a target that suspends rather than deactivates (okta).
+      ...(action === 'disable' && assigned ? { userStatus: user.status } : {}),
       ...(change.skipped.length > 0 ? { skipped: change.skipped } : {}),
       ...(dn !== undefined && p.update && action !== 'link' && action !== 'delete' ? { dn } : {}), reason,
     });

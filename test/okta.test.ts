@@ -299,6 +299,30 @@ describe('HR into Okta', () => {
     expect(s.users.size).toBe(5);
   });
 
+  it('suspends the Okta user of a directory user suspended at the source (a leave), and unsuspends them on return', async () => {
+    const s = await project(target().replace(`      disabled: 'app.status == "Terminated"'`, `      disabled: 'app.status == "Leave"'\n      onDisabled: suspend`));
+    await writeHr(HR_ROWS);
+    expect((await apply()).code).toBe(0);
+    const ada = s.byLogin('ada@example.com')!;
+    Object.assign(ada, { status: 'ACTIVE' }); // she has signed in since: an ACTIVE Okta user
+    await writeHr(HR_ROWS.map((r) => (r.startsWith('1001,') ? r.replace(/Active$/, 'Leave') : r)));
+    const { plan } = await planJson();
+    expect(plan.users.map((u) => [u.login, u.action])).toEqual([['ada@example.com', 'suspend']]);
+    expect(plan.accounts.map((a) => [a.action, a.key])).toEqual([['disable', 'ada@example.com']]);
+    const since = s.requests.length;
+    expect((await apply()).code).toBe(0);
+    expect(writes(s, since).map((r) => `${r.method} ${r.url}`)).toEqual([`POST /api/v1/users/${ada.id}/lifecycle/suspend`]);
+    expect(s.byLogin('ada@example.com')!.status).toBe('SUSPENDED');
+    expect(await converged()).toBe(0);
+
+    await writeHr(HR_ROWS);
+    const back = s.requests.length;
+    expect((await apply()).code).toBe(0);
+    expect(writes(s, back).map((r) => `${r.method} ${r.url}`)).toEqual([`POST /api/v1/users/${ada.id}/lifecycle/unsuspend`]);
+    expect(s.byLogin('ada@example.com')!.status).toBe('ACTIVE');
+    expect(await converged()).toBe(0);
+  });
+
   it('adopts users already in Okta: matched by key or by provision.match, linked, not duplicated', async () => {
     const s = await project(target());
     await writeHr(HR_ROWS);

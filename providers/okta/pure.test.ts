@@ -188,3 +188,13 @@ describe('selectionOf (incremental reads)', () => {
     expect(() => selectionOf('okta', app({}), { attribute: 'lastUpdated', stored: '2026" or status eq "x' })).toThrow('is not an Okta timestamp');
   });
 });
+
+describe('operationsFor suspend', () => {
+  it('suspends an ACTIVE user, leaves one that cannot sign in, and deactivates a status Okta cannot suspend', () => {
+    expect(operationsFor('suspend', 'ACTIVE')).toEqual(['suspend']);
+    expect(operationsFor('suspend', 'SUSPENDED')).toEqual([]);
+    expect(operationsFor('suspend', 'DEPROVISIONED')).toEqual([]);
+    for (const status of ['STAGED', 'PROVISIONED', 'RECOVERY', 'LOCKED_OUT', 'PASSWORD_EXPIRED'] as const) expect(operationsFor('suspend', status)).toEqual(['deactivate']);
+    expect(requestOf('suspend', '00u1')).toEqual({ method: 'POST', path: '/users/00u1/lifecycle/suspend', query: {} });
+  });
+});

@@ -14,7 +14,9 @@
  *   update; "" is sent as null, which clears the property). Okta updates no DEPROVISIONED user: one
  *   deactivated since the plan is skipped with that reason.
  * - enable / disable / delete: the lifecycle operations ./lifecycle.ts picks for the user's current status
- *   (activate with sendEmail=false, unsuspend, deactivate, DELETE after deactivate). An enable pushes its
+ *   (activate with sendEmail=false, unsuspend, deactivate, DELETE after deactivate). A disable whose
+ *   directory user is SUSPENDED (the change's userStatus) suspends an ACTIVE Okta user instead of
+ *   deactivating them, so their app assignments survive a leave of absence. An enable pushes its
  *   attribute changes after the activation, a disable before the deactivation.
  * - A change that failed on a transient fault (a timeout, a lost connection, 429 after the transport's
  *   own retries honouring X-Rate-Limit-Reset, 500, 502, 503, 504, or 409 E0000112 "still being
@@ -102,7 +104,7 @@ async function attemptOne(ctx: Context, change: AccountChange, attempts: Attempt
       case 'create': return await create(ctx, change, result, attempts);
       case 'update': return await mutate(ctx, change, result, null);
       case 'enable': return await mutate(ctx, change, result, 'enable');
-      case 'disable': return await mutate(ctx, change, result, 'disable');
+      case 'disable': return await mutate(ctx, change, result, change.userStatus === 'SUSPENDED' ? 'suspend' : 'disable');
       case 'delete': return await remove(ctx, change, result);
       case 'link': {
         const found = await lookup(ctx.client, ctx.key, change.key);
@@ -215,7 +217,7 @@ async function found(ctx: Context, change: AccountChange): Promise<OktaUser> {
 }
 
 /** update (goal null), enable or disable: see the contract. */
-async function mutate(ctx: Context, change: AccountChange, result: Result, goal: Extract<Goal, 'enable' | 'disable'> | null): Promise<ChangeResult> {
+async function mutate(ctx: Context, change: AccountChange, result: Result, goal: Extract<Goal, 'enable' | 'disable' | 'suspend'> | null): Promise<ChangeResult> {
   for (const name of Object.keys(change.attributes)) propertyOf(name);
   const user = await found(ctx, change);
   const status = effectiveStatus(user);
@@ -235,12 +237,13 @@ async function mutate(ctx: Context, change: AccountChange, result: Result, goal:
     if (pending.length === 0) return;
     await send(ctx, 'POST', ctx.client.api(`/users/${encodeURIComponent(id)}`), { profile: await profileOf(ctx, pending) });
   };
-  if (goal === 'disable') await update();
+  const disabling = goal === 'disable' || goal === 'suspend';
+  if (disabling) await update();
   for (const operation of operations) {
     const request = requestOf(operation, id);
     await send(ctx, request.method, ctx.client.api(request.path, request.query));
   }
-  if (goal !== 'disable') await update();
+  if (!disabling) await update();
   const did = [...operations, ...(pending.length > 0 ? ['profile update'] : [])];
   return result('done', goal === null ? undefined : did.join(', '));
 }

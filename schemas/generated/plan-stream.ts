@@ -42,6 +42,10 @@ export type UserStatus = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'SUSPENDED' | 'DE
  * A profile value: a string, number, boolean or list of strings.
  */
 export type ProfileValue = string | number | boolean | string[];
+/**
+ * Okta-style lifecycle status.
+ */
+export type UserStatus1 = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'SUSPENDED' | 'DEPROVISIONED';
 
 /**
  * The first line: everything in the plan document except its lists.
@@ -490,6 +494,7 @@ export interface AccountChange {
    * Record the account's link to the user in the state.
    */
   link: boolean;
+  userStatus?: UserStatus1;
   /**
    * ldap: the entry's DN after the change
    */

@@ -8,6 +8,10 @@ export type UserStatus = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'SUSPENDED' | 'DE
  * A profile value: a string, number, boolean or list of strings.
  */
 export type ProfileValue = string | number | boolean | string[];
+/**
+ * Okta-style lifecycle status.
+ */
+export type UserStatus1 = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'SUSPENDED' | 'DEPROVISIONED';
 
 /**
  * A reviewable idplane plan: every directory change, link and imported-account record that `apply` will write, computed against one state serial. Renderers (text, JSON, Markdown) read only this document; `reason` fields explain and never steer apply. On disk (`plan --out`) the same content is stored as a stream: see plan-stream.schema.json.
@@ -643,6 +647,7 @@ export interface AccountChange {
    * Record the account's link to the user in the state.
    */
   link: boolean;
+  userStatus?: UserStatus1;
   /**
    * ldap: the entry's DN after the change
    */
