@@ -144,10 +144,10 @@ export class HttpClient {
     this.baseUrl = url;
   }
 
-  /** Replaces every secret of this connection in a text. */
+  /** Replaces every secret of this connection in a text, the longest first (one may hold another). */
   redact(text: string): string {
     let out = text;
-    for (const s of this.secrets) out = out.split(s).join('***');
+    for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join('***');
     return out;
   }
 
@@ -218,7 +218,9 @@ export class HttpClient {
       const now = Date.now();
       const reset = this.dialect.resetAfter?.(response.headers, now);
       if (reset !== undefined && this.dialect.exhausted?.(response.headers)) this.limit.pauseFor(Math.min(reset, this.policy.settings.maxRetryAfterMs));
-      const wait = NOT_ACTED.has(response.status) ? retryAfter(response.headers.get('retry-after'), now) ?? reset : undefined;
+      // A server's wait is taken up to maxRetryAfterMs, for this request and for the app-wide pause alike.
+      const asked = NOT_ACTED.has(response.status) ? retryAfter(response.headers.get('retry-after'), now) ?? reset : undefined;
+      const wait = asked === undefined ? undefined : Math.min(asked, this.policy.settings.maxRetryAfterMs);
       const outcome: Outcome = response.status === 429 ? 'throttled' : FAULT.has(response.status) ? 'failed' : 'ok';
       release(outcome, wait);
       if (FAULT.has(response.status)) this.breaker.failure(this.failure(method, url, response).message);

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -178,6 +179,7 @@ describe('idplane serve: JIT', () => {
       [post(`${s.url}/jit/hr`, 'employee_id=2001', { 'content-type': 'application/x-www-form-urlencoded' }), 415, /Content-Type: application\/json/],
       [post(`${s.url}/jit/hr`, { ...nia, padding: 'x'.repeat(70_000) }), 413, /64|65536/],
       [post(`${s.url}/nope`, nia), 404, /no such endpoint: \/nope/],
+      [post(`${s.url}/jit/%E0%A4%A`, nia), 404, /no such endpoint/], // a % sequence that does not decode
     ];
     for (const [pending, status, message] of cases) {
       const r = await pending;
@@ -191,7 +193,7 @@ describe('idplane serve: JIT', () => {
     expect(s.log()).toMatch(/http: 401 POST \/jit\/hr from 127\.0\.0\.1: the bearer token is not the JIT secret/);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(series(metrics, 'idplane_http_requests_total', { route: '/jit/hr', status: '401' })).toBe(2);
-    expect(series(metrics, 'idplane_http_requests_total', { route: 'other', status: '404' })).toBe(2);
+    expect(series(metrics, 'idplane_http_requests_total', { route: 'other', status: '404' })).toBe(3);
     expect(series(metrics, 'idplane_runs_total', { app: 'hr', kind: 'jit', outcome: 'applied' })).toBe(0);
   });
 
@@ -204,6 +206,27 @@ describe('idplane serve: JIT', () => {
     expect(await users()).toHaveLength(51);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(series(metrics, 'idplane_runs_total', { app: 'hr', kind: 'jit', outcome: 'blocked' })).toBe(1);
+  });
+
+  it('holds JIT to the plan policies: a change that breaks one is refused alone (409), the others of its run are carried out', async () => {
+    const path = join(dir, 'idplane.yaml');
+    await writeFile(path, `${await readFile(path, 'utf8')}policies:\n  - { name: no-jit-terminations, when: 'change.kind == "user" && change.action == "deactivate"' }\n`);
+    const s = await serve(dir);
+    const store = new EmbeddedStore({ dir: join(dir, '.idplane') });
+    const lock = await store.lock({ operation: 'apply', who: 'ci', host: 'runner', pid: 1 });
+    const answers = Promise.all([
+      post(`${s.url}/jit/hr`, { ...zoe, status: 'Terminated' }),
+      post(`${s.url}/jit/hr`, nia),
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    await lock.release();
+    await store.close();
+    const [terminated, created] = await answers;
+    expect(terminated).toMatchObject({ status: 409, body: { error: { code: 'JIT_BLOCKED', message: expect.stringContaining('breaks plan policy no-jit-terminations') } } });
+    expect(created.status).toBe(201);
+    const show = JSON.parse((await idplaneAsync(dir, ['state', 'show', 'zoe.muller@example.com', '--format', 'json'])).stdout);
+    expect(show.user.status).toBe('ACTIVE');
+    expect(s.log()).toMatch(/refused \([^)]*a plan policy or safeguard/);
   });
 
   it('waits for the state lock another run holds, then answers 503 with Retry-After, and runs once it is free', async () => {
@@ -294,9 +317,34 @@ describe('idplane serve: schedules', () => {
     const lines = (await readFile(csv, 'utf8')).split('\n');
     await writeFile(csv, [lines[0], ...lines.slice(1, 11)].join('\n') + '\n'); // 40 of 50 gone: a mass deactivation
     const s = await serve(dir);
-    await s.waitFor(/schedule hr: blocked in [\d.]+ s: safeguard: /);
+    await s.waitFor(/schedule hr: blocked in [\d.]+ s: safeguard tripped \(idplane plan shows it\)/);
     expect((await users()).filter((u) => u.status === 'DEPROVISIONED')).toHaveLength(1); // the one terminated in the CSV
     await s.stop();
+  });
+
+  it('exits on SIGTERM even while a client keeps its connection busy', async () => {
+    await configure('serve: {}\n');
+    const s = await serve(dir);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        await new Promise<void>((resolve) => {
+          const req = httpRequest(`${s.url}/healthz`, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve());
+          });
+          req.on('error', () => resolve());
+          req.end();
+        });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await s.stop('SIGTERM')).toBe(0);
+    polling = false;
+    await poll;
+    agent.destroy();
   });
 
   it('finishes the run going on when SIGTERM comes, then exits 0', async () => {

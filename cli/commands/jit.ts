@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Plan } from '../../schemas/generated/plan.ts';
+import type { DirectoryState } from '../../reconciler/model.ts';
 import { buildPlan, summarise } from '../../reconciler/plan.ts';
 import { CliError, UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
@@ -86,10 +87,12 @@ export async function runJit(ws: Workspace, app: string, attributes: Record<stri
  * Several accounts of one app at once, as one run: one state read, one plan, one atomic write, so a
  * burst of sign-ins costs about what one does. Each account is judged on its own: one that needs
  * review or conflicts (with the directory or with another account of the batch) gets its CliError and
- * changes nothing, while the others are carried out. The same key twice is one account (the last
- * attributes given), and both get its result. An account without its key attribute is a JIT_INPUT
- * error. Results come in the order of `accounts`. Errors that stop the whole run (the lock, the state)
- * are thrown.
+ * changes nothing, while the others are carried out. Plan policies and safeguards hold as for apply,
+ * with no override: an account whose change breaks one is refused (JIT_BLOCKED); when the batch
+ * together breaks one, its accounts are taken one at a time, each judged as it would be alone. The
+ * same key twice is one account (the last attributes given), and both get its result. An account
+ * without its key attribute is a JIT_INPUT error. Results come in the order of `accounts`. Errors that
+ * stop the whole run (the lock, the state) are thrown.
  */
 export async function runJitBatch(ws: Workspace, app: string, accounts: Record<string, string>[], options: JitOptions): Promise<(JitResult | CliError)[]> {
   checkJitApp(ws, app);
@@ -104,23 +107,22 @@ export async function runJitBatch(ws: Workspace, app: string, accounts: Record<s
 
   const lock = await takeLock(ws, options.command, options.lockTimeoutMs ?? 0);
   try {
-    const state = await ws.store.read();
-    const source = [...latest].map(([key, attributes]) => ({ key, attributes }));
-    const full = buildPlan({
-      project: ws.project, state, configFingerprint: ws.fingerprint, version: VERSION,
-      sources: [{ app, accounts: source, rowErrors: [], partial: true, fingerprint: `sha256:${createHash('sha256').update(JSON.stringify(source)).digest('hex')}` }],
-    });
-    const linked = (key: string) => state.links.find((l) => l.app === app && l.key === key)?.userId ?? null;
-    const outcomes = new Map<string, Plan | CliError>();
-    for (const key of latest.keys()) {
-      const plan = narrowToAccount(full, app, key, linked(key));
-      if (plan.reviews.length > 0) outcomes.set(key, new CliError('JIT_REVIEW', `${app}/${key} needs review, so no user was created or changed: ${plan.reviews[0]!.message}. Settle it with ${plan.reviews[0]!.resolution}`));
-      else if (plan.conflicts.length > 0) outcomes.set(key, new CliError('JIT_CONFLICT', `${app}/${key} cannot be provisioned: ${plan.conflicts.map((c) => c.message).join('; ')}`));
-      else outcomes.set(key, plan);
+    let state = await ws.store.read();
+    let outcomes = planAccounts(ws, app, state, latest);
+    const blocked = [...outcomes.values()].some((o) => o instanceof CliError && o.code === 'JIT_BLOCKED');
+    if (blocked && latest.size > 1) {
+      outcomes = new Map();
+      for (const [key, attributes] of latest) {
+        const one = planAccounts(ws, app, state, new Map([[key, attributes]])).get(key)!;
+        outcomes.set(key, one);
+        if (!(one instanceof CliError) && changes(one)) state = (await carryOut(ws, state, mergePlans([one]), options.command, options.progress)).state;
+      }
+    } else {
+      const good = [...outcomes.values()].filter((o): o is Plan => !(o instanceof CliError));
+      const merged = good.length > 0 ? mergePlans(good) : null;
+      if (merged && changes(merged)) state = (await carryOut(ws, state, merged, options.command, options.progress)).state;
     }
-    const good = [...outcomes.values()].filter((o): o is Plan => !(o instanceof CliError));
-    const merged = mergePlans(full, good);
-    if (merged.users.length + merged.links.length + merged.imports.length > 0) await carryOut(ws, state, merged, options.command, options.progress);
+    const linked = (key: string) => state.links.find((l) => l.app === app && l.key === key)?.userId ?? null;
     return keys.map((key) => {
       if (!key) return missingKey;
       const plan = outcomes.get(key)!;
@@ -135,11 +137,37 @@ export async function runJitBatch(ws: Workspace, app: string, accounts: Record<s
   }
 }
 
-/** The accounts' narrowed plans as one plan to carry out: each change once, nothing for review. */
-function mergePlans(full: Plan, plans: Plan[]): Plan {
+function changes(plan: Plan): boolean {
+  return plan.users.length + plan.links.length + plan.imports.length > 0;
+}
+
+/**
+ * Plans the accounts together against one state and judges each: its narrowed plan, or why it is
+ * refused (review, conflict; or, when the plan breaks a policy or trips a safeguard, JIT_BLOCKED).
+ */
+function planAccounts(ws: Workspace, app: string, state: DirectoryState, accounts: Map<string, Record<string, string>>): Map<string, Plan | CliError> {
+  const source = [...accounts].map(([key, attributes]) => ({ key, attributes }));
+  const full = buildPlan({
+    project: ws.project, state, configFingerprint: ws.fingerprint, version: VERSION,
+    sources: [{ app, accounts: source, rowErrors: [], partial: true, fingerprint: `sha256:${createHash('sha256').update(JSON.stringify(source)).digest('hex')}` }],
+  });
+  const held = full.blockers.filter((b) => b.code === 'policy' || b.code === 'safeguard');
+  const outcomes = new Map<string, Plan | CliError>();
+  for (const key of accounts.keys()) {
+    const plan = narrowToAccount(full, app, key, state.links.find((l) => l.app === app && l.key === key)?.userId ?? null);
+    if (plan.reviews.length > 0) outcomes.set(key, new CliError('JIT_REVIEW', `${app}/${key} needs review, so no user was created or changed: ${plan.reviews[0]!.message}. Settle it with ${plan.reviews[0]!.resolution}`));
+    else if (plan.conflicts.length > 0) outcomes.set(key, new CliError('JIT_CONFLICT', `${app}/${key} cannot be provisioned: ${plan.conflicts.map((c) => c.message).join('; ')}`));
+    else if (held.length > 0 && changes(plan)) outcomes.set(key, new CliError('JIT_BLOCKED', `${app}/${key} was not provisioned: the change ${held.map((b) => (b.code === 'policy' ? `breaks plan policy ${b.policy}` : `trips a safeguard (${b.message})`)).join('; ')}; JIT never overrides one (run idplane plan to review it)`));
+    else outcomes.set(key, plan);
+  }
+  return outcomes;
+}
+
+/** The accounts' narrowed plans (of one full plan) as one plan to carry out: each change once, nothing for review. */
+function mergePlans(plans: Plan[]): Plan {
   const once = <T>(items: T[], id: (item: T) => string): T[] => [...new Map(items.map((item) => [id(item), item])).values()];
   const merged: Plan = {
-    ...full,
+    ...plans[0]!,
     users: once(plans.flatMap((p) => p.users), (u) => u.id),
     links: once(plans.flatMap((p) => p.links), (l) => JSON.stringify([l.action, l.app, l.key, l.userId])),
     imports: once(plans.flatMap((p) => p.imports), (i) => JSON.stringify([i.app, i.key])),

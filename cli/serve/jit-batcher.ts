@@ -76,7 +76,8 @@ export class JitBatcher {
     run.then(
       (results) => results.forEach((r, i) => (isError(r) ? batch[i]!.reject(r) : batch[i]!.resolve(r))),
       (error: unknown) => {
-        this.queued.delete(app);
+        // A run that never started still holds the app's queued flag; one that started gave it up.
+        if (batch.length === 0) this.queued.delete(app);
         // The run never started (the server is stopping): its requests leave with the error, as do
         // those of a run that failed as a whole.
         const left = batch.length > 0 ? batch : (this.waiting.get(app) ?? []).splice(0);
@@ -88,6 +89,14 @@ export class JitBatcher {
     );
   }
 }
+
+/** How the log names a refusal: never with the message, which names the person. */
+const REFUSALS: Record<string, string> = {
+  JIT_REVIEW: 'the account needs review',
+  JIT_CONFLICT: 'the account conflicts with the directory',
+  JIT_BLOCKED: 'a plan policy or safeguard',
+  JIT_INPUT: 'no key',
+};
 
 function isError(result: JitResult | CliError): result is CliError {
   return result instanceof Error;
@@ -102,7 +111,7 @@ function reportOf(results: (JitResult | CliError)[]): RunReport {
   const userChanges = new Set(done.flatMap((r) => r.plan.users.map((u) => u.id))).size;
   const notes = [
     ...(results.length > 1 ? [`${results.length} accounts in one run`] : []),
-    ...(refused.length > 0 ? [`${refused.length} refused (${[...new Set(refused.map((e) => (e.code === 'JIT_REVIEW' ? 'the account needs review' : e.code === 'JIT_CONFLICT' ? 'the account conflicts with the directory' : 'no key')))].join(', ')})`] : []),
+    ...(refused.length > 0 ? [`${refused.length} refused (${[...new Set(refused.map((e) => REFUSALS[e.code] ?? e.code))].join(', ')})`] : []),
   ];
   const outcome = changed.length > 0 ? 'applied' : refused.length === results.length ? 'blocked' : 'unchanged';
   return { outcome, userChanges, ...(notes.length ? { notes } : {}) };

@@ -43,9 +43,10 @@ export async function scheduledImport(ws: Workspace, app: string, options: { loc
       if (other !== app) notRead.set(other, { app: other, role: 'source', operation: 'read accounts for import', reason: NOT_SCHEDULED });
     }
     const plan = await planWorkspace(ws, state, options.progress, { notRead });
-    const unreadable = (plan.notPlanned ?? []).filter((n) => n.reason !== NOT_SCHEDULED).map((n) => `${n.app} not planned: ${n.reason}`);
+    // Notes go to the log: app names, codes and counts, never a message that may name a person.
+    const unreadable = (plan.notPlanned ?? []).filter((n) => n.reason !== NOT_SCHEDULED).map((n) => `${n.app} could not be read`);
     if (!plan.applyable) {
-      return { outcome: 'blocked', userChanges: 0, accountChanges: 0, failures: 0, notes: [...plan.blockers.map((b) => `${b.code}: ${b.message}`), ...unreadable] };
+      return { outcome: 'blocked', userChanges: 0, accountChanges: 0, failures: 0, notes: [...plan.blockers.map(blockerNote), ...unreadable] };
     }
     if (!hasChanges(plan.summary) && !recordsEvaluation(state, plan)) {
       return { outcome: 'unchanged', userChanges: 0, accountChanges: 0, failures: 0, notes: unreadable };
@@ -57,9 +58,19 @@ export async function scheduledImport(ws: Workspace, app: string, options: { loc
       userChanges: plan.users.length,
       accountChanges: results.length - failed.length,
       failures: failed.length,
-      notes: [...(failed.length > 0 ? [`${failed.length} account change(s) failed, first: ${failed[0]!.app}: ${failed[0]!.message ?? 'failed'}`] : []), ...unreadable],
+      notes: [...(failed.length > 0 ? [`${failed.length} account change(s) failed in ${[...new Set(failed.map((f) => f.app))].join(', ')} (idplane history shows them)`] : []), ...unreadable],
     };
   } finally {
     await lock.release();
+  }
+}
+
+/** A blocker as the log says it: its kind and, for a policy, its name; the message may name people. */
+function blockerNote(blocker: { code: string; policy?: string }): string {
+  switch (blocker.code) {
+    case 'conflicts': return 'conflicts (idplane plan shows them)';
+    case 'safeguard': return 'safeguard tripped (idplane plan shows it)';
+    case 'policy': return `plan policy ${blocker.policy ?? '?'} broken (idplane plan shows it)`;
+    default: return blocker.code;
   }
 }

@@ -31,6 +31,9 @@ import type { ServeMetrics } from './metrics.ts';
 import { QueueTimeout, ShuttingDown, type Runner } from './runner.ts';
 import type { Schedule } from './schedules.ts';
 
+/** How long open connections may take to finish once the runs are over, at shutdown. */
+const CLOSE_GRACE_MS = 5_000;
+
 /** The largest JIT body accepted: one account's attributes. */
 export const MAX_BODY = 64 * 1024;
 
@@ -80,6 +83,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new CliError('SERVE_TLS', `serve.tls: the certificate, key or CA cannot be used: ${(error as Error).message}`);
   }
   server.keepAliveTimeout = 5_000;
+  // A JIT body is at most 64 KiB: a client that takes longer than this to send one is not waited for.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -92,19 +98,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
     close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
       server.closeIdleConnections();
+      // Connections busy now answer with Connection: close (see handle); any still open after the
+      // grace (a request the runner finished long ago, a client that never reads) are cut.
+      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      force.unref();
     }),
   };
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: ServerOptions): Promise<void> {
   const path = routeOf(req.url);
+  const jitApp = jitAppOf(path);
   res.on('finish', () => {
-    const app = /^\/jit\/([^/]+)$/.exec(path)?.[1];
-    const route = path === '/healthz' || path === '/metrics' ? path : app !== undefined && options.jit?.apps.has(decodeURIComponent(app)) ? `/jit/${decodeURIComponent(app)}` : 'other';
+    const route = path === '/healthz' || path === '/metrics' ? path : jitApp !== null && options.jit?.apps.has(jitApp) ? `/jit/${jitApp}` : 'other';
     options.metrics.answered(route, res.statusCode);
   });
+  // Stopping: every answer closes its connection, so that a client that keeps sending does not keep
+  // the server from closing.
+  if (options.runner.stopped) res.shouldKeepAlive = false;
   try {
     if (path === '/healthz') return health(req, res, options);
     if (path === '/metrics') {
@@ -114,8 +130,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Server
       res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
-    const jit = /^\/jit\/([^/]+)$/.exec(path);
-    if (jit) return await jitRequest(req, res, options, decodeURIComponent(jit[1]!));
+    if (jitApp !== null) return await jitRequest(req, res, options, jitApp);
     throw new HttpError(404, 'NOT_FOUND', `no such endpoint: ${path} (there are /healthz, /metrics and POST /jit/APP)`);
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
@@ -167,7 +182,7 @@ function jitFailure(error: unknown, lockTimeoutMs: number): unknown {
     return new HttpError(503, 'LOCKED', `the state is locked by another run (${error.holder.operation}) and stayed so for ${Math.round(lockTimeoutMs / 1000)} s (serve.lockTimeout); try again`, { 'retry-after': String(Math.max(1, Math.round(lockTimeoutMs / 1000))) });
   }
   if (error instanceof CliError) {
-    if (error.code === 'JIT_REVIEW' || error.code === 'JIT_CONFLICT') return new HttpError(409, error.code, error.message);
+    if (error.code === 'JIT_REVIEW' || error.code === 'JIT_CONFLICT' || error.code === 'JIT_BLOCKED') return new HttpError(409, error.code, error.message);
     if (error.code === 'JIT_INPUT') return new HttpError(400, error.code, error.message);
   }
   return error;
@@ -221,6 +236,17 @@ function parseAttributes(text: string, app: string): Record<string, string> {
 
 function allow(req: IncomingMessage, methods: string[]): void {
   if (!methods.includes(req.method ?? '')) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${methods.join(' or ')}`, { allow: methods.join(', ') });
+}
+
+/** The app of a /jit/APP path, decoded; null for any other path, and for one that does not decode. */
+function jitAppOf(path: string): string | null {
+  const m = /^\/jit\/([^/]+)$/.exec(path);
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return null;
+  }
 }
 
 function routeOf(url: string | undefined): string {

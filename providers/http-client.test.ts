@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpClient, type HttpDialect } from './http-client.ts';
+
+const JSON_DIALECT: HttpDialect = { accept: 'application/json', contentType: 'application/json' };
+let server: Server | undefined;
+
+afterEach(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+/** A server answering each request with the next of `answers` (the last one repeats). */
+async function serve(answers: { status: number; headers?: Record<string, string>; body?: string }[]): Promise<string> {
+  let n = 0;
+  server = createServer((req, res) => {
+    const a = answers[Math.min(n++, answers.length - 1)]!;
+    res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
+    res.end(a.body ?? '{}');
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function client(url: string, secrets: string[] = []): HttpClient {
+  return new HttpClient({
+    app: 'hr', url, secrets, dialect: JSON_DIALECT, timeoutMs: 2_000, concurrency: 2, retries: 5, breakAfter: 25,
+    retry: { baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 50 },
+  });
+}
+
+describe('HttpClient', () => {
+  it('takes a server\'s Retry-After only up to maxRetryAfterMs, for the request and for the app-wide pause', async () => {
+    const url = await serve([
+      { status: 429, headers: { 'retry-after': '3600' } }, { status: 429, headers: { 'retry-after': '3600' } },
+      { status: 429, headers: { 'retry-after': '3600' } }, { status: 200, body: '{"ok":true}' },
+    ]);
+    const c = client(url);
+    const started = Date.now();
+    const response = await c.request('GET', c.endpoint('/people'));
+    expect(response).toMatchObject({ status: 200, body: { ok: true } });
+    // Three 429s in a row pause the whole app, but never longer than maxRetryAfterMs.
+    expect(c.limit.pause()).toBeLessThanOrEqual(50);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('redacts the longest secret first, so that one holding another is hidden whole', async () => {
+    const url = await serve([{ status: 200 }]);
+    const c = client(url, ['abcd', 'abcdefgh-token']);
+    expect(c.redact('token abcdefgh-token and abcd')).toBe('token *** and ***');
+  });
+});
