@@ -13,7 +13,15 @@
 import type { CliError } from '../errors.ts';
 import { runJitBatch, type JitResult } from '../commands/jit.ts';
 import type { Workspace } from '../workspace.ts';
-import { QueueTimeout, type RunReport, type Runner } from './runner.ts';
+import type { RunReport, Runner } from './runner.ts';
+
+/** A request whose batch did not start within its wait (the runs before it took too long). */
+export class QueueTimeout extends Error {
+  readonly code = 'QUEUE_TIMEOUT';
+  constructor(readonly waitedMs: number) {
+    super(`the runs queued before it did not end within ${Math.round(waitedMs / 1000)} s (serve.lockTimeout), so it was not run`);
+  }
+}
 
 /** The most accounts one run takes; more wait for the next. */
 export const MAX_BATCH = 500;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LockHeldError } from '../../state/types.ts';
 import { ServeMetrics } from './metrics.ts';
-import { QueueTimeout, Runner, ShuttingDown } from './runner.ts';
+import { Runner, ShuttingDown } from './runner.ts';
 
 function setup() {
   const metrics = new ServeMetrics();
@@ -89,22 +89,5 @@ describe('Runner', () => {
     await going;
     expect(finished).toBe(true);
     await expect(queued).rejects.toThrow(ShuttingDown);
-  });
-
-  it('does not start a run that waited for its turn longer than it may, and counts it as locked', async () => {
-    const { runner, metrics, lines } = setup();
-    const gate = deferred();
-    const slow = runner.run('hr', 'schedule', () => gate.promise, () => ({ outcome: 'unchanged' }));
-    let ran = false;
-    const impatient = runner.run('hr', 'jit', async () => { ran = true; }, () => ({ outcome: 'applied' }), { maxWaitMs: 30 });
-    const patient = runner.run('hr', 'jit', async () => 'ran', () => ({ outcome: 'applied' }), { maxWaitMs: 60_000 });
-    await new Promise((r) => setTimeout(r, 80));
-    gate.resolve();
-    await slow;
-    await expect(impatient).rejects.toThrow(QueueTimeout);
-    expect(await patient).toBe('ran');
-    expect(ran).toBe(false);
-    expect(await value(metrics, 'idplane_runs_total', { app: 'hr', kind: 'jit', outcome: 'locked' })).toBe(1);
-    expect(lines[1]).toMatch(/ jit hr: locked in [\d.]+ s: the runs queued before it did not end within 0 s/);
   });
 });

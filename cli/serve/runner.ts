@@ -3,9 +3,6 @@
  * in this process (each also takes the state lock, so they never overlap an apply elsewhere); each run
  * is timed, counted in the metrics and logged in one line that names the app, the kind and the outcome,
  * never a login, a key or a value.
- * A run may be given a longest wait for its turn (JIT requests: serve.lockTimeout, so an identity
- * provider waiting on a sign-in gets an answer in bounded time); one that waited longer is not run, is
- * counted as `locked`, and fails with QueueTimeout.
  * Shutdown: stop() refuses new runs (they end `ShuttingDown` before starting) and resolves once the run
  * going on has finished, so a SIGTERM never cuts a run short; one killed anyway is journaled and the
  * next run converges (cli/carry-out.ts).
@@ -13,14 +10,6 @@
 import { LockHeldError } from '../../state/types.ts';
 import { createProgress, type Progress } from '../progress.ts';
 import type { RunKind, RunOutcome, ServeMetrics } from './metrics.ts';
-
-/** A run that could not start within its wait (the runs before it took too long). */
-export class QueueTimeout extends Error {
-  readonly code = 'QUEUE_TIMEOUT';
-  constructor(readonly waitedMs: number) {
-    super(`the runs queued before it did not end within ${Math.round(waitedMs / 1000)} s (serve.lockTimeout), so it was not run`);
-  }
-}
 
 export class ShuttingDown extends Error {
   readonly code = 'SHUTTING_DOWN';
@@ -73,17 +62,11 @@ export class Runner {
    * Queues `work` behind every run queued before it. `report` turns its value (or error) into the
    * run's outcome; the value or error is passed on to the caller as it is.
    */
-  run<T>(app: string, kind: RunKind, work: (progress: Progress) => Promise<T>, report: (value: T) => RunReport, options: { maxWaitMs?: number } = {}): Promise<T> {
+  run<T>(app: string, kind: RunKind, work: (progress: Progress) => Promise<T>, report: (value: T) => RunReport): Promise<T> {
     if (this.stopping) return Promise.reject(new ShuttingDown());
     const queued = Date.now();
     const next = this.tail.then(async () => {
       if (this.stopping) throw new ShuttingDown();
-      const waited = Date.now() - queued;
-      if (options.maxWaitMs !== undefined && waited > options.maxWaitMs) {
-        const error = new QueueTimeout(options.maxWaitMs);
-        this.finish(app, kind, { outcome: 'locked', notes: [error.message] }, waited / 1000);
-        throw error;
-      }
       this.running = { app, kind, since: new Date().toISOString() };
       this.metrics.inProgress.set(1);
       const progress = createProgress(QUIET);

@@ -24,11 +24,11 @@ import type { TLSSocket } from 'node:tls';
 import { LockHeldError } from '../../state/types.ts';
 import { CliError } from '../errors.ts';
 import { parseAccount, type JitResult } from '../commands/jit.ts';
-import type { JitBatcher } from './jit-batcher.ts';
+import { QueueTimeout, type JitBatcher } from './jit-batcher.ts';
 import type { Workspace } from '../workspace.ts';
 import { VERSION } from '../version.ts';
 import type { ServeMetrics } from './metrics.ts';
-import { QueueTimeout, ShuttingDown, type Runner } from './runner.ts';
+import { ShuttingDown, type Runner } from './runner.ts';
 import type { Schedule } from './schedules.ts';
 
 /** How long open connections may take to finish once the runs are over, at shutdown. */
