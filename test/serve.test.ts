@@ -176,6 +176,7 @@ describe('idplane serve: JIT', () => {
       [post(`${s.url}/jit/hr`, { first_name: 'X' }), 400, /no value for its key attribute "employee_id"/],
       [post(`${s.url}/jit/hr`, { ...nia, manager: { id: 1 } }), 400, /attribute "manager" must be a string/],
       [post(`${s.url}/jit/workday`, nia), 404, /workday takes no JIT requests \(JIT apps: hr\)/],
+      [post(`${s.url}/jit/workday`, nia, { authorization: '' }), 401, /need Authorization: Bearer/], // which apps take JIT is no stranger's business
       [post(`${s.url}/jit/hr`, 'employee_id=2001', { 'content-type': 'application/x-www-form-urlencoded' }), 415, /Content-Type: application\/json/],
       [post(`${s.url}/jit/hr`, { ...nia, padding: 'x'.repeat(70_000) }), 413, /64|65536/],
       [post(`${s.url}/nope`, nia), 404, /no such endpoint: \/nope/],
@@ -185,7 +186,7 @@ describe('idplane serve: JIT', () => {
       const r = await pending;
       expect({ status: r.status, message: r.body?.error?.message }).toMatchObject({ status, message: expect.stringMatching(message) });
     }
-    const get = await fetch(`${s.url}/jit/hr`);
+    const get = await fetch(`${s.url}/jit/hr`, { headers: { authorization: `Bearer ${SECRET}` } });
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     expect(await users()).toHaveLength(51);
@@ -193,6 +194,7 @@ describe('idplane serve: JIT', () => {
     expect(s.log()).toMatch(/http: 401 POST \/jit\/hr from 127\.0\.0\.1: the bearer token is not the JIT secret/);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(series(metrics, 'idplane_http_requests_total', { route: '/jit/hr', status: '401' })).toBe(2);
+    expect(series(metrics, 'idplane_http_requests_total', { route: 'other', status: '401' })).toBe(1);
     expect(series(metrics, 'idplane_http_requests_total', { route: 'other', status: '404' })).toBe(3);
     expect(series(metrics, 'idplane_runs_total', { app: 'hr', kind: 'jit', outcome: 'applied' })).toBe(0);
   });

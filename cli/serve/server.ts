@@ -13,6 +13,7 @@
  *   error. Every error body is {"error": {code, message}}.
  * Authentication of JIT: every mechanism the config sets must pass: the shared secret (Authorization:
  * Bearer, compared in constant time) and, with serve.tls.ca, a client certificate that the CA signed.
+ * It comes first, before the app or the method is looked at, so a stranger learns nothing of the apps.
  * /healthz and /metrics need neither (probes and scrapers seldom hold client certificates).
  * No request body, secret or header value is ever logged.
  */
@@ -93,6 +94,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       resolve();
     });
   });
+  // After listening, a server error (out of file descriptors) is logged, not thrown at the process.
+  server.on('error', (error) => options.log(`${new Date().toISOString()} http: ${error.message}`));
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -153,11 +156,11 @@ function health(req: IncomingMessage, res: ServerResponse, options: ServerOption
 
 async function jitRequest(req: IncomingMessage, res: ServerResponse, options: ServerOptions, app: string): Promise<void> {
   const jit = options.jit;
-  if (!jit || !jit.apps.has(app)) {
-    throw new HttpError(404, 'NO_JIT', jit ? `${app} takes no JIT requests (JIT apps: ${[...jit.apps].join(', ') || 'none'})` : 'JIT is not enabled: set serve.jit in idplane.yaml');
-  }
-  allow(req, ['POST']);
+  if (!jit) throw new HttpError(404, 'NO_JIT', 'JIT is not enabled: set serve.jit in idplane.yaml');
+  // Authenticated first, so that only a caller with the credentials learns which apps take JIT.
   authenticate(req, jit);
+  if (!jit.apps.has(app)) throw new HttpError(404, 'NO_JIT', `${app} takes no JIT requests (JIT apps: ${[...jit.apps].join(', ') || 'none'})`);
+  allow(req, ['POST']);
   if (options.runner.stopped) throw new HttpError(503, 'STOPPING', 'idplane serve is shutting down; send the request to another instance or try again', { 'retry-after': '5' });
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new HttpError(415, 'NOT_JSON', `the body must be a JSON object of the account's attributes, sent as Content-Type: application/json (got ${type || 'none'})`);
