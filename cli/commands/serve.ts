@@ -77,7 +77,9 @@ async function serve(ws: Workspace, options: ServeOptions, out: Output): Promise
   const signal = await (options.until ?? waitForSignal());
   log(`idplane serve: ${typeof signal === 'string' ? signal : 'stop'} received, stopping${runner.current ? `; waiting for the ${runner.current.kind} run of ${runner.current.app} to finish` : ''}`);
   for (const s of schedules) s.stop();
-  await Promise.all([runner.stop(), server.close()]);
+  jitBatcher.stop();
+  const runsOver = runner.stop();
+  await Promise.all([runsOver, server.close(runsOver)]);
   log('idplane serve: stopped');
   return 0;
 }

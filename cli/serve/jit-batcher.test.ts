@@ -34,4 +34,18 @@ describe('JitBatcher', () => {
     await stopped;
     expect(await waiting).toBeInstanceOf(ShuttingDown);
   });
+
+  it('stop() answers the requests still waiting at once, without waiting for the run going on', async () => {
+    const runner = new Runner(new ServeMetrics(), () => {});
+    let release!: () => void;
+    const slow = runner.run('hr', 'schedule', () => new Promise<void>((r) => (release = r)), () => ({ outcome: 'unchanged' }));
+    const batcher = new JitBatcher({ ws: {} as Workspace, runner, maxWaitMs: 60_000 });
+    const waiting = batcher.submit('hr', { employee_id: '1' }).then(() => null, (e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 10));
+    batcher.stop();
+    expect(await waiting).toBeInstanceOf(ShuttingDown); // while the schedule's run still goes on
+    release();
+    await slow;
+    await runner.stop();
+  });
 });

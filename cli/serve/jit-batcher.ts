@@ -9,11 +9,13 @@
  *   server stopping) goes to every request of the batch.
  * - A request waits at most `maxWaitMs` for its batch to start (serve.lockTimeout); then it fails
  *   with QueueTimeout and leaves the batch. A batch whose requests all left does nothing.
+ * - stop() (shutdown) answers the requests still waiting with ShuttingDown at once; a batch already
+ *   running finishes and answers its own.
  */
 import type { CliError } from '../errors.ts';
 import { runJitBatch, type JitResult } from '../commands/jit.ts';
 import type { Workspace } from '../workspace.ts';
-import type { RunReport, Runner } from './runner.ts';
+import { ShuttingDown, type RunReport, type Runner } from './runner.ts';
 
 /** A request whose batch did not start within its wait (the runs before it took too long). */
 export class QueueTimeout extends Error {
@@ -67,6 +69,16 @@ export class JitBatcher {
       list.push(entry);
       if (!this.queued.has(app)) this.queue(app);
     });
+  }
+
+  /** Answers every request still waiting for its batch with ShuttingDown; the run going on finishes. */
+  stop(): void {
+    for (const list of this.waiting.values()) {
+      for (const w of list.splice(0)) {
+        clearTimeout(w.timer);
+        w.reject(new ShuttingDown());
+      }
+    }
   }
 
   private queue(app: string): void {

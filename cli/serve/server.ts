@@ -57,8 +57,11 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
-  /** Stops accepting connections and resolves when the open requests have been answered. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections at once and resolves when the open requests have been answered.
+   * Connections still open CLOSE_GRACE_MS after `runsOver` resolves are cut.
+   */
+  close(runsOver: Promise<unknown>): Promise<void>;
 }
 
 class HttpError extends Error {
@@ -100,16 +103,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
-    close: () => new Promise<void>((resolve) => {
+    close: (runsOver) => new Promise<void>((resolve) => {
+      let force: NodeJS.Timeout | undefined;
       server.close(() => {
         clearTimeout(force);
         resolve();
       });
       server.closeIdleConnections();
-      // Connections busy now answer with Connection: close (see handle); any still open after the
-      // grace (a request the runner finished long ago, a client that never reads) are cut.
-      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-      force.unref();
+      // Connections busy now answer with Connection: close (see handle); once the runs are over, any
+      // still open after the grace (a client that never reads its answer) are cut.
+      void runsOver.finally(() => {
+        server.closeIdleConnections();
+        force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        force.unref();
+      });
     }),
   };
 }
