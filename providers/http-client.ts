@@ -99,6 +99,19 @@ export function isTransient(error: unknown): boolean {
   return error.kind === 'http' && error.status !== undefined && (error.status === 429 || FAULT.has(error.status));
 }
 
+/** The limits a connection may set, as every REST provider's connection spells them. */
+export interface ConnectionLimits {
+  timeoutMs?: number;
+  concurrency?: number;
+  retries?: number;
+  breakAfter?: number;
+}
+
+/** A connection's limits with the defaults the config reference gives (10 s, 4 in flight, 4 retries, break after 25). */
+export function connectionLimits(c: ConnectionLimits): Pick<HttpClientOptions, 'timeoutMs' | 'concurrency' | 'retries' | 'breakAfter'> {
+  return { timeoutMs: c.timeoutMs ?? 10_000, concurrency: c.concurrency ?? 4, retries: c.retries ?? 4, breakAfter: c.breakAfter ?? 25 };
+}
+
 /** The Basic authorization header of a user and password (RFC 7617). */
 export function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;

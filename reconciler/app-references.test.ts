@@ -21,3 +21,15 @@ describe('importReads', () => {
     expect(importReads(undefined).size).toBe(0);
   });
 });
+
+describe('importReads: optional and quoted references', () => {
+  it('finds every app attribute the import reads', () => {
+    expect([...importReads({
+      mappings: { login: 'app.email.lowerAscii()', city: 'app["address.city"]', dept: "app[?'org.department'].orValue(\"\")", nick: 'app.?nick.orValue("")' },
+      disabled: 'app.status == "Terminated"',
+      match: [{ app: 'workEmail', user: 'email' }, { all: [{ app: 'first', user: 'firstName' }, { app: 'last', user: 'lastName' }] }],
+      watermark: 'updatedAt',
+    })].sort()).toEqual(['address.city', 'email', 'first', 'last', 'nick', 'org.department', 'status', 'updatedAt', 'workEmail']);
+    expect([...importReads(undefined)]).toEqual([]);
+  });
+});

@@ -17,7 +17,7 @@
  */
 import type { HttpConnection } from '../../schemas/generated/config.ts';
 import { ProviderError } from '../errors.ts';
-import { basicAuthorization, HttpClient, type HttpDialect } from '../http-client.ts';
+import { basicAuthorization, connectionLimits, HttpClient, type HttpDialect } from '../http-client.ts';
 import type { RetrySettings } from '../retry.ts';
 import { isObject } from './paths.ts';
 
@@ -47,8 +47,6 @@ export interface HrClientOptions {
 }
 
 export class HrClient extends HttpClient {
-  readonly retries: number;
-
   constructor(options: HrClientOptions) {
     const c = options.connection;
     const headers = c.headers ?? {};
@@ -63,11 +61,9 @@ export class HrClient extends HttpClient {
     super({
       app: options.app, url: c.url, secrets, dialect: JSON_API, headers,
       ...(authorization !== undefined ? { authorization } : {}),
-      timeoutMs: c.timeoutMs ?? 10_000, concurrency: c.concurrency ?? 4,
-      retries: c.retries ?? 4, breakAfter: c.breakAfter ?? 25,
+      ...connectionLimits(c),
       ...(options.retry ? { retry: options.retry } : {}),
     });
-    this.retries = c.retries ?? 4;
   }
 
   override describe(url: URL): string {

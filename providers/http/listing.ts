@@ -268,7 +268,8 @@ function withoutRequest(client: HrClient, url: URL, message: string): string {
 const RETRIED = new Set([500, 502, 503, 504]);
 
 function retried(client: HrClient): string {
-  return `after ${client.retries} ${client.retries === 1 ? 'retry' : 'retries'}`;
+  const retries = client.policy.settings.retries;
+  return `after ${retries} ${retries === 1 ? 'retry' : 'retries'}`;
 }
 
 function statusMessage(client: HrClient, url: URL, response: Awaited<ReturnType<HrClient['request']>>, status: number): string {

@@ -31,7 +31,8 @@ import { listRecords, type Listing } from './listing.ts';
 import { pagingOf } from './pagination.ts';
 import { parseDottedPath } from './paths.ts';
 import { baseParams } from './query.ts';
-import { namesUsed, toSnapshot } from './records.ts';
+import { toSnapshot } from './records.ts';
+import { importReads } from '../../reconciler/app-references.ts';
 
 export interface HttpReadOptions {
   app: string;
@@ -58,7 +59,7 @@ export async function readHttpAccounts(options: HttpReadOptions): Promise<Source
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const { snapshot, repeats } = toSnapshot({
-    app, key, keyPath, records: listing.records, names: namesUsed(config.import), partial: incremental !== null,
+    app, key, keyPath, records: listing.records, names: [...importReads(config.import)], partial: incremental !== null,
     ...(incremental ? { watermark: incremental.attribute } : {}),
   });
   // A record served twice does not count towards the total: a server that ignores the paging

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ListedRecord } from './listing.ts';
-import { namesUsed, toSnapshot, type SnapshotOptions } from './records.ts';
+import { toSnapshot, type SnapshotOptions } from './records.ts';
 
 const listed = (records: unknown[], perPage = 2): ListedRecord[] => records.map((record, i) => ({ position: i + 1, page: Math.floor(i / perPage) + 1, record }));
 
@@ -59,17 +59,5 @@ describe('toSnapshot', () => {
     const s = snapshotOf({ ...base, watermark: 'rev', partial: true, records: listed([{ id: 'a', rev: 9 }, { id: 'b', rev: 10 }, { id: 'c', rev: '2024-01-01' }]) });
     expect(s.accounts.map((a) => a.attributes.rev)).toEqual(['00000000000000000009', '00000000000000000010', '2024-01-01']);
     expect(s.partial).toBe(true);
-  });
-});
-
-describe('namesUsed', () => {
-  it('finds every app attribute the import reads', () => {
-    expect(namesUsed({
-      mappings: { login: 'app.email.lowerAscii()', city: 'app["address.city"]', dept: "app[?'org.department'].orValue(\"\")", nick: 'app.?nick.orValue("")' },
-      disabled: 'app.status == "Terminated"',
-      match: [{ app: 'workEmail', user: 'email' }, { all: [{ app: 'first', user: 'firstName' }, { app: 'last', user: 'lastName' }] }],
-      watermark: 'updatedAt',
-    }).sort()).toEqual(['address.city', 'email', 'first', 'last', 'nick', 'org.department', 'status', 'updatedAt', 'workEmail']);
-    expect(namesUsed(undefined)).toEqual([]);
   });
 });

@@ -18,13 +18,11 @@
  * Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
-import type { ImportConfig } from '../../schemas/generated/config.ts';
 import type { RowError, SourceAccount, SourceSnapshot } from '../../reconciler/model.ts';
 import { flattenRecord } from './flatten.ts';
 import type { ListedRecord } from './listing.ts';
 import { isObject, kindOf, readPath } from './paths.ts';
 import { padWatermark } from './query.ts';
-import { importReads } from '../../reconciler/app-references.ts';
 
 export interface SnapshotOptions {
   app: string;
@@ -32,7 +30,7 @@ export interface SnapshotOptions {
   key: string;
   keyPath: string[];
   records: ListedRecord[];
-  /** Names the config reads from the app (namesUsed). */
+  /** Names the config reads from the app (reconciler/app-references.ts importReads). */
   names: string[];
   /** The incremental import's watermark attribute, if any. */
   watermark?: string;
@@ -56,12 +54,12 @@ export function toSnapshot(options: SnapshotOptions): Imported {
   for (const listed of options.records) {
     const { record, position: line, page } = listed;
     const text = JSON.stringify(record);
-    hashed.push({ key: isObject(record) ? keyText(readPath(record, options.keyPath)) : null, position: line, text });
+    const value = isObject(record) ? keyText(readPath(record, options.keyPath)) : null;
+    hashed.push({ key: value, position: line, text });
     if (!isObject(record)) {
       rowErrors.push({ line, message: `the record on page ${page} is ${kindOf(record)}, not a JSON object` });
       continue;
     }
-    const value = keyText(readPath(record, options.keyPath));
     if (value === null) {
       rowErrors.push({ line, message: `the record on page ${page} has no ${key} (the key): ${describeKey(readPath(record, options.keyPath))}` });
       continue;
@@ -116,7 +114,3 @@ function fingerprint(records: { key: string | null; position: number; text: stri
   return `sha256:${hash.digest('hex')}`;
 }
 
-/** The attribute names the import reads from the app, as the config spells them. */
-export function namesUsed(imp: ImportConfig | undefined): string[] {
-  return [...importReads(imp)];
-}

@@ -13,7 +13,7 @@
  *   per relation, which fetch joins with commas).
  */
 import { ProviderError } from '../errors.ts';
-import { HttpClient, type HttpDialect } from '../http-client.ts';
+import { connectionLimits, HttpClient, type HttpDialect } from '../http-client.ts';
 import type { RetrySettings } from '../retry.ts';
 import type { OktaConnection } from '../../schemas/generated/config.ts';
 
@@ -77,8 +77,7 @@ export class OktaClient extends HttpClient {
     super({
       app: options.app, url: c.url, secrets, dialect: OKTA,
       ...(c.token ? { authorization: `SSWS ${c.token}` } : c.accessToken ? { authorization: `Bearer ${c.accessToken}` } : {}),
-      timeoutMs: c.timeoutMs ?? 10_000, concurrency: c.concurrency ?? 4,
-      retries: c.retries ?? 4, breakAfter: c.breakAfter ?? 25,
+      ...connectionLimits(c),
       ...(options.retry ? { retry: options.retry } : {}),
     });
     this.pageSize = Math.min(Math.max(Math.trunc(c.pageSize ?? 200), 1), 200);

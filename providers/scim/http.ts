@@ -5,7 +5,7 @@
  * only says how a SCIM server words things, and keeps the connection's paging size.
  */
 import { ProviderError } from '../errors.ts';
-import { basicAuthorization, HttpClient, HttpRequestError, isTransient, type FailureKind, type HttpDialect, type HttpResponse, type RequestOptions } from '../http-client.ts';
+import { basicAuthorization, connectionLimits, HttpClient, HttpRequestError, isTransient, type FailureKind, type HttpDialect, type HttpResponse, type RequestOptions } from '../http-client.ts';
 import type { RetrySettings } from '../retry.ts';
 import type { ScimConnection } from '../../schemas/generated/config.ts';
 
@@ -41,8 +41,7 @@ export class ScimTransport extends HttpClient {
     super({
       app: options.app, url: c.url, secrets, dialect: SCIM,
       ...(authorization !== undefined ? { authorization } : {}),
-      timeoutMs: c.timeoutMs ?? 10_000, concurrency: c.concurrency ?? 4,
-      retries: c.retries ?? 4, breakAfter: c.breakAfter ?? 25,
+      ...connectionLimits(c),
       ...(options.retry ? { retry: options.retry } : {}),
     });
     this.pageSize = c.pageSize ?? 100;
