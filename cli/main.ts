@@ -5,6 +5,7 @@
  * libraries) it uses: `idplane --version` loads commander and nothing else of weight.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { durationMs } from './duration.ts';
 import { UsageError } from './errors.ts';
 import { createOutput, reportError, type Format, type Output } from './output.ts';
 import { VERSION } from './version.ts';
@@ -19,10 +20,9 @@ function sniffFormat(argv: string[]): Format {
 
 /** "30s", "2m", "500ms" or plain seconds, as milliseconds. */
 function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`expected a duration such as 30s, 2m or 500ms, got ${JSON.stringify(value)}`);
-  const n = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+  const ms = durationMs(value);
+  if (ms === null) throw new InvalidArgumentError(`expected a duration such as 30s, 2m or 500ms, got ${JSON.stringify(value)}`);
+  return ms;
 }
 
 function positiveInt(value: string, name: string): number {

@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { durationMs } from '../duration.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { reportWarnings, type Output } from '../output.ts';
 import { ServeMetrics } from '../serve/metrics.ts';
@@ -21,8 +22,6 @@ import { openWorkspace, type Workspace } from '../workspace.ts';
 export interface ServeOptions {
   /** host:port, overriding serve.listen. */
   listen?: string;
-  /** Resolves when the server should stop (tests); default: SIGTERM or SIGINT. */
-  until?: Promise<unknown>;
 }
 
 const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -44,7 +43,8 @@ async function serve(ws: Workspace, options: ServeOptions, out: Output): Promise
   const log = (line: string) => out.stderr(`${line}\n`);
   const metrics = new ServeMetrics();
   const runner = new Runner(metrics, log);
-  const lockTimeoutMs = config.lockTimeout ? parseDuration(config.lockTimeout) : DEFAULT_LOCK_TIMEOUT_MS;
+  // The schema admits only forms durationMs reads (30s, 2m, 500ms).
+  const lockTimeoutMs = config.lockTimeout ? durationMs(config.lockTimeout)! : DEFAULT_LOCK_TIMEOUT_MS;
   const tls = config.tls ? await readTls(ws.dir, config.tls) : undefined;
   const importApps = Object.values(ws.project.apps).filter((a) => a.import).map((a) => a.name);
   const jit = config.jit ? { apps: new Set(config.jit.apps ?? importApps), mtls: Boolean(config.tls?.ca), ...(config.jit.secret !== undefined ? { secret: config.jit.secret } : {}) } : undefined;
@@ -74,8 +74,8 @@ async function serve(ws: Workspace, options: ServeOptions, out: Output): Promise
   ].filter(Boolean);
   log(`idplane serve: listening on ${server.url}${what.length ? `; ${what.join('; ')}` : ''}`);
 
-  const signal = await (options.until ?? waitForSignal());
-  log(`idplane serve: ${typeof signal === 'string' ? signal : 'stop'} received, stopping${runner.current ? `; waiting for the ${runner.current.kind} run of ${runner.current.app} to finish` : ''}`);
+  const signal = await waitForSignal();
+  log(`idplane serve: ${signal} received, stopping${runner.current ? `; waiting for the ${runner.current.kind} run of ${runner.current.app} to finish` : ''}`);
   for (const s of schedules) s.stop();
   jitBatcher.stop();
   const runsOver = runner.stop();
@@ -106,12 +106,6 @@ export function parseListen(value: string, where: string): { host: string; port:
   return { host: m[1] ?? m[2]!, port };
 }
 
-/** "30s", "2m", "500ms" as milliseconds (the schema checked the form). */
-function parseDuration(value: string): number {
-  const m = /^(\d+)(ms|s|m)$/.exec(value)!;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
-}
 
 async function readTls(dir: string, tls: { cert: string; key: string; ca?: string }): Promise<{ cert: string; key: string; ca?: string }> {
   const read = async (name: 'cert' | 'key' | 'ca', path: string) => {

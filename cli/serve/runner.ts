@@ -104,7 +104,7 @@ export class Runner {
 }
 
 /** A run that threw: the lock held elsewhere, or an error (its message names the app and place, not a person). */
-export function reportError(error: unknown): RunReport {
+function reportError(error: unknown): RunReport {
   if (error instanceof ShuttingDown) return { outcome: 'failed', notes: [error.message] };
   if (error instanceof LockHeldError) return { outcome: 'locked', notes: [`the state lock is held by ${error.holder.operation} (lock id ${error.holder.id})`] };
   return { outcome: 'failed', notes: [error instanceof Error ? error.message : String(error)] };
