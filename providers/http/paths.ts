@@ -9,6 +9,7 @@
  * - kindOf() names a JSON value's kind for a message ("an object", "an array", "a string", "null").
  * Pure functions: no I/O.
  */
+import { isObject } from '../json-values.ts';
 
 export class DottedPathError extends Error {}
 
@@ -18,9 +19,7 @@ export function parseDottedPath(text: string): string[] {
   return segments;
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isObject };
 
 /** The value at a path (see the contract); the empty path is the value itself. */
 export function readPath(value: unknown, path: readonly string[]): unknown {

@@ -15,6 +15,7 @@
  * - profileName() maps an attribute name to its profile property ("profile.department" → "department").
  * - searchLiteral() quotes a value for a search or filter expression (`"` and `\` escaped).
  */
+import { flattenValue, isObject } from '../json-values.ts';
 
 /** Okta's user statuses (the Users API). */
 export const OKTA_STATUSES = ['STAGED', 'PROVISIONED', 'ACTIVE', 'RECOVERY', 'LOCKED_OUT', 'PASSWORD_EXPIRED', 'SUSPENDED', 'DEPROVISIONED'] as const;
@@ -55,19 +56,6 @@ export const TOP_LEVEL = ['id', 'status', 'created', 'activated', 'statusChanged
 export const PROFILE = 'profile.';
 
 export class OktaValueError extends Error {}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A JSON value as the text idplane compares. */
-export function flattenValue(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return value.map(flattenValue).filter((v) => v !== '').join(',');
-  return JSON.stringify(value);
-}
 
 export function flattenUser(user: Record<string, unknown>): Record<string, string> {
   const attributes: Record<string, string> = {};

@@ -5,6 +5,7 @@
  * Contract: readSchema() throws HttpRequestError for an error status or an answer that is not a user
  * schema; parseSchema() is pure and ignores properties it cannot read (their values stay strings).
  */
+import { isObject } from '../json-values.ts';
 import { HttpRequestError } from '../http-client.ts';
 import type { OktaClient } from './http.ts';
 import type { PropertyShape, PropertyType } from './profile.ts';
@@ -20,10 +21,6 @@ export interface SchemaProperty extends PropertyShape {
 }
 
 const TYPES = new Set<PropertyType>(['string', 'boolean', 'integer', 'number', 'array']);
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function text(value: unknown): string | null {
   return typeof value === 'string' && value.trim() !== '' ? value.replace(/\s+/g, ' ').trim() : null;

@@ -18,6 +18,7 @@
  *   string (so `"` and `\` are escaped), and toJsonValue() types a plan's string for the wire.
  * Pure functions: no I/O.
  */
+import { flattenValue, isObject } from '../json-values.ts';
 
 export const CORE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -91,10 +92,6 @@ export function formatPath(path: Pick<ScimPath, 'schema' | 'attribute' | 'filter
   return `${path.schema ? `${path.schema}:` : ''}${path.attribute}${filter}${path.sub ? `.${path.sub}` : ''}`;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The key of `name` in an object, compared case-insensitively. */
 function keyOf(object: Record<string, unknown>, name: string): string | undefined {
   if (Object.hasOwn(object, name)) return name;
@@ -123,15 +120,6 @@ function primaryOrFirst(list: unknown[]): unknown {
   return list.find((e) => get(e, 'primary') === true) ?? list[0];
 }
 
-/** Flattens a JSON value to the string idplane compares. */
-export function flatten(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return value.map(flatten).filter((v) => v !== '').join(',');
-  return JSON.stringify(value);
-}
-
 /** The container of a path's attribute: the resource, or its extension object. */
 function container(resource: unknown, path: ScimPath): unknown {
   return path.schema ? get(resource, path.schema) : resource;
@@ -141,10 +129,10 @@ export function readPath(resource: unknown, path: ScimPath): string {
   const value = get(container(resource, path), path.attribute);
   if (path.filter) {
     const found = matching(value, path);
-    return found.length === 0 ? '' : flatten(get(primaryOrFirst(found), path.sub!));
+    return found.length === 0 ? '' : flattenValue(get(primaryOrFirst(found), path.sub!));
   }
-  if (path.sub) return flatten(get(Array.isArray(value) ? primaryOrFirst(value) : value, path.sub));
-  return flatten(value);
+  if (path.sub) return flattenValue(get(Array.isArray(value) ? primaryOrFirst(value) : value, path.sub));
+  return flattenValue(value);
 }
 
 /** Whether a filtered path's element exists in the resource (a replace needs a target). */
@@ -229,7 +217,7 @@ export function patchOperations(live: unknown, path: ScimPath, value: JsonValue)
     if (path.filter && path.sub!.toLowerCase() === 'value') return [{ op: 'remove', path: formatPath({ ...path, sub: null }) }];
     return [{ op: 'remove', path: formatPath(path) }];
   }
-  if (current === flatten(value)) return [];
+  if (current === flattenValue(value)) return [];
   if (path.filter) {
     if (hasElement(live, path)) return [{ op: 'replace', path: formatPath(path), value }];
     return [{ op: 'add', path: formatPath({ ...path, filter: null, sub: null }), value: [{ [path.filter.attribute]: path.filter.value, [path.sub!]: value }] }];
@@ -290,7 +278,7 @@ export function toJsonValue(path: ScimPath, value: string, typeOf?: TypeOf): Jso
  */
 export function flattenResource(resource: Record<string, unknown>, into: Record<string, string> = {}): Record<string, string> {
   const put = (name: string, value: unknown) => {
-    if (!Object.hasOwn(into, name)) into[name] = flatten(value);
+    if (!Object.hasOwn(into, name)) into[name] = flattenValue(value);
   };
   const attribute = (name: string, value: unknown) => {
     if (Array.isArray(value)) {
