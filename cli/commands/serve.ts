@@ -116,6 +116,10 @@ async function readTls(dir: string, tls: { cert: string; key: string; ca?: strin
       throw new CliError('SERVE_TLS', `serve.tls.${name}: cannot read ${path}: ${code === 'ENOENT' ? 'file not found' : code ?? (error as Error).message}`);
     }
   };
-  const [cert, key, ca] = await Promise.all([read('cert', tls.cert), read('key', tls.key), tls.ca ? read('ca', tls.ca) : undefined]);
-  return { cert, key, ...(ca !== undefined ? { ca } : {}) };
+  // Read together; a failure is reported in the config's order (cert, key, ca), whichever came first.
+  const settled = await Promise.allSettled([read('cert', tls.cert), read('key', tls.key), tls.ca ? read('ca', tls.ca) : Promise.resolve(undefined)]);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [cert, key, ca] = settled.map((s) => (s as PromiseFulfilledResult<string | undefined>).value);
+  return { cert: cert!, key: key!, ...(ca !== undefined ? { ca } : {}) };
 }
