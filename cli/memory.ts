@@ -27,6 +27,8 @@ export interface HeapReading {
 /**
  * V8's heap_size_limit is the old generation's limit plus three semi-spaces of the young one; the
  * young generation is emptied by every scavenge and never what runs out, so it is left out of both.
+ * The old generation's limit is --max-old-space-size when the process was given one (exactly what
+ * the message then tells to raise), else heap_size_limit less the young generation.
  */
 export function readHeap(): HeapReading {
   const s = getHeapStatistics();
@@ -34,19 +36,29 @@ export function readHeap(): HeapReading {
   for (const space of getHeapSpaceStatistics()) {
     if (space.space_name === 'new_space' || space.space_name === 'new_large_object_space') young += space.space_used_size;
   }
-  return { used: s.used_heap_size - young, limit: s.heap_size_limit - 3 * semiSpace() };
+  const old = nodeFlagMiB('max-old-space-size');
+  return { used: s.used_heap_size - young, limit: old !== undefined ? old * MiB : s.heap_size_limit - 3 * semiSpace() };
 }
 
-let semiSpaceBytes: number | undefined;
-
-/** The semi-space size the process runs with: 16 MiB unless --max-semi-space-size says otherwise. */
+/**
+ * The semi-space size the process runs with: --max-semi-space-size, else V8's default, which is
+ * 64 MiB on 64-bit machines since V8 13 (Node 24; it was 16 MiB on Node 20).
+ */
 function semiSpace(): number {
-  if (semiSpaceBytes === undefined) {
+  return (nodeFlagMiB('max-semi-space-size') ?? 64) * MiB;
+}
+
+const flagValues = new Map<string, number | undefined>();
+
+/** A numeric V8 flag (in MiB) given on the command line or in NODE_OPTIONS, in either spelling; the last one wins. */
+function nodeFlagMiB(name: string): number | undefined {
+  if (!flagValues.has(name)) {
     const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-    const given = flags.map((f) => /^--max-semi-space-size=(\d+)$/.exec(f)?.[1]).find((v) => v !== undefined);
-    semiSpaceBytes = (given === undefined ? 16 : Number(given)) * MiB;
+    const pattern = new RegExp(`^--${name.replaceAll('-', '[-_]')}=(\\d+)$`);
+    const given = flags.map((f) => pattern.exec(f)?.[1]).filter((v) => v !== undefined).at(-1);
+    flagValues.set(name, given === undefined ? undefined : Number(given));
   }
-  return semiSpaceBytes;
+  return flagValues.get(name);
 }
 
 /** The share of the limit that live data (what a full collection leaves) may take before the run stops. */

@@ -52,7 +52,7 @@ export async function buildCli(): Promise<BuildResult> {
     splitting: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     packages: 'external',
     chunkNames: 'chunks/[name]-[hash]',
     sourcemap: 'linked',
