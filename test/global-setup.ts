@@ -10,7 +10,7 @@ async function build(): Promise<void> {
   try {
     await buildCli();
   } catch (error) {
-    throw new Error(`building the CLI for the tests failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`building the CLI for the tests failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 

@@ -155,7 +155,7 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
       if (exited || Date.now() > deadline) {
         const output = existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : '';
         await stop();
-        throw new Error(`slapd did not come up on ${url}: ${(error as Error).message}\n${output}`);
+        throw new Error(`slapd did not come up on ${url}: ${(error as Error).message}\n${output}`, { cause: error });
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -175,7 +175,7 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
         await (await bound()).unbind();
         return;
       } catch (error) {
-        if (exited || Date.now() > until) throw new Error(`slapd did not come back on ${url}: ${(error as Error).message}`);
+        if (exited || Date.now() > until) throw new Error(`slapd did not come back on ${url}: ${(error as Error).message}`, { cause: error });
         await new Promise((r) => setTimeout(r, 50));
       }
     }
