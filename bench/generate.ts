@@ -1,6 +1,6 @@
 // Deterministic synthetic HR export generator for benchmarks.
 //
-//   npx tsx bench/generate.ts --users N --out DIR [--seed S]
+//   node bench/generate.ts --users N --out DIR [--seed S]
 //
 // Writes DIR/data/hr.csv with the same columns as examples/quickstart/data/hr.csv.
 // Output depends only on (users, seed): same inputs => byte-identical file. Rows are
@@ -285,7 +285,7 @@ export async function runCli(argv: string[]): Promise<CliResult> {
     allowPositionals: false,
   });
   if (values.users === undefined || values.out === undefined) {
-    throw new Error('usage: tsx bench/generate.ts --users N --out DIR [--seed S]');
+    throw new Error('usage: node bench/generate.ts --users N --out DIR [--seed S]');
   }
   const users = Number(values.users);
   const seed = values.seed === undefined ? DEFAULT_SEED : Number(values.seed);

@@ -5,15 +5,23 @@
 import type { ConfigProblem } from './config/problems.ts';
 
 export class CliError extends Error {
-  constructor(readonly code: string, message: string, readonly exitCode = 1) {
+  readonly code: string;
+  readonly exitCode: number;
+
+  constructor(code: string, message: string, exitCode = 1) {
     super(message);
+    this.code = code;
+    this.exitCode = exitCode;
   }
 }
 
 export class ConfigError extends CliError {
-  constructor(readonly problems: ConfigProblem[], message?: string) {
+  readonly problems: ConfigProblem[];
+
+  constructor(problems: ConfigProblem[], message?: string) {
     const errors = problems.filter((p) => p.severity === 'error').length;
     super('CONFIG_INVALID', message ?? `the configuration has ${errors} error(s)`);
+    this.problems = problems;
   }
 }
 

@@ -4,7 +4,10 @@
  */
 export class ProviderError extends Error {
   readonly code = 'PROVIDER_ERROR';
-  constructor(readonly app: string, message: string) {
+  readonly app: string;
+
+  constructor(app: string, message: string) {
     super(`${app}: ${message}`);
+    this.app = app;
   }
 }

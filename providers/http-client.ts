@@ -35,15 +35,18 @@ export interface HttpResponse {
 export type FailureKind = 'http' | 'timeout' | 'network' | 'malformed' | 'circuit';
 
 export class HttpRequestError extends Error {
-  constructor(
-    message: string,
-    readonly kind: FailureKind,
-    readonly status?: number,
-    /** The server's own error code (SCIM scimType, Okta errorCode). */
-    readonly code?: string,
-    readonly detail?: string,
-  ) {
+  readonly kind: FailureKind;
+  readonly status?: number;
+  /** The server's own error code (SCIM scimType, Okta errorCode). */
+  readonly code?: string;
+  readonly detail?: string;
+
+  constructor(message: string, kind: FailureKind, status?: number, code?: string, detail?: string) {
     super(message);
+    this.kind = kind;
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
   }
 }
 

@@ -33,7 +33,13 @@ export interface RetrySettings {
 export const DEFAULT_RETRY: RetrySettings = { retries: 4, baseDelayMs: 200, maxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
 
 export class RetryPolicy {
-  constructor(readonly settings: RetrySettings, private readonly random: () => number = Math.random) {}
+  readonly settings: RetrySettings;
+  private readonly random: () => number;
+
+  constructor(settings: RetrySettings, random: () => number = Math.random) {
+    this.settings = settings;
+    this.random = random;
+  }
 
   /** Whether a request that failed on attempt `attempt` (0 = the first) may be tried again. */
   canRetry(attempt: number): boolean {
@@ -76,7 +82,12 @@ export class AdaptiveLimit {
   private throttledInRow = 0;
   private pausedUntil = 0;
 
-  constructor(readonly max: number, private readonly now: () => number = Date.now) {
+  readonly max: number;
+  private readonly now: () => number;
+
+  constructor(max: number, now: () => number = Date.now) {
+    this.max = max;
+    this.now = now;
     this.current = Math.max(1, max);
   }
 
@@ -145,7 +156,13 @@ export class CircuitBreaker {
   private last = '';
   private opened: string | null = null;
 
-  constructor(readonly app: string, readonly threshold: number) {}
+  readonly app: string;
+  readonly threshold: number;
+
+  constructor(app: string, threshold: number) {
+    this.app = app;
+    this.threshold = threshold;
+  }
 
   get open(): boolean {
     return this.opened !== null;

@@ -79,11 +79,11 @@ export type CompileOutcome =
 
 export class ExpressionError extends Error {
   readonly code = 'EXPRESSION_ERROR';
-  constructor(
-    message: string,
-    readonly text: string,
-  ) {
+  readonly text: string;
+
+  constructor(message: string, text: string) {
     super(message);
+    this.text = text;
     this.name = 'ExpressionError';
   }
 }
@@ -248,13 +248,13 @@ function children(node: ASTNode): ASTNode[] {
 
 class Compiled implements CompiledExpression {
   readonly #fn: ParseResult;
+  readonly text: string;
+  readonly appFields: readonly FieldReference[];
 
-  constructor(
-    readonly text: string,
-    fn: ParseResult,
-    readonly appFields: readonly FieldReference[],
-  ) {
+  constructor(text: string, fn: ParseResult, appFields: readonly FieldReference[]) {
     this.#fn = fn;
+    this.text = text;
+    this.appFields = appFields;
   }
 
   get ast(): ASTNode {

@@ -84,7 +84,15 @@ class StoredAccount implements SourceAccount {
   readonly stored = true as const;
   #attributes: Record<string, string> | undefined;
 
-  constructor(readonly key: string, private readonly app: AppRecords, private readonly record: ImportedRecord) {}
+  readonly key: string;
+  private readonly app: AppRecords;
+  private readonly record: ImportedRecord;
+
+  constructor(key: string, app: AppRecords, record: ImportedRecord) {
+    this.key = key;
+    this.app = app;
+    this.record = record;
+  }
 
   get attributes(): Record<string, string> {
     return (this.#attributes ??= recordAttributes(this.app, this.record));

@@ -22,7 +22,12 @@ export class Utf8Chunks {
   private readonly free: Buffer[] = [];
 
   /** `shared`: buffers over SharedArrayBuffers, which a worker thread can read without a copy. */
-  constructor(private readonly size = 1 << 18, private readonly shared = false) {
+  private readonly size: number;
+  private readonly shared: boolean;
+
+  constructor(size = 1 << 18, shared = false) {
+    this.size = size;
+    this.shared = shared;
     this.buffer = this.fresh(size);
   }
 

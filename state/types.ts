@@ -139,8 +139,11 @@ export interface RestoreOutcome {
 
 export class LockHeldError extends Error {
   readonly code = 'LOCK_HELD';
-  constructor(readonly holder: LockInfo, location: string) {
+  readonly holder: LockInfo;
+
+  constructor(holder: LockInfo, location: string) {
     super(`the state at ${location} is locked by ${holder.who}@${holder.host} (pid ${holder.pid}) for ${holder.operation} since ${holder.created}; lock id ${holder.id}. If that run is gone, release it with: idplane force-unlock ${holder.id}`);
+    this.holder = holder;
   }
 }
 

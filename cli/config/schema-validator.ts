@@ -1,6 +1,6 @@
 /**
  * The JSON-Schema half of config validation: schemas/config.schema.json compiled by ajv. Running from
- * the sources (unit tests, tsx) this module compiles the schema when first imported. The build
+ * the sources (unit tests, scripts run by node) this module compiles the schema when first imported. The build
  * (cli/build/) swaps this module for the same validator precompiled with ajv's standalone code
  * generation from `configSchemaAjv()`, so the CLI never compiles the schema at run time (~130 ms a
  * run). validate.ts imports `validateSchema` and cannot tell which of the two it has;

@@ -20,8 +20,11 @@ import { ShuttingDown, type RunReport, type Runner } from './runner.ts';
 /** A request whose batch did not start within its wait (the runs before it took too long). */
 export class QueueTimeout extends Error {
   readonly code = 'QUEUE_TIMEOUT';
-  constructor(readonly waitedMs: number) {
+  readonly waitedMs: number;
+
+  constructor(waitedMs: number) {
     super(`the runs queued before it did not end within ${Math.round(waitedMs / 1000)} s (serve.lockTimeout), so it was not run`);
+    this.waitedMs = waitedMs;
   }
 }
 
@@ -49,7 +52,11 @@ export class JitBatcher {
   /** Apps with a batch queued on the runner that has not started yet. */
   private readonly queued = new Set<string>();
 
-  constructor(private readonly options: JitBatcherOptions) {}
+  private readonly options: JitBatcherOptions;
+
+  constructor(options: JitBatcherOptions) {
+    this.options = options;
+  }
 
   /** Runs one account through APP's import with the others waiting now; resolves with its own result. */
   submit(app: string, attributes: Record<string, string>): Promise<JitResult> {

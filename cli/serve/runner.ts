@@ -42,7 +42,13 @@ export class Runner {
   private running: { app: string; kind: RunKind; since: string } | null = null;
   private readonly last = new Map<string, LastRun>();
 
-  constructor(private readonly metrics: ServeMetrics, private readonly log: (line: string) => void) {}
+  private readonly metrics: ServeMetrics;
+  private readonly log: (line: string) => void;
+
+  constructor(metrics: ServeMetrics, log: (line: string) => void) {
+    this.metrics = metrics;
+    this.log = log;
+  }
 
   /** The run going on, if any. */
   get current(): { app: string; kind: RunKind; since: string } | null {

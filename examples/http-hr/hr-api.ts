@@ -3,7 +3,7 @@
  * token) on 127.0.0.1, prints the environment variables idplane.yaml reads as `export` lines on stdout,
  * and keeps serving until it gets SIGTERM or SIGINT.
  *
- *   npx tsx examples/http-hr/hr-api.ts > env.sh   (then: . ./env.sh)
+ *   node examples/http-hr/hr-api.ts > env.sh   (then: . ./env.sh)
  *
  * Options: --count N (employees, default 250).
  */

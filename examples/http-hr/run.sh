@@ -8,7 +8,7 @@ idplane="$repo/idplane"
 env_file="$(mktemp)"
 rm -rf "$here/.idplane"
 
-"$repo/node_modules/.bin/tsx" "$here/hr-api.ts" > "$env_file" &
+node "$here/hr-api.ts" > "$env_file" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$env_file"' EXIT
 for _ in $(seq 1 100); do grep -q 'HR API ready' "$env_file" && break; sleep 0.1; done

@@ -8,7 +8,7 @@ idplane="$repo/idplane"
 env_file="$(mktemp)"
 rm -rf "$here/.idplane"
 
-"$repo/node_modules/.bin/tsx" "$here/servers.ts" > "$env_file" &
+node "$here/servers.ts" > "$env_file" &
 servers=$!
 trap 'kill $servers 2>/dev/null; wait $servers 2>/dev/null; rm -f "$env_file"' EXIT
 for _ in $(seq 1 100); do grep -q 'servers ready' "$env_file" && break; sleep 0.1; done

@@ -3,7 +3,7 @@
  * LDAP organisational units the example writes to, prints the environment variables idplane.yaml reads as
  * `export` lines on stdout, and keeps both servers up until it gets SIGTERM or SIGINT.
  *
- *   npx tsx examples/ldap-and-scim/servers.ts > env.sh   (then: . ./env.sh)
+ *   node examples/ldap-and-scim/servers.ts > env.sh   (then: . ./env.sh)
  */
 import { randomBytes } from 'node:crypto';
 import { startScimServer } from '../../test/servers/scim-server.ts';

@@ -29,7 +29,11 @@ export class CsvRecords implements RowSink {
   readonly rowErrors: RowError[] = [];
   private header: Header | null = null;
 
-  constructor(private readonly options: CsvRecordsOptions) {}
+  private readonly options: CsvRecordsOptions;
+
+  constructor(options: CsvRecordsOptions) {
+    this.options = options;
+  }
 
   /** The header's column names, in file order; null before the header row was read. */
   get columns(): string[] | null {

@@ -57,11 +57,12 @@ export class CsvRowReader {
   private readonly Q: number;
   private readonly E: number;
 
-  constructor(
-    private readonly syntax: CsvSyntax,
-    private readonly sink: RowSink,
-    options: { papa?: boolean } = {},
-  ) {
+  private readonly syntax: CsvSyntax;
+  private readonly sink: RowSink;
+
+  constructor(syntax: CsvSyntax, sink: RowSink, options: { papa?: boolean } = {}) {
+    this.syntax = syntax;
+    this.sink = sink;
     this.D = syntax.delimiter.charCodeAt(0);
     this.Q = syntax.quote.charCodeAt(0);
     this.E = syntax.escape.charCodeAt(0);

@@ -54,7 +54,12 @@ class Session {
   private generation = 0;
   private readonly opened: Promise<Client>[] = [];
 
-  constructor(private readonly endpoint: LdapEndpoint, private readonly policy: RetryPolicy) {
+  private readonly endpoint: LdapEndpoint;
+  private readonly policy: RetryPolicy;
+
+  constructor(endpoint: LdapEndpoint, policy: RetryPolicy) {
+    this.endpoint = endpoint;
+    this.policy = policy;
     this.current = this.open();
   }
 

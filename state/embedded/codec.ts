@@ -134,7 +134,11 @@ class Reader {
   /** Format 1: imported records as attributes, packed once every record of the file is known. */
   private readonly legacy = new Map<string, Map<string, { attributes: Record<string, string>; disabled: boolean }>>();
 
-  constructor(private readonly file: string) {}
+  private readonly file: string;
+
+  constructor(file: string) {
+    this.file = file;
+  }
 
   /** Reads one line; says 'end' for the end marker. */
   take(text: string): 'end' | undefined {

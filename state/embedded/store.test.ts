@@ -404,7 +404,7 @@ for (;;) {
 
   /** Starts the writer, kills it with SIGKILL `delay` ms after it is ready; returns the last serial it reported written. */
   async function runAndKill(script: string, delay: number): Promise<{ acked: number; started: number }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, dir, String(USERS)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, dir, String(USERS)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -33,7 +33,10 @@ export class EmbeddedStore implements StateStore {
   private readonly historyFile: string;
   private readonly backupFile: string;
 
-  constructor(private readonly options: EmbeddedStoreOptions) {
+  private readonly options: EmbeddedStoreOptions;
+
+  constructor(options: EmbeddedStoreOptions) {
+    this.options = options;
     this.location = options.dir;
     this.file = join(options.dir, 'state.ndjson');
     this.lockFile = join(options.dir, 'lock.json');

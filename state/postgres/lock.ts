@@ -60,7 +60,10 @@ const toInfo = (row: HolderRow): LockInfo => ({ id: row.id, operation: row.opera
 export class AdvisoryLock {
   private readonly key: string;
 
-  constructor(private readonly ctx: LockContext) {
+  private readonly ctx: LockContext;
+
+  constructor(ctx: LockContext) {
+    this.ctx = ctx;
     this.key = lockKey('state', ctx.schema);
   }
 

@@ -55,7 +55,10 @@ export class PostgresStore implements StateStore {
   private readonly held = new Map<LockHandle, HeldLock>();
   private closed = false;
 
-  constructor(private readonly options: PostgresStoreOptions) {
+  private readonly options: PostgresStoreOptions;
+
+  constructor(options: PostgresStoreOptions) {
+    this.options = options;
     if (!options.schema || Buffer.byteLength(options.schema) > 63) throw new StateFormatError(`a PostgreSQL state needs a schema name of 1 to 63 bytes, not "${options.schema}"`);
     this.location = `${maskUrl(options.url)}, schema ${options.schema}`;
     this.s = pg.escapeIdentifier(options.schema);
