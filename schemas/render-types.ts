@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { compile } from 'json-schema-to-typescript';
 
-export const SCHEMAS = { 'config.ts': 'config.schema.json', 'plan.ts': 'plan.schema.json', 'plan-stream.ts': 'plan-stream.schema.json', 'plan-delta.ts': 'plan-delta.schema.json' } as const;
+export const SCHEMAS = { 'config.ts': 'config.schema.json', 'plan.ts': 'plan.schema.json', 'plan-delta.ts': 'plan-delta.schema.json' } as const;
 
 export async function renderAllTypes(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

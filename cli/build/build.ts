@@ -11,7 +11,7 @@
 import { readdir, readFile, rename, rm, stat, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import { standaloneValidatorModule } from './standalone-validator.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,6 +37,8 @@ function precompiledValidator(): Plugin {
 export interface BuildResult {
   /** Paths relative to the repository. */
   files: string[];
+  /** The packages the build imports at run time (from node_modules), by name: what `dependencies` must hold. */
+  packages: string[];
   bytes: number;
   ms: number;
 }
@@ -71,9 +73,32 @@ export async function buildCli(): Promise<BuildResult> {
   await removeOld(DIST, new Set(ordered.map((f) => f.path)));
   return {
     files: ordered.map((f) => relative(REPO, f.path)),
+    packages: importedPackages(result.metafile, ordered),
     bytes: ordered.reduce((n, f) => n + f.contents.byteLength, 0),
     ms: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * The package names the outputs load from node_modules (node: built-ins left out): the imports esbuild
+ * left external, and the CommonJS packages loaded lazily through createRequire (cli-progress, ajv),
+ * which esbuild passes through as require("NAME") calls it does not record.
+ */
+function importedPackages(metafile: Metafile, outputs: readonly { text: string }[]): string[] {
+  const specifiers: string[] = [];
+  for (const output of Object.values(metafile.outputs)) {
+    for (const { path, external } of output.imports) if (external) specifiers.push(path);
+  }
+  for (const { text } of outputs) {
+    for (const m of text.matchAll(/\b(?:require\d*|createRequire\(import\.meta\.url\))\("([^"]+)"\)/g)) specifiers.push(m[1]!);
+  }
+  const names = new Set<string>();
+  for (const path of specifiers) {
+    if (path.startsWith('node:') || path.startsWith('.') || path.startsWith('/')) continue;
+    const parts = path.split('/');
+    names.add(path.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!);
+  }
+  return [...names].sort();
 }
 
 async function writeAtomically(path: string, contents: Uint8Array): Promise<void> {
