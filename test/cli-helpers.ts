@@ -2,7 +2,7 @@
  * Runs the real idplane binary in a child process, the way users and CI do, against a copy of an example
  * in a temporary folder.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,14 +39,19 @@ export async function copyExample(name: string): Promise<{ dir: string; cleanup:
 /**
  * Like idplane(), without blocking this process: for tests whose servers run in the test process.
  * `discardStdout`: for runs that print more than a string holds (the text plan of a million users).
+ * `onStderr` sees the whole stderr so far each time more arrives, with the child (to act at a pause
+ * point, then resume it with SIGUSR2).
  */
-export function idplaneAsync(dir: string, args: string[], options: { input?: string; env?: Record<string, string>; discardStdout?: boolean } = {}): Promise<RunResult> {
+export function idplaneAsync(dir: string, args: string[], options: { input?: string; env?: Record<string, string>; discardStdout?: boolean; onStderr?: (stderr: string, child: ChildProcess) => void } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, '-C', dir, ...args], { env: { ...process.env, NO_COLOR: '1', ...options.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (options.discardStdout ? undefined : (stdout += d)));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      options.onStderr?.(stderr, child);
+    });
     child.stdin.end(options.input ?? '');
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });

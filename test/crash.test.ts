@@ -211,7 +211,8 @@ describePostgres('postgres', () => {
       if (killed || !stderr.includes('paused at after-directory')) return;
       killed = true;
       // Only that run's connections (its application_name carries its pid): other tests' runs go on.
-      void adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'idplane ${pid}'`);
+      // Once they are cut, the run goes on (and finds them gone).
+      void adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'idplane ${pid}'`).then(() => process.kill(pid, 'SIGUSR2'));
     });
     expect(killed).toBe(true);
     expect(result.code).toBe(1);

@@ -14,6 +14,7 @@ import { appRecords, asRead, sampleState } from '../state/conformance-fixtures.t
 import { MIGRATIONS, SCHEMA_VERSION } from '../state/postgres/migrations.ts';
 import { BULK_ROWS } from '../state/postgres/rows.ts';
 import { PostgresStore } from '../state/postgres/store.ts';
+import { resumePaused, whenPaused } from '../state/crash-point.ts';
 import { StaleStateError, StateFormatError } from '../state/types.ts';
 import { adminQuery, describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.ts';
 
@@ -251,9 +252,12 @@ describePostgres('PostgreSQL schema', () => {
       process.env.IDPLANE_PAUSE_AT = 'state-write';
       let outside: Promise<unknown> | undefined;
       try {
+        const paused = whenPaused('state-write');
         const writing = store.write({ ...read, serial: 2, edited: false }, { lineage: read.lineage, serial: 1, digest: read.digest });
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await paused; // the write holds its row locks, not yet committed
         outside = adminQuery(`UPDATE ${s}.users SET login = 'changed@example.com' WHERE id = 'u2'`); // waits for the write to commit
+        await waitUntilWaitingOnLock(`UPDATE ${s}.users SET login = 'changed@example.com'%`);
+        resumePaused();
         await writing;
       } finally {
         delete process.env.IDPLANE_PAUSE_AT;
@@ -265,3 +269,12 @@ describePostgres('PostgreSQL schema', () => {
     });
   });
 });
+
+/** Resolves once a statement like `pattern` (a LIKE pattern) is waiting on a lock in the server. */
+async function waitUntilWaitingOnLock(pattern: string): Promise<void> {
+  for (;;) {
+    const r = await adminQuery(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [pattern]);
+    if ((r.rows[0] as { n: number }).n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the next look at the server; the outcome is what is waited for
+  }
+}

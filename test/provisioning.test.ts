@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -82,14 +82,17 @@ describe('examples/provisioning through the CLI', () => {
 
     // Broken while apply runs (after the directory is written, before any target): salesforce fails,
     // the write-back to hr is made all the same.
-    const state = join(dir, '.idplane/state.ndjson');
-    const running = idplaneAsync(dir, ['apply', planFile], { env: { IDPLANE_PAUSE_AT: 'after-directory' } });
-    for (let waited = 0; !(existsSync(state) && /"serial":1\b/.test((await readFile(state, 'utf8')).split('\n', 1)[0]!)); waited += 20) {
-      if (waited > 30_000) throw new Error('apply did not reach the directory commit');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await appendFile(sfFile, 'broken,"unterminated\n');
-    const failed = await running;
+    let broke = false;
+    const failed = await idplaneAsync(dir, ['apply', planFile], {
+      env: { IDPLANE_PAUSE_AT: 'after-directory' },
+      onStderr: (stderr, child) => {
+        if (broke || !stderr.includes('paused at after-directory')) return;
+        broke = true;
+        appendFileSync(sfFile, 'broken,"unterminated\n');
+        child.kill('SIGUSR2');
+      },
+    });
+    expect(broke).toBe(true);
     expect(failed.stderr).toContain('paused at after-directory');
     expect(failed.code).toBe(1);
     // The changes that failed for one reason are one line, naming the first few.

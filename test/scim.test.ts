@@ -4,7 +4,7 @@
  * a child process (asynchronously: the server answers it from this event loop), with the connection's
  * token from ${env:SCIM_TOKEN}.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,8 +87,8 @@ let dir: string;
 let server: ScimTestServer;
 const outputs: string[] = [];
 
-/** `onStderr` sees the whole stderr so far, each time more arrives (to act at a pause point). */
-async function idplane(args: string[], options: { env?: Record<string, string>; onStderr?: (stderr: string) => void } = {}): Promise<Run> {
+/** `onStderr` sees the whole stderr so far, each time more arrives (to act at a pause point, and resume the child). */
+async function idplane(args: string[], options: { env?: Record<string, string>; onStderr?: (stderr: string, child: ChildProcess) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, '-C', dir, ...args], {
       env: { ...process.env, NO_COLOR: '1', SCIM_TOKEN: TOKEN, ...options.env },
@@ -99,7 +99,7 @@ async function idplane(args: string[], options: { env?: Record<string, string>; 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString('utf8');
-      options.onStderr?.(stderr);
+      options.onStderr?.(stderr, child);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
     child.on('error', reject);
@@ -232,7 +232,11 @@ describe('scim target through the CLI', () => {
     let margaret: ReturnType<typeof seedMargaret> | null = null;
     const run = await idplane(['apply', planFile, '--format', 'json'], {
       env: { IDPLANE_PAUSE_AT: 'after-directory' },
-      onStderr: (text) => void (text.includes('paused at after-directory') && !margaret && (margaret = seedMargaret())),
+      onStderr: (text, child) => {
+        if (!text.includes('paused at after-directory') || margaret) return;
+        margaret = seedMargaret();
+        child.kill('SIGUSR2'); // seeded: the apply goes on and pushes
+      },
     });
     expect(run.code, run.stderr).toBe(0);
     expect(margaret).not.toBeNull();

@@ -68,20 +68,23 @@ async function serve(dir: string, env: Record<string, string> = {}): Promise<Ser
 /** A JSON answer of serve: the fields the tests read. */
 type Answer = { status: number; body: { error?: { code: string; message: string }; [field: string]: unknown }; headers: Headers };
 
-/** `idplane apply --auto-approve` paused inside its run (holding the lock) for three seconds. */
-function pausedApply(env: Record<string, string> = {}): { paused: Promise<void>; done: Promise<number> } {
-  const proc = spawn(process.execPath, [BIN, '-C', dir, 'apply', '--auto-approve', '--lock-timeout', '20s'], { env: { ...process.env, NO_COLOR: '1', ...env, IDPLANE_PAUSE_AT: 'after-directory' } });
+/**
+ * `idplane apply --auto-approve` that pauses at `point` while it holds the state lock, until resume()
+ * (after-lock: before it reads the state or any input; after-directory: after its directory write).
+ */
+function pausedApply(point: 'after-lock' | 'after-directory', env: Record<string, string> = {}): { paused: Promise<void>; resume: () => void; done: Promise<number> } {
+  const proc = spawn(process.execPath, [BIN, '-C', dir, 'apply', '--auto-approve', '--lock-timeout', '20s'], { env: { ...process.env, NO_COLOR: '1', ...env, IDPLANE_PAUSE_AT: point } });
   let stderr = '';
   const paused = new Promise<void>((resolve, reject) => {
     proc.stderr.on('data', (d) => {
       stderr += d;
-      if (stderr.includes('paused at after-directory')) resolve();
+      if (stderr.includes(`paused at ${point}`)) resolve();
     });
     proc.on('close', () => reject(new Error(`apply ended without pausing: ${stderr}`)));
   });
   paused.catch(() => {});
   proc.stdout.resume();
-  return { paused, done: new Promise((resolve) => proc.on('close', (code) => resolve(code ?? -1))) };
+  return { paused, resume: () => proc.kill('SIGUSR2'), done: new Promise((resolve) => proc.on('close', (code) => resolve(code ?? -1))) };
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
@@ -291,13 +294,16 @@ describe('idplane serve: schedules', () => {
     const health = await (await fetch(`${s.url}/healthz`)).json();
     expect(health).toMatchObject({ status: 'ok', schedules: [{ app: 'hr', schedule: '* * * * * *', next: expect.any(String), last: { outcome: expect.stringMatching(/applied|unchanged/) } }] });
 
-    // A CI apply that holds the lock for a few seconds: the scheduled runs meanwhile find it held and
-    // are counted as locked; none of them writes while the apply does.
+    // A CI apply that holds the lock until the test lets it go on: the scheduled runs meanwhile find it
+    // held and are counted as locked; none of them writes while the apply does. The CSV is edited
+    // while the apply holds the lock and before it reads anything, so the apply (not a scheduled run)
+    // is the one that imports the edit.
+    const apply = pausedApply('after-lock');
+    await apply.paused;
     const csv = join(dir, 'data/hr.csv');
     await writeFile(csv, (await readFile(csv, 'utf8')).replace('Staff Software Engineer', 'Principal Engineer'));
-    const apply = pausedApply();
-    await apply.paused;
     await s.waitFor(/schedule hr: locked in [\d.]+ s: the state lock is held by apply/, 10_000);
+    apply.resume();
     expect(await apply.done).toBe(0);
     await s.waitFor(/schedule hr: locked[\s\S]*schedule hr: unchanged/);
     const runs = JSON.parse((await idplaneAsync(dir, ['history', '--format', 'json'])).stdout).runs as { command: string; outcome: string; serialBefore: number; serialAfter: number }[];
@@ -353,8 +359,10 @@ describe('idplane serve: schedules', () => {
     await configure('serve:\n  jit: { secret: "${env:JIT_SECRET}" }\n', '* * * * * *');
     const s = await serve(dir, { IDPLANE_PAUSE_AT: 'after-directory' });
     await s.waitFor(/paused at after-directory/);
-    const code = await s.stop('SIGTERM');
-    expect(code).toBe(0);
+    const exited = s.stop('SIGTERM');
+    await s.waitFor(/SIGTERM received, stopping; waiting for the schedule run of hr to finish/);
+    s.proc.kill('SIGUSR2'); // the run goes on only now, after the server said it waits for it
+    expect(await exited).toBe(0);
     const log = s.log();
     expect(log).toMatch(/SIGTERM received, stopping; waiting for the schedule run of hr to finish/);
     expect(log.indexOf('schedule hr: applied')).toBeGreaterThan(log.indexOf('SIGTERM received'));
@@ -384,10 +392,11 @@ describePostgres('idplane serve: on the PostgreSQL state', () => {
     expect((await post(`${s.url}/jit/hr`, nia)).status).toBe(201);
     const csv = join(dir, 'data/hr.csv');
     await writeFile(csv, (await readFile(csv, 'utf8')).replace('Staff Software Engineer', 'Principal Engineer'));
-    const apply = pausedApply(env);
+    const apply = pausedApply('after-directory', env);
     await apply.paused;
     const locked = await post(`${s.url}/jit/hr`, { ...zoe, title: 'CTO' });
     expect(locked).toMatchObject({ status: 503, body: { error: { code: 'LOCKED' } } });
+    apply.resume();
     expect(await apply.done).toBe(0);
     expect((await post(`${s.url}/jit/hr`, { ...zoe, title: 'CTO' })).body).toMatchObject({ action: 'update' });
     expect(await s.stop()).toBe(0);

@@ -19,6 +19,7 @@ import { loadRawPlan, openBytes, type RawPlan } from '../plan-file.ts';
 import { signingKeyOf, verifyPlanSignature } from '../plan-signature.ts';
 import { checkOrigin, checkState, verifySavedPlan } from '../plan-verify.ts';
 import { inDir } from '../paths.ts';
+import { pausePoint } from '../../state/crash-point.ts';
 import { planSource } from '../plan-stream.ts';
 import { hasChanges, NOT_APPLYABLE, NOT_PLANNED, renderPlan } from './plan.ts';
 
@@ -51,6 +52,7 @@ export async function applyCommand(dir: string, planFile: string | undefined, op
     }
     const lock = await takeLock(ws, 'apply', options.lockTimeoutMs ?? 0);
     try {
+      await pausePoint('after-lock');
       const state = await readState(ws, out.progress);
       if (saved) {
         checkState(saved.header, file!, state);
