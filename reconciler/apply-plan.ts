@@ -6,69 +6,16 @@
  * A plan that evaluated every user (`evaluated: all`) records its pipeline fingerprint, so the next plans
  * leave users whose accounts did not change alone; it also clears `edited`, since every user was checked.
  */
-import type { AccountChange, ImportChange, Plan } from '../schemas/generated/plan.ts';
-import { accountId, importedRecord, type DirectoryState, type ImportedRecord, type StoredLink, type UserRecord } from './model.ts';
+import type { AccountChange, Plan } from '../schemas/generated/plan.ts';
+import { accountId, importedRecord, type DirectoryState, type ImportedRecord, type StoredLink } from './model.ts';
 import { packValues, snapshotColumns, unpackValues } from './records.ts';
+import { applyStateDelta, stateDelta, type DirectoryChanges } from './state-delta.ts';
 
-/** The parts of a plan that change the directory. */
-export type DirectoryChanges = Pick<Plan, 'users' | 'links' | 'imports' | 'watermarks' | 'evaluated' | 'fingerprints'>;
+export type { DirectoryChanges };
 
+/** The state after the plan's directory changes (state-delta.ts says how: order, kept references). */
 export function applyPlanToState(state: DirectoryState, plan: DirectoryChanges, newLineage: string): DirectoryState {
-  const users = new Map<string, UserRecord>(state.users.map((u) => [u.id, u]));
-  for (const change of plan.users) users.set(change.id, change.after);
-
-  const links = new Map<string, StoredLink>(state.links.map((l) => [accountId(l.app, l.key), l]));
-  for (const change of plan.links) {
-    const id = accountId(change.app, change.key);
-    if (change.action === 'unlink') {
-      if (links.get(id)?.userId === change.userId) links.delete(id);
-    } else {
-      links.set(id, { app: change.app, key: change.key, userId: change.userId });
-    }
-  }
-
-  const watermarks = { ...state.watermarks };
-  for (const w of plan.watermarks) watermarks[w.app] = w.to;
-
-  const all = plan.evaluated === 'all';
-  return {
-    lineage: state.lineage ?? newLineage,
-    serial: state.serial + 1,
-    users: [...users.values()],
-    links: [...links.values()],
-    imported: applyImports(state.imported, plan.imports),
-    watermarks,
-    pipeline: all ? plan.fingerprints.pipeline : state.pipeline,
-    edited: all ? false : state.edited,
-    digest: null,
-  };
-}
-
-/**
- * The imported records after `changes`. Apps without changes keep their records map; an app with
- * changes gets a copy, with the columns its new records add appended.
- */
-export function applyImports(imported: DirectoryState['imported'], changes: readonly ImportChange[]): DirectoryState['imported'] {
-  if (changes.length === 0) return imported;
-  const byApp = new Map<string, ImportChange[]>();
-  for (const change of changes) {
-    let list = byApp.get(change.app);
-    if (!list) byApp.set(change.app, (list = []));
-    list.push(change);
-  }
-  const next = new Map(imported);
-  for (const [app, list] of byApp) {
-    const before = imported.get(app);
-    const written = list.filter((c) => c.action !== 'forget');
-    const columns = snapshotColumns(before?.columns, { accounts: written.map((c) => ({ key: c.key, attributes: c.attributes ?? {} })) });
-    const records = new Map(before?.records);
-    for (const change of list) {
-      if (change.action === 'forget') records.delete(change.key);
-      else records.set(change.key, { values: packValues(columns, change.attributes ?? {}), disabled: change.disabled === true });
-    }
-    next.set(app, { columns: [...columns], records });
-  }
-  return next;
+  return applyStateDelta(state, stateDelta(state, plan, newLineage));
 }
 
 /** What happened to one account change when it was applied (from the provider). */
