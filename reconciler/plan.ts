@@ -14,7 +14,8 @@ import { storedLogins } from './correlate.ts';
 import { provisionTargets } from './provision.ts';
 import { resolveSources } from './resolve-source.ts';
 import { describeBroken, evaluatePolicies } from './policies.ts';
-import { describeVerdict, evaluateSafeguards } from './safeguards.ts';
+import { describeVerdict, evaluateSafeguards, type Population } from './safeguards.ts';
+import { uniqueAttributes, uniqueValue } from './directory-index.ts';
 import { selectInputs } from './select.ts';
 
 export const PLAN_FORMAT_VERSION = '2' as const;
@@ -37,6 +38,11 @@ export interface PlanInput {
   version: string;
   /** Told as each stage starts (done 0), now and then inside long ones, and as it ends (done = total). */
   observe?: PlanObserver;
+  /**
+   * The safeguards' bases when `state` is a slice of the directory (a JIT run), not all of it; by default
+   * they are counted on `state`.
+   */
+  population?: Population;
 }
 
 export type PlanStage = 'correlate' | 'map' | 'diff' | 'provision';
@@ -127,7 +133,7 @@ export function buildPlan(input: PlanInput): Plan {
   append(conflicts, provisioned.conflicts);
   append(warnings, provisioned.warnings);
 
-  const safeguards = evaluateSafeguards(project.safeguards, state, users, imports, provisioned.accounts);
+  const safeguards = evaluateSafeguards(project.safeguards, state, users, imports, provisioned.accounts, input.population);
   const blockers: PlanBlocker[] = [];
   if (conflicts.length > 0) blockers.push({ code: 'conflicts', message: `${conflicts.length} conflict(s) must be settled before this plan can be applied` });
   for (const verdict of safeguards.filter((v) => v.tripped)) {
@@ -248,7 +254,7 @@ function rowWarnings(sources: SourceSnapshot[]): PlanIssue[] {
  * Holders are named only for the values that clash (a new user by the account that creates them).
  */
 function uniqueViolations(project: Project, state: DirectoryState, desired: DesiredUser[], onlyChanged: boolean): PlanIssue[] {
-  const names = Object.entries(project.attributes).filter(([n, a]) => a.unique || n === 'login').map(([n]) => n);
+  const names = uniqueAttributes(project);
   if (names.length === 0) return [];
   const desiredIds = new Set<string>();
   for (const d of desired) desiredIds.add(d.after.id);
@@ -260,7 +266,7 @@ function uniqueViolations(project: Project, state: DirectoryState, desired: Desi
   };
   const issues: PlanIssue[] = [];
   for (const name of names) {
-    const valueOf = (user: UserRecord) => normalised(name === 'login' ? user.login : user.profile[name]);
+    const valueOf = (user: UserRecord) => uniqueValue(name === 'login' ? user.login : user.profile[name]);
     // value → its holder, or every holder once there are several
     const seen = new Map<string, DesiredUser | UserRecord | (DesiredUser | UserRecord)[]>();
     const add = (norm: string | null, holder: DesiredUser | UserRecord, onlyKnown: boolean) => {
@@ -288,11 +294,6 @@ function uniqueViolations(project: Project, state: DirectoryState, desired: Desi
     }
   }
   return issues;
-}
-
-function normalised(value: unknown): string | null {
-  if (value === undefined || value === '') return null;
-  return typeof value === 'string' ? value.toLowerCase() : JSON.stringify(value);
 }
 
 function compare(a: string, b: string): number {

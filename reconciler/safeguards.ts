@@ -16,7 +16,33 @@ export const DEFAULT_SAFEGUARDS: SafeguardLimits = { deactivateUsers: '20%', sus
 type Counts = Record<SafeguardKind, number>;
 const zero = (): Counts => ({ deactivateUsers: 0, suspendUsers: 0, disableAccounts: 0, changeAccounts: 0 });
 
-export function evaluateSafeguards(config: SafeguardsConfig, state: DirectoryState, users: UserChange[], imports: ImportChange[], accounts: AccountChange[] = []): SafeguardVerdict[] {
+/** The bases percentages are taken of: users by profile source, accounts by app; each with an 'all' entry. */
+export interface Population {
+  users: ReadonlyMap<string, number>;
+  accounts: ReadonlyMap<string, number>;
+}
+
+/**
+ * The population of a state: its users (overall and by profile source), and its accounts by app: the
+ * stored import records of a source, the links of a target (an app that is both counts once, the larger).
+ */
+export function populationOf(state: Pick<DirectoryState, 'users' | 'links' | 'imported'>): Population {
+  const users = new Map<string, number>([['all', state.users.length]]);
+  for (const u of state.users) users.set(u.profileSource, (users.get(u.profileSource) ?? 0) + 1);
+  const accounts = new Map<string, number>([['all', 0]]);
+  for (const [app, records] of state.imported) accounts.set(app, records.records.size);
+  const linked = new Map<string, number>();
+  for (const l of state.links) linked.set(l.app, (linked.get(l.app) ?? 0) + 1);
+  for (const [app, n] of linked) accounts.set(app, Math.max(accounts.get(app) ?? 0, n));
+  for (const [app, n] of accounts) if (app !== 'all') accounts.set('all', accounts.get('all')! + n);
+  return { users, accounts };
+}
+
+/**
+ * `population`: the bases, when `state` is not the whole directory (a JIT run plans on the few users it
+ * concerns; its index counts the rest).
+ */
+export function evaluateSafeguards(config: SafeguardsConfig, state: DirectoryState, users: UserChange[], imports: ImportChange[], accounts: AccountChange[] = [], population: Population = populationOf(state)): SafeguardVerdict[] {
   const counts = new Map<string, Counts>([['all', zero()]]);
   const bump = (scope: string, kind: SafeguardKind) => {
     let c = counts.get(scope);
@@ -40,16 +66,6 @@ export function evaluateSafeguards(config: SafeguardsConfig, state: DirectorySta
     if (a.action === 'update') bump(a.app, 'changeAccounts');
   }
 
-  const userBase = new Map<string, number>([['all', state.users.length]]);
-  for (const u of state.users) userBase.set(u.profileSource, (userBase.get(u.profileSource) ?? 0) + 1);
-  // Accounts: stored import records for sources, links for targets (an app that is both counts once).
-  const accountBase = new Map<string, number>([['all', 0]]);
-  for (const [app, records] of state.imported) accountBase.set(app, records.records.size);
-  const linked = new Map<string, number>();
-  for (const l of state.links) linked.set(l.app, (linked.get(l.app) ?? 0) + 1);
-  for (const [app, n] of linked) accountBase.set(app, Math.max(accountBase.get(app) ?? 0, n));
-  for (const [app, n] of accountBase) if (app !== 'all') accountBase.set('all', accountBase.get('all')! + n);
-
   const verdicts: SafeguardVerdict[] = [];
   const scopes: [string, SafeguardLimits][] = [['all', config], ...Object.entries(config.apps ?? {})];
   for (const [scope, limits] of scopes) {
@@ -57,7 +73,7 @@ export function evaluateSafeguards(config: SafeguardsConfig, state: DirectorySta
       const threshold = limits[kind];
       if (threshold === undefined) continue;
       const count = counts.get(scope)?.[kind] ?? 0;
-      const base = (kind.endsWith('Users') ? userBase : accountBase).get(scope) ?? 0;
+      const base = (kind.endsWith('Users') ? population.users : population.accounts).get(scope) ?? 0;
       const limit = limitOf(threshold, base);
       verdicts.push({ scope, kind, count, base, threshold, limit, tripped: count > limit });
     }
