@@ -1,59 +1,67 @@
 /**
- * Hash indexes over a whole directory that a long-running process keeps beside its state, so that a JIT
- * sign-in finds the few users it concerns (jit-slice.ts) without a pass over a million: users by id and
- * by login, each user's links, links by account, every import app's matching rules (user key → users),
- * the `unique` attributes (normalised value → users), and the counts the safeguards take as their base.
- * Built once from a state in O(users + links); `apply` brings it up to date with a state delta in
- * O(delta), before or after the state itself is changed (it keeps what it needs of the old values).
- * Users and links carry the order they have in the state, so a slice lists them as the state does.
+ * A whole directory held by a long-running process, with hash indexes beside it, so that a JIT sign-in
+ * finds the few users it concerns (jit-slice.ts) without a pass over a million: users by id and by any
+ * `unique` attribute (login among them: normalised value → users), links by account and by user, every
+ * import app's matching rules (user key → users), and the counts the safeguards take as their base.
+ * The index owns the state it is built on (nobody else may change it): built once in O(users + links),
+ * `apply` changes the state in place by a state delta and brings the indexes up to date, both in
+ * O(delta). Users and links keep the state's order, so a slice lists them as the state does.
  */
 import type { CompiledMatchRule } from './match-rules.ts';
 import { accountId, type DirectoryState, type Project, type StoredLink, type UserRecord } from './model.ts';
 import type { Population } from './safeguards.ts';
-import type { StateDelta } from './state-delta.ts';
+import { applyStateDeltaInPlace, statePositions, type StateDelta, type StatePositions } from './state-delta.ts';
 
-/** Values that hold one user, or several (a clash, or an ambiguous match). */
-type Holders = UserRecord | UserRecord[];
+/** One holder, or several (a clash, an ambiguous match, a user's links). */
+type Some<T> = T | T[];
 
 export class DirectoryIndex {
-  private readonly users = new Map<string, { user: UserRecord; order: number }>();
-  private readonly logins = new Map<string, Holders>();
-  private readonly links = new Map<string, { link: StoredLink; order: number }>();
-  private readonly userLinks = new Map<string, Set<string>>();
-  private readonly rules: { rule: CompiledMatchRule; index: Map<string, Holders> }[];
-  private readonly unique: { name: string; index: Map<string, Holders> }[];
+  readonly state: DirectoryState;
+  private readonly positions: StatePositions;
+  private readonly userLinks = new Map<string, Some<StoredLink>>();
+  private readonly rules: { rule: CompiledMatchRule; index: Map<string, Some<UserRecord>> }[];
+  private readonly unique: { name: string; index: Map<string, Some<UserRecord>> }[];
   private readonly usersBySource = new Map<string, number>();
   private readonly linksByApp = new Map<string, number>();
-  private nextUser = 0;
-  private nextLink = 0;
+  /** The attributes compared for uniqueness (uniqueAttributes). */
+  readonly uniqueNames: readonly string[];
 
   constructor(project: Project, state: DirectoryState) {
+    this.state = state;
+    this.positions = statePositions(state);
     const rules = new Map<string, CompiledMatchRule>();
     for (const app of Object.values(project.apps)) for (const rule of app.import?.match ?? []) rules.set(rule.id, rule);
     this.rules = [...rules.values()].map((rule) => ({ rule, index: new Map() }));
-    this.unique = uniqueAttributes(project).map((name) => ({ name, index: new Map() }));
-    for (const user of state.users) this.addUser(user, this.nextUser++);
-    for (const link of state.links) this.addLink(link, this.nextLink++);
+    const unique = uniqueAttributes(project);
+    this.uniqueNames = unique;
+    // Logins are always indexed (links: entries and declared users name users by login).
+    this.unique = [...new Set(['login', ...unique])].map((name) => ({ name, index: new Map() }));
+    for (const user of state.users) this.addUser(user);
+    for (const link of state.links) this.addLink(link);
   }
 
   user(id: string): UserRecord | undefined {
-    return this.users.get(id)?.user;
+    const at = this.positions.users.get(id);
+    return at === undefined ? undefined : this.state.users[at];
   }
 
   /** Users with this login (case-insensitive): one, or none. */
   byLogin(login: string): readonly UserRecord[] {
-    return list(this.logins.get(login.toLowerCase()));
+    return this.holding('login', login);
   }
 
   link(app: string, key: string): StoredLink | undefined {
-    return this.links.get(accountId(app, key))?.link;
+    const at = this.positions.links.get(accountId(app, key));
+    return at === undefined ? undefined : this.state.links[at];
   }
 
   /** The links of these users, in the state's order. */
   linksOf(users: Iterable<string>): StoredLink[] {
-    const entries: { link: StoredLink; order: number }[] = [];
-    for (const userId of users) for (const id of this.userLinks.get(userId) ?? []) entries.push(this.links.get(id)!);
-    return entries.sort((a, b) => a.order - b.order).map((e) => e.link);
+    const found: { link: StoredLink; at: number }[] = [];
+    for (const userId of users) {
+      for (const link of list(this.userLinks.get(userId))) found.push({ link, at: this.positions.links.get(accountId(link.app, link.key))! });
+    }
+    return found.sort((a, b) => a.at - b.at).map((e) => e.link);
   }
 
   /** The users a rule's key finds (the rule's own user index, as correlation builds it). */
@@ -67,52 +75,48 @@ export class DirectoryIndex {
     return norm === null ? [] : list(this.unique.find((u) => u.name === attribute)?.index.get(norm));
   }
 
-  /** The names of the attributes compared for uniqueness (login and every `unique: true` one). */
-  get uniqueNames(): readonly string[] {
-    return this.unique.map((u) => u.name);
-  }
 
-  /** Sorts user ids in the state's order of their users (ids the index does not know last). */
+  /** The users of these ids, in the state's order (ids of no user left out). */
   inStateOrder(ids: Iterable<string>): UserRecord[] {
-    return [...ids].flatMap((id) => {
-      const e = this.users.get(id);
-      return e ? [e] : [];
-    }).sort((a, b) => a.order - b.order).map((e) => e.user);
+    const at: number[] = [];
+    for (const id of ids) {
+      const p = this.positions.users.get(id);
+      if (p !== undefined) at.push(p);
+    }
+    return at.sort((a, b) => a - b).map((p) => this.state.users[p]!);
   }
 
-  /** The safeguards' bases: users per profile source and accounts per app, as populationOf counts them on the state. */
-  population(state: Pick<DirectoryState, 'imported'>): Population {
-    const users = new Map<string, number>([['all', this.users.size], ...this.usersBySource]);
+  /** The safeguards' bases, as populationOf counts them on the whole state. */
+  population(): Population {
+    const users = new Map<string, number>([['all', this.state.users.length], ...this.usersBySource]);
     const accounts = new Map<string, number>([['all', 0]]);
-    for (const [app, records] of state.imported) accounts.set(app, records.records.size);
+    for (const [app, records] of this.state.imported) accounts.set(app, records.records.size);
     for (const [app, n] of this.linksByApp) accounts.set(app, Math.max(accounts.get(app) ?? 0, n));
     for (const [app, n] of accounts) if (app !== 'all') accounts.set('all', accounts.get('all')! + n);
     return { users, accounts };
   }
 
-  /** Takes a state delta in (the state's own in-place update keeps the same order). */
+  /** Changes the state by `delta`, in place, and the indexes with it. */
   apply(delta: StateDelta): void {
     for (const user of delta.users) {
-      const before = this.users.get(user.id);
-      if (before) this.removeUser(before.user);
-      this.addUser(user, before?.order ?? this.nextUser++);
+      const before = this.user(user.id);
+      if (before) this.removeUser(before);
+      this.addUser(user);
     }
+    // The link each account has as the steps go (a delta may set and remove one account's link).
+    const now = new Map<string, StoredLink | null>();
     for (const step of delta.links) {
-      if (step.remove) {
-        const id = accountId(step.remove.app, step.remove.key);
-        const before = this.links.get(id);
-        if (before) this.removeLink(before.link);
-      } else {
-        const before = this.links.get(accountId(step.set.app, step.set.key));
-        if (before) this.removeLink(before.link);
-        this.addLink(step.set, before?.order ?? this.nextLink++);
-      }
+      const { app, key } = step.set ?? step.remove;
+      const id = accountId(app, key);
+      const before = now.has(id) ? now.get(id) : this.link(app, key);
+      if (before) this.removeLink(before);
+      if (step.set) this.addLink(step.set);
+      now.set(id, step.set ?? null);
     }
+    applyStateDeltaInPlace(this.state, delta, this.positions);
   }
 
-  private addUser(user: UserRecord, order: number): void {
-    this.users.set(user.id, { user, order });
-    add(this.logins, user.login.toLowerCase(), user);
+  private addUser(user: UserRecord): void {
     for (const { rule, index } of this.rules) {
       const key = rule.userKey(user);
       if (key !== null) add(index, key, user);
@@ -125,8 +129,6 @@ export class DirectoryIndex {
   }
 
   private removeUser(user: UserRecord): void {
-    this.users.delete(user.id);
-    remove(this.logins, user.login.toLowerCase(), user);
     for (const { rule, index } of this.rules) {
       const key = rule.userKey(user);
       if (key !== null) remove(index, key, user);
@@ -138,21 +140,13 @@ export class DirectoryIndex {
     bump(this.usersBySource, user.profileSource, -1);
   }
 
-  private addLink(link: StoredLink, order: number): void {
-    const id = accountId(link.app, link.key);
-    this.links.set(id, { link, order });
-    let mine = this.userLinks.get(link.userId);
-    if (!mine) this.userLinks.set(link.userId, (mine = new Set()));
-    mine.add(id);
+  private addLink(link: StoredLink): void {
+    add(this.userLinks, link.userId, link);
     bump(this.linksByApp, link.app, 1);
   }
 
   private removeLink(link: StoredLink): void {
-    const id = accountId(link.app, link.key);
-    this.links.delete(id);
-    const mine = this.userLinks.get(link.userId);
-    mine?.delete(id);
-    if (mine?.size === 0) this.userLinks.delete(link.userId);
+    remove(this.userLinks, link.userId, link);
     bump(this.linksByApp, link.app, -1);
   }
 }
@@ -168,25 +162,26 @@ export function uniqueValue(value: unknown): string | null {
   return typeof value === 'string' ? value.toLowerCase() : JSON.stringify(value);
 }
 
-function list(holders: Holders | undefined): readonly UserRecord[] {
-  return holders === undefined ? [] : Array.isArray(holders) ? holders : [holders];
+function list<T>(some: Some<T> | undefined): readonly T[] {
+  return some === undefined ? [] : Array.isArray(some) ? some : [some];
 }
 
-function add(index: Map<string, Holders>, key: string, user: UserRecord): void {
+function add<T>(index: Map<string, Some<T>>, key: string, value: T): void {
   const prior = index.get(key);
-  if (prior === undefined) index.set(key, user);
-  else if (Array.isArray(prior)) prior.push(user);
-  else index.set(key, [prior, user]);
+  if (prior === undefined) index.set(key, value);
+  else if (Array.isArray(prior)) prior.push(value);
+  else index.set(key, [prior, value]);
 }
 
-function remove(index: Map<string, Holders>, key: string, user: UserRecord): void {
+/** Removes `value` (the very object) from the key's holders. */
+function remove<T>(index: Map<string, Some<T>>, key: string, value: T): void {
   const prior = index.get(key);
   if (prior === undefined) return;
   if (!Array.isArray(prior)) {
-    if (prior.id === user.id) index.delete(key);
+    if (prior === value) index.delete(key);
     return;
   }
-  const rest = prior.filter((u) => u.id !== user.id);
+  const rest = prior.filter((v) => v !== value);
   if (rest.length === 0) index.delete(key);
   else index.set(key, rest.length === 1 ? rest[0]! : rest);
 }

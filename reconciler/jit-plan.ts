@@ -11,13 +11,12 @@
 import type { Plan } from '../schemas/generated/plan.ts';
 import type { DirectoryIndex } from './directory-index.ts';
 import { clashingHolders, jitSlice } from './jit-slice.ts';
-import type { DirectoryState, Project, SourceAccount } from './model.ts';
+import type { Project, SourceAccount } from './model.ts';
 import { buildPlan } from './plan.ts';
 
 export interface JitPlanInput {
   project: Project;
-  /** The whole directory, which `index` describes. */
-  state: DirectoryState;
+  /** The whole directory and its indexes. */
   index: DirectoryIndex;
   app: string;
   accounts: SourceAccount[];
@@ -28,11 +27,11 @@ export interface JitPlanInput {
 }
 
 export function planJit(input: JitPlanInput): Plan {
-  const { project, state, index, app, accounts } = input;
-  const population = index.population(state);
+  const { project, index, app, accounts } = input;
+  const population = index.population();
   const extra = new Set<string>();
   for (;;) {
-    const slice = jitSlice(project, state, index, app, accounts, extra);
+    const slice = jitSlice(project, index, app, accounts, extra);
     const plan = buildPlan({
       project, state: slice, population, configFingerprint: input.configFingerprint, version: input.version,
       sources: [{ app, accounts, rowErrors: [], partial: true, fingerprint: input.fingerprint }],

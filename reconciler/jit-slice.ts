@@ -20,7 +20,8 @@ import type { DirectoryIndex } from './directory-index.ts';
 import type { AppRecords, DirectoryState, Project, SourceAccount } from './model.ts';
 
 /** The slice of `state` that planning `accounts` of `app` needs; `extra`: more user ids to take in. */
-export function jitSlice(project: Project, state: DirectoryState, index: DirectoryIndex, app: string, accounts: readonly Pick<SourceAccount, 'key' | 'attributes'>[], extra: Iterable<string> = []): DirectoryState {
+export function jitSlice(project: Project, index: DirectoryIndex, app: string, accounts: readonly Pick<SourceAccount, 'key' | 'attributes'>[], extra: Iterable<string> = []): DirectoryState {
+  const state = index.state;
   const ids = new Set<string>(extra);
   const byLogin = (login: string) => {
     for (const u of index.byLogin(login)) ids.add(u.id);
