@@ -14,6 +14,12 @@ export interface ConfigProblem {
   message: string;
 }
 
+/**
+ * How the semantic checks report an error: at a JSON pointer (`key`: the key rather than its value), or
+ * at a place of their own (a position inside an expression).
+ */
+export type At = (pointer: string, message: string, key?: boolean, place?: { file: string; line: number; col: number }) => void;
+
 export function formatProblem(p: ConfigProblem): string {
   const where = p.line > 0 ? `${p.file}:${p.line}:${p.col}` : p.file;
   const path = p.pointer ? ` (${p.pointer})` : '';

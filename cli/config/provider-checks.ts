@@ -9,8 +9,7 @@
  * another pagination type does nothing, which is said as a warning. Pure.
  */
 import type { HttpPagination, IdplaneConfig } from '../../schemas/generated/config.ts';
-import { toPointer } from './problems.ts';
-import type { At } from './semantics.ts';
+import { toPointer, type At } from './problems.ts';
 
 /** The pagination keys each type reads (totalPath and pageSize are shared). */
 const READS: Record<HttpPagination['type'], (keyof HttpPagination)[]> = {

@@ -16,8 +16,7 @@ import type { AppConfig, AttributeConfig, ProvisionConfig } from '../../schemas/
 import type { CompiledExpression } from '../../reconciler/expressions.ts';
 import type { CompiledProvision } from '../../reconciler/model.ts';
 import { importReads } from '../../reconciler/app-references.ts';
-import { toPointer } from './problems.ts';
-import type { At } from './semantics.ts';
+import { toPointer, type At } from './problems.ts';
 
 export interface ProvisionContext {
   name: string;

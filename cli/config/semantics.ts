@@ -7,20 +7,18 @@
 import type { AppConfig, IdplaneConfig, MatchRule } from '../../schemas/generated/config.ts';
 import { pipelineFingerprint } from '../../reconciler/fingerprint.ts';
 import { compileExpression, compilePolicyExpression, type CompiledExpression } from '../../reconciler/expressions.ts';
-import { CHANGE_FIELDS, USER_FIELDS, type CompiledPolicy } from '../../reconciler/policies.ts';
+import { CHANGE_FIELDS, USER_FIELDS } from '../../reconciler/policies.ts';
 import { compileMatchRule, type CompiledMatchRule } from '../../reconciler/match-rules.ts';
-import type { CompiledApp, Project } from '../../reconciler/model.ts';
+import type { CompiledApp, CompiledPolicy, Project } from '../../reconciler/model.ts';
 import { DEFAULT_SAFEGUARDS } from '../../reconciler/safeguards.ts';
 import type { LoadedConfig } from './load.ts';
 import { compileProvision } from './provision.ts';
 import { checkProviderApps } from './provider-checks.ts';
 import { checkServe } from './serve-checks.ts';
-import { closest, toPointer } from './problems.ts';
+import { closest, toPointer, type At } from './problems.ts';
 
 /** The default import.disabled of an Active Directory app: the userAccountControl ACCOUNTDISABLE bit. */
 export const AD_DISABLED = 'int(app.userAccountControl) / 2 % 2 == 1';
-
-export type At = (pointer: string, message: string, key?: boolean, place?: { file: string; line: number; col: number }) => void;
 
 export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: At, warn: (pointer: string, message: string) => void = () => {}): Project | null {
   const attributes = config.directory.attributes;

@@ -6,8 +6,7 @@
  */
 import { Cron } from 'croner';
 import type { IdplaneConfig } from '../../schemas/generated/config.ts';
-import { toPointer } from './problems.ts';
-import type { At } from './semantics.ts';
+import { toPointer, type At } from './problems.ts';
 
 /** The shortest JIT secret accepted: 32 characters, as for plan.signingKey. */
 export const MIN_JIT_SECRET = 32;

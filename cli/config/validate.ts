@@ -10,8 +10,8 @@ import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { IdplaneConfig } from '../../schemas/generated/config.ts';
 import type { Project } from '../../reconciler/model.ts';
 import type { LoadedConfig } from './load.ts';
-import { checkSemantics, type At } from './semantics.ts';
-import { closest, fromPointer, toPointer, type ConfigProblem } from './problems.ts';
+import { checkSemantics } from './semantics.ts';
+import { closest, fromPointer, toPointer, type At, type ConfigProblem } from './problems.ts';
 import { validateSchema } from './schema-validator.ts';
 
 export type ValidateOutcome =
