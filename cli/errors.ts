@@ -2,7 +2,7 @@
  * The CLI's error classes. Each carries a stable code; only the entry point catches them and turns them
  * into messages and exit codes. Anything else reaching the entry point is an internal error.
  */
-import type { ConfigProblem } from './config/problems.ts';
+import type { ConfigProblem } from '../engine/config/problems.ts';
 
 export class CliError extends Error {
   readonly code: string;

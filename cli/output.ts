@@ -4,10 +4,10 @@
  */
 import { once } from 'node:events';
 import { Utf8Chunks } from '../state/chunks.ts';
-import type { ConfigProblem } from './config/problems.ts';
-import { formatProblem } from './config/problems.ts';
+import type { ConfigProblem } from '../engine/config/problems.ts';
+import { formatProblem } from '../engine/config/problems.ts';
 import { CliError, ConfigError } from './errors.ts';
-import { engineLimit } from './memory.ts';
+import { engineLimit } from '../engine/memory.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { styleFor, type Style } from './views/style.ts';
 

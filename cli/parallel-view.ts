@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Output } from './output.ts';
-import { savePlan } from './plan-file.ts';
-import type { PlanSource } from './plan-stream.ts';
+import { savePlan } from '../engine/plan-file.ts';
+import type { PlanSource } from '../engine/plan-stream.ts';
 import type { ProgressTask } from './progress.ts';
 import type { RenderWorkerData } from './render-worker.ts';
 

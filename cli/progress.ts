@@ -5,12 +5,12 @@
  * Without a terminal nothing is drawn; every phase is timed, and `summary()` gives one line of what
  * each phase did and took, for a log. Callers get a small interface and never know which they have.
  * cli-progress (CommonJS) is required when the first bar is drawn: a run without a terminal never loads it.
- * Every update also passes the memory guard (cli/memory.ts): long work reports progress, so a run
+ * Every update also passes the memory guard (engine/memory.ts): long work reports progress, so a run
  * that outgrows the heap stops there with a clear error instead of a crash of the engine.
  */
 import { createRequire } from 'node:module';
 import type cliProgress from 'cli-progress';
-import { checkHeap } from './memory.ts';
+import { checkHeap } from '../engine/memory.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -44,7 +44,7 @@ interface Finished {
   ms: number;
 }
 
-/** Throws when the run cannot go on (cli/memory.ts); `doing` names the phase and how far it got. */
+/** Throws when the run cannot go on (engine/memory.ts); `doing` names the phase and how far it got. */
 export type Guard = (doing: string) => void;
 
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, now: () => number = () => performance.now(), guard: Guard = checkHeap): Progress {

@@ -18,7 +18,7 @@ export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const DIST = join(REPO, 'dist');
 /** What cli/bin/idplane.js imports. */
 export const ENTRY = join(DIST, 'main.js');
-const SOURCE_VALIDATOR = join(REPO, 'cli/config/schema-validator.ts');
+const SOURCE_VALIDATOR = join(REPO, 'engine/config/schema-validator.ts');
 /** Files of earlier builds are removed once they are this old: a CLI that started before may still load them. */
 const KEEP_OLD_MS = 10 * 60_000;
 
@@ -64,7 +64,7 @@ export async function buildCli(): Promise<BuildResult> {
     plugins: [precompiledValidator()],
   });
   if (Object.hasOwn(result.metafile.inputs, relative(REPO, SOURCE_VALIDATOR))) {
-    throw new Error('the build still contains cli/config/schema-validator.ts instead of the precompiled validator');
+    throw new Error('the build still contains engine/config/schema-validator.ts instead of the precompiled validator');
   }
   const entry = result.outputFiles.filter((f) => f.path === ENTRY);
   if (entry.length === 0) throw new Error(`esbuild wrote no ${relative(REPO, ENTRY)}`);

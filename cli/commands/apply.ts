@@ -9,18 +9,18 @@ import { createInterface } from 'node:readline/promises';
 import type { Plan } from '../../schemas/generated/plan.ts';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import type { LockHandle } from '../../state/types.ts';
-import { carryOut } from '../carry-out.ts';
+import { carryOut } from '../../engine/runs/carry-out.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { reportTimings, reportWarnings, type Output } from '../output.ts';
-import { whoAmI } from '../run-log.ts';
+import { whoAmI } from '../../engine/runs/run-log.ts';
 import { renderApplyReport, reportNotPlanned } from '../views/apply-report.ts';
-import { openWorkspace, planWorkspace, readState, VERSION, type Workspace } from '../workspace.ts';
-import { loadRawPlan, openBytes, type RawPlan } from '../plan-file.ts';
-import { signingKeyOf, verifyPlanSignature } from '../plan-signature.ts';
-import { checkOrigin, checkState, verifySavedPlan } from '../plan-verify.ts';
+import { openWorkspace, planWorkspace, readState, VERSION, type Workspace } from '../../engine/workspace.ts';
+import { loadRawPlan, openBytes, type RawPlan } from '../../engine/plan-file.ts';
+import { signingKeyOf, verifyPlanSignature } from '../../engine/plan-signature.ts';
+import { checkOrigin, checkState, verifySavedPlan } from '../../engine/plan-verify.ts';
 import { inDir } from '../paths.ts';
 import { pausePoint } from '../../state/crash-point.ts';
-import { planSource } from '../plan-stream.ts';
+import { planSource } from '../../engine/plan-stream.ts';
 import { hasChanges, NOT_APPLYABLE, NOT_PLANNED, renderPlan } from './plan.ts';
 
 export interface ApplyOptions {

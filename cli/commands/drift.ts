@@ -7,7 +7,7 @@ import { computeDrift, type DriftItem, type DriftKind, type DriftReport } from '
 import type { Output } from '../output.ts';
 import { createMasking } from '../views/masking.ts';
 import { NOT_PLANNED } from './plan.ts';
-import { inspectWorkspace, readState, withWorkspace } from '../workspace.ts';
+import { inspectWorkspace, readState, withWorkspace } from '../../engine/workspace.ts';
 
 const TITLES: Record<DriftKind, string> = {
   'out-of-band': 'Attributes edited in the directory outside idplane',

@@ -5,10 +5,10 @@
  */
 import { explainUser, type AttributeExplanation, type Explanation } from '../../reconciler/explain.ts';
 import type { ChangeRecord, RunRecord } from '../../state/types.ts';
-import { closest } from '../config/problems.ts';
+import { closest } from '../../engine/config/problems.ts';
 import { CliError, UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
-import { readState, readWorkspaceSources, withWorkspace } from '../workspace.ts';
+import { readState, readWorkspaceSources, withWorkspace } from '../../engine/workspace.ts';
 
 interface LastChange {
   at: string;

@@ -3,7 +3,7 @@
  * The id must be the one the LockHeldError named, so a lock taken since is never broken by mistake.
  */
 import type { Output } from '../output.ts';
-import { withWorkspace } from '../workspace.ts';
+import { withWorkspace } from '../../engine/workspace.ts';
 
 export async function forceUnlockCommand(dir: string, id: string, out: Output): Promise<number> {
   return withWorkspace(dir, async (ws) => {

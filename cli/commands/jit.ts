@@ -11,10 +11,10 @@ import type { DirectoryState } from '../../reconciler/model.ts';
 import { buildPlan, summarise } from '../../reconciler/plan.ts';
 import { CliError, UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
-import { planSource } from '../plan-stream.ts';
+import { planSource } from '../../engine/plan-stream.ts';
 import { renderPlanText } from '../views/plan-text.ts';
-import { carryOut } from '../carry-out.ts';
-import { openWorkspace, VERSION, type Workspace } from '../workspace.ts';
+import { carryOut } from '../../engine/runs/carry-out.ts';
+import { openWorkspace, VERSION, type Workspace } from '../../engine/workspace.ts';
 import type { Progress } from '../progress.ts';
 import { takeLock } from './apply.ts';
 

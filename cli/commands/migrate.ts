@@ -11,7 +11,7 @@ import type { DirectoryState } from '../../reconciler/model.ts';
 import { EmbeddedStore } from '../../state/embedded/store.ts';
 import { CliError } from '../errors.ts';
 import type { Output } from '../output.ts';
-import { openWorkspace } from '../workspace.ts';
+import { openWorkspace } from '../../engine/workspace.ts';
 import { takeLock } from './apply.ts';
 
 export async function migrateCommand(dir: string, from: string, out: Output): Promise<number> {

@@ -7,15 +7,15 @@
  * could not be read; 1 an error.
  */
 import type { Plan, PlanSummary } from '../../schemas/generated/plan.ts';
-import { loadPlan, savePlan } from '../plan-file.ts';
-import { planSource, teeSource, type PlanSource } from '../plan-stream.ts';
+import { loadPlan, savePlan } from '../../engine/plan-file.ts';
+import { planSource, teeSource, type PlanSource } from '../../engine/plan-stream.ts';
 import { renderPlanJson } from '../views/plan-json.ts';
 import { renderPlanMarkdown } from '../views/plan-markdown.ts';
 import { renderPlanText } from '../views/plan-text.ts';
 import { reportTimings, reportWarnings, type Output } from '../output.ts';
 import { commandLine, inDir } from '../paths.ts';
-import { signingKeyOf } from '../plan-signature.ts';
-import { planWorkspace, readState, withWorkspace } from '../workspace.ts';
+import { signingKeyOf } from '../../engine/plan-signature.ts';
+import { planWorkspace, readState, withWorkspace } from '../../engine/workspace.ts';
 
 export interface PlanOptions {
   out?: string;
@@ -66,7 +66,7 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
  * empty.
  */
 async function planDeltaCommand(dir: string, options: PlanOptions & { gitBase: string }, out: Output): Promise<number> {
-  const { loadBaseConfig } = await import('../git-base.ts');
+  const { loadBaseConfig } = await import('../../engine/git-base.ts');
   const { planDelta } = await import('../../reconciler/plan-delta.ts');
   const { renderDeltaMarkdown, renderDeltaText } = await import('../views/plan-delta.ts');
   const file = options.out === undefined ? undefined : inDir(dir, options.out);

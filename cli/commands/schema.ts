@@ -7,7 +7,7 @@ import { discoverApp } from '../../providers/discover.ts';
 import { renderDiscovery } from '../../providers/discovery.ts';
 import { UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
-import { withWorkspace } from '../workspace.ts';
+import { withWorkspace } from '../../engine/workspace.ts';
 
 export async function schemaDiscoverCommand(dir: string, app: string, out: Output): Promise<number> {
   return withWorkspace(dir, async (ws) => {

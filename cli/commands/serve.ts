@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { durationMs } from '../duration.ts';
+import { durationMs } from '../../engine/duration.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { reportWarnings, type Output } from '../output.ts';
 import { ServeMetrics } from '../serve/metrics.ts';
@@ -17,7 +17,7 @@ import { Runner } from '../serve/runner.ts';
 import { scheduledImport } from '../serve/scheduled-import.ts';
 import { startSchedules, type Schedule } from '../serve/schedules.ts';
 import { startServer } from '../serve/server.ts';
-import { openWorkspace, type Workspace } from '../workspace.ts';
+import { openWorkspace, type Workspace } from '../../engine/workspace.ts';
 
 export interface ServeOptions {
   /** host:port, overriding serve.listen. */

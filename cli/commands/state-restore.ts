@@ -7,8 +7,8 @@
 import { takeLock } from './apply.ts';
 import { UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
-import { startRun } from '../run-log.ts';
-import { withWorkspace } from '../workspace.ts';
+import { startRun } from '../../engine/runs/run-log.ts';
+import { withWorkspace } from '../../engine/workspace.ts';
 
 export async function stateRestoreCommand(dir: string, options: { lockTimeoutMs?: number }, out: Output): Promise<number> {
   return withWorkspace(dir, async (ws) => {

@@ -4,7 +4,7 @@
 import { importedRecord } from '../../reconciler/model.ts';
 import { CliError } from '../errors.ts';
 import type { Output } from '../output.ts';
-import { withWorkspace } from '../workspace.ts';
+import { withWorkspace } from '../../engine/workspace.ts';
 
 export async function stateListCommand(dir: string, out: Output): Promise<number> {
   const state = await withWorkspace(dir, (ws) => ws.store.read());

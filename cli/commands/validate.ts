@@ -6,11 +6,11 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { CsvConnection } from '../../schemas/generated/config.ts';
-import { checkColumns, type SourceColumns } from '../config/columns.ts';
-import { formatProblem, toPointer, type ConfigProblem } from '../config/problems.ts';
+import { checkColumns, type SourceColumns } from '../../engine/config/columns.ts';
+import { formatProblem, toPointer, type ConfigProblem } from '../../engine/config/problems.ts';
 import { ConfigError } from '../errors.ts';
 import type { Output } from '../output.ts';
-import { withWorkspace, type Workspace } from '../workspace.ts';
+import { withWorkspace, type Workspace } from '../../engine/workspace.ts';
 
 export async function validateCommand(dir: string, out: Output): Promise<number> {
   const { ws, problems } = await withWorkspace(dir, async (ws) => ({ ws, problems: await sourceProblems(ws) }));

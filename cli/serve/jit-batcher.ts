@@ -14,7 +14,7 @@
  */
 import type { CliError } from '../errors.ts';
 import { runJitBatch, type JitResult } from '../commands/jit.ts';
-import type { Workspace } from '../workspace.ts';
+import type { Workspace } from '../../engine/workspace.ts';
 import { ShuttingDown, type RunReport, type Runner } from './runner.ts';
 
 /** A request whose batch did not start within its wait (the runs before it took too long). */

@@ -5,7 +5,7 @@
  * never a login, a key or a value.
  * Shutdown: stop() refuses new runs (they end `ShuttingDown` before starting) and resolves once the run
  * going on has finished, so a SIGTERM never cuts a run short; one killed anyway is journaled and the
- * next run converges (cli/carry-out.ts).
+ * next run converges (engine/runs/carry-out.ts).
  */
 import { LockHeldError } from '../../state/types.ts';
 import { createProgress, type Progress } from '../progress.ts';

@@ -14,11 +14,11 @@
  *   `unchanged` when there was nothing to do.
  */
 import type { NotPlannedApp } from '../../schemas/generated/plan.ts';
-import { carryOut } from '../carry-out.ts';
+import { carryOut } from '../../engine/runs/carry-out.ts';
 import { hasChanges } from '../commands/plan.ts';
 import { recordsEvaluation, takeLock } from '../commands/apply.ts';
 import type { Progress } from '../progress.ts';
-import { planWorkspace, type Workspace } from '../workspace.ts';
+import { planWorkspace, type Workspace } from '../../engine/workspace.ts';
 
 /** The reason recorded for the import sources a scheduled run of another app does not read. */
 export const NOT_SCHEDULED = 'not read: this scheduled run imports another app';

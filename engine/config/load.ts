@@ -38,7 +38,7 @@ const INCLUDABLE = new Set(['apps', 'directory', 'users', 'links']);
 
 /**
  * Where the config files come from: the file system by default; `plan --git-base REF` reads them as
- * they are at a git commit (cli/git-base.ts), naming them REF:path in problems.
+ * they are at a git commit (engine/git-base.ts), naming them REF:path in problems.
  */
 export interface ConfigFiles {
   read(path: string): Promise<string>;

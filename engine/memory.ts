@@ -11,7 +11,7 @@
 import { totalmem } from 'node:os';
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CliError } from './errors.ts';
+import { CliError } from '../cli/errors.ts';
 
 /** The share of the heap limit in use at which the run stops. */
 export const HEAP_STOP_SHARE = 0.9;

@@ -7,14 +7,14 @@
  * not recorded is found again by its key or match rule, never created twice.
  */
 import { randomUUID } from 'node:crypto';
-import type { Plan } from '../schemas/generated/plan.ts';
-import { applyPlanToState, applyTargetResults } from '../reconciler/apply-plan.ts';
-import type { DirectoryState } from '../reconciler/model.ts';
-import { applyTargets, type ChangeResult } from '../providers/write-targets.ts';
-import { crashPoint, pausePoint } from '../state/crash-point.ts';
-import type { Progress } from './progress.ts';
+import type { Plan } from '../../schemas/generated/plan.ts';
+import { applyPlanToState, applyTargetResults } from '../../reconciler/apply-plan.ts';
+import type { DirectoryState } from '../../reconciler/model.ts';
+import { applyTargets, type ChangeResult } from '../../providers/write-targets.ts';
+import { crashPoint, pausePoint } from '../../state/crash-point.ts';
+import type { Progress } from '../../cli/progress.ts';
 import { accountChanges, directoryChanges, startRun } from './run-log.ts';
-import type { Workspace } from './workspace.ts';
+import type { Workspace } from '../workspace.ts';
 
 export interface Outcome {
   state: DirectoryState;

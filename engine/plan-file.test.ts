@@ -7,10 +7,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import planSchema from '../schemas/plan.schema.json' with { type: 'json' };
 import type { Plan } from '../schemas/generated/plan.ts';
 import { emptyState, hrRow, HR_MAPPINGS, makeProject, plan as makePlan, snapshot } from '../reconciler/testing.ts';
-import type { Sink } from './output.ts';
+import type { Sink } from '../cli/output.ts';
 import { loadPlan, savePlan } from './plan-file.ts';
 import { collectPlan, planSource, type PlanSource } from './plan-stream.ts';
-import { renderPlanJson } from './views/plan-json.ts';
+import { renderPlanJson } from '../cli/views/plan-json.ts';
 
 let dir: string;
 beforeEach(async () => {

@@ -19,10 +19,10 @@
 import type { AccountChange, Plan } from '../schemas/generated/plan.ts';
 import type { Project } from '../reconciler/model.ts';
 import { planRules } from '../reconciler/plan-rules.ts';
-import { CliError } from './errors.ts';
+import { CliError } from '../cli/errors.ts';
 import { parsePlanLine, type RawPlan } from './plan-file.ts';
 import { headerOf, planSource, type PlanHeader, type PlanItem, type PlanSource } from './plan-stream.ts';
-import type { ProgressTask } from './progress.ts';
+import type { ProgressTask } from '../cli/progress.ts';
 
 const AGAIN = 'Run idplane plan again and review the new plan.';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CliError } from './errors.ts';
+import { CliError } from '../cli/errors.ts';
 import { checkHeap, engineLimit, heapMessage, readHeap } from './memory.ts';
-import { createProgress } from './progress.ts';
+import { createProgress } from '../cli/progress.ts';
 
 const MiB = 2 ** 20;
 const GiB = 1024 * MiB;

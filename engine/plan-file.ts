@@ -18,9 +18,9 @@ import type { Ajv2020 as Ajv, ValidateFunction } from 'ajv/dist/2020.js';
 import planSchema from '../schemas/plan.schema.json' with { type: 'json' };
 import streamSchema from '../schemas/plan-stream.schema.json' with { type: 'json' };
 import { PLAN_FORMAT_VERSION } from '../reconciler/plan.ts';
-import { CliError } from './errors.ts';
+import { CliError } from '../cli/errors.ts';
 import { LISTS, type ItemKind, type PlanHeader, type PlanItem, type PlanSource } from './plan-stream.ts';
-import type { ProgressTask } from './progress.ts';
+import type { ProgressTask } from '../cli/progress.ts';
 import { Utf8Chunks } from '../state/chunks.ts';
 import { PlanSigner } from './plan-signature.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../schemas/generated/plan.ts';
 import { emptyState, hrRow, HR_MAPPINGS, makeProject, plan as makePlan, snapshot } from '../reconciler/testing.ts';
-import { CliError } from './errors.ts';
+import { CliError } from '../cli/errors.ts';
 import type { RawPlan } from './plan-file.ts';
 import { headerOf, planSource, type PlanItem } from './plan-stream.ts';
 import { difference, verifySavedPlan } from './plan-verify.ts';

@@ -7,7 +7,7 @@
  */
 import { createHmac, timingSafeEqual, type Hmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { CliError, UsageError } from './errors.ts';
+import { CliError, UsageError } from '../cli/errors.ts';
 
 const PREFIX = 'hmac-sha256:';
 /** A shorter secret is guessable offline from one signed plan. */

@@ -7,10 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import type { Plan, ValueChange } from '../schemas/generated/plan.ts';
-import type { AccountResult } from '../reconciler/apply-plan.ts';
-import { changedAttributes } from '../reconciler/diff.ts';
-import type { ChangeRecord, RunRecord, StateStore } from '../state/types.ts';
+import type { Plan, ValueChange } from '../../schemas/generated/plan.ts';
+import type { AccountResult } from '../../reconciler/apply-plan.ts';
+import { changedAttributes } from '../../reconciler/diff.ts';
+import type { ChangeRecord, RunRecord, StateStore } from '../../state/types.ts';
 
 export function whoAmI(): string {
   try {
