@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { durationMs } from '../engine/duration.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../engine/errors.ts';
 import { createOutput, reportError, type Format, type Output } from './output.ts';
 import { VERSION } from '../engine/version.ts';
 

@@ -4,10 +4,9 @@
  */
 import { once } from 'node:events';
 import { Utf8Chunks } from '../state/chunks.ts';
-import type { ConfigProblem } from '../engine/config/problems.ts';
-import { formatProblem } from '../engine/config/problems.ts';
-import { CliError, ConfigError } from './errors.ts';
-import { engineLimit } from '../engine/memory.ts';
+import { formatProblem, type ConfigProblem } from '../engine/config/problems.ts';
+import { toIdplaneError } from '../engine/boundary.ts';
+import { errorExitCode, type ExitCode } from './exit-codes.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { styleFor, type Style } from './views/style.ts';
 
@@ -90,31 +89,24 @@ export function reportWarnings(out: Output, warnings: readonly ConfigProblem[]):
   for (const w of warnings) out.stderr(`${formatProblem(w)}\n`);
 }
 
-export function reportError(out: Output, thrown: unknown): number {
-  const error = engineLimit(thrown);
-  if (error instanceof CliError) {
-    const problems: ConfigProblem[] = error instanceof ConfigError ? error.problems : [];
-    if (out.format === 'json') {
-      out.stderr(JSON.stringify({ error: { code: error.code, message: error.message, ...(problems.length ? { problems } : {}) } }) + '\n');
-    } else {
-      for (const p of problems) out.stderr(`${formatProblem(p)}\n`);
-      out.stderr(`${out.errStyle.red('Error:')} ${error.message}\n`);
-    }
-    return error.exitCode;
-  }
-  const known = error as { code?: unknown; message?: unknown };
-  if (error instanceof Error && typeof known.code === 'string' && /^[A-Za-z0-9_]+$/.test(known.code)) {
-    // Errors with a stable code from the core, providers or state: the message names the place.
-    if (out.format === 'json') out.stderr(JSON.stringify({ error: { code: known.code, message: error.message } }) + '\n');
-    else out.stderr(`${out.errStyle.red('Error:')} ${error.message}\n`);
-    return 1;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  if (out.format === 'json') out.stderr(JSON.stringify({ error: { code: 'INTERNAL', message } }) + '\n');
-  else {
-    out.stderr(`${out.errStyle.red('Internal error:')} ${message}\n`);
-    if (process.env.IDPLANE_DEBUG && error instanceof Error && error.stack) out.stderr(`${error.stack}\n`);
+/**
+ * Prints an error in the chosen format and returns its exit code (exit-codes.ts). Whatever was thrown
+ * goes through the engine's boundary first, so every error has a code of the closed union: text mode
+ * prints the config's problems, then `Error: MESSAGE`, or for INTERNAL (a bug) how to report it.
+ */
+export function reportError(out: Output, thrown: unknown): ExitCode {
+  const error = toIdplaneError(thrown);
+  const problems = error.problems;
+  if (out.format === 'json') {
+    out.stderr(JSON.stringify({ error: { code: error.code, message: error.message, ...(problems.length ? { problems } : {}) } }) + '\n');
+  } else if (error.code === 'INTERNAL') {
+    out.stderr(`${out.errStyle.red('Internal error:')} ${error.message}\n`);
+    const original = error.cause ?? error;
+    if (process.env.IDPLANE_DEBUG && original instanceof Error && original.stack) out.stderr(`${original.stack}\n`);
     else out.stderr('This is a bug in idplane. Run with IDPLANE_DEBUG=1 for the stack trace and report it.\n');
+  } else {
+    for (const p of problems) out.stderr(`${formatProblem(p)}\n`);
+    out.stderr(`${out.errStyle.red('Error:')} ${error.message}\n`);
   }
-  return 1;
+  return errorExitCode(error.code);
 }

@@ -7,7 +7,7 @@
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import type { SimpleGit } from 'simple-git';
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from './errors.ts';
 import { loadProject, type Workspace } from './workspace.ts';
 
 export interface BaseConfig {

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { CliError } from '../cli/errors.ts';
+import { IdplaneError } from './errors.ts';
 import { checkHeap, engineLimit, heapMessage, readHeap } from './memory.ts';
 import { createProgress } from '../cli/progress.ts';
 
 const MiB = 2 ** 20;
 const GiB = 1024 * MiB;
 
-function thrown(fn: () => void): CliError {
+function thrown(fn: () => void): IdplaneError {
   try {
     fn();
   } catch (error) {
-    if (error instanceof CliError) return error;
+    if (error instanceof IdplaneError) return error;
     throw error;
   }
   throw new Error('nothing was thrown');
@@ -74,13 +74,13 @@ describe('heapMessage', () => {
 
 describe('engineLimit', () => {
   it('names the longest-string limit and what to do', () => {
-    const error = engineLimit(new RangeError('Invalid string length')) as CliError;
+    const error = engineLimit(new RangeError('Invalid string length')) as IdplaneError;
     expect(error.code).toBe('ENGINE_LIMIT');
     expect(error.message).toMatch(/at most 536,870,888 characters in one string.*plan --out FILE/);
   });
 
   it('names the largest-index limit', () => {
-    const error = engineLimit(new RangeError('Map maximum size exceeded')) as CliError;
+    const error = engineLimit(new RangeError('Map maximum size exceeded')) as IdplaneError;
     expect(error.code).toBe('ENGINE_LIMIT');
     expect(error.message).toMatch(/16,777,216/);
   });
@@ -109,7 +109,7 @@ describe('progress and the guard', () => {
 
   it('lets the guard stop the run from an update', () => {
     const progress = createProgress(quiet, () => 0, (doing) => {
-      if (doing.includes('so far')) throw new CliError('MEMORY_LIMIT', `out of memory while ${doing}`);
+      if (doing.includes('so far')) throw new IdplaneError('MEMORY_LIMIT', `out of memory while ${doing}`);
     });
     const task = progress.start('reading hr', 'bytes');
     expect(() => task.update(1, 2)).toThrow(/out of memory while reading hr \(1 of 2 bytes so far\)/);

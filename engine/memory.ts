@@ -11,7 +11,7 @@
 import { totalmem } from 'node:os';
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CliError } from '../cli/errors.ts';
+import { IdplaneError } from './errors.ts';
 
 /** The share of the heap limit in use at which the run stops. */
 export const HEAP_STOP_SHARE = 0.9;
@@ -78,7 +78,7 @@ export function checkHeap(doing: string, read: () => HeapReading = readHeap, col
     heap = read();
     if (heap.used <= heap.limit * LIVE_STOP_SHARE) return;
   }
-  throw new CliError('MEMORY_LIMIT', heapMessage(doing, heap, machine));
+  throw new IdplaneError('MEMORY_LIMIT', heapMessage(doing, heap, machine));
 }
 
 let gc: (() => void) | null | undefined;
@@ -115,19 +115,19 @@ export function heapMessage(doing: string, heap: HeapReading, machine: number): 
 }
 
 /**
- * A RangeError from one of the engine's fixed limits, as a CliError that says so; anything else
+ * A RangeError from one of the engine's fixed limits, as a IdplaneError that says so; anything else
  * unchanged. These are not heap exhaustion and no NODE_OPTIONS raises them.
  */
 export function engineLimit(error: unknown): unknown {
   if (!(error instanceof RangeError)) return error;
   if (/Invalid string length/.test(error.message)) {
-    return new CliError('ENGINE_LIMIT', `a text too long for the JavaScript engine (at most ${(2 ** 29 - 24).toLocaleString('en')} characters in one string) was being built: ${error.message}. Write the output to a file (plan --out FILE) or narrow it.`);
+    return new IdplaneError('ENGINE_LIMIT', `a text too long for the JavaScript engine (at most ${(2 ** 29 - 24).toLocaleString('en')} characters in one string) was being built: ${error.message}. Write the output to a file (plan --out FILE) or narrow it.`);
   }
   if (/Map maximum size exceeded|Set maximum size exceeded/.test(error.message)) {
-    return new CliError('ENGINE_LIMIT', `more entries than one index of the JavaScript engine holds (${(2 ** 24).toLocaleString('en')}): ${error.message}. Split the work (an import filter or a smaller export per run).`);
+    return new IdplaneError('ENGINE_LIMIT', `more entries than one index of the JavaScript engine holds (${(2 ** 24).toLocaleString('en')}): ${error.message}. Split the work (an import filter or a smaller export per run).`);
   }
   if (/Array buffer allocation failed/.test(error.message)) {
-    return new CliError('MEMORY_LIMIT', `the machine refused memory for a buffer (${error.message}): free memory or run on a bigger machine.`);
+    return new IdplaneError('MEMORY_LIMIT', `the machine refused memory for a buffer (${error.message}): free memory or run on a bigger machine.`);
   }
   return error;
 }

@@ -18,7 +18,7 @@ import type { Ajv2020 as Ajv, ValidateFunction } from 'ajv/dist/2020.js';
 import planSchema from '../schemas/plan.schema.json' with { type: 'json' };
 import streamSchema from '../schemas/plan-stream.schema.json' with { type: 'json' };
 import { PLAN_FORMAT_VERSION } from '../reconciler/plan.ts';
-import { CliError } from '../cli/errors.ts';
+import { IdplaneError } from './errors.ts';
 import { LISTS, type ItemKind, type PlanHeader, type PlanItem, type PlanSource } from './plan-stream.ts';
 import type { ProgressTask } from '../cli/progress.ts';
 import { Utf8Chunks } from '../state/chunks.ts';
@@ -100,7 +100,7 @@ export async function savePlan(file: string, source: PlanSource, options: SaveOp
     gzip.destroy();
     out.destroy();
     await rm(temp, { force: true });
-    throw new CliError('PLAN_UNWRITABLE', `cannot write the plan to ${file}: ${(error as Error).message}`);
+    throw new IdplaneError('PLAN_UNWRITABLE', `cannot write the plan to ${file}: ${(error as Error).message}`);
   }
 }
 
@@ -135,7 +135,7 @@ export async function loadRawPlan(file: string): Promise<RawPlan> {
   const batches = lineBatches(await openBytes(file), file);
   const first = await batches.next();
   const headerText = first.done ? undefined : first.value[0];
-  if (headerText === undefined) throw new CliError('PLAN_INVALID', `${file} is empty, not a plan`);
+  if (headerText === undefined) throw new IdplaneError('PLAN_INVALID', `${file} is empty, not a plan`);
   const header = parseHeader(headerText, file);
   const rest: string[] = first.done ? [] : first.value.slice(1);
   return {
@@ -167,7 +167,7 @@ export async function loadRawPlan(file: string): Promise<RawPlan> {
         const next = await batches.next();
         batch = next.done ? null : next.value;
       }
-      if (!ended) throw new CliError('PLAN_TRUNCATED', `${file} ends before its end line: the plan is incomplete (cut short while it was written or copied); make it again with idplane plan --out`);
+      if (!ended) throw new IdplaneError('PLAN_TRUNCATED', `${file} ends before its end line: the plan is incomplete (cut short while it was written or copied); make it again with idplane plan --out`);
     },
   };
 }
@@ -193,7 +193,7 @@ export async function openBytes(file: string): Promise<Readable> {
       await handle.close();
     }
   } catch (error) {
-    throw new CliError('PLAN_UNREADABLE', `cannot read the plan ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new IdplaneError('PLAN_UNREADABLE', `cannot read the plan ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
   const raw = createReadStream(file, { highWaterMark: CHUNK });
   if (magic[0] !== 0x1f || magic[1] !== 0x8b) return raw;
@@ -223,7 +223,7 @@ async function* lineBatches(input: Readable, file: string): AsyncGenerator<strin
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const what = code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR' ? 'the compressed data is damaged or cut short' : (error as Error).message;
-    throw new CliError(code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR' ? 'PLAN_TRUNCATED' : 'PLAN_UNREADABLE', `cannot read the plan ${file}: ${what}`);
+    throw new IdplaneError(code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR' ? 'PLAN_TRUNCATED' : 'PLAN_UNREADABLE', `cannot read the plan ${file}: ${what}`);
   }
   if (rest) yield [rest.toString('utf8')];
 }
@@ -233,18 +233,18 @@ function parseHeader(text: string, file: string): PlanHeader {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new CliError('PLAN_INVALID', `${file} is not a plan: its first line is not JSON`);
+    throw new IdplaneError('PLAN_INVALID', `${file} is not a plan: its first line is not JSON`);
   }
   const line = value as { t?: unknown; v?: { format_version?: unknown }; format_version?: unknown } | null;
   if (line?.t !== 'plan') {
     if (line && typeof line === 'object' && 'format_version' in line && line.format_version !== PLAN_FORMAT_VERSION) {
-      throw new CliError('PLAN_VERSION', `${file} has plan format ${JSON.stringify(line.format_version)}, from an older idplane; this idplane reads format ${PLAN_FORMAT_VERSION}. Run idplane plan again`);
+      throw new IdplaneError('PLAN_VERSION', `${file} has plan format ${JSON.stringify(line.format_version)}, from an older idplane; this idplane reads format ${PLAN_FORMAT_VERSION}. Run idplane plan again`);
     }
-    throw new CliError('PLAN_INVALID', `${file} is not a valid plan: its first line is not a plan header`);
+    throw new IdplaneError('PLAN_INVALID', `${file} is not a valid plan: its first line is not a plan header`);
   }
   const version = line.v?.format_version;
   if (version !== PLAN_FORMAT_VERSION) {
-    throw new CliError('PLAN_VERSION', `${file} has plan format ${JSON.stringify(version)}; this idplane reads format ${PLAN_FORMAT_VERSION}`);
+    throw new IdplaneError('PLAN_VERSION', `${file} has plan format ${JSON.stringify(version)}; this idplane reads format ${PLAN_FORMAT_VERSION}`);
   }
   check(validators().plan, value, file, 1);
   return (value as { v: PlanHeader }).v;
@@ -269,8 +269,8 @@ function check(validate: ValidateFunction, value: unknown, file: string, lineNo:
   throw invalid(file, lineNo, `${e?.instancePath || '/'} ${e?.message ?? 'is invalid'}`.trim());
 }
 
-function invalid(file: string, lineNo: number, reason: string): CliError {
-  return new CliError('PLAN_INVALID', `${file} is not a valid plan: line ${lineNo}: ${reason}`);
+function invalid(file: string, lineNo: number, reason: string): IdplaneError {
+  return new IdplaneError('PLAN_INVALID', `${file} is not a valid plan: line ${lineNo}: ${reason}`);
 }
 
 let compiled: { plan: ValidateFunction; items: Record<ItemKind | 'end', ValidateFunction> } | null = null;

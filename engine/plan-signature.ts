@@ -7,7 +7,7 @@
  */
 import { createHmac, timingSafeEqual, type Hmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { CliError, UsageError } from '../cli/errors.ts';
+import { IdplaneError, UsageError } from './errors.ts';
 
 const PREFIX = 'hmac-sha256:';
 /** A shorter secret is guessable offline from one signed plan. */
@@ -62,11 +62,11 @@ export async function verifyPlanSignature(bytes: Readable, key: string, file: st
     stated = undefined;
   }
   if (typeof stated !== 'string') {
-    throw new CliError('PLAN_UNSIGNED', `${file} is not signed, but the config sets plan.signingKey: apply takes only plans made with that key (idplane plan --out in a job that has it). Refused; nothing was written.`);
+    throw new IdplaneError('PLAN_UNSIGNED', `${file} is not signed, but the config sets plan.signingKey: apply takes only plans made with that key (idplane plan --out in a job that has it). Refused; nothing was written.`);
   }
   const expected = Buffer.from(`${PREFIX}${hmac.digest('hex')}`);
   const given = Buffer.from(stated);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new CliError('PLAN_SIGNATURE', `${file}'s signature does not match its content under plan.signingKey: the file was changed after it was signed, or signed with another key. Refused; nothing was written.`);
+    throw new IdplaneError('PLAN_SIGNATURE', `${file}'s signature does not match its content under plan.signingKey: the file was changed after it was signed, or signed with another key. Refused; nothing was written.`);
   }
 }

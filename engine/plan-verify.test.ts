@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../schemas/generated/plan.ts';
 import { emptyState, hrRow, HR_MAPPINGS, makeProject, plan as makePlan, snapshot } from '../reconciler/testing.ts';
-import { CliError } from '../cli/errors.ts';
+import { IdplaneError } from './errors.ts';
 import type { RawPlan } from './plan-file.ts';
 import { headerOf, planSource, type PlanItem } from './plan-stream.ts';
 import { difference, verifySavedPlan } from './plan-verify.ts';
@@ -31,8 +31,8 @@ async function saved(edit: (items: PlanItem[], header: Plan) => void = () => {},
   return { header, async *lines() { yield items.map((item, i) => ({ t: item.t, text: write(item), lineNo: i + 2 })); } };
 }
 
-async function refusal(source: Promise<RawPlan>): Promise<CliError> {
-  return verifySavedPlan(await source, fresh(), project, 'p.plan').then(() => { throw new Error('expected a refusal'); }, (e: CliError) => e);
+async function refusal(source: Promise<RawPlan>): Promise<IdplaneError> {
+  return verifySavedPlan(await source, fresh(), project, 'p.plan').then(() => { throw new Error('expected a refusal'); }, (e: IdplaneError) => e);
 }
 
 describe('verifySavedPlan', () => {

@@ -19,7 +19,7 @@
 import type { AccountChange, Plan } from '../schemas/generated/plan.ts';
 import type { Project } from '../reconciler/model.ts';
 import { planRules } from '../reconciler/plan-rules.ts';
-import { CliError } from '../cli/errors.ts';
+import { IdplaneError } from './errors.ts';
 import { parsePlanLine, type RawPlan } from './plan-file.ts';
 import { headerOf, planSource, type PlanHeader, type PlanItem, type PlanSource } from './plan-stream.ts';
 import type { ProgressTask } from '../cli/progress.ts';
@@ -29,10 +29,10 @@ const AGAIN = 'Run idplane plan again and review the new plan.';
 /** Refuses a saved plan that another idplane or another config made (before the state and sources are read). */
 export function checkOrigin(header: PlanHeader, file: string, now: { version: string; configFingerprint: string }): void {
   if (header.idplane_version !== now.version) {
-    throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: idplane ${header.idplane_version} made it, and this is idplane ${now.version}, which may plan the same inputs differently. ${AGAIN}`);
+    throw new IdplaneError('PLAN_STALE', `the saved plan ${file} is stale: idplane ${header.idplane_version} made it, and this is idplane ${now.version}, which may plan the same inputs differently. ${AGAIN}`);
   }
   if (header.fingerprints.config !== now.configFingerprint) {
-    throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: it was made from another config (fingerprint ${short(header.fingerprints.config)}, the config's is now ${short(now.configFingerprint)}): the config changed since, or the plan file was edited. ${AGAIN}`);
+    throw new IdplaneError('PLAN_STALE', `the saved plan ${file} is stale: it was made from another config (fingerprint ${short(header.fingerprints.config)}, the config's is now ${short(now.configFingerprint)}): the config changed since, or the plan file was edited. ${AGAIN}`);
   }
 }
 
@@ -40,10 +40,10 @@ export function checkOrigin(header: PlanHeader, file: string, now: { version: st
 export function checkState(header: PlanHeader, file: string, state: { lineage: string | null; serial: number; digest: string | null }): void {
   const ref = header.state;
   if (ref.lineage !== state.lineage || ref.serial !== state.serial) {
-    throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: it was made against state serial ${ref.serial}${ref.lineage ? ` (lineage ${ref.lineage})` : ''}, but the state is now at serial ${state.serial}${state.lineage ? ` (lineage ${state.lineage})` : ''}. ${AGAIN}`);
+    throw new IdplaneError('PLAN_STALE', `the saved plan ${file} is stale: it was made against state serial ${ref.serial}${ref.lineage ? ` (lineage ${ref.lineage})` : ''}, but the state is now at serial ${state.serial}${state.lineage ? ` (lineage ${state.lineage})` : ''}. ${AGAIN}`);
   }
   if (ref.digest !== state.digest) {
-    throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: the stored directory changed since it was made (its digest differs, though the serial is the same: an edit made outside idplane). ${AGAIN}`);
+    throw new IdplaneError('PLAN_STALE', `the saved plan ${file} is stale: the stored directory changed since it was made (its digest differs, though the serial is the same: an edit made outside idplane). ${AGAIN}`);
   }
 }
 
@@ -58,7 +58,7 @@ export async function verifySavedPlan(saved: RawPlan, fresh: Plan, project: Proj
   for (const app of new Set([...Object.keys(was), ...Object.keys(now)])) {
     if (was[app] === now[app]) continue;
     const detail = was[app] === undefined ? 'it was not read for the plan' : now[app] === undefined ? 'it is no longer read' : `fingerprint ${short(was[app]!)}, now ${short(now[app]!)}`;
-    throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: ${app}'s data changed since it was made (${detail}). ${AGAIN}`);
+    throw new IdplaneError('PLAN_STALE', `the saved plan ${file} is stale: ${app}'s data changed since it was made (${detail}). ${AGAIN}`);
   }
   // Targets change under a plan all the time (other admins, other tools): that alone does not make it
   // stale. Their planned account changes must still be the ones the config produces now, save for the
@@ -69,9 +69,9 @@ export async function verifySavedPlan(saved: RawPlan, fresh: Plan, project: Proj
   const moved = new Set(Object.keys(targetsNow).filter((app) => targetsBefore[app] !== targetsNow[app]));
 
   const mismatch = (what: string) =>
-    new CliError('PLAN_MISMATCH', `the saved plan ${file} is not the plan that the config, the state and the inputs it names produce: ${what}. Its inputs are unchanged, so the file was edited after it was made; refused, nothing was written. ${AGAIN}`);
+    new IdplaneError('PLAN_MISMATCH', `the saved plan ${file} is not the plan that the config, the state and the inputs it names produce: ${what}. Its inputs are unchanged, so the file was edited after it was made; refused, nothing was written. ${AGAIN}`);
   const targetMoved = (item: PlanItem) =>
-    new CliError('PLAN_STALE', `the saved plan ${file} is stale: ${describe(item)} is no longer what the plan would do, since ${(item.v as { app: string }).app}'s accounts changed since it was made. ${AGAIN}`);
+    new IdplaneError('PLAN_STALE', `the saved plan ${file} is stale: ${describe(item)} is no longer what the plan would do, since ${(item.v as { app: string }).app}'s accounts changed since it was made. ${AGAIN}`);
 
   const { created_at: _made, fingerprints: savedPrints, ...savedHeader } = header;
   const { created_at: _now, fingerprints: freshPrints, ...freshHeader } = headerOf(fresh);
@@ -97,7 +97,7 @@ export async function verifySavedPlan(saved: RawPlan, fresh: Plan, project: Proj
       const item = parsePlanLine(line.text, file, line.lineNo);
       if (item.t === 'user') {
         const broken = rules(item.v);
-        if (broken) throw new CliError('PLAN_MISMATCH', `the saved plan ${file} breaks the config's own rules: it ${broken}. Refused, nothing was written. ${AGAIN}`);
+        if (broken) throw new IdplaneError('PLAN_MISMATCH', `the saved plan ${file} breaks the config's own rules: it ${broken}. Refused, nothing was written. ${AGAIN}`);
       }
       const inMoved = item.t === 'account' && moved.has(item.v.app);
       if (!want) throw inMoved ? targetMoved(item) : mismatch(`it lists ${describe(item)}, which the config and inputs do not produce`);
@@ -119,7 +119,7 @@ export async function verifySavedPlan(saved: RawPlan, fresh: Plan, project: Proj
   const left = await expected.next();
   if (!left.done) throw left.value.t === 'account' && moved.has(left.value.v.app) ? targetMoved(left.value) : mismatch(`it leaves out ${describe(left.value)}`);
   if (headerDiff !== null) {
-    throw new CliError('PLAN_STALE', `the saved plan ${file} is stale: its header differs at ${headerDiff} from the plan the config produces now that ${[...moved].join(', ')}'s accounts changed since it was made. ${AGAIN}`);
+    throw new IdplaneError('PLAN_STALE', `the saved plan ${file} is stale: its header differs at ${headerDiff} from the plan the config produces now that ${[...moved].join(', ')}'s accounts changed since it was made. ${AGAIN}`);
   }
   for (const [index, change] of keptFrom) fresh.accounts[index] = change;
   progress?.finish(count);

@@ -13,7 +13,7 @@ import type { StateStore } from '../state/types.ts';
 import { loadConfig, type ConfigFiles, type LoadedConfig } from './config/load.ts';
 import type { ConfigProblem } from './config/problems.ts';
 import { validateConfig } from './config/validate.ts';
-import { ConfigError } from '../cli/errors.ts';
+import { ConfigError } from './errors.ts';
 import type { Progress, ProgressTask } from '../cli/progress.ts';
 import { VERSION } from './version.ts';
 

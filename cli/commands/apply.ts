@@ -10,7 +10,7 @@ import type { Plan } from '../../schemas/generated/plan.ts';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import type { LockHandle } from '../../state/types.ts';
 import { carryOut } from '../../engine/runs/carry-out.ts';
-import { CliError, UsageError } from '../errors.ts';
+import { IdplaneError, UsageError } from '../../engine/errors.ts';
 import { reportTimings, reportWarnings, type Output } from '../output.ts';
 import { whoAmI } from '../../engine/runs/run-log.ts';
 import { renderApplyReport, reportNotPlanned } from '../views/apply-report.ts';
@@ -21,7 +21,8 @@ import { checkOrigin, checkState, verifySavedPlan } from '../../engine/plan-veri
 import { inDir } from '../paths.ts';
 import { pausePoint } from '../../state/crash-point.ts';
 import { planSource } from '../../engine/plan-stream.ts';
-import { hasChanges, NOT_APPLYABLE, NOT_PLANNED, renderPlan } from './plan.ts';
+import { hasChanges, renderPlan } from './plan.ts';
+import { NOT_PLANNED } from '../exit-codes.ts';
 
 export interface ApplyOptions {
   autoApprove?: boolean;
@@ -123,7 +124,7 @@ export function assertApplyable(plan: Pick<Plan, 'blockers' | 'policies'>, optio
     policies.length > 0 ? `pass --allow-policy NAME for each broken policy (${policies.join(', ')}) to apply it anyway` : null,
   ].filter(Boolean);
   const hint = hints.length ? ` (after reviewing the plan, ${hints.join('; ')})` : '';
-  throw new CliError('PLAN_NOT_APPLYABLE', `the plan cannot be applied: ${blocking.map((b) => b.message).join('; ')}${hint}`, NOT_APPLYABLE);
+  throw new IdplaneError('PLAN_NOT_APPLYABLE', `the plan cannot be applied: ${blocking.map((b) => b.message).join('; ')}${hint}`);
 }
 
 export async function takeLock(ws: Workspace, operation: string, waitMs = 0): Promise<LockHandle> {

@@ -6,7 +6,7 @@
 import { computeDrift, type DriftItem, type DriftKind, type DriftReport } from '../../reconciler/drift.ts';
 import type { Output } from '../output.ts';
 import { createMasking } from '../views/masking.ts';
-import { NOT_PLANNED } from './plan.ts';
+import { NOT_PLANNED } from '../exit-codes.ts';
 import { inspectWorkspace, readState, withWorkspace } from '../../engine/workspace.ts';
 
 const TITLES: Record<DriftKind, string> = {

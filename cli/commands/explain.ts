@@ -6,7 +6,7 @@
 import { explainUser, type AttributeExplanation, type Explanation } from '../../reconciler/explain.ts';
 import type { ChangeRecord, RunRecord } from '../../state/types.ts';
 import { closest } from '../../engine/config/problems.ts';
-import { CliError, UsageError } from '../errors.ts';
+import { IdplaneError, UsageError } from '../../engine/errors.ts';
 import type { Output } from '../output.ts';
 import { readState, readWorkspaceSources, withWorkspace } from '../../engine/workspace.ts';
 
@@ -32,7 +32,7 @@ export async function explainCommand(dir: string, login: string, attribute: stri
     }
     const explanation = explainUser(ws.project, state, read.snapshots, login);
     if (!explanation) {
-      throw new CliError('UNKNOWN_USER', `no user ${login} in the directory, in users: or in what the sources would create; \`idplane state list\` lists the logins`);
+      throw new IdplaneError('USER_NOT_FOUND', `no user ${login} in the directory, in users: or in what the sources would create; \`idplane state list\` lists the logins`);
     }
     const history = await ws.store.history({ login: explanation.login, limit: 200 });
     const last = lastChanges(history.runs, history.changes, explanation.id);

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Plan } from '../../schemas/generated/plan.ts';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import { buildPlan, summarise } from '../../reconciler/plan.ts';
-import { CliError, UsageError } from '../errors.ts';
+import { IdplaneError, UsageError } from '../../engine/errors.ts';
 import type { Output } from '../output.ts';
 import { planSource } from '../../engine/plan-stream.ts';
 import { renderPlanText } from '../views/plan-text.ts';
@@ -74,7 +74,7 @@ export interface JitOptions {
 /**
  * One account through the import pipeline, under the state lock: match, source, map, lifecycle, with
  * every other account taken from the state; carried out (journaled, atomic) unless it needs review or
- * conflicts, which throw CliError JIT_REVIEW / JIT_CONFLICT and change nothing. `idplane jit` runs
+ * conflicts, which throw IdplaneError JIT_REVIEW / JIT_CONFLICT and change nothing. `idplane jit` runs
  * this; `idplane serve` runs runJitBatch.
  */
 export async function runJit(ws: Workspace, app: string, attributes: Record<string, string>, options: JitOptions): Promise<JitResult> {
@@ -86,7 +86,7 @@ export async function runJit(ws: Workspace, app: string, attributes: Record<stri
 /**
  * Several accounts of one app at once, as one run: one state read, one plan, one atomic write, so a
  * burst of sign-ins costs about what one does. Each account is judged on its own: one that needs
- * review or conflicts (with the directory or with another account of the batch) gets its CliError and
+ * review or conflicts (with the directory or with another account of the batch) gets its IdplaneError and
  * changes nothing, while the others are carried out. Plan policies and safeguards hold as for apply,
  * with no override: an account whose change breaks one is refused (JIT_BLOCKED); when the batch
  * together breaks one, its accounts are taken one at a time, each judged as it would be alone. The
@@ -94,7 +94,7 @@ export async function runJit(ws: Workspace, app: string, attributes: Record<stri
  * without its key attribute is a JIT_INPUT error. Results come in the order of `accounts`. Errors that
  * stop the whole run (the lock, the state) are thrown.
  */
-export async function runJitBatch(ws: Workspace, app: string, accounts: Record<string, string>[], options: JitOptions): Promise<(JitResult | CliError)[]> {
+export async function runJitBatch(ws: Workspace, app: string, accounts: Record<string, string>[], options: JitOptions): Promise<(JitResult | IdplaneError)[]> {
   checkJitApp(ws, app);
   const compiled = ws.project.apps[app]!;
   const keys = accounts.map((attributes) => attributes[compiled.key] ?? '');
@@ -102,23 +102,23 @@ export async function runJitBatch(ws: Workspace, app: string, accounts: Record<s
   keys.forEach((key, i) => {
     if (key) latest.set(key, accounts[i]!);
   });
-  const missingKey = new CliError('JIT_INPUT', `${app}: the account has no value for its key attribute ${JSON.stringify(compiled.key)}`);
+  const missingKey = new IdplaneError('JIT_INPUT', `${app}: the account has no value for its key attribute ${JSON.stringify(compiled.key)}`);
   if (latest.size === 0) return keys.map(() => missingKey);
 
   const lock = await takeLock(ws, options.command, options.lockTimeoutMs ?? 0);
   try {
     let state = await ws.store.read();
     let outcomes = planAccounts(ws, app, state, latest);
-    const blocked = [...outcomes.values()].some((o) => o instanceof CliError && o.code === 'JIT_BLOCKED');
+    const blocked = [...outcomes.values()].some((o) => o instanceof IdplaneError && o.code === 'JIT_BLOCKED');
     if (blocked && latest.size > 1) {
       outcomes = new Map();
       for (const [key, attributes] of latest) {
         const one = planAccounts(ws, app, state, new Map([[key, attributes]])).get(key)!;
         outcomes.set(key, one);
-        if (!(one instanceof CliError) && changes(one)) state = (await carryOut(ws, state, mergePlans([one]), options.command, options.progress)).state;
+        if (!(one instanceof IdplaneError) && changes(one)) state = (await carryOut(ws, state, mergePlans([one]), options.command, options.progress)).state;
       }
     } else {
-      const good = [...outcomes.values()].filter((o): o is Plan => !(o instanceof CliError));
+      const good = [...outcomes.values()].filter((o): o is Plan => !(o instanceof IdplaneError));
       const merged = good.length > 0 ? mergePlans(good) : null;
       if (merged && changes(merged)) state = (await carryOut(ws, state, merged, options.command, options.progress)).state;
     }
@@ -126,7 +126,7 @@ export async function runJitBatch(ws: Workspace, app: string, accounts: Record<s
     return keys.map((key) => {
       if (!key) return missingKey;
       const plan = outcomes.get(key)!;
-      if (plan instanceof CliError) return plan;
+      if (plan instanceof IdplaneError) return plan;
       const change = plan.users[0] ?? null;
       const userId = change?.id ?? plan.links.find((l) => l.app === app && l.key === key && l.action === 'link')?.userId ?? linked(key);
       const login = change?.login ?? state.users.find((u) => u.id === userId)?.login ?? null;
@@ -145,19 +145,19 @@ function changes(plan: Plan): boolean {
  * Plans the accounts together against one state and judges each: its narrowed plan, or why it is
  * refused (review, conflict; or, when the plan breaks a policy or trips a safeguard, JIT_BLOCKED).
  */
-function planAccounts(ws: Workspace, app: string, state: DirectoryState, accounts: Map<string, Record<string, string>>): Map<string, Plan | CliError> {
+function planAccounts(ws: Workspace, app: string, state: DirectoryState, accounts: Map<string, Record<string, string>>): Map<string, Plan | IdplaneError> {
   const source = [...accounts].map(([key, attributes]) => ({ key, attributes }));
   const full = buildPlan({
     project: ws.project, state, configFingerprint: ws.fingerprint, version: VERSION,
     sources: [{ app, accounts: source, rowErrors: [], partial: true, fingerprint: `sha256:${createHash('sha256').update(JSON.stringify(source)).digest('hex')}` }],
   });
   const held = full.blockers.filter((b) => b.code === 'policy' || b.code === 'safeguard');
-  const outcomes = new Map<string, Plan | CliError>();
+  const outcomes = new Map<string, Plan | IdplaneError>();
   for (const key of accounts.keys()) {
     const plan = narrowToAccount(full, app, key, state.links.find((l) => l.app === app && l.key === key)?.userId ?? null);
-    if (plan.reviews.length > 0) outcomes.set(key, new CliError('JIT_REVIEW', `${app}/${key} needs review, so no user was created or changed: ${plan.reviews[0]!.message}. Settle it with ${plan.reviews[0]!.resolution}`));
-    else if (plan.conflicts.length > 0) outcomes.set(key, new CliError('JIT_CONFLICT', `${app}/${key} cannot be provisioned: ${plan.conflicts.map((c) => c.message).join('; ')}`));
-    else if (held.length > 0 && changes(plan)) outcomes.set(key, new CliError('JIT_BLOCKED', `${app}/${key} was not provisioned: the change ${held.map((b) => (b.code === 'policy' ? `breaks plan policy ${b.policy}` : `trips a safeguard (${b.message})`)).join('; ')}; JIT never overrides one (run idplane plan to review it)`));
+    if (plan.reviews.length > 0) outcomes.set(key, new IdplaneError('JIT_REVIEW', `${app}/${key} needs review, so no user was created or changed: ${plan.reviews[0]!.message}. Settle it with ${plan.reviews[0]!.resolution}`));
+    else if (plan.conflicts.length > 0) outcomes.set(key, new IdplaneError('JIT_CONFLICT', `${app}/${key} cannot be provisioned: ${plan.conflicts.map((c) => c.message).join('; ')}`));
+    else if (held.length > 0 && changes(plan)) outcomes.set(key, new IdplaneError('JIT_BLOCKED', `${app}/${key} was not provisioned: the change ${held.map((b) => (b.code === 'policy' ? `breaks plan policy ${b.policy}` : `trips a safeguard (${b.message})`)).join('; ')}; JIT never overrides one (run idplane plan to review it)`));
     else outcomes.set(key, plan);
   }
   return outcomes;
@@ -190,14 +190,14 @@ export function parseAccount(input: string, app: string): Record<string, string>
   try {
     value = JSON.parse(input);
   } catch (error) {
-    throw new CliError('JIT_INPUT', `${app}: stdin is not JSON: ${(error as Error).message}`);
+    throw new IdplaneError('JIT_INPUT', `${app}: stdin is not JSON: ${(error as Error).message}`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new CliError('JIT_INPUT', `${app}: stdin must be one JSON object of account attributes`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new IdplaneError('JIT_INPUT', `${app}: stdin must be one JSON object of account attributes`);
   const attributes: Record<string, string> = {};
   for (const [name, v] of Object.entries(value)) {
     if (v === null) attributes[name] = '';
     else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') attributes[name] = String(v);
-    else throw new CliError('JIT_INPUT', `${app}: attribute ${JSON.stringify(name)} must be a string, number, boolean or null`);
+    else throw new IdplaneError('JIT_INPUT', `${app}: attribute ${JSON.stringify(name)} must be a string, number, boolean or null`);
   }
   return attributes;
 }

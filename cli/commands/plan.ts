@@ -15,6 +15,7 @@ import { renderPlanText } from '../views/plan-text.ts';
 import { reportTimings, reportWarnings, type Output } from '../output.ts';
 import { commandLine, inDir } from '../paths.ts';
 import { signingKeyOf } from '../../engine/plan-signature.ts';
+import { NOT_APPLYABLE, NOT_PLANNED } from '../exit-codes.ts';
 import { planWorkspace, readState, withWorkspace } from '../../engine/workspace.ts';
 
 export interface PlanOptions {
@@ -115,15 +116,6 @@ export async function renderPlan(source: PlanSource, out: Output, options: { sho
 function lineCount(plan: Plan): number {
   return plan.users.length + plan.links.length + plan.imports.length + plan.accounts.length + plan.reviews.length + plan.conflicts.length + plan.warnings.length;
 }
-
-/** The exit code of plan, and of apply refusing a plan, when the plan cannot be applied. */
-export const NOT_APPLYABLE = 3;
-
-/**
- * The exit code of plan and apply when the plan is applyable but left out apps that could not be read
- * (onUnreachable: skip): everything else was planned (and applied), and CI sees that something was not.
- */
-export const NOT_PLANNED = 4;
 
 export function hasChanges(summary: PlanSummary): boolean {
   return summary.changes > 0 || summary.imports > 0;

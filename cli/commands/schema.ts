@@ -5,7 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { discoverApp } from '../../providers/discover.ts';
 import { renderDiscovery } from '../../providers/discovery.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../../engine/errors.ts';
 import type { Output } from '../output.ts';
 import { withWorkspace } from '../../engine/workspace.ts';
 

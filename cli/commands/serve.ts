@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { durationMs } from '../../engine/duration.ts';
-import { CliError, UsageError } from '../errors.ts';
+import { IdplaneError, UsageError } from '../../engine/errors.ts';
 import { reportWarnings, type Output } from '../output.ts';
 import { ServeMetrics } from '../serve/metrics.ts';
 import { JitBatcher } from '../serve/jit-batcher.ts';
@@ -56,8 +56,8 @@ async function serve(ws: Workspace, options: ServeOptions, out: Output): Promise
   let schedules: Schedule[] = [];
   const jitBatcher = new JitBatcher({ ws, runner, maxWaitMs: lockTimeoutMs });
   const server = await startServer({ ws, runner, jitBatcher, metrics, schedules: () => schedules, host, port, ...(tls ? { tls } : {}), ...(jit ? { jit } : {}), lockTimeoutMs, log }).catch((error: NodeJS.ErrnoException) => {
-    if (error instanceof CliError) throw error;
-    throw new CliError('SERVE_LISTEN', `cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.code === 'EACCES' ? 'permission denied' : error.message}`);
+    if (error instanceof IdplaneError) throw error;
+    throw new IdplaneError('SERVE_LISTEN', `cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.code === 'EACCES' ? 'permission denied' : error.message}`);
   });
   schedules = startSchedules(scheduled, {
     ...(config.timezone ? { timezone: config.timezone } : {}),
@@ -113,7 +113,7 @@ async function readTls(dir: string, tls: { cert: string; key: string; ca?: strin
       return await readFile(resolve(dir, path), 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new CliError('SERVE_TLS', `serve.tls.${name}: cannot read ${path}: ${code === 'ENOENT' ? 'file not found' : code ?? (error as Error).message}`);
+      throw new IdplaneError('SERVE_TLS', `serve.tls.${name}: cannot read ${path}: ${code === 'ENOENT' ? 'file not found' : code ?? (error as Error).message}`);
     }
   };
   // Read together; a failure is reported in the config's order (cert, key, ca), whichever came first.

@@ -5,7 +5,7 @@
  * generations of its own here: the database's backups restore it (docs/state.md).
  */
 import { takeLock } from './apply.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../../engine/errors.ts';
 import type { Output } from '../output.ts';
 import { startRun } from '../../engine/runs/run-log.ts';
 import { withWorkspace } from '../../engine/workspace.ts';

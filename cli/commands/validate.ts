@@ -8,7 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { CsvConnection } from '../../schemas/generated/config.ts';
 import { checkColumns, type SourceColumns } from '../../engine/config/columns.ts';
 import { formatProblem, toPointer, type ConfigProblem } from '../../engine/config/problems.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../../engine/errors.ts';
 import type { Output } from '../output.ts';
 import { withWorkspace, type Workspace } from '../../engine/workspace.ts';
 

@@ -4,7 +4,7 @@
  * app by then (up to MAX_BATCH) and runs them as one (runJitBatch: one state read, one plan, one write),
  * so a burst of sign-ins costs about one run, not one run each. Requests that arrive while it runs
  * form the next batch.
- * - Each request is answered with its own result: its JitResult, or its own CliError (review,
+ * - Each request is answered with its own result: its JitResult, or its own IdplaneError (review,
  *   conflict, no key); an error that stops the whole run (the state lock held, a state error, the
  *   server stopping) goes to every request of the batch.
  * - A request waits at most `maxWaitMs` for its batch to start (serve.lockTimeout); then it fails
@@ -12,7 +12,7 @@
  * - stop() (shutdown) answers the requests still waiting with ShuttingDown at once; a batch already
  *   running finishes and answers its own.
  */
-import type { CliError } from '../errors.ts';
+import type { IdplaneError } from '../../engine/errors.ts';
 import { runJitBatch, type JitResult } from '../commands/jit.ts';
 import type { Workspace } from '../../engine/workspace.ts';
 import { ShuttingDown, type RunReport, type Runner } from './runner.ts';
@@ -125,12 +125,12 @@ const REFUSALS: Record<string, string> = {
   JIT_INPUT: 'no key',
 };
 
-function isError(result: JitResult | CliError): result is CliError {
+function isError(result: JitResult | IdplaneError): result is IdplaneError {
   return result instanceof Error;
 }
 
 /** A batch's outcome: applied when any account changed something; blocked when every one was refused. */
-function reportOf(results: (JitResult | CliError)[]): RunReport {
+function reportOf(results: (JitResult | IdplaneError)[]): RunReport {
   if (results.length === 0) return { outcome: 'unchanged', silent: true };
   const refused = results.filter(isError);
   const done = results.filter((r): r is JitResult => !isError(r));

@@ -23,7 +23,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LockHeldError } from '../../state/types.ts';
-import { CliError } from '../errors.ts';
+import { IdplaneError } from '../../engine/errors.ts';
 import { parseAccount, type JitResult } from '../commands/jit.ts';
 import { QueueTimeout, type JitBatcher } from './jit-batcher.ts';
 import type { Workspace } from '../../engine/workspace.ts';
@@ -91,7 +91,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ...(options.tls.ca ? { ca: options.tls.ca, requestCert: true, rejectUnauthorized: false } : {}) }, handler)
       : createHttpServer(handler);
   } catch (error) {
-    throw new CliError('SERVE_TLS', `serve.tls: the certificate, key or CA cannot be used: ${(error as Error).message}`);
+    throw new IdplaneError('SERVE_TLS', `serve.tls: the certificate, key or CA cannot be used: ${(error as Error).message}`);
   }
   server.keepAliveTimeout = 5_000;
   // A JIT body is at most 64 KiB: a client that takes longer than this to send one is not waited for.
@@ -198,7 +198,7 @@ function jitFailure(error: unknown, lockTimeoutMs: number): unknown {
   if (error instanceof LockHeldError) {
     return new HttpError(503, 'LOCKED', `the state is locked by another run (${error.holder.operation}) and stayed so for ${Math.round(lockTimeoutMs / 1000)} s (serve.lockTimeout); try again`, { 'retry-after': String(Math.max(1, Math.round(lockTimeoutMs / 1000))) });
   }
-  if (error instanceof CliError) {
+  if (error instanceof IdplaneError) {
     if (error.code === 'JIT_REVIEW' || error.code === 'JIT_CONFLICT' || error.code === 'JIT_BLOCKED') return new HttpError(409, error.code, error.message);
     if (error.code === 'JIT_INPUT') return new HttpError(400, error.code, error.message);
   }
@@ -246,7 +246,7 @@ function parseAttributes(text: string, app: string): Record<string, string> {
   try {
     return parseAccount(text, app);
   } catch (error) {
-    if (error instanceof CliError) throw new HttpError(400, error.code, error.message.replace('stdin', 'the body'));
+    if (error instanceof IdplaneError) throw new HttpError(400, error.code, error.message.replace('stdin', 'the body'));
     throw error;
   }
 }
