@@ -7,7 +7,9 @@ import { Utf8Chunks } from '../state/chunks.ts';
 import { formatProblem, type ConfigProblem } from '../engine/config/problems.ts';
 import { toIdplaneError } from '../engine/boundary.ts';
 import { errorExitCode, type ExitCode } from './exit-codes.ts';
-import { createProgress, type Progress } from './progress.ts';
+import type { Observer } from '../engine/observer.ts';
+import { progressOf, type Progress } from '../engine/progress.ts';
+import { createProgress, type ProgressBars } from './progress.ts';
 import { styleFor, type Style } from './views/style.ts';
 
 export type Format = 'text' | 'json' | 'markdown';
@@ -25,7 +27,12 @@ export interface Output {
   format: Format;
   style: Style;
   errStyle: Style;
+  /** What runs report to: progress bars (or timings) for phases, stderr for notices and warnings. */
+  observer: Observer;
+  /** The CLI's own phases (printing), through the engine's memory guard like a run's. */
   progress: Progress;
+  /** The phases' timings, for the line after long work. */
+  timings: Pick<ProgressBars, 'summary' | 'elapsed'>;
   /** Standard output for long renderings; `stdout` goes through it too, so their order is kept. */
   sink: Sink;
   stdout(text: string): void;
@@ -36,17 +43,38 @@ export interface Output {
 
 export function createOutput(format: Format): Output {
   const sink = streamSink(process.stdout);
+  const errStyle = styleFor(process.stderr);
+  const bars = createProgress(process.stderr);
+  const stderr = (text: string) => void process.stderr.write(text);
+  const observer: Observer = {
+    phase: (label, unit) => bars.phase(label, unit),
+    notice: (message) => stderr(`${message}\n`),
+    // Warnings are for people: never in json or markdown mode, whose output goes to machines and PRs.
+    warning: (warning) => {
+      if (format !== 'text') return;
+      switch (warning.kind) {
+        case 'config': return stderr(`${formatProblem(warning.problem)}\n`);
+        case 'source-not-read': return stderr(`${errStyle.yellow('Warning:')} ${warning.app} could not be read (${warning.reason}); its last imported values are shown\n`);
+        default: {
+          const never: never = warning;
+          throw new Error(`unknown warning ${JSON.stringify(never)}`);
+        }
+      }
+    },
+  };
   return {
     format,
     style: format === 'text' ? styleFor(process.stdout) : { green: (s) => s, yellow: (s) => s, red: (s) => s, bold: (s) => s, dim: (s) => s },
-    errStyle: styleFor(process.stderr),
-    progress: createProgress(process.stderr),
+    errStyle,
+    observer,
+    progress: progressOf(observer),
+    timings: bars,
     sink,
     stdout: (text) => {
       sink.write(text);
       sink.flush();
     },
-    stderr: (text) => void process.stderr.write(text),
+    stderr,
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
   };
 }
@@ -79,8 +107,8 @@ const LONG_RUN_MS = 2000;
  */
 export function reportTimings(out: Output, command: string): void {
   if (out.format === 'json') return;
-  if (out.progress.elapsed() < LONG_RUN_MS && process.env.IDPLANE_TIMINGS !== '1') return;
-  out.stderr(`${out.errStyle.dim(`idplane ${command}: ${out.progress.summary()}`)}\n`);
+  if (out.timings.elapsed() < LONG_RUN_MS && process.env.IDPLANE_TIMINGS !== '1') return;
+  out.stderr(`${out.errStyle.dim(`idplane ${command}: ${out.timings.summary()}`)}\n`);
 }
 
 /** The config's warnings (validate's), each once on stderr; not in json mode, whose stderr carries errors only. */

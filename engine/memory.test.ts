@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IdplaneError } from './errors.ts';
 import { checkHeap, engineLimit, heapMessage, readHeap } from './memory.ts';
-import { createProgress } from '../cli/progress.ts';
 
 const MiB = 2 ** 20;
 const GiB = 1024 * MiB;
@@ -90,35 +89,5 @@ describe('engineLimit', () => {
     expect(engineLimit(other)).toBe(other);
     const plain = new Error('boom');
     expect(engineLimit(plain)).toBe(plain);
-  });
-});
-
-describe('progress and the guard', () => {
-  const quiet = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
-
-  it('passes every phase start and update of a guarded phase to the guard, with how far it got', () => {
-    const seen: string[] = [];
-    const progress = createProgress(quiet, () => 0, (doing) => seen.push(doing));
-    const task = progress.start('mapping', 'users');
-    task.update(4096, 10_000);
-    task.update(8192);
-    task.finish();
-    task.update(9000, 10_000); // after finish: ignored
-    expect(seen).toEqual(['starting mapping', 'mapping (4,096 of 10,000 users so far)', 'mapping (8,192 users so far)']);
-  });
-
-  it('lets the guard stop the run from an update', () => {
-    const progress = createProgress(quiet, () => 0, (doing) => {
-      if (doing.includes('so far')) throw new IdplaneError('MEMORY_LIMIT', `out of memory while ${doing}`);
-    });
-    const task = progress.start('reading hr', 'bytes');
-    expect(() => task.update(1, 2)).toThrow(/out of memory while reading hr \(1 of 2 bytes so far\)/);
-  });
-
-  it('skips the guard between the steps of an unguarded phase', () => {
-    const seen: string[] = [];
-    const progress = createProgress(quiet, () => 0, (doing) => seen.push(doing));
-    progress.start('pushing to targets', 'apps', { guarded: false }).update(1, 2);
-    expect(seen).toEqual(['starting pushing to targets']);
   });
 });

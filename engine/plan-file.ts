@@ -20,7 +20,7 @@ import streamSchema from '../schemas/plan-stream.schema.json' with { type: 'json
 import { PLAN_FORMAT_VERSION } from '../reconciler/plan.ts';
 import { IdplaneError } from './errors.ts';
 import { LISTS, type ItemKind, type PlanHeader, type PlanItem, type PlanSource } from './plan-stream.ts';
-import type { ProgressTask } from '../cli/progress.ts';
+import type { ProgressTask } from './progress.ts';
 import { Utf8Chunks } from '../state/chunks.ts';
 import { PlanSigner } from './plan-signature.ts';
 

@@ -4,7 +4,7 @@
  * plan of a million users is never turned into one string and, read from a file, never held whole by
  * `show`. `planSource` streams a plan computed in memory; plan-file.ts streams one from disk.
  */
-import type { ProgressTask } from '../cli/progress.ts';
+import type { ProgressTask } from './progress.ts';
 import type { AccountChange, ImportChange, LinkChange, Plan, PlanIssue, ReviewItem, UserChange, WatermarkChange } from '../schemas/generated/plan.ts';
 
 /** The plan's lists in stream order, each with the tag its items carry on disk. */

@@ -22,7 +22,7 @@ import { planRules } from '../reconciler/plan-rules.ts';
 import { IdplaneError } from './errors.ts';
 import { parsePlanLine, type RawPlan } from './plan-file.ts';
 import { headerOf, planSource, type PlanHeader, type PlanItem, type PlanSource } from './plan-stream.ts';
-import type { ProgressTask } from '../cli/progress.ts';
+import type { ProgressTask } from './progress.ts';
 
 const AGAIN = 'Run idplane plan again and review the new plan.';
 

@@ -14,7 +14,7 @@ import { loadConfig, type ConfigFiles, type LoadedConfig } from './config/load.t
 import type { ConfigProblem } from './config/problems.ts';
 import { validateConfig } from './config/validate.ts';
 import { ConfigError } from './errors.ts';
-import type { Progress, ProgressTask } from '../cli/progress.ts';
+import type { Progress, ProgressTask } from './progress.ts';
 import { VERSION } from './version.ts';
 
 export { VERSION };

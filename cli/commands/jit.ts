@@ -15,7 +15,7 @@ import { planSource } from '../../engine/plan-stream.ts';
 import { renderPlanText } from '../views/plan-text.ts';
 import { carryOut } from '../../engine/runs/carry-out.ts';
 import { openWorkspace, VERSION, type Workspace } from '../../engine/workspace.ts';
-import type { Progress } from '../progress.ts';
+import type { Progress } from '../../engine/progress.ts';
 import { takeLock } from './apply.ts';
 
 export async function jitCommand(dir: string, app: string, input: string, options: { lockTimeoutMs?: number }, out: Output): Promise<number> {

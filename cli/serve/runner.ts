@@ -8,7 +8,8 @@
  * next run converges (engine/runs/carry-out.ts).
  */
 import { LockHeldError } from '../../state/types.ts';
-import { createProgress, type Progress } from '../progress.ts';
+import { SILENT } from '../../engine/observer.ts';
+import { progressOf, type Progress } from '../../engine/progress.ts';
 import type { RunKind, RunOutcome, ServeMetrics } from './metrics.ts';
 
 export class ShuttingDown extends Error {
@@ -75,7 +76,7 @@ export class Runner {
       if (this.stopping) throw new ShuttingDown();
       this.running = { app, kind, since: new Date().toISOString() };
       this.metrics.inProgress.set(1);
-      const progress = createProgress(QUIET);
+      const progress = progressOf(SILENT);
       let summary: RunReport;
       try {
         const value = await work(progress);
@@ -121,6 +122,3 @@ function logLine(app: string, kind: RunKind, report: RunReport, seconds: number)
   const notes = report.notes?.length ? `: ${report.notes.join('; ')}` : '';
   return `${new Date().toISOString()} ${kind} ${app}: ${report.outcome}${counts} in ${seconds.toFixed(2)} s${notes}`;
 }
-
-/** Progress that draws nothing: serve's runs are summed up in their log line. */
-const QUIET = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;

@@ -17,7 +17,7 @@ import type { NotPlannedApp } from '../../schemas/generated/plan.ts';
 import { carryOut } from '../../engine/runs/carry-out.ts';
 import { hasChanges } from '../commands/plan.ts';
 import { recordsEvaluation, takeLock } from '../commands/apply.ts';
-import type { Progress } from '../progress.ts';
+import type { Progress } from '../../engine/progress.ts';
 import { planWorkspace, type Workspace } from '../../engine/workspace.ts';
 
 /** The reason recorded for the import sources a scheduled run of another app does not read. */

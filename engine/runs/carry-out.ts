@@ -12,7 +12,7 @@ import { applyPlanToState, applyTargetResults } from '../../reconciler/apply-pla
 import type { DirectoryState } from '../../reconciler/model.ts';
 import { applyTargets, type ChangeResult } from '../../providers/write-targets.ts';
 import { crashPoint, pausePoint } from '../../state/crash-point.ts';
-import type { Progress } from '../../cli/progress.ts';
+import type { Progress } from '../progress.ts';
 import { accountChanges, directoryChanges, startRun } from './run-log.ts';
 import type { Workspace } from '../workspace.ts';
 
