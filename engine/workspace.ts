@@ -30,7 +30,14 @@ export interface Workspace {
   store: StateStore;
 }
 
-export async function openWorkspace(dir: string, options: { env?: Record<string, string | undefined>; notice?: (m: string) => void } = {}): Promise<Workspace> {
+export interface OpenOptions {
+  /** Where ${env:NAME} in the config reads from; default process.env. */
+  env?: Record<string, string | undefined>;
+  /** The state store's notices (taking over a dead run's lock). */
+  notice?: (m: string) => void;
+}
+
+export async function openWorkspace(dir: string, options: OpenOptions = {}): Promise<Workspace> {
   const project = await loadProject(dir, options.env ?? process.env);
   const store = await openStore(project.config, project.dir, options.notice);
   return { ...project, store };
@@ -51,7 +58,7 @@ export async function loadProject(dir: string, env: Record<string, string | unde
 }
 
 /** Opens the workspace, runs `use`, and always closes the state store (a PostgreSQL pool keeps a process alive). */
-export async function withWorkspace<T>(dir: string, use: (ws: Workspace) => Promise<T>, options: { notice?: (m: string) => void } = {}): Promise<T> {
+export async function withWorkspace<T>(dir: string, use: (ws: Workspace) => Promise<T>, options: OpenOptions = {}): Promise<T> {
   const ws = await openWorkspace(dir, options);
   try {
     return await use(ws);

@@ -12,7 +12,7 @@ import { EmbeddedStore } from '../../state/embedded/store.ts';
 import { IdplaneError } from '../../engine/errors.ts';
 import type { Output } from '../output.ts';
 import { openWorkspace } from '../../engine/workspace.ts';
-import { takeLock } from './apply.ts';
+import { takeLock } from '../../engine/runs/lock.ts';
 
 export async function migrateCommand(dir: string, from: string, out: Output): Promise<number> {
   const ws = await openWorkspace(dir, { notice: (m) => out.stderr(`${m}\n`) });

@@ -14,7 +14,7 @@ import { reportWarnings, type Output } from '../output.ts';
 import { ServeMetrics } from '../serve/metrics.ts';
 import { JitBatcher } from '../serve/jit-batcher.ts';
 import { Runner } from '../serve/runner.ts';
-import { scheduledImport } from '../serve/scheduled-import.ts';
+import { scheduledImport } from '../../engine/runs/scheduled-import.ts';
 import { startSchedules, type Schedule } from '../serve/schedules.ts';
 import { startServer } from '../serve/server.ts';
 import { openWorkspace, type Workspace } from '../../engine/workspace.ts';
@@ -62,7 +62,7 @@ async function serve(ws: Workspace, options: ServeOptions, out: Output): Promise
   schedules = startSchedules(scheduled, {
     ...(config.timezone ? { timezone: config.timezone } : {}),
     tick: async (app) => {
-      await runner.run(app, 'schedule', (progress) => scheduledImport(ws, app, { lockTimeoutMs, progress }), (r) => r).catch(() => {
+      await runner.run(app, 'schedule', (observer) => scheduledImport(ws, app, { lockTimeoutMs, observer }), (r) => r).catch(() => {
         // The runner has counted and logged it; the next tick tries again.
       });
     },

@@ -13,7 +13,7 @@
  *   running finishes and answers its own.
  */
 import type { IdplaneError } from '../../engine/errors.ts';
-import { runJitBatch, type JitResult } from '../commands/jit.ts';
+import { runJitBatch, type JitResult } from '../../engine/runs/jit.ts';
 import type { Workspace } from '../../engine/workspace.ts';
 import { ShuttingDown, type RunReport, type Runner } from './runner.ts';
 
@@ -91,14 +91,14 @@ export class JitBatcher {
   private queue(app: string): void {
     this.queued.add(app);
     let batch: Waiting[] = [];
-    const run = this.options.runner.run(app, 'jit', async (progress) => {
+    const run = this.options.runner.run(app, 'jit', async (observer) => {
       this.queued.delete(app);
       const list = this.waiting.get(app) ?? [];
       batch = list.splice(0, MAX_BATCH);
       for (const w of batch) clearTimeout(w.timer);
       if (list.length > 0) this.queue(app);
       if (batch.length === 0) return [];
-      return runJitBatch(this.options.ws, app, batch.map((w) => w.attributes), { lockTimeoutMs: this.options.maxWaitMs, progress, command: this.options.command ?? 'serve jit' });
+      return runJitBatch(this.options.ws, app, batch.map((w) => w.attributes), { lockTimeoutMs: this.options.maxWaitMs, observer, command: this.options.command ?? 'serve jit' });
     }, (results) => reportOf(results));
     run.then(
       (results) => results.forEach((r, i) => (isError(r) ? batch[i]!.reject(r) : batch[i]!.resolve(r))),

@@ -8,8 +8,8 @@
  * next run converges (engine/runs/carry-out.ts).
  */
 import { LockHeldError } from '../../state/types.ts';
-import { SILENT } from '../../engine/observer.ts';
-import { progressOf, type Progress } from '../../engine/progress.ts';
+import { formatProblem } from '../../engine/config/problems.ts';
+import type { Observer, RunWarning } from '../../engine/observer.ts';
 import type { RunKind, RunOutcome, ServeMetrics } from './metrics.ts';
 
 export class ShuttingDown extends Error {
@@ -45,10 +45,13 @@ export class Runner {
 
   private readonly metrics: ServeMetrics;
   private readonly log: (line: string) => void;
+  /** What runs report to: their phases are summed up in the run's log line; notices and warnings are logged. */
+  readonly observer: Observer;
 
   constructor(metrics: ServeMetrics, log: (line: string) => void) {
     this.metrics = metrics;
     this.log = log;
+    this.observer = { phase: () => NO_PHASE, notice: (m) => log(m), warning: (w) => log(warningLine(w)) };
   }
 
   /** The run going on, if any. */
@@ -69,17 +72,16 @@ export class Runner {
    * Queues `work` behind every run queued before it. `report` turns its value (or error) into the
    * run's outcome; the value or error is passed on to the caller as it is.
    */
-  run<T>(app: string, kind: RunKind, work: (progress: Progress) => Promise<T>, report: (value: T) => RunReport): Promise<T> {
+  run<T>(app: string, kind: RunKind, work: (observer: Observer) => Promise<T>, report: (value: T) => RunReport): Promise<T> {
     if (this.stopping) return Promise.reject(new ShuttingDown());
     const queued = Date.now();
     const next = this.tail.then(async () => {
       if (this.stopping) throw new ShuttingDown();
       this.running = { app, kind, since: new Date().toISOString() };
       this.metrics.inProgress.set(1);
-      const progress = progressOf(SILENT);
       let summary: RunReport;
       try {
-        const value = await work(progress);
+        const value = await work(this.observer);
         summary = report(value);
         return value;
       } catch (error) {
@@ -121,4 +123,17 @@ function logLine(app: string, kind: RunKind, report: RunReport, seconds: number)
   const counts = report.outcome === 'applied' ? ` (${report.userChanges ?? 0} user change(s), ${report.accountChanges ?? 0} account change(s)${report.failures ? `, ${report.failures} failed` : ''})` : '';
   const notes = report.notes?.length ? `: ${report.notes.join('; ')}` : '';
   return `${new Date().toISOString()} ${kind} ${app}: ${report.outcome}${counts} in ${seconds.toFixed(2)} s${notes}`;
+}
+
+const NO_PHASE = { update: () => {}, finish: () => {} };
+
+function warningLine(warning: RunWarning): string {
+  switch (warning.kind) {
+    case 'config': return formatProblem(warning.problem);
+    case 'source-not-read': return `warning: ${warning.app} could not be read (${warning.reason})`;
+    default: {
+      const never: never = warning;
+      throw new Error(`unknown warning ${JSON.stringify(never)}`);
+    }
+  }
 }

@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LockHeldError } from '../../state/types.ts';
 import { IdplaneError } from '../../engine/errors.ts';
-import { parseAccount, type JitResult } from '../commands/jit.ts';
+import { parseAccount, type JitResult } from '../../engine/runs/jit.ts';
 import { QueueTimeout, type JitBatcher } from './jit-batcher.ts';
 import type { Workspace } from '../../engine/workspace.ts';
 import { VERSION } from '../../engine/version.ts';

@@ -14,11 +14,12 @@
  *   `unchanged` when there was nothing to do.
  */
 import type { NotPlannedApp } from '../../schemas/generated/plan.ts';
-import { carryOut } from '../../engine/runs/carry-out.ts';
-import { hasChanges } from '../commands/plan.ts';
-import { recordsEvaluation, takeLock } from '../commands/apply.ts';
-import type { Progress } from '../../engine/progress.ts';
-import { planWorkspace, type Workspace } from '../../engine/workspace.ts';
+import type { Observer } from '../observer.ts';
+import { progressOf } from '../progress.ts';
+import { planWorkspace, type Workspace } from '../workspace.ts';
+import { leavesWork } from './apply.ts';
+import { carryOut } from './carry-out.ts';
+import { takeLock } from './lock.ts';
 
 /** The reason recorded for the import sources a scheduled run of another app does not read. */
 export const NOT_SCHEDULED = 'not read: this scheduled run imports another app';
@@ -33,8 +34,9 @@ export interface ScheduledImport {
   notes: string[];
 }
 
-export async function scheduledImport(ws: Workspace, app: string, options: { lockTimeoutMs: number; progress: Progress }): Promise<ScheduledImport> {
+export async function scheduledImport(ws: Workspace, app: string, options: { lockTimeoutMs: number; observer: Observer }): Promise<ScheduledImport> {
   const command = `serve schedule ${app}`;
+  const progress = progressOf(options.observer);
   const lock = await takeLock(ws, command, options.lockTimeoutMs);
   try {
     const state = await ws.store.read();
@@ -42,16 +44,16 @@ export async function scheduledImport(ws: Workspace, app: string, options: { loc
     for (const other of ws.project.profileSources) {
       if (other !== app) notRead.set(other, { app: other, role: 'source', operation: 'read accounts for import', reason: NOT_SCHEDULED });
     }
-    const plan = await planWorkspace(ws, state, options.progress, { notRead });
+    const plan = await planWorkspace(ws, state, progress, { notRead });
     // Notes go to the log: app names, codes and counts, never a message that may name a person.
     const unreadable = (plan.notPlanned ?? []).filter((n) => n.reason !== NOT_SCHEDULED).map((n) => `${n.app} could not be read`);
     if (!plan.applyable) {
       return { outcome: 'blocked', userChanges: 0, accountChanges: 0, failures: 0, notes: [...plan.blockers.map(blockerNote), ...unreadable] };
     }
-    if (!hasChanges(plan.summary) && !recordsEvaluation(state, plan)) {
+    if (!leavesWork(state, plan)) {
       return { outcome: 'unchanged', userChanges: 0, accountChanges: 0, failures: 0, notes: unreadable };
     }
-    const { results } = await carryOut(ws, state, plan, command, options.progress);
+    const { results } = await carryOut(ws, state, plan, command, progress);
     const failed = results.filter((r) => r.outcome === 'failed');
     return {
       outcome: 'applied',
