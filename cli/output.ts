@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import { Utf8Chunks } from '../state/chunks.ts';
-import { formatProblem, type ConfigProblem } from '../engine/config/problems.ts';
+import { formatProblem } from '../engine/config/problems.ts';
 import { toIdplaneError } from '../engine/boundary.ts';
 import { errorExitCode, type ExitCode } from './exit-codes.ts';
 import type { Observer } from '../engine/observer.ts';
@@ -109,12 +109,6 @@ export function reportTimings(out: Output, command: string): void {
   if (out.format === 'json') return;
   if (out.timings.elapsed() < LONG_RUN_MS && process.env.IDPLANE_TIMINGS !== '1') return;
   out.stderr(`${out.errStyle.dim(`idplane ${command}: ${out.timings.summary()}`)}\n`);
-}
-
-/** The config's warnings (validate's), each once on stderr; not in json mode, whose stderr carries errors only. */
-export function reportWarnings(out: Output, warnings: readonly ConfigProblem[]): void {
-  if (out.format !== 'text') return;
-  for (const w of warnings) out.stderr(`${formatProblem(w)}\n`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LockHeldError } from '../../state/types.ts';
+import { LockHeldError } from '../state/types.ts';
 import { ServeMetrics } from './metrics.ts';
 import { Runner, ShuttingDown } from './runner.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseListen } from './serve.ts';
+import { parseListen } from './listen.ts';
 
 describe('parseListen', () => {
   it('reads host:port and [v6]:port, and refuses the rest naming where it came from', () => {

@@ -7,15 +7,16 @@
  * going on has finished, so a SIGTERM never cuts a run short; one killed anyway is journaled and the
  * next run converges (engine/runs/carry-out.ts).
  */
-import { LockHeldError } from '../../state/types.ts';
-import { formatProblem } from '../../engine/config/problems.ts';
-import type { Observer, RunWarning } from '../../engine/observer.ts';
+import { toIdplaneError } from '../engine/boundary.ts';
+import { IdplaneError } from '../engine/errors.ts';
+import { formatProblem } from '../engine/config/problems.ts';
+import type { Observer, RunWarning } from '../engine/observer.ts';
 import type { RunKind, RunOutcome, ServeMetrics } from './metrics.ts';
 
-export class ShuttingDown extends Error {
-  readonly code = 'SHUTTING_DOWN';
+/** A run asked for (or queued) after the server began to stop: SHUTTING_DOWN. */
+export class ShuttingDown extends IdplaneError {
   constructor() {
-    super('idplane serve is shutting down; the request was not run');
+    super('SHUTTING_DOWN', 'idplane serve is shutting down; the request was not run');
   }
 }
 
@@ -113,10 +114,10 @@ export class Runner {
 }
 
 /** A run that threw: the lock held elsewhere, or an error (its message names the app and place, not a person). */
-function reportError(error: unknown): RunReport {
-  if (error instanceof ShuttingDown) return { outcome: 'failed', notes: [error.message] };
-  if (error instanceof LockHeldError) return { outcome: 'locked', notes: [`the state lock is held by ${error.holder.operation} (lock id ${error.holder.id})`] };
-  return { outcome: 'failed', notes: [error instanceof Error ? error.message : String(error)] };
+function reportError(thrown: unknown): RunReport {
+  const error = toIdplaneError(thrown);
+  if (error.code === 'LOCK_HELD' && error.holder) return { outcome: 'locked', notes: [`the state lock is held by ${error.holder.operation} (lock id ${error.holder.id})`] };
+  return { outcome: 'failed', notes: [error.message] };
 }
 
 function logLine(app: string, kind: RunKind, report: RunReport, seconds: number): string {

@@ -12,18 +12,17 @@
  * - stop() (shutdown) answers the requests still waiting with ShuttingDown at once; a batch already
  *   running finishes and answers its own.
  */
-import type { IdplaneError } from '../../engine/errors.ts';
-import { runJitBatch, type JitResult } from '../../engine/runs/jit.ts';
-import type { Workspace } from '../../engine/workspace.ts';
+import { IdplaneError, type ErrorCode } from '../engine/errors.ts';
+import { runJitBatch, type JitResult } from '../engine/runs/jit.ts';
+import type { Workspace } from '../engine/workspace.ts';
 import { ShuttingDown, type RunReport, type Runner } from './runner.ts';
 
-/** A request whose batch did not start within its wait (the runs before it took too long). */
-export class QueueTimeout extends Error {
-  readonly code = 'QUEUE_TIMEOUT';
+/** A request whose batch did not start within its wait (the runs before it took too long): QUEUE_TIMEOUT. */
+export class QueueTimeout extends IdplaneError {
   readonly waitedMs: number;
 
   constructor(waitedMs: number) {
-    super(`the runs queued before it did not end within ${Math.round(waitedMs / 1000)} s (serve.lockTimeout), so it was not run`);
+    super('QUEUE_TIMEOUT', `the runs queued before it did not end within ${Math.round(waitedMs / 1000)} s (serve.lockTimeout), so it was not run`);
     this.waitedMs = waitedMs;
   }
 }
@@ -118,7 +117,7 @@ export class JitBatcher {
 }
 
 /** How the log names a refusal: never with the message, which names the person. */
-const REFUSALS: Record<string, string> = {
+const REFUSALS: Partial<Record<ErrorCode, string>> = {
   JIT_REVIEW: 'the account needs review',
   JIT_CONFLICT: 'the account conflicts with the directory',
   JIT_BLOCKED: 'a plan policy or safeguard',

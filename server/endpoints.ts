@@ -4,13 +4,13 @@
  *   503 {"status":"stopping"} once a shutdown began (a load balancer stops sending JIT requests).
  * - GET /metrics: Prometheus text format (metrics.ts).
  * - POST /jit/APP: one account's attributes as a JSON object (Content-Type application/json, at most
- *   64 KiB), run through the import pipeline of APP (cli/commands/jit.ts) behind any run going on,
+ *   64 KiB), run through the import pipeline of APP (engine/runs/jit.ts) behind any run going on,
  *   together with the other JIT requests for APP waiting by then (jit-batcher.ts). 200 with {app, key, action, login, status} (201 when the user was created); 400 input that is
  *   not an account, 401 a missing or wrong secret, 403 no valid client certificate (mTLS), 404 an app
  *   that takes no JIT, 409 an account for review or in conflict (nothing changed), 413 too large,
  *   415 not JSON, 503 the state lock stayed held or the runs before it took longer than
  *   serve.lockTimeout (Retry-After), or the server is stopping, 500 an
- *   error. Every error body is {"error": {code, message}}.
+ *   error (http-errors.ts maps the engine's error codes). Every error body is {"error": {code, message}}.
  * Authentication of JIT: every mechanism the config sets must pass: the shared secret (Authorization:
  * Bearer, compared in constant time) and, with serve.tls.ca, a client certificate that the CA signed.
  * It comes first, before the app or the method is looked at, so a stranger learns nothing of the apps.
@@ -22,14 +22,14 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { LockHeldError } from '../../state/types.ts';
-import { IdplaneError } from '../../engine/errors.ts';
-import { parseAccount, type JitResult } from '../../engine/runs/jit.ts';
-import { QueueTimeout, type JitBatcher } from './jit-batcher.ts';
-import type { Workspace } from '../../engine/workspace.ts';
-import { VERSION } from '../../engine/version.ts';
+import { IdplaneError } from '../engine/errors.ts';
+import { parseAccount, type JitResult } from '../engine/runs/jit.ts';
+import { answerFor, HttpError } from './http-errors.ts';
+import type { JitBatcher } from './jit-batcher.ts';
+import type { Workspace } from '../engine/workspace.ts';
+import { VERSION } from '../engine/version.ts';
 import type { ServeMetrics } from './metrics.ts';
-import { ShuttingDown, type Runner } from './runner.ts';
+import type { Runner } from './runner.ts';
 import type { Schedule } from './schedules.ts';
 
 /** How long open connections may take to finish once the runs are over, at shutdown. */
@@ -62,19 +62,6 @@ export interface RunningServer {
    * Connections still open CLOSE_GRACE_MS after `runsOver` resolves are cut.
    */
   close(runsOver: Promise<unknown>): Promise<void>;
-}
-
-class HttpError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly headers: Record<string, string>;
-
-  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.headers = headers;
-  }
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -178,31 +165,17 @@ async function jitRequest(req: IncomingMessage, res: ServerResponse, options: Se
   if (options.runner.stopped) throw new HttpError(503, 'STOPPING', 'idplane serve is shutting down; send the request to another instance or try again', { 'retry-after': '5' });
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new HttpError(415, 'NOT_JSON', `the body must be a JSON object of the account's attributes, sent as Content-Type: application/json (got ${type || 'none'})`);
-  const attributes = parseAttributes(await readBody(req), app);
+  const attributes = parseAttributes(await readBody(req), app, options.lockTimeoutMs);
   const key = attributes[options.ws.project.apps[app]!.key];
   if (!key) throw new HttpError(400, 'JIT_INPUT', `${app}: the account has no value for its key attribute ${JSON.stringify(options.ws.project.apps[app]!.key)}`);
   let result: JitResult;
   try {
     result = await options.jitBatcher.submit(app, attributes);
   } catch (error) {
-    throw jitFailure(error, options.lockTimeoutMs);
+    throw answerFor(error, options.lockTimeoutMs);
   }
   const status = (result.user as { status?: unknown } | null)?.status ?? null;
   send(res, result.action === 'create' ? 201 : 200, { app, key: result.key, action: result.action, login: result.login, status });
-}
-
-/** What a JIT run that threw answers. */
-function jitFailure(error: unknown, lockTimeoutMs: number): unknown {
-  if (error instanceof ShuttingDown) return new HttpError(503, 'STOPPING', error.message, { 'retry-after': '5' });
-  if (error instanceof QueueTimeout) return new HttpError(503, 'BUSY', `the server is busy: ${error.message}; try again`, { 'retry-after': String(Math.max(1, Math.round(lockTimeoutMs / 1000))) });
-  if (error instanceof LockHeldError) {
-    return new HttpError(503, 'LOCKED', `the state is locked by another run (${error.holder.operation}) and stayed so for ${Math.round(lockTimeoutMs / 1000)} s (serve.lockTimeout); try again`, { 'retry-after': String(Math.max(1, Math.round(lockTimeoutMs / 1000))) });
-  }
-  if (error instanceof IdplaneError) {
-    if (error.code === 'JIT_REVIEW' || error.code === 'JIT_CONFLICT' || error.code === 'JIT_BLOCKED') return new HttpError(409, error.code, error.message);
-    if (error.code === 'JIT_INPUT') return new HttpError(400, error.code, error.message);
-  }
-  return error;
 }
 
 function authenticate(req: IncomingMessage, jit: NonNullable<ServerOptions['jit']>): void {
@@ -242,12 +215,11 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseAttributes(text: string, app: string): Record<string, string> {
+function parseAttributes(text: string, app: string, lockTimeoutMs: number): Record<string, string> {
   try {
-    return parseAccount(text, app);
+    return parseAccount(text, app, 'the body');
   } catch (error) {
-    if (error instanceof IdplaneError) throw new HttpError(400, error.code, error.message.replace('stdin', 'the body'));
-    throw error;
+    throw answerFor(error, lockTimeoutMs);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Workspace } from '../../engine/workspace.ts';
+import type { Workspace } from '../engine/workspace.ts';
 import { JitBatcher, QueueTimeout } from './jit-batcher.ts';
 import { ServeMetrics } from './metrics.ts';
 import { Runner, ShuttingDown } from './runner.ts';
