@@ -1,3 +1,4 @@
+/** The engine's error boundary: which errors keep their code, which become OS_ERROR, ENGINE_LIMIT or INTERNAL. */
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../providers/errors.ts';
 import { LockHeldError, StateFormatError } from '../state/types.ts';

@@ -1,3 +1,4 @@
+/** A run's phases: the memory guard on starts and guarded updates, and what the observer is told. */
 import { describe, expect, it } from 'vitest';
 import { IdplaneError } from './errors.ts';
 import type { Observer } from './observer.ts';

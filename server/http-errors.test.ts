@@ -1,3 +1,4 @@
+/** The server's table from error codes to HTTP answers: statuses, codes, messages and Retry-After. */
 import { describe, expect, it } from 'vitest';
 import { IdplaneError } from '../engine/errors.ts';
 import { LockHeldError, StateFormatError } from '../state/types.ts';

@@ -1,3 +1,4 @@
+/** The circle finder on graphs made up here, and the repository's own import graph, which must have none. */
 import { describe, expect, it } from 'vitest';
 import { circles, importGraph, type ImportGraph } from './import-graph.ts';
 import { REPO } from './build.ts';
