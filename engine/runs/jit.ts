@@ -29,7 +29,7 @@ export interface JitRunOptions extends RunOptions {
   account: string | Record<string, unknown>;
   /** How long to wait for a lock another run holds; 0 (the default) fails fast with LOCK_HELD. */
   lockTimeoutMs?: number;
-  /** Where a JSON text came from, for its errors ("stdin"). */
+  /** Where a JSON text came from, as its errors name it; default "the account" (the CLI: "stdin"). */
   inputName?: string;
 }
 
@@ -40,7 +40,7 @@ export async function jit(options: JitRunOptions): Promise<JitResult> {
     const ws = await openWorkspace(options.dir, open);
     try {
       checkJitApp(ws, options.app);
-      const attributes = typeof options.account === 'string' ? parseAccount(options.account, options.app, options.inputName) : accountAttributes(options.account, options.app);
+      const attributes = typeof options.account === 'string' ? parseAccount(options.account, options.app, options.inputName ?? 'the account') : accountAttributes(options.account, options.app);
       return await runJit(ws, options.app, attributes, { ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}), observer, command: 'jit' });
     } finally {
       await ws.store.close();
