@@ -25,9 +25,9 @@ import { emptyState, type DirectoryState, type ImportedRecord, type StoredLink }
 import { packValues } from '../reconciler/records.ts';
 import type { ChangeRecord } from '../state/types.ts';
 import { PostgresStore } from '../state/postgres/store.ts';
-import { loadPlan } from '../cli/plan-file.ts';
-import { collectPlan } from '../cli/plan-stream.ts';
-import { directoryChanges, type RunLog } from '../cli/run-log.ts';
+import { loadPlan } from '../engine/plan-file.ts';
+import { collectPlan } from '../engine/plan-stream.ts';
+import { directoryChanges, type RunLog } from '../engine/runs/run-log.ts';
 import { generateHrCsv } from './generate.ts';
 import { writeResultsSection } from './results-file.ts';
 

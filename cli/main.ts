@@ -5,10 +5,10 @@
  * libraries) it uses: `idplane --version` loads commander and nothing else of weight.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { durationMs } from './duration.ts';
-import { UsageError } from './errors.ts';
+import { durationMs } from '../engine/duration.ts';
+import { UsageError } from '../engine/errors.ts';
 import { createOutput, reportError, type Format, type Output } from './output.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../engine/version.ts';
 
 /** The format is read before parsing so that even argument errors come out in it. */
 function sniffFormat(argv: string[]): Format {

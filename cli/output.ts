@@ -4,11 +4,12 @@
  */
 import { once } from 'node:events';
 import { Utf8Chunks } from '../state/chunks.ts';
-import type { ConfigProblem } from './config/problems.ts';
-import { formatProblem } from './config/problems.ts';
-import { CliError, ConfigError } from './errors.ts';
-import { engineLimit } from './memory.ts';
-import { createProgress, type Progress } from './progress.ts';
+import { formatProblem } from '../engine/config/problems.ts';
+import { toIdplaneError } from '../engine/boundary.ts';
+import { errorExitCode, type ExitCode } from './exit-codes.ts';
+import type { Observer } from '../engine/observer.ts';
+import { progressOf, type Progress } from '../engine/progress.ts';
+import { createProgress, type ProgressBars } from './progress.ts';
 import { styleFor, type Style } from './views/style.ts';
 
 export type Format = 'text' | 'json' | 'markdown';
@@ -26,7 +27,12 @@ export interface Output {
   format: Format;
   style: Style;
   errStyle: Style;
+  /** What runs report to: progress bars (or timings) for phases, stderr for notices and warnings. */
+  observer: Observer;
+  /** The CLI's own phases (printing), through the engine's memory guard like a run's. */
   progress: Progress;
+  /** The phases' timings, for the line after long work. */
+  timings: Pick<ProgressBars, 'summary' | 'elapsed'>;
   /** Standard output for long renderings; `stdout` goes through it too, so their order is kept. */
   sink: Sink;
   stdout(text: string): void;
@@ -37,17 +43,38 @@ export interface Output {
 
 export function createOutput(format: Format): Output {
   const sink = streamSink(process.stdout);
+  const errStyle = styleFor(process.stderr);
+  const bars = createProgress(process.stderr);
+  const stderr = (text: string) => void process.stderr.write(text);
+  const observer: Observer = {
+    phase: (label, unit) => bars.phase(label, unit),
+    notice: (message) => stderr(`${message}\n`),
+    // Warnings are for people: never in json or markdown mode, whose output goes to machines and PRs.
+    warning: (warning) => {
+      if (format !== 'text') return;
+      switch (warning.kind) {
+        case 'config': return stderr(`${formatProblem(warning.problem)}\n`);
+        case 'source-not-read': return stderr(`${errStyle.yellow('Warning:')} ${warning.app} could not be read (${warning.reason}); its last imported values are shown\n`);
+        default: {
+          const never: never = warning;
+          throw new Error(`unknown warning ${JSON.stringify(never)}`);
+        }
+      }
+    },
+  };
   return {
     format,
     style: format === 'text' ? styleFor(process.stdout) : { green: (s) => s, yellow: (s) => s, red: (s) => s, bold: (s) => s, dim: (s) => s },
-    errStyle: styleFor(process.stderr),
-    progress: createProgress(process.stderr),
+    errStyle,
+    observer,
+    progress: progressOf(observer),
+    timings: bars,
     sink,
     stdout: (text) => {
       sink.write(text);
       sink.flush();
     },
-    stderr: (text) => void process.stderr.write(text),
+    stderr,
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
   };
 }
@@ -80,41 +107,28 @@ const LONG_RUN_MS = 2000;
  */
 export function reportTimings(out: Output, command: string): void {
   if (out.format === 'json') return;
-  if (out.progress.elapsed() < LONG_RUN_MS && process.env.IDPLANE_TIMINGS !== '1') return;
-  out.stderr(`${out.errStyle.dim(`idplane ${command}: ${out.progress.summary()}`)}\n`);
+  if (out.timings.elapsed() < LONG_RUN_MS && process.env.IDPLANE_TIMINGS !== '1') return;
+  out.stderr(`${out.errStyle.dim(`idplane ${command}: ${out.timings.summary()}`)}\n`);
 }
 
-/** The config's warnings (validate's), each once on stderr; not in json mode, whose stderr carries errors only. */
-export function reportWarnings(out: Output, warnings: readonly ConfigProblem[]): void {
-  if (out.format !== 'text') return;
-  for (const w of warnings) out.stderr(`${formatProblem(w)}\n`);
-}
-
-export function reportError(out: Output, thrown: unknown): number {
-  const error = engineLimit(thrown);
-  if (error instanceof CliError) {
-    const problems: ConfigProblem[] = error instanceof ConfigError ? error.problems : [];
-    if (out.format === 'json') {
-      out.stderr(JSON.stringify({ error: { code: error.code, message: error.message, ...(problems.length ? { problems } : {}) } }) + '\n');
-    } else {
-      for (const p of problems) out.stderr(`${formatProblem(p)}\n`);
-      out.stderr(`${out.errStyle.red('Error:')} ${error.message}\n`);
-    }
-    return error.exitCode;
-  }
-  const known = error as { code?: unknown; message?: unknown };
-  if (error instanceof Error && typeof known.code === 'string' && /^[A-Za-z0-9_]+$/.test(known.code)) {
-    // Errors with a stable code from the core, providers or state: the message names the place.
-    if (out.format === 'json') out.stderr(JSON.stringify({ error: { code: known.code, message: error.message } }) + '\n');
-    else out.stderr(`${out.errStyle.red('Error:')} ${error.message}\n`);
-    return 1;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  if (out.format === 'json') out.stderr(JSON.stringify({ error: { code: 'INTERNAL', message } }) + '\n');
-  else {
-    out.stderr(`${out.errStyle.red('Internal error:')} ${message}\n`);
-    if (process.env.IDPLANE_DEBUG && error instanceof Error && error.stack) out.stderr(`${error.stack}\n`);
+/**
+ * Prints an error in the chosen format and returns its exit code (exit-codes.ts). Whatever was thrown
+ * goes through the engine's boundary first, so every error has a code of the closed union: text mode
+ * prints the config's problems, then `Error: MESSAGE`, or for INTERNAL (a bug) how to report it.
+ */
+export function reportError(out: Output, thrown: unknown): ExitCode {
+  const error = toIdplaneError(thrown);
+  const problems = error.problems;
+  if (out.format === 'json') {
+    out.stderr(JSON.stringify({ error: { code: error.code, message: error.message, ...(problems.length ? { problems } : {}) } }) + '\n');
+  } else if (error.code === 'INTERNAL') {
+    out.stderr(`${out.errStyle.red('Internal error:')} ${error.message}\n`);
+    const original = error.cause ?? error;
+    if (process.env.IDPLANE_DEBUG && original instanceof Error && original.stack) out.stderr(`${original.stack}\n`);
     else out.stderr('This is a bug in idplane. Run with IDPLANE_DEBUG=1 for the stack trace and report it.\n');
+  } else {
+    for (const p of problems) out.stderr(`${formatProblem(p)}\n`);
+    out.stderr(`${out.errStyle.red('Error:')} ${error.message}\n`);
   }
-  return 1;
+  return errorExitCode(error.code);
 }

@@ -10,9 +10,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Output } from './output.ts';
-import { savePlan } from './plan-file.ts';
-import type { PlanSource } from './plan-stream.ts';
-import type { ProgressTask } from './progress.ts';
+import { savePlan } from '../engine/plan-file.ts';
+import type { PlanSource } from '../engine/plan-stream.ts';
+import type { ProgressTask } from '../engine/progress.ts';
 import type { RenderWorkerData } from './render-worker.ts';
 
 /** The built worker: dist/render-worker.js, beside the chunks this module is bundled into. */

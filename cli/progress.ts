@@ -1,36 +1,21 @@
 /**
- * Progress on long work, phase by phase (reading each source, the state, correlating, mapping,
- * writing the plan, ...). On a terminal each phase is a line on stderr with its count, rate and, when
- * the total is known, a bar (redrawn at most ten times a second, also from inside synchronous loops).
- * Without a terminal nothing is drawn; every phase is timed, and `summary()` gives one line of what
- * each phase did and took, for a log. Callers get a small interface and never know which they have.
- * cli-progress (CommonJS) is required when the first bar is drawn: a run without a terminal never loads it.
- * Every update also passes the memory guard (cli/memory.ts): long work reports progress, so a run
- * that outgrows the heap stops there with a clear error instead of a crash of the engine.
+ * The CLI's view of a run's progress (the engine's Observer phases). On a terminal each phase is a line
+ * on stderr with its count, rate and, when the total is known, a bar (redrawn at most ten times a
+ * second, also from inside synchronous loops). Without a terminal nothing is drawn; every phase is
+ * timed, and `summary()` gives one line of what each phase did and took, for a log (output.ts prints
+ * it after long work). cli-progress (CommonJS) is required when the first bar is drawn: a run without
+ * a terminal never loads it. The memory guard is not here: the engine applies it to every phase,
+ * the CLI's own phases included (engine/progress.ts).
  */
 import { createRequire } from 'node:module';
 import type cliProgress from 'cli-progress';
-import { checkHeap } from './memory.ts';
+import type { PhaseObserver } from '../engine/observer.ts';
 
 const require = createRequire(import.meta.url);
 
-export interface ProgressTask {
-  /**
-   * How far the phase is; `total` when known (a file's size, a list's length). `unit`: what `done`
-   * counts when it is not the phase's own unit (a file read in bytes, reported in rows).
-   */
-  update(done: number, total?: number, unit?: string): void;
-  /** The phase is over; `count` (default: the last `done`) is what the summary reports. */
-  finish(count?: number): void;
-}
-
-export interface Progress {
-  /**
-   * A phase; `unit` names what it counts ("rows", "users", "bytes"). `guarded: false`: its updates skip
-   * the memory guard (a phase whose every step changes something outside, where stopping between two
-   * steps would leave the last one unrecorded).
-   */
-  start(label: string, unit?: string, options?: { guarded?: boolean }): ProgressTask;
+export interface ProgressBars {
+  /** A phase starts: drawn on a terminal, timed always. */
+  phase(label: string, unit: string): PhaseObserver;
   /** One line: each finished phase with its count, time and rate, and the total time. */
   summary(): string;
   /** Milliseconds since the first phase started. */
@@ -44,35 +29,24 @@ interface Finished {
   ms: number;
 }
 
-/** Throws when the run cannot go on (cli/memory.ts); `doing` names the phase and how far it got. */
-export type Guard = (doing: string) => void;
-
-export function createProgress(stream: NodeJS.WriteStream = process.stderr, now: () => number = () => performance.now(), guard: Guard = checkHeap): Progress {
+export function createProgress(stream: NodeJS.WriteStream = process.stderr, now: () => number = () => performance.now()): ProgressBars {
   const drawing = Boolean(stream.isTTY) && !process.env.CI;
   const finished: Finished[] = [];
   let first: number | null = null;
   return {
-    start(label, unit = '', { guarded = true } = {}) {
-      guard(`starting ${label}`);
+    phase(label, unit) {
       const started = now();
       first ??= started;
-      let last = 0;
       let bar: cliProgress.SingleBar | null = null;
-      let done = false;
       return {
         update(count, total, measure = unit) {
-          if (measure === unit) last = count;
-          if (done) return;
-          if (guarded) guard(`${label} (${formatCount(count)}${total === undefined ? '' : ` of ${formatCount(total)}`} ${measure} so far)`);
           if (!drawing) return;
           if (!bar) bar = drawBar(stream, label, measure, total);
           if (total !== undefined) bar.setTotal(total);
           const seconds = Math.max((now() - started) / 1000, 1e-3);
           bar.update(count, { rate: formatCount(Math.round(count / seconds)) });
         },
-        finish(count = last) {
-          if (done) return;
-          done = true;
+        finish(count) {
           bar?.stop();
           finished.push({ label, unit, count, ms: now() - started });
         },

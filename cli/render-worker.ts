@@ -11,7 +11,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Sink } from './output.ts';
-import type { PlanHeader, PlanItem, PlanSource } from './plan-stream.ts';
+import type { PlanHeader, PlanItem, PlanSource } from '../engine/plan-stream.ts';
 import { renderPlanMarkdown } from './views/plan-markdown.ts';
 import { renderPlanText } from './views/plan-text.ts';
 import { ansi, plain } from './views/style.ts';

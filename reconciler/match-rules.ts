@@ -7,7 +7,7 @@
  */
 import type { MatchRule } from '../schemas/generated/config.ts';
 import type { CompiledExpression } from './expressions.ts';
-import type { UserRecord } from './model.ts';
+import type { UserRecord } from '../schemas/generated/plan.ts';
 
 export interface CompiledMatchRule {
   /** Stable id, used to cache the rule's user index. */

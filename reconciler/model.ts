@@ -2,7 +2,6 @@
  * The in-memory data the pure core works on: snapshots read by providers and state, and the compiled
  * project made from a validated config. Nothing here does I/O; stages take these values and return values.
  */
-import type { CompiledPolicy } from './policies.ts';
 import type { AppConfig, AttributeConfig, DeclaredUser, SafeguardsConfig } from '../schemas/generated/config.ts';
 import type { UserRecord, UserStatus } from '../schemas/generated/plan.ts';
 import type { CompiledExpression } from './expressions.ts';
@@ -153,6 +152,14 @@ export interface CompiledApp {
 }
 
 /** A validated config with its expressions compiled once, ready for the core. */
+/** A plan policy (`policies:`), compiled: reconciler/policies.ts evaluates it over the plan's changes. */
+export interface CompiledPolicy {
+  name: string;
+  description?: string;
+  max: number;
+  when: CompiledExpression;
+}
+
 export interface Project {
   attributes: Record<string, AttributeConfig>;
   protectRoles: string[];

@@ -15,15 +15,9 @@
  */
 import type { AccountChange, PolicyVerdict, UserChange, UserRecord } from '../schemas/generated/plan.ts';
 import type { AttributeConfig } from '../schemas/generated/config.ts';
-import type { CompiledExpression } from './expressions.ts';
-import type { DirectoryState } from './model.ts';
+import type { CompiledPolicy, DirectoryState } from './model.ts';
 
-export interface CompiledPolicy {
-  name: string;
-  description?: string;
-  max: number;
-  when: CompiledExpression;
-}
+export type { CompiledPolicy };
 
 /** The fields `change` has: `when` naming another one is a config error. */
 export const CHANGE_FIELDS = ['kind', 'action', 'app', 'key', 'login', 'attributes', 'status', 'source'] as const;

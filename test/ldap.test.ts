@@ -15,8 +15,8 @@ import { buildDn, escapeFilterValue, parseDn, sameDn } from '../reconciler/ldap-
 import { readLdapAccounts } from '../providers/ldap/read.ts';
 import { applyLdapTarget } from '../providers/ldap/write.ts';
 import type { AccountChange } from '../schemas/generated/plan.ts';
-import { AD_DISABLED } from '../cli/config/semantics.ts';
-import { validate, validationProblems } from '../cli/config/test-helpers.ts';
+import { AD_DISABLED } from '../engine/config/semantics.ts';
+import { validate, validationProblems } from '../engine/config/test-helpers.ts';
 import { idplane } from './cli-helpers.ts';
 import { ADMIN_DN, ADMIN_PASSWORD, findSlapd, startSlapd, SUFFIX, type SlapdServer } from './servers/slapd.ts';
 

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { MINIMAL } from '../config/test-helpers.ts';
-import { validateSchema } from '../config/schema-validator.ts';
+import { MINIMAL } from '../../engine/config/test-helpers.ts';
+import { validateSchema } from '../../engine/config/schema-validator.ts';
 import { standaloneValidatorBody, standaloneValidatorModule } from './standalone-validator.ts';
 
 /** The precompiled validator, evaluated the way the module the build emits evaluates it. */

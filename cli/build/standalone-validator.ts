@@ -1,13 +1,13 @@
 /**
  * The config schema's validator as code: ajv's standalone code generation, from the same ajv set-up
- * that cli/config/schema-validator.ts compiles with at run time. The build puts the module below in
+ * that engine/config/schema-validator.ts compiles with at run time. The build puts the module below in
  * place of schema-validator.ts, so the CLI loads a ready validator instead of compiling the schema.
  * The generated body is CommonJS-shaped (it assigns module.exports and requires two of ajv's small
  * runtime helpers); the module wraps it in a function given a `module` and a `require` made with
  * createRequire, so it runs unchanged in the ES module bundle, and the test evaluates the same body.
  */
 import standalone from 'ajv/dist/standalone/index.js';
-import { configSchema, configSchemaAjv } from '../config/schema-validator.ts';
+import { configSchema, configSchemaAjv } from '../../engine/config/schema-validator.ts';
 
 /** The generated validator: a function body that sets module.exports and may call require. */
 export function standaloneValidatorBody(): string {

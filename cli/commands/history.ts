@@ -5,7 +5,7 @@
  */
 import type { ChangeRecord, RunRecord } from '../../state/types.ts';
 import type { Output } from '../output.ts';
-import { withWorkspace } from '../workspace.ts';
+import { withWorkspace } from '../../engine/workspace.ts';
 
 export async function historyCommand(dir: string, login: string | undefined, options: { limit?: number }, out: Output): Promise<number> {
   return withWorkspace(dir, async (ws) => {

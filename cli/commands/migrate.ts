@@ -9,24 +9,24 @@
 import { resolve } from 'node:path';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import { EmbeddedStore } from '../../state/embedded/store.ts';
-import { CliError } from '../errors.ts';
+import { IdplaneError } from '../../engine/errors.ts';
 import type { Output } from '../output.ts';
-import { openWorkspace } from '../workspace.ts';
-import { takeLock } from './apply.ts';
+import { openWorkspace } from '../../engine/workspace.ts';
+import { takeLock } from '../../engine/runs/lock.ts';
 
 export async function migrateCommand(dir: string, from: string, out: Output): Promise<number> {
   const ws = await openWorkspace(dir, { notice: (m) => out.stderr(`${m}\n`) });
   const source = new EmbeddedStore({ dir: resolve(ws.dir, from) });
   try {
-    if (source.location === ws.store.location) throw new CliError('MIGRATE_SAME', `the config already uses ${source.location}; point state: at the new backend first`);
+    if (source.location === ws.store.location) throw new IdplaneError('MIGRATE_SAME', `the config already uses ${source.location}; point state: at the new backend first`);
     const sourceLock = await source.lock({ operation: 'state migrate (source)', who: 'idplane', host: 'localhost', pid: process.pid });
     try {
       const targetLock = await takeLock(ws, 'state migrate');
       try {
         const [state, target] = await Promise.all([source.read(), ws.store.read()]);
-        if (state.lineage === null) throw new CliError('MIGRATE_EMPTY', `there is no state at ${source.location} to migrate`);
+        if (state.lineage === null) throw new IdplaneError('MIGRATE_EMPTY', `there is no state at ${source.location} to migrate`);
         if (target.lineage !== null) {
-          throw new CliError('MIGRATE_NOT_EMPTY', `${ws.store.location} already holds a state (lineage ${target.lineage}, serial ${target.serial}); refusing to overwrite it`);
+          throw new IdplaneError('MIGRATE_NOT_EMPTY', `${ws.store.location} already holds a state (lineage ${target.lineage}, serial ${target.serial}); refusing to overwrite it`);
         }
         const history = await source.history({ limit: Number.MAX_SAFE_INTEGER });
         for (const run of [...history.runs].reverse()) await ws.store.recordRun(run);
@@ -36,7 +36,7 @@ export async function migrateCommand(dir: string, from: string, out: Output): Pr
         const records = importedCount(state);
         const same = copied.users.length === state.users.length && copied.links.length === state.links.length && importedCount(copied) === records
           && copied.serial === state.serial && copied.lineage === state.lineage && copied.pipeline === state.pipeline && copied.edited === state.edited;
-        if (!same) throw new CliError('MIGRATE_MISMATCH', `the copy in ${ws.store.location} does not match the source; the source at ${source.location} is unchanged`);
+        if (!same) throw new IdplaneError('MIGRATE_MISMATCH', `the copy in ${ws.store.location} does not match the source; the source at ${source.location} is unchanged`);
         if (out.format === 'json') {
           out.stdout(JSON.stringify({ migrated: true, from: source.location, to: ws.store.location, lineage: state.lineage, serial: state.serial, users: state.users.length, links: state.links.length, imported: records, runs: history.runs.length }) + '\n');
         } else {

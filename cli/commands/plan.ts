@@ -1,21 +1,23 @@
 /**
- * `idplane plan` and `idplane show`: compute (or read) a plan and render it; `--out` saves it for apply
- * (plan-file.ts). Rendering streams, for a plan computed here and for one read from a file alike.
- * Exit codes (the README's table): 0 an applyable plan; with --detailed-exitcode 0 nothing to do and
- * 2 changes; 3 a plan that cannot be applied (conflicts, a tripped safeguard), with or without
- * --detailed-exitcode, so that a CI job running plan fails; 4 an applyable plan that left out apps that
- * could not be read; 1 an error.
+ * `idplane plan` and `idplane show`: compute (engine/runs/plan.ts) or read a plan and render it; `--out`
+ * saves it for apply (engine/plan-file.ts), from the same stream as the view: for a big plan the view
+ * is rendered by a worker on the other core (parallel-view.ts). `--git-base REF` shows the delta
+ * against the plan of the config at REF instead. Exit codes (the README's table): 0 an applyable plan;
+ * with --detailed-exitcode 0 nothing to do and 2 changes (for --git-base: a delta that is not empty);
+ * 3 a plan that cannot be applied (conflicts, a tripped safeguard), with or without
+ * --detailed-exitcode, so that a CI job running plan fails; 4 an applyable plan that left out apps
+ * that could not be read; 1 an error.
  */
-import type { Plan, PlanSummary } from '../../schemas/generated/plan.ts';
-import { loadPlan, savePlan } from '../plan-file.ts';
-import { planSource, teeSource, type PlanSource } from '../plan-stream.ts';
+import type { Plan } from '../../schemas/generated/plan.ts';
+import { loadPlan, savePlan } from '../../engine/plan-file.ts';
+import { planSource, teeSource, type PlanSource } from '../../engine/plan-stream.ts';
+import { hasChanges, planDeltaRun, planRun } from '../../engine/runs/plan.ts';
 import { renderPlanJson } from '../views/plan-json.ts';
 import { renderPlanMarkdown } from '../views/plan-markdown.ts';
 import { renderPlanText } from '../views/plan-text.ts';
-import { reportTimings, reportWarnings, type Output } from '../output.ts';
+import { reportTimings, type Output } from '../output.ts';
 import { commandLine, inDir } from '../paths.ts';
-import { signingKeyOf } from '../plan-signature.ts';
-import { planWorkspace, readState, withWorkspace } from '../workspace.ts';
+import { CHANGES, NOT_APPLYABLE, NOT_PLANNED, OK, type ExitCode } from '../exit-codes.ts';
 
 export interface PlanOptions {
   out?: string;
@@ -25,16 +27,10 @@ export interface PlanOptions {
   gitBase?: string;
 }
 
-export async function planCommand(dir: string, options: PlanOptions, out: Output): Promise<number> {
-  if (options.gitBase !== undefined) return planDeltaCommand(dir, options as PlanOptions & { gitBase: string }, out);
-  let signingKey: string | undefined;
-  const plan = await withWorkspace(dir, async (ws) => {
-    reportWarnings(out, ws.warnings);
-    if (options.out !== undefined) signingKey = signingKeyOf(ws.config);
-    return planWorkspace(ws, await readState(ws, out.progress), out.progress);
-  });
+export async function planCommand(dir: string, options: PlanOptions, out: Output): Promise<ExitCode> {
+  if (options.gitBase !== undefined) return planDeltaCommand(dir, { ...options, gitBase: options.gitBase }, out);
+  const { plan, signingKey } = await planRun({ dir, observer: out.observer, saving: options.out !== undefined });
   const signing = signingKey === undefined ? {} : { signingKey };
-  plan.created_at = new Date().toISOString();
   const file = options.out === undefined ? undefined : inDir(dir, options.out);
   if (file) {
     const { canRenderInParallel, PARALLEL_FROM, savePlanWithView } = await import('../parallel-view.ts');
@@ -53,51 +49,43 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
   }
   if (file && out.format === 'text') out.stdout(`\nSaved the plan to ${file}. To carry it out exactly, run:\n    ${commandLine(dir, ['apply', options.out!])}\n`);
   reportTimings(out, 'plan');
-  if (!plan.applyable) return NOT_APPLYABLE;
-  if (plan.notPlanned) return NOT_PLANNED;
-  return options.detailedExitcode && hasChanges(plan.summary) ? 2 : 0;
+  return planExitCode(plan, options.detailedExitcode === true && hasChanges(plan.summary));
 }
 
 /**
- * `plan --git-base REF`: plans the working tree's config and the config at REF against the same state
- * and the same source snapshots (each app read once when its config is the same in both), and shows
- * the delta. --out saves the working tree's plan, as plain `plan --out` would. Exit codes as for plan:
- * 3 when the working tree's plan cannot be applied; with --detailed-exitcode 2 when the delta is not
- * empty.
+ * `plan --git-base REF`: the delta between the plan of the config at REF and the working tree's. --out
+ * saves the working tree's plan, as plain `plan --out` would.
  */
-async function planDeltaCommand(dir: string, options: PlanOptions & { gitBase: string }, out: Output): Promise<number> {
-  const { loadBaseConfig } = await import('../git-base.ts');
-  const { planDelta } = await import('../../reconciler/plan-delta.ts');
+async function planDeltaCommand(dir: string, options: PlanOptions & { gitBase: string }, out: Output): Promise<ExitCode> {
   const { renderDeltaMarkdown, renderDeltaText } = await import('../views/plan-delta.ts');
   const file = options.out === undefined ? undefined : inDir(dir, options.out);
-  const { head, delta } = await withWorkspace(dir, async (ws) => {
-    reportWarnings(out, ws.warnings);
-    const signingKey = file ? signingKeyOf(ws.config) : undefined;
-    const base = await loadBaseConfig(ws.dir, options.gitBase, process.env);
-    const state = await readState(ws, out.progress);
-    const snapshots = new Map();
-    const head = await planWorkspace(ws, state, out.progress, { snapshots });
-    const basePlan = await planWorkspace(base.ws, state, out.progress, { snapshots });
-    head.created_at = new Date().toISOString();
-    if (file) await savePlan(file, planSource(head), { progress: out.progress.start('writing the plan', 'lines'), ...(signingKey === undefined ? {} : { signingKey }) });
-    return { head, delta: planDelta(basePlan, head, { ref: options.gitBase, commit: base.commit }) };
-  });
+  const { plan: head, delta, signingKey } = await planDeltaRun({ dir, observer: out.observer, gitBase: options.gitBase, saving: file !== undefined });
+  if (file) await savePlan(file, planSource(head), { progress: out.progress.start('writing the plan', 'lines'), ...(signingKey === undefined ? {} : { signingKey }) });
   switch (out.format) {
     case 'json': out.sink.write(JSON.stringify(delta) + '\n'); break;
     case 'markdown': renderDeltaMarkdown(delta, { unmasked: options.showPersonalData === true, ...(head.unmaskedAttributes ? { shown: head.unmaskedAttributes } : {}), salt: head.state.lineage }, out.sink); break;
-    default: renderDeltaText(delta, out.style, out.sink);
+    case 'text': renderDeltaText(delta, out.style, out.sink); break;
+    default: {
+      const never: never = out.format;
+      throw new Error(`unknown format ${String(never)}`);
+    }
   }
   await out.sink.drain();
   if (file && out.format === 'text') out.stdout(`\nSaved the plan of the working tree's config to ${file}. To carry it out exactly, run:\n    ${commandLine(dir, ['apply', options.out!])}\n`);
   reportTimings(out, 'plan');
-  if (!head.applyable) return NOT_APPLYABLE;
-  if (head.notPlanned) return NOT_PLANNED;
-  return options.detailedExitcode && (delta.counts.users > 0 || delta.counts.accounts > 0) ? 2 : 0;
+  return planExitCode(head, options.detailedExitcode === true && (delta.counts.users > 0 || delta.counts.accounts > 0));
 }
 
-export async function showCommand(dir: string, file: string, options: { showPersonalData?: boolean }, out: Output): Promise<number> {
+/** 3 not applyable, 4 apps left out, else 2 when `changes` is asked for and there are some, else 0. */
+function planExitCode(plan: Pick<Plan, 'applyable' | 'notPlanned'>, changes: boolean): ExitCode {
+  if (!plan.applyable) return NOT_APPLYABLE;
+  if (plan.notPlanned) return NOT_PLANNED;
+  return changes ? CHANGES : OK;
+}
+
+export async function showCommand(dir: string, file: string, options: { showPersonalData?: boolean }, out: Output): Promise<ExitCode> {
   await renderPlan(await loadPlan(inDir(dir, file)), out, options);
-  return 0;
+  return OK;
 }
 
 export async function renderPlan(source: PlanSource, out: Output, options: { showPersonalData?: boolean } = {}): Promise<void> {
@@ -115,18 +103,3 @@ export async function renderPlan(source: PlanSource, out: Output, options: { sho
 function lineCount(plan: Plan): number {
   return plan.users.length + plan.links.length + plan.imports.length + plan.accounts.length + plan.reviews.length + plan.conflicts.length + plan.warnings.length;
 }
-
-/** The exit code of plan, and of apply refusing a plan, when the plan cannot be applied. */
-export const NOT_APPLYABLE = 3;
-
-/**
- * The exit code of plan and apply when the plan is applyable but left out apps that could not be read
- * (onUnreachable: skip): everything else was planned (and applied), and CI sees that something was not.
- */
-export const NOT_PLANNED = 4;
-
-export function hasChanges(summary: PlanSummary): boolean {
-  return summary.changes > 0 || summary.imports > 0;
-}
-
-export type { Plan };

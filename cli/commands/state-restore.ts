@@ -4,11 +4,11 @@
  * it replaces as state.ndjson.replaced; recorded in the history like any run. PostgreSQL has no
  * generations of its own here: the database's backups restore it (docs/state.md).
  */
-import { takeLock } from './apply.ts';
-import { UsageError } from '../errors.ts';
+import { takeLock } from '../../engine/runs/lock.ts';
+import { UsageError } from '../../engine/errors.ts';
 import type { Output } from '../output.ts';
-import { startRun } from '../run-log.ts';
-import { withWorkspace } from '../workspace.ts';
+import { startRun } from '../../engine/runs/run-log.ts';
+import { withWorkspace } from '../../engine/workspace.ts';
 
 export async function stateRestoreCommand(dir: string, options: { lockTimeoutMs?: number }, out: Output): Promise<number> {
   return withWorkspace(dir, async (ws) => {

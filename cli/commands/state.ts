@@ -2,9 +2,9 @@
  * `idplane state list` and `idplane state show LOGIN`: read-only views of the stored directory.
  */
 import { importedRecord } from '../../reconciler/model.ts';
-import { CliError } from '../errors.ts';
+import { IdplaneError } from '../../engine/errors.ts';
 import type { Output } from '../output.ts';
-import { withWorkspace } from '../workspace.ts';
+import { withWorkspace } from '../../engine/workspace.ts';
 
 export async function stateListCommand(dir: string, out: Output): Promise<number> {
   const state = await withWorkspace(dir, (ws) => ws.store.read());
@@ -27,7 +27,7 @@ export async function stateListCommand(dir: string, out: Output): Promise<number
 export async function stateShowCommand(dir: string, login: string, out: Output): Promise<number> {
   const state = await withWorkspace(dir, (ws) => ws.store.read());
   const user = state.users.find((u) => u.login.toLowerCase() === login.toLowerCase());
-  if (!user) throw new CliError('USER_NOT_FOUND', `no user with login ${login} in the directory`);
+  if (!user) throw new IdplaneError('USER_NOT_FOUND', `no user with login ${login} in the directory`);
   const links = state.links.filter((l) => l.userId === user.id).map((l) => ({ ...l, imported: importedRecord(state.imported, l.app, l.key) ?? null }));
   if (out.format === 'json') {
     out.stdout(JSON.stringify({ user, links }) + '\n');

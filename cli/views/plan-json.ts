@@ -3,7 +3,7 @@
  * header's fields, then each list in stream order, so a plan of a million users never becomes one string.
  */
 import type { Sink } from '../output.ts';
-import { LISTS, type PlanSource } from '../plan-stream.ts';
+import { LISTS, type PlanSource } from '../../engine/plan-stream.ts';
 
 export async function renderPlanJson(source: PlanSource, sink: Sink): Promise<void> {
   const header = JSON.stringify(source.header);

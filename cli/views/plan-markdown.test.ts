@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../schemas/generated/plan.ts';
 import { emptyState, hrRow, HR_MAPPINGS, makeProject, plan as makePlan, snapshot } from '../../reconciler/testing.ts';
-import { planSource } from '../plan-stream.ts';
+import { planSource } from '../../engine/plan-stream.ts';
 import { renderPlanMarkdown } from './plan-markdown.ts';
 
 async function markdown(plan: Plan, unmasked = false): Promise<string> {

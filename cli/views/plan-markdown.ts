@@ -9,7 +9,7 @@
 import type { AccountChange, PlanIssue, ReviewItem, UserChange } from '../../schemas/generated/plan.ts';
 import { changedAttributes } from '../../reconciler/diff.ts';
 import type { Sink } from '../output.ts';
-import type { PlanItem, PlanSource } from '../plan-stream.ts';
+import type { PlanItem, PlanSource } from '../../engine/plan-stream.ts';
 import { blockerMarkdownLines, notPlannedMarkdownLines } from './blockers.ts';
 import { createMasking, type Masking } from './masking.ts';
 

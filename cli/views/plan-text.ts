@@ -7,7 +7,7 @@
 import type { AccountChange, LinkChange, PlanIssue, ReviewItem, UserChange, ValueChange, WatermarkChange } from '../../schemas/generated/plan.ts';
 import { needsJsonEscape } from '../../reconciler/records.ts';
 import type { Sink } from '../output.ts';
-import type { PlanHeader, PlanItem, PlanSource } from '../plan-stream.ts';
+import type { PlanHeader, PlanItem, PlanSource } from '../../engine/plan-stream.ts';
 import { blockerTextLines, notPlannedTextLines } from './blockers.ts';
 import type { Style } from './style.ts';
 

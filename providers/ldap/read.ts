@@ -137,7 +137,7 @@ function pastWatermark(mark: string | undefined, stored: string): boolean {
   return mark === undefined || mark === '' || mark >= normalWatermark(stored);
 }
 
-// `app.x`, `app["x"]` and the optional forms `app.?x`, `app[?"x"]` (as cli/config/provision.ts reads them).
+// `app.x`, `app["x"]` and the optional forms `app.?x`, `app[?"x"]` (as engine/config/provision.ts reads them).
 const APP_REF = /\bapp\.\??([A-Za-z_][A-Za-z0-9_]*)|\bapp\[\??\s*["']([^"']+)["']\s*\]/g;
 const BARE_APP = /\bapp\b(?!\s*[.[])/;
 
