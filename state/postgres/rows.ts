@@ -11,6 +11,7 @@
 import type { ClientBase } from 'pg';
 import type { UserRecord } from '../../schemas/generated/plan.ts';
 import type { AppRecords, DirectoryState, ImportedRecord, StoredLink } from '../../reconciler/model.ts';
+import type { ImportedRow, Placed, StoredApp } from '../snapshot.ts';
 import { StateFormatError } from '../types.ts';
 import { copyLines, copyRows, encode, field, jsonField } from './copy.ts';
 
@@ -49,17 +50,6 @@ export async function replaceTable(db: ClientBase, s: string, table: Replaceable
   if (bulk) for (const sql of INDEXES[table].drop(s)) await db.query(sql);
   await load();
   if (bulk) for (const sql of INDEXES[table].create(s)) await db.query(sql);
-}
-
-export interface Placed<T> {
-  value: T;
-  ord: number;
-}
-
-export interface ImportedRow {
-  app: string;
-  key: string;
-  value: ImportedRecord;
 }
 
 function* batches<T>(rows: readonly T[]): Generator<T[]> {
@@ -183,13 +173,6 @@ export async function readLinks(db: ClientBase, s: string, chunkDone?: (rows: nu
     links.push({ app: field(app), key: field(key), userId: field(userId) });
   }, chunkDone);
   return { links, ords };
-}
-
-/** An app's records as read, in the order read: what the changed-rows path compares the next state with. */
-export interface StoredApp {
-  columns: readonly string[];
-  keys: string[];
-  records: ImportedRecord[];
 }
 
 /** The imported records by app (apps in name order), and the same records as StoredApps. */

@@ -30,7 +30,7 @@ import { ensureSchema } from './migrations.ts';
 import {
   copyImported, copyLinks, copyUsers, deleteApps, deletePairs, deleteUsers, insertLinks, insertUsers, readImported, readLinks, readUsers, replaceTable, upsertColumns, upsertImported,
 } from './rows.ts';
-import { planWrite, type Snapshot, type WritePlan } from './snapshot.ts';
+import { planWrite, type Snapshot, type WritePlan } from '../snapshot.ts';
 
 export interface PostgresStoreOptions {
   /** A postgres:// connection URL; the password it may hold never appears in messages. */
