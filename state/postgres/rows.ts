@@ -30,12 +30,12 @@ export type ReplaceableTable = 'users' | 'links' | 'imported';
  */
 const INDEXES: Record<ReplaceableTable, { drop: (s: string) => string[]; create: (s: string) => string[] }> = {
   users: {
-    drop: (s) => [`ALTER TABLE ${s}.users DROP CONSTRAINT users_pkey`, `DROP INDEX ${s}.users_ord`],
-    create: (s) => [`ALTER TABLE ${s}.users ADD CONSTRAINT users_pkey PRIMARY KEY (id)`, `CREATE INDEX users_ord ON ${s}.users (ord)`],
+    drop: (s) => [`ALTER TABLE ${s}.users DROP CONSTRAINT users_pkey`, `DROP INDEX ${s}.users_ord`, `DROP INDEX ${s}.users_login`],
+    create: (s) => [`ALTER TABLE ${s}.users ADD CONSTRAINT users_pkey PRIMARY KEY (id)`, `CREATE INDEX users_ord ON ${s}.users (ord)`, `CREATE INDEX users_login ON ${s}.users (lower(login))`],
   },
   links: {
-    drop: (s) => [`ALTER TABLE ${s}.links DROP CONSTRAINT links_pkey`, `DROP INDEX ${s}.links_ord`],
-    create: (s) => [`ALTER TABLE ${s}.links ADD CONSTRAINT links_pkey PRIMARY KEY (app, key)`, `CREATE INDEX links_ord ON ${s}.links (ord)`],
+    drop: (s) => [`ALTER TABLE ${s}.links DROP CONSTRAINT links_pkey`, `DROP INDEX ${s}.links_ord`, `DROP INDEX ${s}.links_user`],
+    create: (s) => [`ALTER TABLE ${s}.links ADD CONSTRAINT links_pkey PRIMARY KEY (app, key)`, `CREATE INDEX links_ord ON ${s}.links (ord)`, `CREATE INDEX links_user ON ${s}.links (user_id)`],
   },
   imported: {
     drop: (s) => [`ALTER TABLE ${s}.imported DROP CONSTRAINT imported_pkey`],

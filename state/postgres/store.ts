@@ -22,11 +22,12 @@ import pg from 'pg';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import { crashPoint, pausePoint } from '../crash-point.ts';
 import { waitForLock } from '../lock-wait.ts';
-import { StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type ReadOptions, type RunRecord, type StateRef, type StateStore } from '../types.ts';
+import { StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type ReadOptions, type RunRecord, type StateRef, type StateStore, type UserEntry } from '../types.ts';
 import { asReachError, maskUrl } from './connection.ts';
 import { insertChanges, nonEmpty, readHistory, upsertRun } from './history.ts';
 import { AdvisoryLock, LockLostError, type HeldLock } from './lock.ts';
 import { ensureSchema } from './migrations.ts';
+import { readUser } from './read-user.ts';
 import {
   copyImported, copyLinks, copyUsers, deleteApps, deletePairs, deleteUsers, insertLinks, insertUsers, readImported, readLinks, readUsers, replaceTable, upsertColumns, upsertImported,
 } from './rows.ts';
@@ -97,6 +98,10 @@ export class PostgresStore implements StateStore {
         watermarks: meta.watermarks, pipeline: meta.pipeline, edited: meta.edited, digest: meta.digest,
       };
     });
+  }
+
+  async readUser(login: string): Promise<UserEntry | null> {
+    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', (c) => readUser(c, this.s, login));
   }
 
   async write(next: DirectoryState, expected: StateRef, changes: Iterable<ChangeRecord> = []): Promise<void> {
