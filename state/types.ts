@@ -135,7 +135,7 @@ export interface StateStore {
   /** Runs, most recent first, and their changes; journal entries of writes that never committed are left out. */
   history(query?: HistoryQuery): Promise<History>;
   /**
-   * Backends that keep the previous generation of the state (the embedded store's state.ndjson.backup):
+   * Backends that keep the previous generation of the state (the embedded store's state.db.backup):
    * puts it back, as a new write (serial above both), keeping what it replaces aside. The caller holds
    * the lock. Absent where the database's own backups do this (PostgreSQL).
    */
@@ -150,6 +150,11 @@ export interface RestoreOutcome {
   replaced: { serial: number | null; keptAs: string } | null;
   /** The serial the restored state now has. */
   serial: number;
+  /**
+   * Where the history now comes from: the replaced state's, kept (`current`), or, when that could not
+   * be read, the backup's (`backup`: the runs since the backup are only in the file kept aside).
+   */
+  history: 'current' | 'backup';
 }
 
 export class LockHeldError extends Error {

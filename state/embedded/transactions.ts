@@ -1,0 +1,101 @@
+/**
+ * The embedded store's two state transactions on one node:sqlite connection, as functions the store,
+ * the migration from the former format and the restore share. `writeState` is one write transaction
+ * (BEGIN IMMEDIATE): check lineage and serial (and, when given, the digest) against the meta row, else
+ * StaleStateError writing nothing; mark the transaction as idplane's own (meta.writing, which the
+ * outside-edit triggers read); write the rows the changed-rows plan names (state/snapshot.ts; all of them
+ * when what the database holds is not the snapshot given); stream the journal; seal the meta row; commit.
+ * `readState` reads everything in one read transaction (one consistent snapshot, while a writer goes on).
+ *
+ * The digest of the content is the last write's token and the count of rows changed outside idplane
+ * since; `edited` is set when the last write said so or when that count moved since the last write that
+ * checked every user (`next.edited` false).
+ */
+import { randomUUID } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+import type { DirectoryState } from '../../reconciler/model.ts';
+import { crashPoint, pausePoint } from '../crash-point.ts';
+import { planWrite, type Snapshot } from '../snapshot.ts';
+import { StaleStateError, StateFormatError, type ChangeRecord, type StateRef } from '../types.ts';
+import { insertChanges } from './history.ts';
+import { readRows, writeRows } from './rows.ts';
+
+/** The meta row as reads and writes use it. */
+export interface StoredMeta {
+  lineage: string | null;
+  serial: number;
+  watermarks: Record<string, string>;
+  pipeline: string | null;
+  /** The stored flag, or outside writes since the last write that checked everyone. */
+  edited: boolean;
+  digest: string | null;
+  outsideWrites: number;
+  migratedFrom: string | null;
+}
+
+type MetaRow = [string | null, number, string, string | null, string | null, number, number, number, string | null];
+
+/** What identifies the stored content: the last write's token, and how many rows outside idplane changed since. */
+export const digestOf = (token: string | null, outsideWrites: number): string => `${token ?? 'none'}:${outsideWrites}`;
+
+export function readMeta(db: DatabaseSync): StoredMeta {
+  const statement = db.prepare('SELECT lineage, serial, watermarks, write_token, pipeline, edited, outside_writes, sealed_writes, migrated_from FROM meta');
+  statement.setReturnArrays(true);
+  const row = statement.get() as MetaRow | undefined;
+  if (!row) throw new StateFormatError(`${db.location() ?? 'the state database'} has no meta row; it is damaged`);
+  const [lineage, serial, watermarks, token, pipeline, edited, outside, sealed, migratedFrom] = row;
+  return {
+    lineage, serial, watermarks: JSON.parse(watermarks) as Record<string, string>, pipeline, edited: edited !== 0 || outside !== sealed,
+    // Nothing written yet, by anyone: the empty state, which has no digest.
+    digest: token === null && outside === 0 ? null : digestOf(token, outside), outsideWrites: outside, migratedFrom,
+  };
+}
+
+/** One write; returns the snapshot and digest the database holds once it committed. */
+export async function writeState(db: DatabaseSync, next: DirectoryState, expected: StateRef, previous: Snapshot | null, changes: Iterable<ChangeRecord>, location: string): Promise<{ snapshot: Snapshot; digest: string }> {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const current = readMeta(db);
+    if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
+    if (expected.digest !== undefined && expected.digest !== current.digest) throw new StaleStateError(expected, current, location);
+    db.exec('UPDATE meta SET writing = 1');
+    // Only rows that changed since our last look, if the database still holds exactly what we saw then.
+    const token = randomUUID();
+    const digest = digestOf(token, current.outsideWrites);
+    const plan = planWrite(next, previous && previous.digest === current.digest ? previous : null, digest);
+    await writeRows(db, next, plan);
+    await insertChanges(db, changes);
+    const edited = next.edited ? 1 : 0;
+    db.prepare(`UPDATE meta SET lineage = ?, serial = ?, watermarks = ?, write_token = ?, pipeline = ?, edited = ?,
+        sealed_writes = CASE WHEN ? THEN sealed_writes ELSE outside_writes END, writing = 0`)
+      .run(next.lineage, next.serial, JSON.stringify(next.watermarks), token, next.pipeline, edited, edited);
+    crashPoint('state-write');
+    await pausePoint('state-write');
+    db.exec('COMMIT');
+    return { snapshot: plan.after, digest };
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/** The whole state in one read transaction, and the snapshot of it. */
+export async function readState(db: DatabaseSync, onRows?: (rows: number) => void): Promise<{ state: DirectoryState; snapshot: Snapshot }> {
+  db.exec('BEGIN');
+  try {
+    const meta = readMeta(db);
+    const rows = await readRows(db, onRows);
+    db.exec('COMMIT');
+    return {
+      state: {
+        lineage: meta.lineage, serial: meta.serial, users: rows.users.values, links: rows.links.values, imported: rows.imported,
+        watermarks: meta.watermarks, pipeline: meta.pipeline, edited: meta.edited, digest: meta.digest,
+      },
+      // The arrays handed out are never changed (the StateStore contract): the snapshot may share them.
+      snapshot: { digest: meta.digest, users: rows.users, links: rows.links, imported: rows.stored },
+    };
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
