@@ -3,8 +3,8 @@
  * directory size, the quickstart config over bench/generate.ts's HR export is applied, serve is started,
  * and JIT requests are sent one after another (creates of new people, then updates of existing ones),
  * then a burst of concurrent creates (which serve runs together). Every answer must be 201/200; the run
- * fails otherwise. What a JIT run costs is mostly reading and rewriting the whole state (the embedded
- * store keeps one file).
+ * fails otherwise. The embedded store writes only the rows a JIT run changes and serve keeps the state it
+ * read, so what grows with the directory is planning against it.
  *
  *   node bench/serve-jit.ts [--sizes 1000,10000,100000] [--requests 10] [--no-write]
  */
