@@ -16,6 +16,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { ChangeRecord, History, HistoryQuery, RunRecord } from '../types.ts';
 import { arrays, pause, YIELD_ROWS } from './rows.ts';
+import { JOURNAL_INDEXES } from './schema.ts';
 
 export function registerFunctions(db: DatabaseSync): void {
   db.function('idplane_lower', { deterministic: true }, (value) => (typeof value === 'string' ? value.toLowerCase() : value));
@@ -38,14 +39,29 @@ export function changeInserter(db: DatabaseSync): (c: ChangeRecord) => void {
   };
 }
 
-/** Appends journal entries as the iterable gives them; returns how many. */
+/** Journal entries past which a write that more than doubles the journal builds its indexes after the rows. */
+const BULK_JOURNAL = 10_000;
+
+/**
+ * Appends journal entries as the iterable gives them, in the caller's transaction; returns how many.
+ * A first import journals an entry per user and link: once the entries outnumber BULK_JOURNAL and the
+ * ones stored before, the indexes go and are built again after the last row (a sort, instead of an
+ * index insertion per row in login order).
+ */
 export async function insertChanges(db: DatabaseSync, changes: Iterable<ChangeRecord>): Promise<number> {
   const insert = changeInserter(db);
+  const stored = Number((db.prepare('SELECT coalesce(max(id), 0) AS n FROM changes').get() as { n: number }).n);
+  let dropped = false;
   let n = 0;
   for (const c of changes) {
     insert(c);
-    if (++n % YIELD_ROWS === 0) await pause();
+    if (++n === BULK_JOURNAL && n > stored) {
+      for (const sql of JOURNAL_INDEXES.drop) db.exec(sql);
+      dropped = true;
+    }
+    if (n % YIELD_ROWS === 0) await pause();
   }
+  if (dropped) for (const sql of JOURNAL_INDEXES.create) db.exec(sql);
   return n;
 }
 
@@ -80,11 +96,12 @@ export function readHistory(db: DatabaseSync, query: HistoryQuery = {}): History
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   const runs = [...arrays<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM runs${where} ORDER BY started_at DESC, recorded LIMIT ?`, ...parameters, query.limit ?? 20)].map(toRun);
   // Each run's changes by the (run, seq) index; runs in the order their first change was written.
-  const groups = runs.map((run) => [...arrays<ChangeRow>(db, `SELECT ${CHANGE_COLUMNS} FROM changes WHERE run_id = ?${login ? ` AND ${login.sql}` : ''} ORDER BY seq, id`,
-    run.id, ...(login ? [login.value] : []))]).filter((rows) => rows.length > 0);
-  const first = (rows: ChangeRow[]) => rows.reduce((min, r) => Math.min(min, r[0]), Infinity);
-  groups.sort((a, b) => first(a) - first(b));
-  return { runs, changes: groups.flat().map(toChange) };
+  const groups = runs.map((run) => {
+    const rows = [...arrays<ChangeRow>(db, `SELECT ${CHANGE_COLUMNS} FROM changes WHERE run_id = ?${login ? ` AND ${login.sql}` : ''} ORDER BY seq, id`, run.id, ...(login ? [login.value] : []))];
+    return { rows, first: rows.reduce((min, r) => Math.min(min, r[0]), Infinity) };
+  });
+  groups.sort((a, b) => a.first - b.first);
+  return { runs, changes: groups.flatMap((group) => group.rows.map(toChange)) };
 }
 
 function toRun([id, command, who, host, startedAt, finishedAt, configFingerprint, gitCommit, serialBefore, serialAfter, summary, outcome, message]: RunRow): RunRecord {

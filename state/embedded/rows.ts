@@ -57,7 +57,13 @@ const flag = (r: ImportedRecord): number => (r.disabled ? 1 : 0);
 export async function writeRows(db: DatabaseSync, next: DirectoryState, plan: WritePlan): Promise<void> {
   const insertUser = () => db.prepare('INSERT INTO users (ord, record) VALUES (?, ?)');
   if (plan.users.mode === 'replace') {
-    await replaceTable(db, 'users', () => each(insertUser(), next.users.keys(), (i) => userRow(next.users[i]!, i)));
+    await replaceTable(db, 'users', async () => {
+      const insert = insertUser();
+      for (let ord = 0; ord < next.users.length; ord++) {
+        insert.run(ord, JSON.stringify(next.users[ord]));
+        if ((ord + 1) % YIELD_ROWS === 0) await pause();
+      }
+    });
   } else {
     await exactly(db, db.prepare('DELETE FROM users WHERE id = ?'), plan.users.deletes, (u) => [u.id], 'user');
     await exactly(db, db.prepare('UPDATE users SET record = ? WHERE ord = ?'), plan.users.updates, ({ value, ord }) => [JSON.stringify(value), ord], 'user');
@@ -65,7 +71,14 @@ export async function writeRows(db: DatabaseSync, next: DirectoryState, plan: Wr
   }
   const insertLink = () => db.prepare('INSERT INTO links (ord, app, key, user_id) VALUES (?, ?, ?, ?)');
   if (plan.links.mode === 'replace') {
-    await replaceTable(db, 'links', () => each(insertLink(), next.links.keys(), (i) => linkRow(next.links[i]!, i)));
+    await replaceTable(db, 'links', async () => {
+      const insert = insertLink();
+      for (let ord = 0; ord < next.links.length; ord++) {
+        const l = next.links[ord]!;
+        insert.run(ord, l.app, l.key, l.userId);
+        if ((ord + 1) % YIELD_ROWS === 0) await pause();
+      }
+    });
   } else {
     await exactly(db, db.prepare('DELETE FROM links WHERE app = ? AND key = ?'), plan.links.deletes, (l) => [l.app, l.key], 'link');
     await exactly(db, db.prepare('UPDATE links SET user_id = ? WHERE ord = ?'), plan.links.updates, ({ value, ord }) => [value.userId, ord], 'link');
@@ -75,7 +88,13 @@ export async function writeRows(db: DatabaseSync, next: DirectoryState, plan: Wr
   if (plan.imported.mode === 'replace') {
     await replaceTable(db, 'imported', async () => {
       const insert = upsertImported(false);
-      for (const [app, { records }] of next.imported) await each(insert, records, ([key, r]) => [app, key, flag(r), r.values]);
+      let n = 0;
+      for (const [app, { records }] of next.imported) {
+        for (const [key, r] of records) {
+          insert.run(app, key, flag(r), r.values);
+          if (++n % YIELD_ROWS === 0) await pause();
+        }
+      }
     });
   } else {
     const deleteApp = db.prepare('DELETE FROM imported WHERE app = ?');
@@ -104,8 +123,9 @@ export interface ReadRows {
 /** Reads every row; `onRows` is told the rows read so far, now and then. */
 export async function readRows(db: DatabaseSync, onRows?: (rows: number) => void): Promise<ReadRows> {
   let rows = 0;
-  const tick = async () => {
-    if (++rows % YIELD_ROWS !== 0) return;
+  // Called after each row; hands the event loop back (and tells the progress) every YIELD_ROWS rows.
+  const due = () => ++rows % YIELD_ROWS === 0;
+  const progress = async () => {
     onRows?.(rows);
     await pause();
   };
@@ -114,14 +134,14 @@ export async function readRows(db: DatabaseSync, onRows?: (rows: number) => void
   for (const [ord, record] of arrays<[number, string]>(db, 'SELECT ord, record FROM users ORDER BY ord')) {
     userOrds.push(ord);
     users.push(JSON.parse(record) as UserRecord);
-    await tick();
+    if (due()) await progress();
   }
   const links: StoredLink[] = [];
   const linkOrds: number[] = [];
   for (const [ord, app, key, userId] of arrays<[number, string, string, string]>(db, 'SELECT ord, app, key, user_id FROM links ORDER BY ord')) {
     linkOrds.push(ord);
     links.push({ app, key, userId });
-    await tick();
+    if (due()) await progress();
   }
   const imported: DirectoryState['imported'] = new Map();
   const stored = new Map<string, StoredApp>();
@@ -141,7 +161,7 @@ export async function readRows(db: DatabaseSync, onRows?: (rows: number) => void
     current.records.set(key, record);
     current.stored.keys.push(key);
     current.stored.records.push(record);
-    await tick();
+    if (due()) await progress();
   }
   onRows?.(rows);
   return { users: { values: users, ords: userOrds }, links: { values: links, ords: linkOrds }, imported, stored };

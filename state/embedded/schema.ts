@@ -42,6 +42,9 @@ export const STATE_FILE = 'state.db';
  */
 const BUSY_TIMEOUT_MS = 30_000;
 
+/** The page size of a new database file. */
+export const PAGE_SIZE = 16_384;
+
 export type StateTable = 'users' | 'links' | 'imported' | 'app_columns';
 
 /** A table idplane may replace wholesale: how to make it, then its indexes and triggers. */
@@ -83,6 +86,12 @@ export const STATE_TABLES: Record<StateTable, TableDefinition & { triggers: stri
 /** Every statement that makes a state table, in order. */
 export const tableStatements = (table: StateTable): string[] => [STATE_TABLES[table].create, ...STATE_TABLES[table].indexes, ...STATE_TABLES[table].triggers];
 
+/** The journal's indexes: by run (and seq), and by login without regard to ASCII case. */
+export const JOURNAL_INDEXES = {
+  drop: ['DROP INDEX changes_run', 'DROP INDEX changes_login'],
+  create: ['CREATE INDEX changes_run ON changes (run_id, seq)', 'CREATE INDEX changes_login ON changes (login COLLATE NOCASE)'],
+} as const;
+
 export interface Migration {
   version: number;
   description: string;
@@ -112,8 +121,7 @@ export const MIGRATIONS: readonly Migration[] = [
         id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL,
         action TEXT NOT NULL, user_id TEXT NOT NULL, login TEXT NOT NULL, app TEXT, key TEXT, attributes TEXT,
         outcome TEXT NOT NULL, message TEXT) STRICT`,
-      'CREATE INDEX changes_run ON changes (run_id, seq)',
-      'CREATE INDEX changes_login ON changes (login COLLATE NOCASE)',
+      ...JOURNAL_INDEXES.create,
     ],
   },
 ];
@@ -132,6 +140,9 @@ export function openDatabase(path: string, options: { readOnly?: boolean; journa
   const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS, readOnly: options.readOnly === true, enableForeignKeyConstraints: false });
   try {
     if (!options.readOnly) {
+      // 16 KiB pages for a new file (an existing one keeps its own): a bulk load and its checkpoint
+      // write a third fewer WAL frames, and a record of a few hundred bytes rarely straddles pages.
+      db.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
       db.exec(`PRAGMA journal_mode = ${options.journal === 'delete' ? 'DELETE' : 'WAL'}`);
       db.exec('PRAGMA synchronous = FULL');
       // A bulk write grows the log to its size; after the checkpoint the file shrinks back to this.

@@ -72,7 +72,7 @@ export class EmbeddedStore implements StateStore {
   }
 
   async read(options: ReadOptions = {}): Promise<DirectoryState> {
-    return this.exclusive(async (db) => {
+    return this.reading(async (db) => {
       if (!db) return emptyState();
       if (this.cached && this.cached.digest === readMeta(db).digest) {
         options.onProgress?.(rowsOf(this.cached), undefined, 'rows');
@@ -85,29 +85,29 @@ export class EmbeddedStore implements StateStore {
   }
 
   async readUser(login: string): Promise<UserEntry | null> {
-    return this.exclusive(async (db) => (db ? readUser(db, login) : null));
+    return this.reading(async (db) => (db ? readUser(db, login) : null));
   }
 
   async write(next: DirectoryState, expected: StateRef, changes: Iterable<ChangeRecord> = []): Promise<void> {
-    await this.exclusive(async (db) => {
+    await this.writing(async (db) => {
       const { snapshot, digest } = await writeState(db, next, expected, this.snapshot, changes, this.location);
       this.snapshot = snapshot;
       this.cached = { ...next, digest };
-    }, true);
+    });
   }
 
   async recordRun(run: RunRecord): Promise<void> {
-    await this.exclusive(async (db) => {
+    await this.writing(async (db) => {
       if (run.outcome === 'running' && !this.backedUp.has(run.id) && (this.options.backsUp ?? backsUpByDefault)(run)) {
         this.backedUp.add(run.id);
         if (readMeta(db).lineage !== null) await backupTo(db, this.backupFile);
       }
       upsertRun(db, run);
-    }, true);
+    });
   }
 
   async journal(changes: Iterable<ChangeRecord>): Promise<void> {
-    await this.exclusive(async (db) => {
+    await this.writing(async (db) => {
       db.exec('BEGIN IMMEDIATE');
       try {
         await insertChanges(db, changes);
@@ -116,11 +116,11 @@ export class EmbeddedStore implements StateStore {
         if (db.isTransaction) db.exec('ROLLBACK');
         throw error;
       }
-    }, true);
+    });
   }
 
   async history(query?: HistoryQuery): Promise<History> {
-    return this.exclusive(async (db) => {
+    return this.reading(async (db) => {
       if (!db) return { runs: [], changes: [] };
       db.exec('BEGIN');
       try {
@@ -171,23 +171,27 @@ export class EmbeddedStore implements StateStore {
     return run;
   }
 
-  /** `fn` on the database: created when `create`, else null when there is none yet. */
-  private exclusive<T>(fn: (db: DatabaseSync) => Promise<T>, create: true): Promise<T>;
-  private exclusive<T>(fn: (db: DatabaseSync | null) => Promise<T>): Promise<T>;
-  private exclusive<T>(fn: (db: DatabaseSync) => Promise<T>, create = false): Promise<T> {
-    return this.serially(async () => fn((await this.open(create))!));
+  /** `fn` on the database, or on null when there is none yet (reads: nothing is created). */
+  private reading<T>(fn: (db: DatabaseSync | null) => Promise<T>): Promise<T> {
+    return this.serially(async () => fn(await this.existing()));
   }
 
-  private async open(create: boolean): Promise<DatabaseSync | null> {
+  /** `fn` on the database, created when there is none yet. */
+  private writing<T>(fn: (db: DatabaseSync) => Promise<T>): Promise<T> {
+    return this.serially(async () => fn((await this.existing()) ?? (await this.connect(true))));
+  }
+
+  /** The database when there is one (a former-format state is migrated into one first), else null. */
+  private async existing(): Promise<DatabaseSync | null> {
     if (this.db) return this.db;
+    if (await present(this.file)) return this.connect(false);
+    return (await migrateLegacy(this.options.dir, this.file, this.backupFile, this.options.notice)) ? this.connect(false) : null;
+  }
+
+  /** Opens the database file (`fresh`: creating it), checked and migrated to this schema version. */
+  private async connect(fresh: boolean): Promise<DatabaseSync> {
     const dir = this.options.dir;
-    let fresh = false;
-    if (!(await present(this.file))) {
-      const migrated = await migrateLegacy(dir, this.file, this.backupFile, this.options.notice);
-      if (!migrated && !create) return null;
-      await mkdir(dir, { recursive: true });
-      fresh = !migrated;
-    }
+    if (fresh) await mkdir(dir, { recursive: true });
     const db = openDatabase(this.file);
     try {
       registerFunctions(db);
