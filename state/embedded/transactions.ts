@@ -1,44 +1,32 @@
 /**
- * The embedded store's two state transactions on one node:sqlite connection, as functions the store,
- * the migration from the former format and the restore share. `writeState` is one write transaction
+ * The embedded store's two state transactions on one node:sqlite connection, as functions the store
+ * and the migration from the former format share, and the meta row (`readMeta`, which the restore reads
+ * too). `writeState` is one write transaction
  * (BEGIN IMMEDIATE): check lineage and serial (and, when given, the digest) against the meta row, else
  * StaleStateError writing nothing; mark the transaction as idplane's own (meta.writing, which the
  * outside-edit triggers read); write the rows the changed-rows plan names (state/snapshot.ts; all of them
  * when what the database holds is not the snapshot given); stream the journal; seal the meta row; commit.
  * `readState` reads everything in one read transaction (one consistent snapshot, while a writer goes on).
- *
- * The digest of the content is the last write's token and the count of rows changed outside idplane
- * since; `edited` is set when the last write said so or when that count moved since the last write that
- * checked every user (`next.edited` false).
+ * The digest and `edited` are as state/stored-meta.ts says, the outside changes counted per row.
  */
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import { crashPoint, pausePoint } from '../crash-point.ts';
 import { planWrite, type Snapshot } from '../snapshot.ts';
+import { digestOf, type StoredMeta } from '../stored-meta.ts';
 import { StaleStateError, StateFormatError, type ChangeRecord, type StateRef } from '../types.ts';
 import { insertChanges } from './history.ts';
 import { readRows, writeRows } from './rows.ts';
 
-/** The meta row as reads and writes use it. */
-export interface StoredMeta {
-  lineage: string | null;
-  serial: number;
-  watermarks: Record<string, string>;
-  pipeline: string | null;
-  /** The stored flag, or outside writes since the last write that checked everyone. */
-  edited: boolean;
-  digest: string | null;
-  outsideWrites: number;
+/** The meta row: what both database backends keep, and the file a migration read. */
+export interface EmbeddedMeta extends StoredMeta {
   migratedFrom: string | null;
 }
 
 type MetaRow = [string | null, number, string, string | null, string | null, number, number, number, string | null];
 
-/** What identifies the stored content: the last write's token, and how many rows outside idplane changed since. */
-export const digestOf = (token: string | null, outsideWrites: number): string => `${token ?? 'none'}:${outsideWrites}`;
-
-export function readMeta(db: DatabaseSync): StoredMeta {
+export function readMeta(db: DatabaseSync): EmbeddedMeta {
   const statement = db.prepare('SELECT lineage, serial, watermarks, write_token, pipeline, edited, outside_writes, sealed_writes, migrated_from FROM meta');
   statement.setReturnArrays(true);
   const row = statement.get() as MetaRow | undefined;

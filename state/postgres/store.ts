@@ -32,6 +32,7 @@ import {
   copyImported, copyLinks, copyUsers, deleteApps, deletePairs, deleteUsers, insertLinks, insertUsers, readImported, readLinks, readUsers, replaceTable, upsertColumns, upsertImported,
 } from './rows.ts';
 import { planWrite, type Snapshot, type WritePlan } from '../snapshot.ts';
+import { digestOf, type StoredMeta } from '../stored-meta.ts';
 
 export interface PostgresStoreOptions {
   /** A postgres:// connection URL; the password it may hold never appears in messages. */
@@ -294,18 +295,3 @@ export class PostgresStore implements StateStore {
     });
   }
 }
-
-/** The meta row as read() and write() use it. */
-interface StoredMeta {
-  lineage: string | null;
-  serial: number;
-  watermarks: Record<string, string>;
-  pipeline: string | null;
-  /** The stored flag, or outside writes since the last write that checked everyone. */
-  edited: boolean;
-  digest: string | null;
-  outsideWrites: number;
-}
-
-/** What identifies the stored content: the last write's token, and how many outside statements changed it since. */
-const digestOf = (token: string | null, outsideWrites: number): string => `${token ?? 'none'}:${outsideWrites}`;
