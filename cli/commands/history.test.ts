@@ -1,3 +1,4 @@
+/** `history --since`: the instants it takes (a duration back from now, an ISO date or time) and what it refuses. */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.ts';
 import { parseSince } from './history.ts';

@@ -1,3 +1,7 @@
+/**
+ * state.db.backup and restoreBackup: which runs take a backup and of what, and putting it back over a
+ * readable database, a damaged one, or none; refusing when there is no usable backup.
+ */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,7 @@
+/**
+ * The embedded store's lock file: holder information, exclusivity within and across stores, release,
+ * force-unlock by id, and taking over the lock of a process of this host that is gone.
+ */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';

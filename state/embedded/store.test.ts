@@ -1,3 +1,8 @@
+/**
+ * The embedded SQLite store on its own: files and pragmas, the state it hands out again while the
+ * database holds it, stale writes, duplicate keys, lookups by login, edits made with the sqlite3 shell,
+ * and the files it refuses (not SQLite, another application's, a newer schema, a read-only folder).
+ */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';

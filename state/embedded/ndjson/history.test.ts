@@ -1,3 +1,7 @@
+/**
+ * The reader of the former history.ndjson: compact and object change lines, committed writes only, runs
+ * as last recorded, a line cut short, a missing file.
+ */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

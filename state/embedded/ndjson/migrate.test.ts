@@ -1,3 +1,8 @@
+/**
+ * Migrating a state of the former ndjson format into SQLite on first use: nothing lost, a damaged file
+ * refused with nothing migrated, a damaged previous generation skipped with a notice, leftover files
+ * renamed after a kill, two processes at once, and a process killed mid-migration.
+ */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
