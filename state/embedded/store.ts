@@ -60,8 +60,8 @@ export class EmbeddedStore implements StateStore {
   /** What the database held after this store's last read or write, and the state it was. */
   private snapshot: Snapshot | null = null;
   private cached: DirectoryState | null = null;
-  /** Runs backed up for already. */
-  private readonly backedUp = new Set<string>();
+  /** The last run backed up for (a run recorded as running again takes no second backup). */
+  private backedUpFor: string | null = null;
 
   constructor(options: EmbeddedStoreOptions) {
     this.options = options;
@@ -98,8 +98,8 @@ export class EmbeddedStore implements StateStore {
 
   async recordRun(run: RunRecord): Promise<void> {
     await this.writing(async (db) => {
-      if (run.outcome === 'running' && !this.backedUp.has(run.id) && (this.options.backsUp ?? backsUpByDefault)(run)) {
-        this.backedUp.add(run.id);
+      if (run.outcome === 'running' && this.backedUpFor !== run.id && (this.options.backsUp ?? backsUpByDefault)(run)) {
+        this.backedUpFor = run.id;
         if (readMeta(db).lineage !== null) await backupTo(db, this.backupFile);
       }
       upsertRun(db, run);
