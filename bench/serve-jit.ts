@@ -95,9 +95,9 @@ serialised; requests that wait together go into one run). Seconds per request, c
 | ---: | ---: | ---: | ---: |
 ${table.join('\n')}
 
-A JIT run reads the whole state, plans its accounts, and rewrites the whole state file with its history
-entries, under the lock: on the embedded store its cost grows with the directory (about 0.9 s to read and
-0.7 s to write 100k users here), not with the accounts in it. JIT requests that arrive while a run is going on
+A JIT run plans its accounts against the whole directory and writes only the rows they change, under the
+lock; serve keeps the state it read (the embedded store checks a digest instead of reading it again), so the
+first request also pays for reading the state. JIT requests that arrive while a run is going on
 wait together and are carried out as the next run (cli/serve/jit-batcher.ts), so a burst costs about two runs
 rather than one run per request (before batching, 20 concurrent creates at 100k users took 28.2 s here).`;
 if (!values['no-write']) await writeResultsSection('serve: JIT latency', body);

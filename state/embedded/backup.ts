@@ -105,7 +105,8 @@ async function readable(file: string): Promise<DatabaseSync | null> {
     const [first] = db.prepare('PRAGMA quick_check(1)').all() as { quick_check: string }[];
     if (first?.quick_check === 'ok') return db;
   } catch (error) {
-    if (!isDamage(error) && !(error instanceof StateFormatError)) {
+    // Damaged is what a restore is for; a newer idplane's file, or another application's, is not replaced.
+    if (!isDamage(error)) {
       db?.close();
       throw error;
     }
