@@ -93,7 +93,7 @@ async function benchIdplane(n: number): Promise<IdplaneRun> {
   await touchOnePercent(dir);
   const onePercent = idplane(dir, ['plan', '--detailed-exitcode']);
   const size = async (file: string) => (await stat(join(dir, file))).size;
-  return { validate, plan, apply, noChange, onePercent, planBytes: await size('plan.idplan'), textBytes: await size('plan.txt'), stateBytes: await size('.idplane/state.ndjson') };
+  return { validate, plan, apply, noChange, onePercent, planBytes: await size('plan.idplan'), textBytes: await size('plan.txt'), stateBytes: await size('.idplane/state.db') };
 }
 
 const TERRAFORM_MAIN = `

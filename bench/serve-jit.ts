@@ -3,8 +3,8 @@
  * directory size, the quickstart config over bench/generate.ts's HR export is applied, serve is started,
  * and JIT requests are sent one after another (creates of new people, then updates of existing ones),
  * then a burst of concurrent creates (which serve runs together). Every answer must be 201/200; the run
- * fails otherwise. What a JIT run costs is mostly reading and rewriting the whole state (the embedded
- * store keeps one file).
+ * fails otherwise. The embedded store writes only the rows a JIT run changes and serve keeps the state it
+ * read, so what grows with the directory is planning against it.
  *
  *   node bench/serve-jit.ts [--sizes 1000,10000,100000] [--requests 10] [--no-write]
  */
@@ -95,9 +95,9 @@ serialised; requests that wait together go into one run). Seconds per request, c
 | ---: | ---: | ---: | ---: |
 ${table.join('\n')}
 
-A JIT run reads the whole state, plans its accounts, and rewrites the whole state file with its history
-entries, under the lock: on the embedded store its cost grows with the directory (about 0.9 s to read and
-0.7 s to write 100k users here), not with the accounts in it. JIT requests that arrive while a run is going on
+A JIT run plans its accounts against the whole directory and writes only the rows they change, under the
+lock; serve keeps the state it read (the embedded store checks a digest instead of reading it again), so the
+first request also pays for reading the state. JIT requests that arrive while a run is going on
 wait together and are carried out as the next run (server/jit-batcher.ts), so a burst costs about two runs
 rather than one run per request (before batching, 20 concurrent creates at 100k users took 28.2 s here).`;
 if (!values['no-write']) await writeResultsSection('serve: JIT latency', body);

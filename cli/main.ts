@@ -124,7 +124,8 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[login]', 'a user\'s login')
     .addOption(format())
     .option('--limit <n>', 'how many runs (most recent first)', (v) => positiveInt(v, '--limit'), 20)
-    .action(async (login: string | undefined, options: { limit: number }) => {
+    .option('--since <time>', 'only runs started at or after TIME: an ISO date or time (2026-11-24, 2026-11-24T09:00Z) or a duration back from now (24h, 7d)')
+    .action(async (login: string | undefined, options: { limit: number; since?: string }) => {
       const { historyCommand } = await import('./commands/history.ts');
       exitCode = await historyCommand(program.opts<{ dir: string }>().dir, login, options, out);
     });
@@ -157,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
       const { migrateCommand } = await import('./commands/migrate.ts');
       exitCode = await migrateCommand(program.opts<{ dir: string }>().dir, options.fromEmbedded, out);
     });
-  state.command('restore').description('put back the previous generation of the embedded state (state.ndjson.backup), e.g. after damage')
+  state.command('restore').description('put back the previous generation of the embedded state (state.db.backup), e.g. after damage')
     .addOption(format())
     .option('--lock-timeout <duration>', 'wait this long for a lock another run holds (e.g. 30s)', parseDuration)
     .action(async (options: { lockTimeout?: number }) => {

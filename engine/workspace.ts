@@ -9,6 +9,7 @@ import type { NotPlannedApp, Plan } from '../schemas/generated/plan.ts';
 import type { DirectoryState, Project, SourceSnapshot } from '../reconciler/model.ts';
 import { buildPlan, type PlanObserver, type PlanStage } from '../reconciler/plan.ts';
 import { readSources, readTargets, type ReadContext, type ReadResult } from '../providers/read-sources.ts';
+import { openStateStore } from '../state/open-store.ts';
 import type { StateStore } from '../state/types.ts';
 import { loadConfig, type ConfigFiles, type LoadedConfig } from './config/load.ts';
 import type { ConfigProblem } from './config/problems.ts';
@@ -39,7 +40,7 @@ export interface OpenOptions {
 
 export async function openWorkspace(dir: string, options: OpenOptions = {}): Promise<Workspace> {
   const project = await loadProject(dir, options.env ?? process.env);
-  const store = await openStore(project.config, project.dir, options.notice);
+  const store = await openStateStore(project.config.state, project.dir, options.notice);
   return { ...project, store };
 }
 
@@ -65,20 +66,6 @@ export async function withWorkspace<T>(dir: string, use: (ws: Workspace) => Prom
   } finally {
     await ws.store.close();
   }
-}
-
-/**
- * The state backend the config names: the embedded store by default, or PostgreSQL. Each is imported
- * only when named, so a run on the embedded store never loads pg.
- */
-async function openStore(config: IdplaneConfig, dir: string, notice?: (m: string) => void): Promise<StateStore> {
-  const state = config.state;
-  if (state?.backend === 'postgres') {
-    const { PostgresStore } = await import('../state/postgres/store.ts');
-    return new PostgresStore({ url: state.url!, schema: state.schema ?? 'idplane', ...(notice ? { notice } : {}) });
-  }
-  const { EmbeddedStore } = await import('../state/embedded/store.ts');
-  return new EmbeddedStore({ dir: resolve(dir, state?.path ?? '.idplane'), ...(notice ? { notice } : {}) });
 }
 
 /** The stored state, as one phase of the run's progress. */

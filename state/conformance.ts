@@ -3,27 +3,20 @@
  * `stateConformance(name, open)` registers vitest tests against the StateStore contract of state/types.ts.
  * `open` makes a fresh, empty state and returns a store on it, `reopen` (another store on the same state,
  * as a second process would open it), `editOutside` (changes one user's stored profile value the way
- * someone outside idplane would: a text editor, an SQL UPDATE), whether the backend refuses a write
- * against a stale digest, and `cleanup`. The suite closes every store it was given or reopened before
- * calling cleanup. Tests take no more than a few seconds each on a local backend.
+ * someone outside idplane would: an SQL UPDATE from another tool), whether the backend refuses a write
+ * against a stale digest, `userRowWrites` (how many user rows a write touched) and `cleanup`
+ * (conformance-context.ts). What a test checks is stored is read back by another store (`reopen`): a
+ * store may hand out the state it wrote or read last again. The suite closes every store it was given
+ * or reopened before calling cleanup. Tests take no more than a few seconds each on a local backend.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyState, importedRecord, type DirectoryState } from '../reconciler/model.ts';
 import { packValues, unpackValues } from '../reconciler/records.ts';
 import { appRecords, asRead, change, evolve, own, run, sampleState, user } from './conformance-fixtures.ts';
-import { LockHeldError, StaleStateError, StateFormatError, type RunRecord, type StateStore } from './types.ts';
-
-export interface ConformanceSubject {
-  store: StateStore;
-  reopen: () => Promise<StateStore>;
-  /** Changes one user's stored profile value behind the store's back, as an edit outside idplane would. */
-  editOutside: () => Promise<void>;
-  /** Whether write() refuses an `expected.digest` that is not the stored content's (backends that can tell cheaply). */
-  checksDigest: boolean;
-  cleanup: () => Promise<void>;
-}
-
-const REQUEST = { operation: 'apply', who: 'alice', host: 'ci-runner-7', pid: process.pid };
+import { historyConformance } from './conformance-history.ts';
+import { lockConformance } from './conformance-lock.ts';
+import type { ConformanceContext, ConformanceSubject } from './conformance-context.ts';
+import { StaleStateError, type StateStore } from './types.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   return promise.then(
@@ -44,6 +37,7 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
       others.push(other);
       return other;
     };
+    const context: ConformanceContext = { store: () => store, reopen, subject: () => subject };
 
     beforeEach(async () => {
       subject = await open();
@@ -65,7 +59,8 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
       it('round-trips users, links, imported records, watermarks and the pipeline exactly, in order', async () => {
         const state = sampleState();
         await store.write(state, { lineage: null, serial: 0 });
-        const read = await store.read();
+        expect(await store.read()).toEqual(asRead(state));
+        const read = await (await reopen()).read();
         expect(read).toEqual(asRead(state));
         expect(read.users.map((u) => u.id)).toEqual(['u0', 'u1', 'u2']);
         expect(read.links.map((l) => l.key)).toEqual(['1001', 'cn=Zoë,ou=People', '1002']);
@@ -128,7 +123,7 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
         const state = sampleState(1);
         await store.write(state, { lineage: null, serial: 0 });
         const calls: { done: number; total: number | undefined; unit: string }[] = [];
-        expect(await store.read({ onProgress: (done, total, unit) => calls.push({ done, total, unit }) })).toEqual(asRead(state));
+        expect(await (await reopen()).read({ onProgress: (done, total, unit) => calls.push({ done, total, unit }) })).toEqual(asRead(state));
         const last = calls.at(-1)!;
         const rows = state.users.length + state.links.length + [...state.imported.values()].reduce((n, a) => n + a.records.size, 0);
         expect(last).toEqual(last.unit === 'bytes' ? { done: last.total, total: expect.any(Number), unit: 'bytes' } : { done: rows, total: undefined, unit: 'rows' });
@@ -176,7 +171,7 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
           imported: new Map([['hr', hr]]), pipeline: 'sha256:big',
         };
         await store.write(big, { lineage: null, serial: 0 });
-        const read = await store.read();
+        const read = await (await reopen()).read();
         expect(read).toEqual(asRead(big));
         const records = new Map(read.imported.get('hr')!.records);
         records.set('100003', { values: packValues(['first_name', 'email'], { first_name: 'Changed' }), disabled: true });
@@ -187,6 +182,19 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
         };
         await store.write(next, { lineage: 'lineage-big', serial: 1, digest: read.digest });
         expect(await (await reopen()).read()).toEqual(asRead(next));
+      });
+
+      it('a write of the state as read writes no user row; a change of one user writes that row alone', async () => {
+        await store.write(sampleState(1), { lineage: null, serial: 0 });
+        const read = await store.read();
+        expect(await subject.userRowWrites(() => store.write({ ...read, serial: 2 }, { lineage: read.lineage, serial: 1, digest: read.digest }))).toBe(0);
+        const again = await store.read();
+        const next = { ...again, serial: 3, users: again.users.map((u, i) => (i === 1 ? { ...u, status: 'ACTIVE' as const } : u)) };
+        expect(await subject.userRowWrites(() => store.write(next, { lineage: again.lineage, serial: 2, digest: again.digest }))).toBe(1);
+        expect(await (await reopen()).read()).toEqual(asRead(next));
+        // A store that has not read writes without knowing what is stored: every row.
+        const blind = await reopen();
+        expect(await subject.userRowWrites(() => blind.write({ ...next, serial: 4 }, { lineage: next.lineage, serial: 3 }))).toBe(next.users.length);
       });
     });
 
@@ -246,132 +254,7 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
       });
     });
 
-    describe('history', () => {
-      it('journal entries written with a state write appear in history with their run', async () => {
-        const started = run('r1', '2024-06-01T10:00:00.000Z');
-        await store.recordRun(started);
-        const changes = [change('r1', 0, 'zoë@example.com'), change('r1', 1, 'bob@example.com', { kind: 'link', action: 'link', app: 'hr', key: '1001', attributes: null })];
-        await store.write(sampleState(1), { lineage: null, serial: 0 }, changes);
-        const history = await (await reopen()).history();
-        expect(history.runs).toEqual([started]);
-        expect(history.changes).toEqual(changes);
-      });
-
-      it('journal() appends entries outside state writes, returned in seq order', async () => {
-        await store.recordRun(run('r1', '2024-06-01T10:00:00.000Z'));
-        const pending = [change('r1', 2, 'a', { kind: 'account', action: 'create', app: 'scim', key: 'a', outcome: 'pending' }), change('r1', 0, 'b')];
-        await store.journal(pending);
-        await store.journal([]);
-        await store.journal([change('r1', 1, 'c', { outcome: 'failed', message: 'HTTP 500: «boom»' })]);
-        const history = await store.history();
-        expect(history.changes.map((c) => [c.seq, c.login, c.outcome])).toEqual([[0, 'b', 'done'], [1, 'c', 'failed'], [2, 'a', 'pending']]);
-        expect(history.changes[1]!.message).toBe('HTTP 500: «boom»');
-      });
-
-      it('recordRun at start and at finish keeps one run with the final outcome', async () => {
-        await store.recordRun(run('r1', '2024-06-01T10:00:00.000Z'));
-        const finished = run('r1', '2024-06-01T10:00:00.000Z', {
-          finishedAt: '2024-06-01T10:00:05.000Z', serialAfter: 1, outcome: 'partial', message: '1 account change(s) failed',
-          summary: { users: { create: 1, update: 0, deactivate: 0 } } as unknown as RunRecord['summary'],
-        });
-        await store.recordRun(finished);
-        expect((await (await reopen()).history()).runs).toEqual([finished]);
-      });
-
-      it('history lists the most recent runs first, limited, and filters by login case-insensitively', async () => {
-        for (let i = 0; i < 25; i++) await store.recordRun(run(`run-${String(i).padStart(2, '0')}`, `2024-06-${String(i + 1).padStart(2, '0')}T10:00:00.000Z`));
-        await store.journal([change('run-00', 0, 'Alice@Example.com'), change('run-00', 1, 'bob@example.com'), change('run-03', 0, 'alice@example.com'), change('run-10', 0, 'carol@example.com'), change('run-24', 0, 'carol@example.com')]);
-        const all = await store.history();
-        expect(all.runs.map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => `run-${String(24 - i).padStart(2, '0')}`));
-        expect(all.changes.map((c) => c.runId).sort()).toEqual(['run-10', 'run-24']); // only the listed runs' changes
-        expect((await store.history({ limit: 2 })).runs.map((r) => r.id)).toEqual(['run-24', 'run-23']);
-        const alice = await store.history({ login: 'ALICE@example.COM' });
-        expect(alice.runs.map((r) => r.id)).toEqual(['run-03', 'run-00']);
-        expect(alice.changes.map((c) => [c.runId, c.login]).sort()).toEqual([['run-00', 'Alice@Example.com'], ['run-03', 'alice@example.com']]);
-        expect((await store.history({ login: 'alice@example.com', limit: 1 })).runs.map((r) => r.id)).toEqual(['run-03']);
-        expect(await store.history({ login: 'nobody' })).toEqual({ runs: [], changes: [] });
-      });
-    });
-
-    describe('lock', () => {
-      it('is exclusive: a second lock fails fast with LockHeldError naming the holder', async () => {
-        const handle = await store.lock(REQUEST);
-        expect(handle.info).toMatchObject(REQUEST);
-        expect(handle.info.id).toMatch(/\S/);
-        expect(Number.isNaN(Date.parse(handle.info.created))).toBe(false);
-        for (const contender of [store, await reopen()]) {
-          const started = Date.now();
-          const error = await rejection(contender.lock({ ...REQUEST, operation: 'plan', who: 'bob' }));
-          expect(Date.now() - started).toBeLessThan(2000);
-          expect(error).toBeInstanceOf(LockHeldError);
-          expect((error as LockHeldError).holder).toEqual(handle.info);
-          expect(error.message).toContain('alice@ci-runner-7');
-          expect(error.message).toContain('for apply');
-          expect(error.message).toContain(handle.info.id);
-        }
-        await handle.release();
-      });
-
-      it('can be taken again once released, by this store or another', async () => {
-        const first = await store.lock(REQUEST);
-        await first.release();
-        await first.release(); // releasing twice is harmless
-        const second = await (await reopen()).lock({ ...REQUEST, who: 'bob' });
-        expect(second.info.id).not.toBe(first.info.id);
-        await expect(store.lock(REQUEST)).rejects.toBeInstanceOf(LockHeldError);
-        await second.release();
-        await (await store.lock(REQUEST)).release();
-      });
-
-      it('with waitMs, waits until the holder releases', async () => {
-        const holder = await store.lock(REQUEST);
-        const timer = setTimeout(() => void holder.release(), 200);
-        try {
-          const started = Date.now();
-          const handle = await (await reopen()).lock({ ...REQUEST, who: 'bob' }, { waitMs: 10_000 });
-          expect(Date.now() - started).toBeGreaterThanOrEqual(150);
-          expect(handle.info.who).toBe('bob');
-          await handle.release();
-        } finally {
-          clearTimeout(timer);
-        }
-      });
-
-      it('with waitMs, gives up with LockHeldError when the holder keeps it', async () => {
-        const holder = await store.lock(REQUEST);
-        const started = Date.now();
-        const error = await rejection((await reopen()).lock({ ...REQUEST, who: 'bob' }, { waitMs: 300 }));
-        expect(error).toBeInstanceOf(LockHeldError);
-        expect(Date.now() - started).toBeGreaterThanOrEqual(100);
-        expect(Date.now() - started).toBeLessThan(5000);
-        await holder.release();
-      });
-
-      it('forceUnlock refuses a wrong id, naming the real one, and keeps the lock', async () => {
-        const holder = await store.lock(REQUEST);
-        const other = await reopen();
-        const error = await rejection(other.forceUnlock('not-the-id'));
-        expect(error).toBeInstanceOf(StateFormatError);
-        expect(error.message).toContain(holder.info.id);
-        await expect(other.lock(REQUEST)).rejects.toBeInstanceOf(LockHeldError);
-        await holder.release();
-      });
-
-      it('forceUnlock with the right id releases the lock; the old handle then releases nothing', async () => {
-        const abandoned = await store.lock(REQUEST);
-        const other = await reopen();
-        await other.forceUnlock(abandoned.info.id);
-        const next = await other.lock({ ...REQUEST, who: 'bob' });
-        await abandoned.release();
-        const error = await rejection(store.lock(REQUEST));
-        expect(error).toBeInstanceOf(LockHeldError);
-        expect((error as LockHeldError).holder.who).toBe('bob');
-        await next.release();
-      });
-
-      it('forceUnlock when no lock is held is refused', async () => {
-        await expect(store.forceUnlock('whatever')).rejects.toBeInstanceOf(StateFormatError);
-      });
-    });
+    historyConformance(context);
+    lockConformance(context);
   });
 }

@@ -9,9 +9,11 @@
  * failed never leaves a process waiting forever. Unset, both do nothing.
  * Points: after-lock (the lock taken, nothing read yet), state-write (state written, not yet committed),
  * after-directory (directory committed, no target touched), mid-target (first target written, its
- * results not recorded).
+ * results not recorded), migration (an embedded state of the former format converted into a new
+ * database file, not yet put in place), backup (the online backup of the embedded state copied, not yet
+ * put in place).
  */
-export type CrashPoint = 'after-lock' | 'state-write' | 'after-directory' | 'mid-target';
+export type CrashPoint = 'after-lock' | 'state-write' | 'after-directory' | 'mid-target' | 'migration' | 'backup';
 
 /** How long a pause waits for its resume before it goes on by itself (a safety net, not a timing). */
 export const PAUSE_LIMIT_MS = 120_000;

@@ -5,8 +5,8 @@
  * error callers may wait and retry on; `StaleStateError` means someone else wrote the state in between.
  * One conformance suite (state/conformance.ts) runs against every backend.
  */
-import type { PlanSummary, ValueChange } from '../schemas/generated/plan.ts';
-import type { DirectoryState } from '../reconciler/model.ts';
+import type { PlanSummary, UserRecord, ValueChange } from '../schemas/generated/plan.ts';
+import type { DirectoryState, ImportedRecord, StoredLink } from '../reconciler/model.ts';
 
 /** One run of a state-changing command (apply, jit, state migrate), from start to finish. */
 export interface RunRecord {
@@ -61,6 +61,8 @@ export interface HistoryQuery {
   login?: string;
   /** Most recent runs first; default 20. */
   limit?: number;
+  /** Only runs started at or after this instant (an ISO 8601 time, compared with the runs' startedAt). */
+  since?: string;
 }
 
 export interface History {
@@ -90,6 +92,13 @@ export interface ReadOptions {
   onProgress?: (done: number, total: number | undefined, unit: 'bytes' | 'rows') => void;
 }
 
+/** One user as `state show` needs it: the record, and each of its links with the account's imported record. */
+export interface UserEntry {
+  user: UserRecord;
+  /** In the state's link order; `imported` is null when no record of that account is stored. */
+  links: (StoredLink & { imported: ImportedRecord | null })[];
+}
+
 export interface StateStore {
   /** Where the state lives, for messages (never includes secrets). */
   readonly location: string;
@@ -99,8 +108,14 @@ export interface StateStore {
    */
   read(options?: ReadOptions): Promise<DirectoryState>;
   /**
+   * The user whose login is `login` (case-insensitive; the first in the state's order if several), read
+   * by index without loading the directory; null when there is none. Backends without an index omit it.
+   */
+  readUser?(login: string): Promise<UserEntry | null>;
+  /**
    * Replaces the state atomically, together with the journal entries of the changes it makes: after a
-   * crash either both are there or neither is. Refuses when the stored lineage/serial differ from
+   * crash either both are there or neither is. `next`, like a read state, is never changed afterwards
+   * (a store may hand it out again from a later read). Refuses when the stored lineage/serial differ from
    * `expected` (and, where the backend can tell cheaply, when the content differs from `expected.digest`).
    * `changes` is consumed once, as the write streams (a million entries are never held at once).
    * `next.pipeline` and `next.edited` are stored; `next.digest` is ignored.
@@ -120,7 +135,7 @@ export interface StateStore {
   /** Runs, most recent first, and their changes; journal entries of writes that never committed are left out. */
   history(query?: HistoryQuery): Promise<History>;
   /**
-   * Backends that keep the previous generation of the state (the embedded store's state.ndjson.backup):
+   * Backends that keep the previous generation of the state (the embedded store's state.db.backup):
    * puts it back, as a new write (serial above both), keeping what it replaces aside. The caller holds
    * the lock. Absent where the database's own backups do this (PostgreSQL).
    */
@@ -131,10 +146,15 @@ export interface StateStore {
 export interface RestoreOutcome {
   /** The generation put back, as it was stored. */
   restored: { lineage: string | null; serial: number; users: number };
-  /** The state it replaced: its serial, or null when its header could not be read. */
+  /** The state it replaced: its serial, or null when it could not be read. */
   replaced: { serial: number | null; keptAs: string } | null;
   /** The serial the restored state now has. */
   serial: number;
+  /**
+   * Where the history now comes from: the replaced state's, kept (`current`), or, when that could not
+   * be read, the backup's (`backup`: the runs since the backup are only in the file kept aside).
+   */
+  history: 'current' | 'backup';
 }
 
 export class LockHeldError extends Error {
@@ -159,4 +179,9 @@ export class StaleStateError extends Error {
 
 export class StateFormatError extends Error {
   readonly code = 'STATE_FORMAT';
+}
+
+/** The state's files cannot be opened or written (a read-only folder, permissions, a full disk, a busy database). */
+export class StateAccessError extends Error {
+  readonly code = 'STATE_ACCESS';
 }

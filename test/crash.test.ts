@@ -1,8 +1,10 @@
 /**
  * Fault injection against the real binary: an apply of a few thousand users into two CSV targets is
  * SIGKILLed at the points that matter (inside the state write, between directory and targets, between
- * the two targets), then run again. The final directory and target files must equal those of an
- * uninterrupted run, with no duplicate accounts. Also: two applies at once, one wins, one fails fast.
+ * the two targets; on the embedded store also inside the backup taken before the write), then run
+ * again; so is a JIT sign-in, at each point it passes. The final directory and target files must equal
+ * those of an uninterrupted run, with no duplicate accounts. Also: two applies at once, one wins, one
+ * fails fast.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -104,12 +106,18 @@ async function outcome(dir: string) {
   return { users, crm: (await rows('crm.csv')).sort(), chat: (await rows('chat.csv')).sort() };
 }
 
-function crashAt(dir: string, point: string) {
-  const r = spawnSync(process.execPath, [join(REPO, 'cli/bin/idplane.js'), '-C', dir, 'apply', '--auto-approve'], {
-    env: { ...process.env, ...ENV, IDPLANE_CRASH_AT: point, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024,
+function crashAt(dir: string, point: string, args = ['apply', '--auto-approve'], input = '') {
+  const r = spawnSync(process.execPath, [join(REPO, 'cli/bin/idplane.js'), '-C', dir, ...args], {
+    env: { ...process.env, ...ENV, IDPLANE_CRASH_AT: point, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024, input,
   });
   return r.signal;
 }
+
+/** One new employee signing in: the HR account a JIT request carries. */
+const NEWCOMER = JSON.stringify({
+  employee_id: '990001', first_name: 'Nia', last_name: 'Long', work_email: 'nia.long@example.com', department: 'Engineering',
+  title: 'Engineer', employment_type: 'Employee', status: 'Active', start_date: '2026-12-01', manager_id: '', phone: '',
+});
 
 function applyAsync(dir: string, env: Record<string, string> = {}, onStderr?: (text: string, pid: number) => void) {
   return new Promise<{ code: number | null; stderr: string }>((done) => {
@@ -138,9 +146,18 @@ function crashSuite(backend: Backend) {
       expect(reference.chat).toHaveLength(active + 1);
     });
 
-    for (const point of ['state-write', 'after-directory', 'mid-target']) {
+    for (const point of [...(backend === 'embedded' ? ['backup'] : []), 'state-write', 'after-directory', 'mid-target']) {
       it(`killed at ${point}`, async () => {
         const dir = await project(point, backend);
+        if (point === 'backup') {
+          // A backup is taken of a state there is: first an apply of half the people, then of all.
+          const hr = join(dir, 'data/hr.csv');
+          const full = await readFile(hr, 'utf8');
+          const lines = full.split('\n');
+          await writeFile(hr, lines.slice(0, USERS / 2 + 1).join('\n') + '\n');
+          expect(run(dir, ['apply', '--auto-approve']).code).toBe(0);
+          await writeFile(hr, full);
+        }
         expect(crashAt(dir, point)).toBe('SIGKILL');
         const rerun = run(dir, ['apply', '--auto-approve']);
         expect(rerun.code, rerun.stderr).toBe(0);
@@ -187,6 +204,40 @@ function crashSuite(backend: Backend) {
       expect(new Set(after.crm.map((r) => r.split(',')[0])).size).toBe(after.crm.length);
       expect(new Set(after.chat.map((r) => r.split(',')[0])).size).toBe(after.chat.length);
     }, 180_000);
+
+    describe('a JIT sign-in killed with SIGKILL converges on the next one', () => {
+      const USERS_JIT = 300;
+      let expected: Awaited<ReturnType<typeof outcome>>;
+      /** What is left for the next apply: the newcomer's target accounts. */
+      let rest: unknown;
+      const restOf = (dir: string) => JSON.parse(run(dir, ['plan', '--format', 'json']).stdout).summary;
+      beforeAll(async () => {
+        const dir = await project('jit-reference', backend, USERS_JIT);
+        expect(run(dir, ['apply', '--auto-approve']).code).toBe(0);
+        const jit = idplane(dir, ['jit', 'hr'], { env: ENV, input: NEWCOMER });
+        expect(jit.code, jit.stderr).toBe(0);
+        expected = await outcome(dir);
+        rest = restOf(dir);
+        expect(expected.users).toHaveLength(USERS_JIT + 1);
+        expect(expected.users.filter((u: { login: string }) => u.login === 'nia.long@example.com')).toHaveLength(1);
+      });
+
+      // JIT writes the directory; the targets get the newcomer from the next apply.
+      for (const point of ['state-write', 'after-directory']) {
+        it(`killed at ${point}`, async () => {
+          const dir = await project(`jit-${point}`, backend, USERS_JIT);
+          expect(run(dir, ['apply', '--auto-approve']).code).toBe(0);
+          expect(crashAt(dir, point, ['jit', 'hr'], NEWCOMER)).toBe('SIGKILL');
+          const again = idplane(dir, ['jit', 'hr'], { env: ENV, input: NEWCOMER });
+          expect(again.code, again.stderr).toBe(0);
+          const after = await outcome(dir);
+          expect(after.users).toEqual(expected.users);
+          expect(after.crm).toEqual(expected.crm);
+          expect(after.chat).toEqual(expected.chat);
+          expect(restOf(dir)).toEqual(rest);
+        });
+      }
+    });
 
     it('two applies at once: one wins, the other fails fast naming the holder, and the state is intact', async () => {
       const dir = await project('concurrent', backend);

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyExample, idplane } from './cli-helpers.ts';
 
@@ -25,7 +26,10 @@ describe('idplane drift', () => {
       .replace(/^kenji\.watanabe@example\.com,.*\n/m, '')
       + 'intruder@example.com,intruder@example.com,In,Truder,Admin,Sales,System Administrator,true,\n');
     await edit('data/hr.csv', (t) => t.replace(/^1025,.*\n/m, ''));
-    await edit('.idplane/state.ndjson', (t) => t.replace('"title":"Controller"', '"title":"Chief Controller"'));
+    // An edit of the stored directory behind idplane's back, as the sqlite3 shell would make it.
+    const db = new DatabaseSync(join(dir, '.idplane/state.db'));
+    expect(db.prepare(`UPDATE users SET record = replace(record, '"title":"Controller"', '"title":"Chief Controller"') WHERE record LIKE '%"title":"Controller"%'`).run().changes).toBe(1);
+    db.close();
 
     const drift = idplane(dir, ['drift', '--format', 'json']);
     expect(drift.code).toBe(2);

@@ -43,4 +43,17 @@ describe('idplane history', () => {
     expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
     expect(JSON.parse(idplane(dir, ['history', '--format', 'json']).stdout).runs[0].gitCommit).toBeNull();
   });
+
+  it('--since keeps the runs started then or later: a time, or a duration back from now; a bad one is a usage error', async () => {
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    const started = JSON.parse(idplane(dir, ['history', '--format', 'json']).stdout).runs[0].startedAt as string;
+    expect(JSON.parse(idplane(dir, ['history', '--since', started, '--format', 'json']).stdout).runs).toHaveLength(1);
+    expect(JSON.parse(idplane(dir, ['history', '--since', '1h', '--format', 'json']).stdout).runs).toHaveLength(1);
+    const later = new Date(Date.parse(started) + 1).toISOString();
+    expect(JSON.parse(idplane(dir, ['history', '--since', later, '--format', 'json']).stdout)).toEqual({ runs: [], changes: [] });
+    expect(idplane(dir, ['history', 'zoe.muller@example.com', '--since', later]).stdout).toBe(`No recorded change to zoe.muller@example.com since ${later}.\n`);
+    const bad = idplane(dir, ['history', '--since', 'last tuesday', '--format', 'json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stderr)).toEqual({ error: { code: 'USAGE', message: expect.stringContaining('--since "last tuesday" is neither a date or time') } });
+  });
 });

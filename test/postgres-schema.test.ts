@@ -111,8 +111,8 @@ describePostgres('PostgreSQL schema', () => {
       const columns = await adminQuery<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'imported' ORDER BY ordinal_position`, [schema]);
       expect(columns.rows.map((r) => r.column_name)).toEqual(['app', 'key', 'disabled', 'vals']);
       const versions = await adminQuery<{ version: number }>(`SELECT version FROM ${q(schema)}.schema_version ORDER BY version`);
-      expect(versions.rows.map((r) => r.version)).toEqual([1, 2]);
-      expect(SCHEMA_VERSION).toBe(2);
+      expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 3]);
+      expect(SCHEMA_VERSION).toBe(3);
       const migrated = fresh();
       await open(migrated).read();
       expect(await definitions(schema)).toEqual(await definitions(migrated));

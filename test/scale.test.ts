@@ -107,7 +107,7 @@ describe('an input too large for the heap', () => {
     const stopped = await idplaneAsync(project.dir, ['apply', '--auto-approve'], { env: small });
     expect(stopped.code).toBe(1);
     expect(stopped.stderr).toMatch(/out of memory while/);
-    await expect(stat(join(project.dir, '.idplane/state.ndjson'))).rejects.toThrow(/ENOENT/);
+    await expect(stat(join(project.dir, '.idplane/state.db'))).rejects.toThrow(/ENOENT/);
     const done = await idplaneAsync(project.dir, ['apply', '--auto-approve']);
     expect(done.code).toBe(0);
   }, 120_000);

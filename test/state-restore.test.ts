@@ -1,4 +1,10 @@
-import { readFile, writeFile } from 'node:fs/promises';
+/**
+ * `idplane state restore` through the real binary: the embedded store's previous generation
+ * (state.db.backup, taken before each apply that writes) put back over a damaged database or a readable
+ * one, recorded in the history; refused when there is none; on PostgreSQL, pointed to the database's own
+ * backups.
+ */
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyExample, idplane } from './cli-helpers.ts';
@@ -13,17 +19,31 @@ async function edit(file: string, change: (text: string) => string): Promise<voi
   await writeFile(file, change(await readFile(file, 'utf8')));
 }
 
-describe('idplane state restore', () => {
-  it('brings back the previous generation of a damaged state; the next plan redoes what was lost', async () => {
-    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
-    await edit(join(dir, 'data/hr.csv'), (t) => t.replace('Staff Software Engineer', 'Principal Engineer'));
-    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+/** Two applies: the second changes one title, so the backup is the generation before that change. */
+async function twoApplies(): Promise<void> {
+  expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+  await edit(join(dir, 'data/hr.csv'), (t) => t.replace('Staff Software Engineer', 'Principal Engineer'));
+  expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+}
 
-    const state = join(dir, '.idplane/state.ndjson');
-    await edit(state, (t) => t.slice(0, Math.floor(t.length / 2)));
+function expectTitleChangeAgain(): void {
+  // The generation before the title change: the plan makes that change again, and nothing else.
+  const plan = JSON.parse(idplane(dir, ['plan', '--format', 'json']).stdout);
+  expect(plan.summary.users).toMatchObject({ create: 0, update: 1, deactivate: 0 });
+  expect(plan.users[0].after.profile.title).toBe('Principal Engineer');
+}
+
+describe('idplane state restore', () => {
+  it('brings back the previous generation of a damaged database; the next plan redoes what was lost', async () => {
+    await twoApplies();
+    const state = join(dir, '.idplane/state.db');
+    const handle = await open(state, 'r+');
+    await handle.write(Buffer.alloc(100, 0x55), 0, 100, 0); // the file header: no longer a database
+    await handle.close();
     const damaged = idplane(dir, ['plan']);
     expect(damaged.code).toBe(1);
-    expect(damaged.stderr).toContain('the state file is damaged');
+    expect(damaged.stderr).toContain(`${state} is not an SQLite database`);
+    expect(damaged.stderr).toContain('The previous generation (serial 1) is kept in');
     expect(damaged.stderr).toContain('`idplane state restore` puts it back');
     expect(damaged.stderr).not.toContain('    at '); // a message, not a stack trace
 
@@ -31,23 +51,30 @@ describe('idplane state restore', () => {
     expect(restored.code, restored.stderr).toBe(0);
     expect(JSON.parse(restored.stdout)).toEqual({
       restored: { lineage: expect.any(String), serial: 1, users: 51 },
-      replaced: { serial: 2, keptAs: `${state}.replaced` },
-      serial: 3,
+      replaced: { serial: null, keptAs: `${state}.replaced` },
+      serial: 2,
+      history: 'backup',
     });
-
-    // The generation before the title change: the plan makes that change again, and nothing else.
-    const plan = JSON.parse(idplane(dir, ['plan', '--format', 'json']).stdout);
-    expect(plan.summary.users).toMatchObject({ create: 0, update: 1, deactivate: 0 });
-    expect(plan.users[0].after.profile.title).toBe('Principal Engineer');
-
+    expectTitleChangeAgain();
     const history = JSON.parse(idplane(dir, ['history', '--format', 'json']).stdout);
-    expect(history.runs[0]).toMatchObject({ command: 'state restore', outcome: 'succeeded', serialBefore: 2, serialAfter: 3 });
+    expect(history.runs[0]).toMatchObject({ command: 'state restore', outcome: 'succeeded', serialBefore: -1, serialAfter: 2 });
+    expect(history.runs.map((r: { command: string }) => r.command)).toEqual(['state restore', 'apply']);
+  });
+
+  it('restores over a readable database, keeping it aside and keeping the history', async () => {
+    await twoApplies();
+    const restored = idplane(dir, ['state', 'restore']);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain(`Restored the state's previous generation: restored the generation of serial 1 (51 users) as serial 3; the state it replaced (serial 2) is kept as ${join(dir, '.idplane/state.db.replaced')}.`);
+    expectTitleChangeAgain();
+    const history = JSON.parse(idplane(dir, ['history', '--format', 'json']).stdout);
+    expect(history.runs.map((r: { command: string; serialBefore: number; serialAfter: number }) => [r.command, r.serialBefore, r.serialAfter])).toEqual([['state restore', 2, 3], ['apply', 1, 2], ['apply', 0, 1]]);
   });
 
   it('refuses when there is nothing to restore, changing nothing', async () => {
     const none = idplane(dir, ['state', 'restore']);
     expect(none.code).toBe(1);
-    expect(none.stderr).toContain('state.ndjson.backup to restore: it is made by the second write of a state');
+    expect(none.stderr).toContain('state.db.backup to restore: it is taken before each apply (and scheduled import) that changes the state');
     expect(idplane(dir, ['state', 'list']).stdout).toContain('The directory is empty');
   });
 });

@@ -1,10 +1,11 @@
 /**
  * `idplane state migrate --from-embedded [DIR]`: copies an embedded state (default .idplane/ beside the
- * config) into the backend the config now names, typically PostgreSQL: the directory with its lineage and
- * serial, every link and imported record, watermarks, the pipeline fingerprint and the edited flag, and
- * the history. The target must be empty; the source is left untouched. Both are locked while copying.
- * The copy's digest is the new backend's, so apply refuses a plan saved before the move as stale: plan
- * again.
+ * config: its SQLite database, state.db) into the backend the config now names, typically PostgreSQL: the
+ * directory with its lineage and serial, every link and imported record, watermarks, the pipeline
+ * fingerprint and the edited flag, and the history. The target must be empty; the source is left as it
+ * is (a folder still in the former ndjson format is first migrated to SQLite in place, as any command
+ * does on first use). Both are locked while copying. The copy's digest is the new backend's, so apply
+ * refuses a plan saved before the move as stale: plan again.
  */
 import { resolve } from 'node:path';
 import type { DirectoryState } from '../../reconciler/model.ts';
@@ -16,7 +17,7 @@ import { takeLock } from '../../engine/runs/lock.ts';
 
 export async function migrateCommand(dir: string, from: string, out: Output): Promise<number> {
   const ws = await openWorkspace(dir, { notice: (m) => out.stderr(`${m}\n`) });
-  const source = new EmbeddedStore({ dir: resolve(ws.dir, from) });
+  const source = new EmbeddedStore({ dir: resolve(ws.dir, from), notice: (m) => out.stderr(`${m}\n`) });
   try {
     if (source.location === ws.store.location) throw new IdplaneError('MIGRATE_SAME', `the config already uses ${source.location}; point state: at the new backend first`);
     const sourceLock = await source.lock({ operation: 'state migrate (source)', who: 'idplane', host: 'localhost', pid: process.pid });

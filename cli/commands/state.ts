@@ -1,7 +1,9 @@
 /**
- * `idplane state list` and `idplane state show LOGIN`: read-only views of the stored directory.
+ * `idplane state list` and `idplane state show LOGIN`: read-only views of the stored directory. `show`
+ * reads the one user by index (StateStore.readUser), never the whole directory, where the backend can.
  */
 import { importedRecord } from '../../reconciler/model.ts';
+import type { StateStore, UserEntry } from '../../state/types.ts';
 import { IdplaneError } from '../../engine/errors.ts';
 import type { Output } from '../output.ts';
 import { withWorkspace } from '../../engine/workspace.ts';
@@ -24,11 +26,18 @@ export async function stateListCommand(dir: string, out: Output): Promise<number
   return 0;
 }
 
-export async function stateShowCommand(dir: string, login: string, out: Output): Promise<number> {
-  const state = await withWorkspace(dir, (ws) => ws.store.read());
+/** The user and its links, by index where the backend has one, else from the whole state. */
+async function findUser(store: StateStore, login: string): Promise<UserEntry | null> {
+  if (store.readUser) return store.readUser(login);
+  const state = await store.read();
   const user = state.users.find((u) => u.login.toLowerCase() === login.toLowerCase());
-  if (!user) throw new IdplaneError('USER_NOT_FOUND', `no user with login ${login} in the directory`);
-  const links = state.links.filter((l) => l.userId === user.id).map((l) => ({ ...l, imported: importedRecord(state.imported, l.app, l.key) ?? null }));
+  return user ? { user, links: state.links.filter((l) => l.userId === user.id).map((l) => ({ ...l, imported: importedRecord(state.imported, l.app, l.key) ?? null })) } : null;
+}
+
+export async function stateShowCommand(dir: string, login: string, out: Output): Promise<number> {
+  const found = await withWorkspace(dir, (ws) => findUser(ws.store, login));
+  if (!found) throw new IdplaneError('USER_NOT_FOUND', `no user with login ${login} in the directory`);
+  const { user, links } = found;
   if (out.format === 'json') {
     out.stdout(JSON.stringify({ user, links }) + '\n');
     return 0;

@@ -1,150 +1,113 @@
 /**
- * The embedded store's journal and history: history.ndjson beside the state, append-only, one record per
- * line, fsynced after each append. Entries written with a state write carry that write's commit token
- * and count only once the state holding the token was renamed into place (a 'commit' line follows, and
- * the current state header's token counts even if the process died before writing it), so after a crash
- * the history never shows changes the state does not have. Runs are recorded at start and at finish; the
- * later record of a run wins.
+ * Runs and the journal in the embedded store's database, with the semantics every backend shares: a run
+ * is upserted by id (the later record wins, its first-recorded position kept); journal entries are
+ * appended in order (the rowid is the append order), streamed one at a time from the caller's iterable;
+ * `readHistory` returns the most recent runs first (by startedAt compared as plain strings, ties in the
+ * order first recorded), default limit 20, optionally only those started at or after `since` and only
+ * those that changed a login, and those runs' changes (of that login) ordered by run and seq. Every
+ * query goes through an index (runs by start time, changes by run and by login), so a history of a
+ * million changes answers in milliseconds. Journal entries of a state write are inserted in the write's
+ * own transaction by the caller, so uncommitted ones never show.
  *
- * A change is one compact line, a JSON array (a first import journals a million of them):
- *   ["c", commit|null, runId, seq, at, kind, action, userId, login, app, key, outcome, message, changes]
- * where `changes` is null or a list of [attribute, from, to]. Lines written by earlier versions, one
- * object per change ({"t":"change", ...}), are read as well. Reading makes two passes (runs and commits,
- * then changes), so only the changes asked for (of the most recent runs, or one login's) are ever held.
+ * Logins compare without case: ASCII letters by the NOCASE index; a login with other characters by
+ * JavaScript's toLowerCase (the function idplane_lower, which `registerFunctions` defines on idplane's
+ * connections only, so other tools never need it), scanning the logins.
  */
-import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import type { ValueChange } from '../../schemas/generated/plan.ts';
+import type { DatabaseSync } from 'node:sqlite';
 import type { ChangeRecord, History, HistoryQuery, RunRecord } from '../types.ts';
-import { Utf8Chunks } from '../chunks.ts';
+import { arrays, pause, YIELD_ROWS } from './rows.ts';
+import { JOURNAL_INDEXES } from './schema.ts';
 
-type Line =
-  | ({ t: 'run' } & RunRecord)
-  | { t: 'commit'; commit: string }
-  | ChangeLine
-  | LegacyChangeLine;
+export function registerFunctions(db: DatabaseSync): void {
+  db.function('idplane_lower', { deterministic: true }, (value) => (typeof value === 'string' ? value.toLowerCase() : value));
+}
 
-type ChangeLine = [
-  'c', commit: string | null, runId: string, seq: number, at: string, kind: ChangeRecord['kind'], action: string, userId: string, login: string,
-  app: string | null, key: string | null, outcome: ChangeRecord['outcome'], message: string | null, changes: [string, ValueChange['from'], ValueChange['to'], true?][] | null,
-];
+/** Printable ASCII: compared without case by the NOCASE indexes exactly as toLowerCase compares it. */
+const ASCII = /^[\x20-\x7e]*$/;
 
-type LegacyChangeLine = { t: 'change'; commit?: string } & ChangeRecord;
+/** An SQL condition that `column` is `login` without regard to case, and its parameter. */
+export function loginCondition(column: string, login: string): { sql: string; value: string } {
+  return ASCII.test(login) ? { sql: `${column} = ? COLLATE NOCASE`, value: login } : { sql: `idplane_lower(${column}) = ?`, value: login.toLowerCase() };
+}
+
+/** A function that appends one journal entry. */
+export function changeInserter(db: DatabaseSync): (c: ChangeRecord) => void {
+  const insert = db.prepare(`INSERT INTO changes (run_id, seq, at, kind, action, user_id, login, app, key, attributes, outcome, message)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  return (c) => {
+    insert.run(c.runId, c.seq, c.at, c.kind, c.action, c.userId, c.login, c.app, c.key, c.attributes === null ? null : JSON.stringify(c.attributes), c.outcome, c.message);
+  };
+}
+
+/** Journal entries past which a write that more than doubles the journal builds its indexes after the rows. */
+const BULK_JOURNAL = 10_000;
 
 /**
- * Appends the lines in chunks of about 1 MiB (a million journal entries are never one string), then
- * fsyncs. Returns how many lines beyond the first `preamble` were written; writes nothing when there
- * are none of those.
+ * Appends journal entries as the iterable gives them, in the caller's transaction; returns how many.
+ * A first import journals an entry per user and link: once the entries outnumber BULK_JOURNAL and the
+ * ones stored before, the indexes go and are built again after the last row (a sort, instead of an
+ * index insertion per row in login order).
  */
-export async function appendHistory(file: string, lines: Iterable<Line>, preamble = 0): Promise<number> {
-  let handle: FileHandle | null = null;
-  const chunks = new Utf8Chunks(1 << 20);
-  let count = 0;
-  try {
-    for (const line of lines) {
-      const full = chunks.write(JSON.stringify(line) + '\n');
-      count += 1;
-      if (full) {
-        handle ??= await open(file, 'a');
-        await handle.write(full);
-        chunks.recycle(full);
-      }
-    }
-    if (count <= preamble) return 0;
-    handle ??= await open(file, 'a');
-    if (chunks.pending > 0) await handle.write(chunks.take());
-    await handle.sync();
-    return count - preamble;
-  } finally {
-    await handle?.close();
-  }
-}
-
-export function* changeLines(changes: Iterable<ChangeRecord>, commit?: string): Generator<Line> {
+export async function insertChanges(db: DatabaseSync, changes: Iterable<ChangeRecord>): Promise<number> {
+  const insert = changeInserter(db);
+  const stored = Number((db.prepare('SELECT coalesce(max(id), 0) AS n FROM changes').get() as { n: number }).n);
+  let dropped = false;
+  let n = 0;
   for (const c of changes) {
-    const attributes = c.attributes === null ? null : Object.entries(c.attributes).map(([name, v]): [string, ValueChange['from'], ValueChange['to'], true?] => (v.outOfBand ? [name, v.from, v.to, true] : [name, v.from, v.to]));
-    yield ['c', commit ?? null, c.runId, c.seq, c.at, c.kind, c.action, c.userId, c.login, c.app, c.key, c.outcome, c.message, attributes];
-  }
-}
-
-export const commitLine = (commit: string): Line => ({ t: 'commit', commit });
-
-export const runLine = (run: RunRecord): Line => ({ t: 'run', ...run });
-
-/** Reads the history, keeping changes of committed writes only. `headCommit`: the current state's token. */
-export async function readHistory(file: string, headCommit: string | null, query: HistoryQuery = {}): Promise<History> {
-  const login = query.login?.toLowerCase();
-  const limit = query.limit ?? 20;
-  // First pass: the runs and the commits.
-  const runs = new Map<string, RunRecord>();
-  const committed = new Set<string>(headCommit ? [headCommit] : []);
-  await eachLine(file, (line) => {
-    if (isChange(line)) return;
-    if (line.t === 'run') runs.set(line.id, stripTag(line) as RunRecord);
-    else if (line.t === 'commit') committed.add(line.commit);
-  });
-  const newestFirst = (list: RunRecord[]) => list.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0)).slice(0, limit);
-  // Second pass: the changes asked for, and only those: one login's, or those of the most recent runs.
-  const recentIds = login === undefined ? new Set(newestFirst([...runs.values()]).map((r) => r.id)) : null;
-  let changes: ChangeRecord[] = [];
-  if (recentIds === null || recentIds.size > 0) {
-    await eachLine(file, (line) => {
-      if (!isChange(line) || !isCommitted(line, committed)) return;
-      if (recentIds ? !recentIds.has(changeRun(line)) : changeLogin(line).toLowerCase() !== login) return;
-      changes.push(toRecord(line));
-    });
-  }
-  const touched = new Set(changes.map((c) => c.runId));
-  const recent = recentIds ? newestFirst([...runs.values()]) : newestFirst([...runs.values()].filter((r) => touched.has(r.id)));
-  const kept = new Set(recent.map((r) => r.id));
-  changes = changes.filter((c) => kept.has(c.runId));
-  // In the order written, each run's by seq (a stable sort keeps runs in file order).
-  changes.sort((a, b) => (a.runId === b.runId ? a.seq - b.seq : 0));
-  return { runs: recent, changes };
-}
-
-async function eachLine(file: string, take: (line: Line) => void): Promise<void> {
-  try {
-    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const text of lines) {
-      if (text.trim() === '') continue;
-      let line: Line;
-      try {
-        line = JSON.parse(text) as Line;
-      } catch {
-        continue; // a line cut short by a crash mid-append: it was never acknowledged
-      }
-      if (line !== null && typeof line === 'object') take(line);
+    insert(c);
+    if (++n === BULK_JOURNAL && n > stored) {
+      for (const sql of JOURNAL_INDEXES.drop) db.exec(sql);
+      dropped = true;
     }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (n % YIELD_ROWS === 0) await pause();
   }
+  if (dropped) for (const sql of JOURNAL_INDEXES.create) db.exec(sql);
+  return n;
 }
 
-function isChange(line: Line): line is ChangeLine | LegacyChangeLine {
-  return Array.isArray(line) ? line[0] === 'c' : line.t === 'change';
+export function upsertRun(db: DatabaseSync, run: RunRecord): void {
+  db.prepare(`INSERT INTO runs (id, command, who, host, started_at, finished_at, config_fingerprint, git_commit, serial_before, serial_after, summary, outcome, message)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET command = excluded.command, who = excluded.who, host = excluded.host, started_at = excluded.started_at,
+      finished_at = excluded.finished_at, config_fingerprint = excluded.config_fingerprint, git_commit = excluded.git_commit,
+      serial_before = excluded.serial_before, serial_after = excluded.serial_after, summary = excluded.summary, outcome = excluded.outcome, message = excluded.message`)
+    .run(run.id, run.command, run.who, run.host, run.startedAt, run.finishedAt, run.configFingerprint, run.gitCommit,
+      run.serialBefore, run.serialAfter, run.summary === null ? null : JSON.stringify(run.summary), run.outcome, run.message);
 }
 
-const changeRun = (line: ChangeLine | LegacyChangeLine) => (Array.isArray(line) ? line[2] : line.runId);
-const changeLogin = (line: ChangeLine | LegacyChangeLine) => (Array.isArray(line) ? line[8] : line.login);
+type RunRow = [string, string, string, string, string, string | null, string, string | null, number, number | null, string | null, RunRecord['outcome'], string | null];
+type ChangeRow = [number, string, number, string, ChangeRecord['kind'], string, string, string, string | null, string | null, string | null, ChangeRecord['outcome'], string | null];
 
-function isCommitted(line: ChangeLine | LegacyChangeLine, committed: ReadonlySet<string>): boolean {
-  const commit = Array.isArray(line) ? line[1] : (line.commit ?? null);
-  return commit === null || committed.has(commit);
-}
+const RUN_COLUMNS = 'id, command, who, host, started_at, finished_at, config_fingerprint, git_commit, serial_before, serial_after, summary, outcome, message';
+const CHANGE_COLUMNS = 'id, run_id, seq, at, kind, action, user_id, login, app, key, attributes, outcome, message';
 
-function toRecord(line: ChangeLine | LegacyChangeLine): ChangeRecord {
-  if (!Array.isArray(line)) {
-    const { t: _t, commit: _commit, ...record } = line;
-    return record;
+export function readHistory(db: DatabaseSync, query: HistoryQuery = {}): History {
+  const login = query.login === undefined ? null : loginCondition('login', query.login);
+  const conditions: string[] = [];
+  const parameters: (string | number)[] = [];
+  if (login) {
+    conditions.push(`id IN (SELECT run_id FROM changes WHERE ${login.sql})`);
+    parameters.push(login.value);
   }
-  const [, , runId, seq, at, kind, action, userId, login, app, key, outcome, message, changes] = line;
-  const attributes = changes === null ? null : Object.fromEntries(changes.map(([name, from, to, outOfBand]) => [name, outOfBand ? { from, to, outOfBand } : { from, to }]));
-  return { runId, seq, at, kind, action, userId, login, app, key, attributes, outcome, message };
+  if (query.since !== undefined) {
+    conditions.push('started_at >= ?');
+    parameters.push(query.since);
+  }
+  const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+  const runs = [...arrays<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM runs${where} ORDER BY started_at DESC, recorded LIMIT ?`, ...parameters, query.limit ?? 20)].map(toRun);
+  // Each run's changes by the (run, seq) index; runs in the order their first change was written.
+  const groups = runs.map((run) => {
+    const rows = [...arrays<ChangeRow>(db, `SELECT ${CHANGE_COLUMNS} FROM changes WHERE run_id = ?${login ? ` AND ${login.sql}` : ''} ORDER BY seq, id`, run.id, ...(login ? [login.value] : []))];
+    return { rows, first: rows.reduce((min, r) => Math.min(min, r[0]), Infinity) };
+  });
+  groups.sort((a, b) => a.first - b.first);
+  return { runs, changes: groups.flatMap((group) => group.rows.map(toChange)) };
 }
 
-function stripTag<T extends { t: string }>(line: T): Omit<T, 't'> {
-  const { t: _t, ...rest } = line;
-  return rest;
+function toRun([id, command, who, host, startedAt, finishedAt, configFingerprint, gitCommit, serialBefore, serialAfter, summary, outcome, message]: RunRow): RunRecord {
+  return { id, command, who, host, startedAt, finishedAt, configFingerprint, gitCommit, serialBefore, serialAfter, summary: summary === null ? null : JSON.parse(summary) as RunRecord['summary'], outcome, message };
+}
+
+function toChange([, runId, seq, at, kind, action, userId, login, app, key, attributes, outcome, message]: ChangeRow): ChangeRecord {
+  return { runId, seq, at, kind, action, userId, login, app, key, attributes: attributes === null ? null : JSON.parse(attributes) as ChangeRecord['attributes'], outcome, message };
 }

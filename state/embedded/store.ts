@@ -1,307 +1,219 @@
 /**
- * The embedded state backend: a folder (default .idplane/ beside the config) holding state.ndjson and,
- * while a run holds it, lock.json. Writes go to a temporary file that is fsynced and renamed over the old
- * one, so a kill at any instant leaves either the previous or the new state, never a torn one. Each write
- * keeps the generation it replaces as state.ndjson.backup (a hard link: no copy of a big file), which
- * `idplane state restore` puts back when the state is damaged or a run went wrong, as Terraform keeps
- * terraform.tfstate.backup. The lock is created with O_EXCL; a lock whose process is gone on this same
- * host is taken over with a notice.
+ * The embedded state backend: a folder (default .idplane/ beside the config) holding state.db, an SQLite
+ * database through Node's built-in node:sqlite (schema.ts), its previous generation state.db.backup
+ * (backup.ts), and, while a run holds it, lock.json (lock.ts). The database is opened on first use,
+ * never by merely constructing the store, and created by the first operation that writes; a state of
+ * the former format (state.ndjson) found then is migrated into it first (ndjson/migrate.ts).
+ *
+ * A write is one transaction that touches only the rows that changed since this store last read or
+ * wrote (transactions.ts, state/snapshot.ts). A read first asks the meta row for the content's digest (one
+ * tiny query): while it is the one this store last read or wrote, the state it returned or was given then
+ * is returned again, so a long-running server never reads a million users twice; otherwise every row is
+ * read in one read transaction. Operations on the connection run one at a time (a queue), so a read that
+ * hands the event loop back in the middle of a million rows is never interleaved with a write.
+ *
+ * Edits made outside idplane (the sqlite3 shell, any tool) are counted by triggers and show in the digest
+ * and as `edited`, as in PostgreSQL. Before the first write of a run that is not a JIT sign-in (which must
+ * stay fast) or a restore, the database is backed up; `restoreBackup` puts that generation back. Every
+ * SQLite error leaves as a state error naming the file and the reason (errors.ts); a damaged database's
+ * error also says how to restore the backup.
  */
-import { randomUUID } from 'node:crypto';
-import { copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DirectoryState } from '../../reconciler/model.ts';
-import { emptyState } from '../../reconciler/model.ts';
-import { readFileChunks } from '../chunks.ts';
-import { crashPoint } from '../crash-point.ts';
-import { waitForLock } from '../lock-wait.ts';
-import { LockHeldError, StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type ReadOptions, type RestoreOutcome, type RunRecord, type StateRef, type StateStore } from '../types.ts';
-import { decodeState, encodeState } from './codec.ts';
-import { appendHistory, changeLines, commitLine, readHistory, runLine } from './history.ts';
+import type { DatabaseSync } from 'node:sqlite';
+import { emptyState, type DirectoryState } from '../../reconciler/model.ts';
+import type { Snapshot } from '../snapshot.ts';
+import { StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type ReadOptions, type RestoreOutcome, type RunRecord, type StateRef, type StateStore, type UserEntry } from '../types.ts';
+import { backupHeader, backupTo, restoreBackup } from './backup.ts';
+import { isDamage, mayBeAccess, translate } from './errors.ts';
+import { removeLeftovers, syncPath } from './files.ts';
+import { insertChanges, readHistory, registerFunctions, upsertRun } from './history.ts';
+import { LockFile } from './lock.ts';
+import { finishMigration, migrateLegacy } from './ndjson/migrate.ts';
+import { readUser } from './read-user.ts';
+import { ensureSchema, openDatabase, STATE_FILE } from './schema.ts';
+import { readMeta, readState, writeState } from './transactions.ts';
 
 export interface EmbeddedStoreOptions {
   dir: string;
-  /** Told when an abandoned lock is taken over. */
+  /** Told when an abandoned lock is taken over, a former-format state is migrated, and the like. */
   notice?: (message: string) => void;
+  /** Whether a run backs up the state before it writes; by default every run but JIT sign-ins and restores. */
+  backsUp?: (run: RunRecord) => boolean;
 }
+
+/** Runs that take no backup: JIT sign-ins, which must stay fast, and state restore, which puts the backup back. */
+const NO_BACKUP: ReadonlySet<string> = new Set(['jit', 'serve jit', 'state restore']);
+export const backsUpByDefault = (run: RunRecord): boolean => !NO_BACKUP.has(run.command);
+
+const rowsOf = (state: DirectoryState): number => state.users.length + state.links.length + [...state.imported.values()].reduce((n, app) => n + app.records.size, 0);
 
 export class EmbeddedStore implements StateStore {
   readonly location: string;
   private readonly file: string;
-  private readonly lockFile: string;
-  private readonly historyFile: string;
   private readonly backupFile: string;
-
+  private readonly locks: LockFile;
   private readonly options: EmbeddedStoreOptions;
+  private db: DatabaseSync | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** What the database held after this store's last read or write, and the state it was. */
+  private snapshot: Snapshot | null = null;
+  private cached: DirectoryState | null = null;
+  /** The last run backed up for (a run recorded as running again takes no second backup). */
+  private backedUpFor: string | null = null;
 
   constructor(options: EmbeddedStoreOptions) {
     this.options = options;
     this.location = options.dir;
-    this.file = join(options.dir, 'state.ndjson');
-    this.lockFile = join(options.dir, 'lock.json');
-    this.historyFile = join(options.dir, 'history.ndjson');
+    this.file = join(options.dir, STATE_FILE);
     this.backupFile = `${this.file}.backup`;
+    this.locks = new LockFile(options.dir, options.notice);
   }
 
   async read(options: ReadOptions = {}): Promise<DirectoryState> {
-    let size: number;
+    return this.reading(async (db) => {
+      if (!db) return emptyState();
+      if (this.cached && this.cached.digest === readMeta(db).digest) {
+        options.onProgress?.(rowsOf(this.cached), undefined, 'rows');
+        return this.cached;
+      }
+      const { state, snapshot } = await readState(db, options.onProgress && ((rows) => options.onProgress!(rows, undefined, 'rows')));
+      this.snapshot = snapshot;
+      return (this.cached = state);
+    });
+  }
+
+  async readUser(login: string): Promise<UserEntry | null> {
+    return this.reading(async (db) => (db ? readUser(db, login) : null));
+  }
+
+  async write(next: DirectoryState, expected: StateRef, changes: Iterable<ChangeRecord> = []): Promise<void> {
+    await this.writing(async (db) => {
+      const { snapshot, digest } = await writeState(db, next, expected, this.snapshot, changes, this.location);
+      this.snapshot = snapshot;
+      this.cached = { ...next, digest };
+    });
+  }
+
+  async recordRun(run: RunRecord): Promise<void> {
+    await this.writing(async (db) => {
+      if (run.outcome === 'running' && this.backedUpFor !== run.id && (this.options.backsUp ?? backsUpByDefault)(run)) {
+        this.backedUpFor = run.id;
+        if (readMeta(db).lineage !== null) await backupTo(db, this.backupFile);
+      }
+      upsertRun(db, run);
+    });
+  }
+
+  async journal(changes: Iterable<ChangeRecord>): Promise<void> {
+    await this.writing(async (db) => {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        await insertChanges(db, changes);
+        db.exec('COMMIT');
+      } catch (error) {
+        if (db.isTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  async history(query?: HistoryQuery): Promise<History> {
+    return this.reading(async (db) => {
+      if (!db) return { runs: [], changes: [] };
+      db.exec('BEGIN');
+      try {
+        return readHistory(db, query);
+      } finally {
+        db.exec('COMMIT');
+      }
+    });
+  }
+
+  async restoreBackup(): Promise<RestoreOutcome> {
+    return this.serially(async () => {
+      this.closeDatabase();
+      await mkdir(this.options.dir, { recursive: true });
+      return restoreBackup(this.file, this.backupFile);
+    });
+  }
+
+  async lock(request: Omit<LockInfo, 'id' | 'created'>, options: { waitMs?: number } = {}): Promise<LockHandle> {
+    return this.locks.lock(request, options);
+  }
+
+  async forceUnlock(id: string): Promise<void> {
+    await this.locks.forceUnlock(id);
+  }
+
+  async close(): Promise<void> {
+    await this.serially(async () => this.closeDatabase());
+  }
+
+  private closeDatabase(): void {
+    if (this.db?.isOpen) this.db.close();
+    this.db = null;
+    this.snapshot = null;
+    this.cached = null;
+  }
+
+  /** Runs `fn` after every operation queued before it, with SQLite errors said as state errors. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn).catch(async (error: unknown) => {
+      const writable = !mayBeAccess(error) || (await access(this.options.dir, constants.W_OK).then(() => true, () => false));
+      const translated = translate(error, this.file, this.options.dir, writable);
+      if (!isDamage(error)) throw translated;
+      this.closeDatabase();
+      throw await this.withRecovery(translated as StateFormatError);
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** `fn` on the database, or on null when there is none yet (reads: nothing is created). */
+  private reading<T>(fn: (db: DatabaseSync | null) => Promise<T>): Promise<T> {
+    return this.serially(async () => fn(await this.existing()));
+  }
+
+  /** `fn` on the database, created when there is none yet. */
+  private writing<T>(fn: (db: DatabaseSync) => Promise<T>): Promise<T> {
+    return this.serially(async () => fn((await this.existing()) ?? (await this.connect(true))));
+  }
+
+  /** The database when there is one (a former-format state is migrated into one first), else null. */
+  private async existing(): Promise<DatabaseSync | null> {
+    if (this.db) return this.db;
+    if (await present(this.file)) return this.connect(false);
+    return (await migrateLegacy(this.options.dir, this.file, this.backupFile, this.options.notice)) ? this.connect(false) : null;
+  }
+
+  /** Opens the database file (`fresh`: creating it), checked and migrated to this schema version. */
+  private async connect(fresh: boolean): Promise<DatabaseSync> {
+    const dir = this.options.dir;
+    if (fresh) await mkdir(dir, { recursive: true });
+    const db = openDatabase(this.file);
     try {
-      size = (await stat(this.file)).size;
+      registerFunctions(db);
+      ensureSchema(db, this.file);
+      if (fresh) await syncPath(dir); // the new file's name, durable
+      else await finishMigration(dir, readMeta(db).migratedFrom, this.options.notice);
+      await removeLeftovers(dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+      db.close();
       throw error;
     }
-    try {
-      return await decodeState(counted(readFileChunks(this.file), size, options.onProgress), this.file);
-    } catch (error) {
-      if (error instanceof StateFormatError) throw await this.withRecovery(error);
-      throw error;
-    }
+    return (this.db = db);
   }
 
   /** A damaged-state error, saying how to get back to a whole state. */
   private async withRecovery(error: StateFormatError): Promise<StateFormatError> {
-    const backup = await headerOf(this.backupFile).catch(() => null);
+    const backup = await backupHeader(this.backupFile).catch(() => undefined);
     const how = backup
       ? ` The previous generation (serial ${backup.serial}) is kept in ${this.backupFile}: \`idplane state restore\` puts it back (keeping the damaged file as ${this.file}.replaced); the next plan then shows what the runs since need to redo.`
-      : ` There is no ${this.backupFile} to restore from: put back a copy from your own backups, or move the damaged file aside and let the next apply rebuild the directory from the sources (links made by matching are found again; \`links:\` entries in the config hold).`;
+      : ` There is no usable ${this.backupFile} to restore from: put back a copy from your own backups, or move the damaged file aside and let the next apply rebuild the directory from the sources (links made by matching are found again; \`links:\` entries in the config hold).`;
     return new StateFormatError(`${error.message}.${how}`, { cause: error });
   }
-
-  async restoreBackup(): Promise<RestoreOutcome> {
-    let backup: DirectoryState;
-    try {
-      backup = await decodeState(readFileChunks(this.backupFile), this.backupFile);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StateFormatError(`there is no ${this.backupFile} to restore: it is made by the second write of a state`);
-      if (error instanceof StateFormatError) throw new StateFormatError(`the backup cannot be restored: ${error.message}`, { cause: error });
-      throw error;
-    }
-    // A state damaged beyond its header is replaced all the same.
-    const current = await headerOf(this.file).catch(() => null);
-    const serial = Math.max(current?.serial ?? 0, backup.serial) + 1;
-    const commit = randomUUID();
-    const temp = `${this.file}.${process.pid}.${randomUUID()}.tmp`;
-    const keptAs = `${this.file}.replaced`;
-    let replaced = false;
-    try {
-      const handle = await open(temp, 'w');
-      try {
-        // A new serial above both: a plan made against either generation is stale, never misapplied.
-        for (const chunk of encodeState({ ...backup, serial, edited: false }, commit)) await handle.write(chunk);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      try {
-        await rename(this.file, keptAs);
-        replaced = true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
-      await rename(temp, this.file);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    await syncDir(this.options.dir);
-    return {
-      restored: { lineage: backup.lineage, serial: backup.serial, users: backup.users.length },
-      replaced: replaced ? { serial: current?.serial ?? null, keptAs } : null,
-      serial,
-    };
-  }
-
-  async write(next: DirectoryState, expected: StateRef, changes: Iterable<ChangeRecord> = []): Promise<void> {
-    const current = await this.readHeader();
-    if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
-    await mkdir(this.options.dir, { recursive: true });
-    // Journal first, tagged with this write's token; the entries count once the state holding the token is in place.
-    const commit = randomUUID();
-    // The previous write's commit line may be missing if its process died right after its rename.
-    const journaled = await appendHistory(this.historyFile, concat(current.commit ? [commitLine(current.commit)] : [], changeLines(changes, commit)), current.commit ? 1 : 0);
-    // A name of its own per call: two writes in one process must not write into the same file.
-    const temp = `${this.file}.${process.pid}.${randomUUID()}.tmp`;
-    try {
-      const handle = await open(temp, 'w');
-      try {
-        for (const chunk of encodeState(next, commit)) await handle.write(chunk);
-        await handle.sync();
-        crashPoint('state-write');
-      } finally {
-        await handle.close();
-      }
-      await this.keepBackup();
-      await rename(temp, this.file);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    await syncDir(this.options.dir);
-    if (journaled > 0) await appendHistory(this.historyFile, [commitLine(commit)]);
-  }
-
-  /**
-   * The current state, if any, becomes state.ndjson.backup: hard-linked under a temporary name and
-   * renamed into place, so the backup is always a whole file (a copy where links are not supported).
-   */
-  private async keepBackup(): Promise<void> {
-    const temp = `${this.backupFile}.${process.pid}.${randomUUID()}.tmp`;
-    try {
-      await link(this.file, temp);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return; // the first write: nothing to keep
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EOPNOTSUPP') throw error;
-      await copyFile(this.file, temp);
-    }
-    await rename(temp, this.backupFile);
-  }
-
-  async recordRun(run: RunRecord): Promise<void> {
-    await mkdir(this.options.dir, { recursive: true });
-    await appendHistory(this.historyFile, [runLine(run)]);
-  }
-
-  async journal(changes: Iterable<ChangeRecord>): Promise<void> {
-    await mkdir(this.options.dir, { recursive: true });
-    await appendHistory(this.historyFile, changeLines(changes));
-  }
-
-  async history(query?: HistoryQuery): Promise<History> {
-    return readHistory(this.historyFile, (await this.readHeader()).commit, query);
-  }
-
-  async close(): Promise<void> {}
-
-  async lock(request: Omit<LockInfo, 'id' | 'created'>, options: { waitMs?: number } = {}): Promise<LockHandle> {
-    return waitForLock(() => this.tryLock(request), options.waitMs ?? 0);
-  }
-
-  private async tryLock(request: Omit<LockInfo, 'id' | 'created'>): Promise<LockHandle> {
-    await mkdir(this.options.dir, { recursive: true });
-    const info: LockInfo = { ...request, id: randomUUID(), created: new Date().toISOString() };
-    for (let attempt = 0; attempt < 2; attempt++) {
-      // Write the holder to a private file, then hard-link it into place: link() fails if the lock
-      // exists, so the lock appears atomically with its content and is never seen empty.
-      // Named by the lock id: two lock() calls in one process must not share (and overwrite) it.
-      const temp = `${this.lockFile}.${process.pid}.${info.id}.tmp`;
-      await writeFile(temp, JSON.stringify(info, null, 2) + '\n');
-      try {
-        await link(temp, this.lockFile);
-        return { info, release: () => this.releaseIf(info.id) };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = await this.readLock();
-        if (holder && holder.host === hostname() && !processAlive(holder.pid) && attempt === 0) {
-          this.options.notice?.(`taking over the lock ${holder.id} left by ${holder.operation} (pid ${holder.pid}, no longer running)`);
-          await rm(this.lockFile, { force: true });
-          continue;
-        }
-        if (!holder) {
-          if (attempt === 0) continue; // released between our open and read
-          throw new StateFormatError(`${this.lockFile} exists but cannot be read; remove it if no idplane run is active`);
-        }
-        throw new LockHeldError(holder, this.location);
-      } finally {
-        await rm(temp, { force: true });
-      }
-    }
-    throw new StateFormatError(`could not take the lock at ${this.lockFile}`);
-  }
-
-  async forceUnlock(id: string): Promise<void> {
-    const holder = await this.readLock();
-    if (!holder) throw new StateFormatError(`no lock is held at ${this.location}`);
-    if (holder.id !== id) throw new StateFormatError(`the lock at ${this.location} has id ${holder.id}, not ${id}`);
-    await rm(this.lockFile, { force: true });
-  }
-
-  private async releaseIf(id: string): Promise<void> {
-    const holder = await this.readLock();
-    if (holder?.id === id) await rm(this.lockFile, { force: true });
-  }
-
-  private async readLock(): Promise<LockInfo | null> {
-    try {
-      return JSON.parse(await readFile(this.lockFile, 'utf8')) as LockInfo;
-    } catch {
-      return null;
-    }
-  }
-
-  /** Lineage and serial from the first line only, without loading the directory. */
-  private async readHeader(): Promise<{ lineage: string | null; serial: number; commit: string | null }> {
-    try {
-      return (await headerOf(this.file)) ?? { lineage: null, serial: 0, commit: null };
-    } catch (error) {
-      if (error instanceof StateFormatError) throw await this.withRecovery(error);
-      throw error;
-    }
-  }
 }
 
-/** A state file's header line (lineage, serial, commit token); null when there is no such file. */
-async function headerOf(file: string): Promise<{ lineage: string | null; serial: number; commit: string | null } | null> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
-    // Up to the first line break, however long the header is (it holds a watermark per app).
-    const parts: Buffer[] = [];
-    for (let position = 0; ;) {
-      const buffer = Buffer.alloc(64 * 1024);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      const chunk = buffer.subarray(0, bytesRead);
-      const end = chunk.indexOf(0x0a);
-      parts.push(end === -1 ? chunk : chunk.subarray(0, end));
-      if (end !== -1 || bytesRead === 0) break;
-      position += bytesRead;
-    }
-    const header = JSON.parse(Buffer.concat(parts).toString('utf8')) as { lineage: string | null; serial: number; commit?: string };
-    if (typeof header?.serial !== 'number') throw new Error('no serial');
-    return { lineage: header.lineage, serial: header.serial, commit: header.commit ?? null };
-  } catch {
-    throw new StateFormatError(`${file}: cannot read the header; the state file is damaged`);
-  } finally {
-    await handle.close();
-  }
-}
-
-function* concat<T>(first: Iterable<T>, second: Iterable<T>): Generator<T> {
-  yield* first;
-  yield* second;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The chunks, telling `onProgress` the bytes read so far after each. */
-async function* counted(chunks: AsyncIterable<Buffer>, size: number, onProgress: ReadOptions['onProgress']): AsyncGenerator<Buffer> {
-  let read = 0;
-  for await (const chunk of chunks) {
-    read += chunk.length;
-    yield chunk;
-    onProgress?.(read, size, 'bytes');
-  }
-}
+const present = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);

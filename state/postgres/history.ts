@@ -3,7 +3,8 @@
  * later record wins, its first-recorded position kept); journal entries are appended in order (the
  * bigserial id is the append order) in batches; `readHistory` returns the most recent runs first (by
  * startedAt compared as plain strings, ties in the order first recorded), default limit 20, optionally only
- * the runs that changed a login (case-insensitive), and those runs' changes ordered by run and seq. Journal
+ * the runs started at or after `since` and only those that changed a login (case-insensitive, by the
+ * lower(login) index), and those runs' changes ordered by run and seq. Journal
  * entries of a state write are inserted in the write's own transaction, so uncommitted ones never show.
  * Entries are streamed from the caller's iterable straight into COPY, one at a time, never gathered into
  * an array (a first import journals one entry per user).
@@ -65,9 +66,10 @@ export async function readHistory(db: ClientBase, s: string, query: HistoryQuery
   const limit = query.limit ?? 20;
   const runs = await db.query<RunRow>(
     `SELECT * FROM ${s}.runs r
-     WHERE $1::text IS NULL OR EXISTS (SELECT 1 FROM ${s}.changes c WHERE c.run_id = r.id AND lower(c.login) = lower($1::text))
+     WHERE ($1::text IS NULL OR r.id IN (SELECT c.run_id FROM ${s}.changes c WHERE lower(c.login) = lower($1::text)))
+       AND ($3::text IS NULL OR r.started_at COLLATE "C" >= $3::text)
      ORDER BY r.started_at COLLATE "C" DESC, r.recorded LIMIT $2`,
-    [login, limit],
+    [login, limit, query.since ?? null],
   );
   const ids = runs.rows.map((r) => r.id);
   const changes = ids.length === 0 ? { rows: [] as ChangeRow[] } : await db.query<ChangeRow>(

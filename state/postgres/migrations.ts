@@ -8,14 +8,15 @@
  * version is newer than this code knows is refused with a StateFormatError asking to upgrade idplane;
  * nothing is changed then.
  *
- * Tables (all inside the configured schema), as of version 2:
+ * Tables (all inside the configured schema), as of version 3:
  *   meta          one row: lineage, serial, watermarks (jsonb), write_token (new random value on every write),
  *                 pipeline (the config fingerprint stored with the state), edited (the last write said the
  *                 content may differ from what idplane wrote), outside_writes (statements that changed the
  *                 state tables outside idplane, counted by trigger), sealed_writes (outside_writes as of the
  *                 last write that checked every user: while the two are equal, nobody edited behind idplane)
- *   users         id pk, ord (position in the state's user list), login, status, profile jsonb, profile_source, roles text[]
- *   links         (app, key) pk, user_id, ord
+ *   users         id pk, ord (position in the state's user list), login (indexed as lower(login)), status, profile jsonb,
+ *                 profile_source, roles text[]
+ *   links         (app, key) pk, user_id (indexed), ord
  *   imported      (app, key) pk, disabled, vals (the packed values, reconciler/records.ts: JSON array text in
  *                 the app's column order, kept byte for byte as idplane made it)
  *   app_columns   app pk, columns text[]: the column order of the app's packed values
@@ -107,6 +108,11 @@ export const MIGRATIONS: readonly Migration[] = [
       ...WATCHED_TABLES.map((table) => `CREATE TRIGGER idplane_outside_write AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${s}.${table}
         FOR EACH STATEMENT EXECUTE FUNCTION ${s}.idplane_outside_write()`),
     ],
+  },
+  {
+    version: 3,
+    description: 'indexes to read one user by login, and its links, without reading the directory',
+    steps: (s) => [`CREATE INDEX users_login ON ${s}.users (lower(login))`, `CREATE INDEX links_user ON ${s}.links (user_id)`],
   },
 ];
 

@@ -11,6 +11,7 @@
 import type { ClientBase } from 'pg';
 import type { UserRecord } from '../../schemas/generated/plan.ts';
 import type { AppRecords, DirectoryState, ImportedRecord, StoredLink } from '../../reconciler/model.ts';
+import type { ImportedRow, Placed, StoredApp } from '../snapshot.ts';
 import { StateFormatError } from '../types.ts';
 import { copyLines, copyRows, encode, field, jsonField } from './copy.ts';
 
@@ -29,12 +30,12 @@ export type ReplaceableTable = 'users' | 'links' | 'imported';
  */
 const INDEXES: Record<ReplaceableTable, { drop: (s: string) => string[]; create: (s: string) => string[] }> = {
   users: {
-    drop: (s) => [`ALTER TABLE ${s}.users DROP CONSTRAINT users_pkey`, `DROP INDEX ${s}.users_ord`],
-    create: (s) => [`ALTER TABLE ${s}.users ADD CONSTRAINT users_pkey PRIMARY KEY (id)`, `CREATE INDEX users_ord ON ${s}.users (ord)`],
+    drop: (s) => [`ALTER TABLE ${s}.users DROP CONSTRAINT users_pkey`, `DROP INDEX ${s}.users_ord`, `DROP INDEX ${s}.users_login`],
+    create: (s) => [`ALTER TABLE ${s}.users ADD CONSTRAINT users_pkey PRIMARY KEY (id)`, `CREATE INDEX users_ord ON ${s}.users (ord)`, `CREATE INDEX users_login ON ${s}.users (lower(login))`],
   },
   links: {
-    drop: (s) => [`ALTER TABLE ${s}.links DROP CONSTRAINT links_pkey`, `DROP INDEX ${s}.links_ord`],
-    create: (s) => [`ALTER TABLE ${s}.links ADD CONSTRAINT links_pkey PRIMARY KEY (app, key)`, `CREATE INDEX links_ord ON ${s}.links (ord)`],
+    drop: (s) => [`ALTER TABLE ${s}.links DROP CONSTRAINT links_pkey`, `DROP INDEX ${s}.links_ord`, `DROP INDEX ${s}.links_user`],
+    create: (s) => [`ALTER TABLE ${s}.links ADD CONSTRAINT links_pkey PRIMARY KEY (app, key)`, `CREATE INDEX links_ord ON ${s}.links (ord)`, `CREATE INDEX links_user ON ${s}.links (user_id)`],
   },
   imported: {
     drop: (s) => [`ALTER TABLE ${s}.imported DROP CONSTRAINT imported_pkey`],
@@ -49,17 +50,6 @@ export async function replaceTable(db: ClientBase, s: string, table: Replaceable
   if (bulk) for (const sql of INDEXES[table].drop(s)) await db.query(sql);
   await load();
   if (bulk) for (const sql of INDEXES[table].create(s)) await db.query(sql);
-}
-
-export interface Placed<T> {
-  value: T;
-  ord: number;
-}
-
-export interface ImportedRow {
-  app: string;
-  key: string;
-  value: ImportedRecord;
 }
 
 function* batches<T>(rows: readonly T[]): Generator<T[]> {
@@ -183,13 +173,6 @@ export async function readLinks(db: ClientBase, s: string, chunkDone?: (rows: nu
     links.push({ app: field(app), key: field(key), userId: field(userId) });
   }, chunkDone);
   return { links, ords };
-}
-
-/** An app's records as read, in the order read: what the changed-rows path compares the next state with. */
-export interface StoredApp {
-  columns: readonly string[];
-  keys: string[];
-  records: ImportedRecord[];
 }
 
 /** The imported records by app (apps in name order), and the same records as StoredApps. */

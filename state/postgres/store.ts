@@ -22,15 +22,17 @@ import pg from 'pg';
 import type { DirectoryState } from '../../reconciler/model.ts';
 import { crashPoint, pausePoint } from '../crash-point.ts';
 import { waitForLock } from '../lock-wait.ts';
-import { StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type ReadOptions, type RunRecord, type StateRef, type StateStore } from '../types.ts';
+import { StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type ReadOptions, type RunRecord, type StateRef, type StateStore, type UserEntry } from '../types.ts';
 import { asReachError, maskUrl } from './connection.ts';
 import { insertChanges, nonEmpty, readHistory, upsertRun } from './history.ts';
 import { AdvisoryLock, LockLostError, type HeldLock } from './lock.ts';
 import { ensureSchema } from './migrations.ts';
+import { readUser } from './read-user.ts';
 import {
   copyImported, copyLinks, copyUsers, deleteApps, deletePairs, deleteUsers, insertLinks, insertUsers, readImported, readLinks, readUsers, replaceTable, upsertColumns, upsertImported,
 } from './rows.ts';
-import { planWrite, type Snapshot, type WritePlan } from './snapshot.ts';
+import { planWrite, type Snapshot, type WritePlan } from '../snapshot.ts';
+import { digestOf, type StoredMeta } from '../stored-meta.ts';
 
 export interface PostgresStoreOptions {
   /** A postgres:// connection URL; the password it may hold never appears in messages. */
@@ -97,6 +99,10 @@ export class PostgresStore implements StateStore {
         watermarks: meta.watermarks, pipeline: meta.pipeline, edited: meta.edited, digest: meta.digest,
       };
     });
+  }
+
+  async readUser(login: string): Promise<UserEntry | null> {
+    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', (c) => readUser(c, this.s, login));
   }
 
   async write(next: DirectoryState, expected: StateRef, changes: Iterable<ChangeRecord> = []): Promise<void> {
@@ -289,18 +295,3 @@ export class PostgresStore implements StateStore {
     });
   }
 }
-
-/** The meta row as read() and write() use it. */
-interface StoredMeta {
-  lineage: string | null;
-  serial: number;
-  watermarks: Record<string, string>;
-  pipeline: string | null;
-  /** The stored flag, or outside writes since the last write that checked everyone. */
-  edited: boolean;
-  digest: string | null;
-  outsideWrites: number;
-}
-
-/** What identifies the stored content: the last write's token, and how many outside statements changed it since. */
-const digestOf = (token: string | null, outsideWrites: number): string => `${token ?? 'none'}:${outsideWrites}`;

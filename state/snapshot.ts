@@ -1,8 +1,9 @@
 /**
- * The changed-rows write path. A Snapshot is what the database held after this store's last read() or
+ * The changed-rows write path, shared by the state backends (the embedded SQLite store and PostgreSQL).
+ * Pure: no I/O. A Snapshot is what the database held after this store's last read() or
  * write(): the users and links in order with their stored positions (`ord`), and each app's columns and
  * records in the order read, tagged with the digest the database had then (write token and outside-write
- * count). When the database still has that digest (checked under FOR UPDATE in the write's transaction;
+ * count). When the database still has that digest (checked inside the write's transaction, under its write lock;
  * every write sets a new token, every statement from outside idplane bumps the count), the stored rows
  * are exactly the snapshot, so only these need writing: users and links whose object is not the
  * identical one (by reference), imported records whose packed values or disabled flag differ, column
@@ -16,12 +17,31 @@
  *
  * Order is kept: a table is planned as a diff only when its surviving rows keep their relative order and
  * new rows come after them (new rows get positions past the largest one); otherwise, when there is no
- * snapshot, or when most rows changed anyway, the table is planned as a replacement (TRUNCATE + COPY,
- * positions 0..n-1). Imported records have no order of their own.
+ * snapshot, or when most rows changed anyway, the table is planned as a replacement (emptied and bulk
+ * loaded, positions 0..n-1). Imported records have no order of their own.
  */
-import type { UserRecord } from '../../schemas/generated/plan.ts';
-import type { AppRecords, DirectoryState, ImportedRecord, StoredLink } from '../../reconciler/model.ts';
-import type { ImportedRow, Placed, StoredApp } from './rows.ts';
+import type { UserRecord } from '../schemas/generated/plan.ts';
+import type { AppRecords, DirectoryState, ImportedRecord, StoredLink } from '../reconciler/model.ts';
+
+/** A row to write at a stored position. */
+export interface Placed<T> {
+  value: T;
+  ord: number;
+}
+
+/** An imported record to write, with its app and key. */
+export interface ImportedRow {
+  app: string;
+  key: string;
+  value: ImportedRecord;
+}
+
+/** An app's records as read, in the order read: what the changed-rows path compares the next state with. */
+export interface StoredApp {
+  columns: readonly string[];
+  keys: string[];
+  records: ImportedRecord[];
+}
 
 /** Rows in order and their stored positions (parallel arrays). */
 export interface Ordered<T> {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { UserRecord } from '../../schemas/generated/plan.ts';
-import { emptyState, type AppRecords, type DirectoryState, type ImportedRecord } from '../../reconciler/model.ts';
-import type { StoredApp } from './rows.ts';
-import { planWrite, type Snapshot } from './snapshot.ts';
+import type { UserRecord } from '../schemas/generated/plan.ts';
+import { emptyState, type AppRecords, type DirectoryState, type ImportedRecord } from '../reconciler/model.ts';
+import { planWrite, type Snapshot, type StoredApp } from './snapshot.ts';
 
 const user = (id: string, status: UserRecord['status'] = 'ACTIVE'): UserRecord => ({ id, login: `${id}@example.com`, status, profile: {}, profileSource: 'hr', roles: [] });
 const record = (values: string, disabled = false): ImportedRecord => ({ values, disabled });

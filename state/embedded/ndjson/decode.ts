@@ -1,7 +1,8 @@
 /**
- * The embedded store's file format: one record per line, so that state of any size is written and read
- * as a stream (a single JSON document would hit V8's string limit near 1M users). The first line is the
- * header (JSON); the last is the end marker (JSON) with the record count, so a truncated file is detected
+ * The decoder of the embedded store's former file format, .idplane/state.ndjson (idplane before SQLite),
+ * kept only to migrate such a state into SQLite (migrate.ts); nothing writes this format any more. One
+ * record per line, read as a stream (a single JSON document would hit V8's string limit near 1M users).
+ * The first line is the header (JSON), holding the commit token of the write that made the file; the last is the end marker (JSON) with the record count, so a truncated file is detected
  * instead of read as a smaller directory, and the SHA-256 of every byte before it, so a file edited
  * outside idplane is recognised (the state is then marked `edited` and the next plan re-checks everyone).
  *
@@ -15,14 +16,13 @@
  * Format 1 (one JSON object a line, imported records as attribute objects) is still read, and converted.
  */
 import { createHash } from 'node:crypto';
-import type { AppRecords, DirectoryState, ImportedRecord, StoredLink, UserRecord } from '../../reconciler/model.ts';
-import { packValues, snapshotColumns } from '../../reconciler/records.ts';
-import { StateFormatError } from '../types.ts';
-import { Utf8Chunks } from '../chunks.ts';
+import type { AppRecords, DirectoryState, ImportedRecord, StoredLink, UserRecord } from '../../../reconciler/model.ts';
+import { packValues, snapshotColumns } from '../../../reconciler/records.ts';
+import { StateFormatError } from '../../types.ts';
 
 export const STATE_FORMAT_VERSION = 2;
 
-interface Header {
+export interface Header {
   t: 'header';
   format_version: number;
   lineage: string | null;
@@ -33,54 +33,10 @@ interface Header {
   commit?: string;
 }
 
-interface End {
+export interface End {
   t: 'end';
   records: number;
   digest?: string;
-}
-
-const CHUNK = 1 << 20;
-
-/**
- * Yields the file's bytes (UTF-8) in chunks of about 1 MiB, ending with the end marker line. A chunk is
- * valid until the next one is asked for (its buffer is then written again): write each before going on.
- */
-export function* encodeState(state: DirectoryState, commit?: string): Generator<Buffer> {
-  const hash = createHash('sha256');
-  const header: Header = {
-    t: 'header', format_version: STATE_FORMAT_VERSION, lineage: state.lineage, serial: state.serial, watermarks: state.watermarks,
-    pipeline: state.pipeline, ...(state.edited ? { edited: true } : {}), ...(commit ? { commit } : {}),
-  };
-  const chunks = new Utf8Chunks(CHUNK);
-  let given: Buffer | null = null;
-  const emit = (chunk: Buffer | null): Buffer | null => {
-    if (!chunk) return null;
-    if (given) chunks.recycle(given); // asked for the next chunk: the one before is written
-    hash.update(chunk);
-    return (given = chunk);
-  };
-  let records = 0;
-  let full = emit(chunks.write(JSON.stringify(header) + '\n'));
-  if (full) yield full;
-  for (const u of state.users) {
-    if ((full = emit(chunks.write(`U\t${JSON.stringify(u)}\n`)))) yield full;
-    records += 1;
-  }
-  for (const l of state.links) {
-    if ((full = emit(chunks.write(`L\t${JSON.stringify(l.app)}\t${JSON.stringify(l.key)}\t${JSON.stringify(l.userId)}\n`)))) yield full;
-    records += 1;
-  }
-  for (const [app, { columns, records: byKey }] of state.imported) {
-    const name = JSON.stringify(app);
-    if ((full = emit(chunks.write(`C\t${name}\t${JSON.stringify(columns)}\n`)))) yield full;
-    for (const [key, r] of byKey) {
-      if ((full = emit(chunks.write(`I\t${name}\t${JSON.stringify(key)}\t${r.disabled ? 1 : 0}\t${r.values}\n`)))) yield full;
-      records += 1;
-    }
-  }
-  const last = emit(chunks.take());
-  if (last!.length > 0) yield last!;
-  yield Buffer.from(JSON.stringify({ t: 'end', records, digest: `sha256:${hash.digest('hex')}` } satisfies End) + '\n');
 }
 
 /**
@@ -91,6 +47,11 @@ export function* encodeState(state: DirectoryState, commit?: string): Generator<
  * keeps a whole chunk's substrings two-byte otherwise: twice the memory, slower everywhere after).
  */
 export async function decodeState(chunks: AsyncIterable<Buffer>, file: string): Promise<DirectoryState> {
+  return (await decodeStateFile(chunks, file)).state;
+}
+
+/** decodeState, with the commit token of the write that made the file (journal entries of that write count). */
+export async function decodeStateFile(chunks: AsyncIterable<Buffer>, file: string): Promise<{ state: DirectoryState; commit: string | null }> {
   const reader = new Reader(file);
   const hash = createHash('sha256');
   let ended = false;
@@ -118,12 +79,14 @@ export async function decodeState(chunks: AsyncIterable<Buffer>, file: string): 
     rest = used < bytes.length ? Buffer.from(bytes.subarray(used)) : null;
   }
   if (rest) lines(rest, true);
-  return reader.finish(`sha256:${hash.digest('hex')}`);
+  const state = reader.finish(`sha256:${hash.digest('hex')}`);
+  return { state, commit: reader.commit };
 }
 
 class Reader {
   private readonly state: DirectoryState = { lineage: null, serial: 0, users: [], links: [], imported: new Map(), watermarks: {}, pipeline: null, edited: false, digest: null };
   private lineNo = 0;
+  commit: string | null = null;
   private version = 0;
   private records = 0;
   private end: End | null = null;
@@ -211,6 +174,7 @@ class Reader {
     this.state.watermarks = line.watermarks ?? {};
     this.state.pipeline = line.pipeline ?? null;
     this.state.edited = line.edited === true;
+    this.commit = line.commit ?? null;
   }
 
   /** The end marker, or a format 1 record. */
