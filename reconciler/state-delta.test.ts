@@ -5,59 +5,10 @@
  * keeps every unchanged object by reference.
  */
 import { describe, expect, it } from 'vitest';
-import type { ImportChange, LinkChange, UserChange } from '../schemas/generated/plan.ts';
-import { emptyState, type DirectoryState, type UserRecord } from './model.ts';
-import { applyStateDelta, applyStateDeltaInPlace, stateDelta, statePositions, type DirectoryChanges } from './state-delta.ts';
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const APPS = ['hr', 'ad', 'crm'];
-
-/** A plan's directory changes drawn at random against `state` (ids from a small pool, so they collide). */
-function randomChanges(state: DirectoryState, next: () => number, round: number): DirectoryChanges {
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
-  const users: UserChange[] = [];
-  const seen = new Set<string>();
-  for (let i = 0, n = Math.floor(next() * 6); i < n; i++) {
-    const id = `u${Math.floor(next() * 40)}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const after: UserRecord = { id, login: `${id}@example.com`, status: pick(['ACTIVE', 'SUSPENDED', 'DEPROVISIONED'] as const), profile: { title: `t${round}-${i}` }, profileSource: pick(APPS), roles: [] };
-    users.push({ action: 'update', id, login: after.login, before: null, after, reason: '' } as UserChange);
-  }
-  const links: LinkChange[] = [];
-  for (let i = 0, n = Math.floor(next() * 6); i < n; i++) {
-    const app = pick(APPS);
-    const key = `k${Math.floor(next() * 30)}`;
-    const existing = state.links.find((l) => l.app === app && l.key === key);
-    const unlink = existing !== undefined && next() < 0.5;
-    links.push({ action: unlink ? 'unlink' : 'link', app, key, userId: unlink && next() < 0.8 ? existing.userId : `u${Math.floor(next() * 40)}`, login: 'x', reason: '' } as LinkChange);
-  }
-  links.sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : a.action < b.action ? -1 : 1));
-  const imports: ImportChange[] = [];
-  for (let i = 0, n = Math.floor(next() * 6); i < n; i++) {
-    const app = pick(APPS);
-    const key = `k${Math.floor(next() * 30)}`;
-    if (next() < 0.3) imports.push({ action: 'forget', app, key } as ImportChange);
-    else imports.push({ action: 'record', app, key, attributes: { id: key, [`c${Math.floor(next() * 5)}`]: `v${round}` }, disabled: next() < 0.2 } as ImportChange);
-  }
-  return {
-    users, links, imports,
-    watermarks: next() < 0.3 ? [{ app: pick(APPS), from: null, to: `w${round}` }] : [],
-    evaluated: next() < 0.2 ? 'all' : 'changed',
-    fingerprints: { config: 'c', pipeline: `p${round}`, inputs: {}, targets: {} },
-  };
-}
+import type { LinkChange, UserChange } from '../schemas/generated/plan.ts';
+import { emptyState, type DirectoryState } from './model.ts';
+import { random, randomChanges } from './testing.ts';
+import { applyStateDelta, applyStateDeltaInPlace, stateDelta, statePositions } from './state-delta.ts';
 
 /** The state as plain data, order included (the maps become lists). */
 function plain(state: DirectoryState): unknown {

@@ -5,11 +5,12 @@
 import { createHash } from 'node:crypto';
 import type { CompiledPolicy } from './policies.ts';
 import type { AttributeConfig, DeclaredUser, ImportConfig, SafeguardsConfig } from '../schemas/generated/config.ts';
-import type { Plan } from '../schemas/generated/plan.ts';
+import type { ImportChange, LinkChange, Plan, UserChange } from '../schemas/generated/plan.ts';
 import { applyPlanToState } from './apply-plan.ts';
 import { compileExpression, type CompiledExpression } from './expressions.ts';
 import { compileMatchRule } from './match-rules.ts';
-import { emptyState, type CompiledApp, type DirectoryState, type Project, type RowError, type SourceSnapshot } from './model.ts';
+import { emptyState, type CompiledApp, type DirectoryState, type Project, type RowError, type SourceSnapshot, type UserRecord } from './model.ts';
+import type { DirectoryChanges } from './state-delta.ts';
 import { buildPlan } from './plan.ts';
 import { recordAttributes } from './records.ts';
 
@@ -119,4 +120,57 @@ export const HR_MAPPINGS = {
 
 export function hrRow(id: string, first: string, last: string, extra: Record<string, string> = {}): Record<string, string> {
   return { id, first, last, email: `${first}.${last}@example.com`.toLowerCase(), title: 'Engineer', status: 'Active', ...extra };
+}
+
+/** A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const APPS = ['hr', 'ad', 'crm'];
+
+/**
+ * A plan's directory changes drawn at random against `state` (ids from a small pool, so they collide):
+ * users created and replaced, links set, moved and removed, records written and forgotten, columns added.
+ */
+export function randomChanges(state: DirectoryState, next: () => number, round: number): DirectoryChanges {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
+  const users: UserChange[] = [];
+  const seen = new Set<string>();
+  for (let i = 0, n = Math.floor(next() * 6); i < n; i++) {
+    const id = `u${Math.floor(next() * 40)}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const after: UserRecord = { id, login: `${id}@example.com`, status: pick(['ACTIVE', 'SUSPENDED', 'DEPROVISIONED'] as const), profile: { title: `t${round}-${i}` }, profileSource: pick(APPS), roles: [] };
+    users.push({ action: 'update', id, login: after.login, before: null, after, reason: '' } as UserChange);
+  }
+  const links: LinkChange[] = [];
+  for (let i = 0, n = Math.floor(next() * 6); i < n; i++) {
+    const app = pick(APPS);
+    const key = `k${Math.floor(next() * 30)}`;
+    const existing = state.links.find((l) => l.app === app && l.key === key);
+    const unlink = existing !== undefined && next() < 0.5;
+    links.push({ action: unlink ? 'unlink' : 'link', app, key, userId: unlink && next() < 0.8 ? existing.userId : `u${Math.floor(next() * 40)}`, login: 'x', reason: '' } as LinkChange);
+  }
+  links.sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : a.action < b.action ? -1 : 1));
+  const imports: ImportChange[] = [];
+  for (let i = 0, n = Math.floor(next() * 6); i < n; i++) {
+    const app = pick(APPS);
+    const key = `k${Math.floor(next() * 30)}`;
+    if (next() < 0.3) imports.push({ action: 'forget', app, key } as ImportChange);
+    else imports.push({ action: 'record', app, key, attributes: { id: key, [`c${Math.floor(next() * 5)}`]: `v${round}` }, disabled: next() < 0.2 } as ImportChange);
+  }
+  return {
+    users, links, imports,
+    watermarks: next() < 0.3 ? [{ app: pick(APPS), from: null, to: `w${round}` }] : [],
+    evaluated: next() < 0.2 ? 'all' : 'changed',
+    fingerprints: { config: 'c', pipeline: `p${round}`, inputs: {}, targets: {} },
+  };
 }

@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyState, importedRecord, type DirectoryState } from '../reconciler/model.ts';
 import { packValues, unpackValues } from '../reconciler/records.ts';
 import { appRecords, asRead, change, evolve, own, run, sampleState, user } from './conformance-fixtures.ts';
+import { deltaConformance } from './conformance-delta.ts';
 import { historyConformance } from './conformance-history.ts';
 import { lockConformance } from './conformance-lock.ts';
 import type { ConformanceContext, ConformanceSubject } from './conformance-context.ts';
@@ -255,6 +256,7 @@ export function stateConformance(name: string, open: () => Promise<ConformanceSu
     });
 
     historyConformance(context);
+    deltaConformance(context);
     lockConformance(context);
   });
 }

@@ -6,6 +6,7 @@
  * One conformance suite (state/conformance.ts) runs against every backend.
  */
 import type { PlanSummary, UserRecord, ValueChange } from '../schemas/generated/plan.ts';
+import type { StateDelta } from '../reconciler/state-delta.ts';
 import type { DirectoryState, ImportedRecord, StoredLink } from '../reconciler/model.ts';
 
 /** One run of a state-changing command (apply, jit, state migrate), from start to finish. */
@@ -121,6 +122,19 @@ export interface StateStore {
    * `next.pipeline` and `next.edited` are stored; `next.digest` is ignored.
    */
   write(next: DirectoryState, expected: StateRef, changes?: Iterable<ChangeRecord>): Promise<void>;
+  /**
+   * The stored lineage, serial and digest, without reading the directory (one small query): whether a
+   * state held in memory is still the stored one.
+   */
+  head(): Promise<StateRef & { digest: string | null }>;
+  /**
+   * Writes only what `delta` changes (reconciler/state-delta.ts), atomically with `changes` and, when
+   * given, `run` (recorded as it is, in the same transaction), against `expected` as write() checks it;
+   * returns the digest the stored content then has. The stored state becomes applyStateDelta(stored,
+   * delta), content and order. Its cost is the delta's, whatever the directory's size (a JIT sign-in on
+   * a million users). A state this store handed out before is not changed by it, and not handed out again.
+   */
+  writeDelta(delta: StateDelta, expected: StateRef, changes?: Iterable<ChangeRecord>, run?: RunRecord): Promise<string>;
   /**
    * Takes the lock or fails fast with LockHeldError naming the holder. With `waitMs`, retries until the
    * lock is free or the time is up.

@@ -34,6 +34,8 @@ import { finishMigration, migrateLegacy } from './ndjson/migrate.ts';
 import { readUser } from './read-user.ts';
 import { ensureSchema, openDatabase, STATE_FILE } from './schema.ts';
 import { readMeta, readState, writeState } from './transactions.ts';
+import { writeDelta } from './delta.ts';
+import type { StateDelta } from '../../reconciler/state-delta.ts';
 
 export interface EmbeddedStoreOptions {
   dir: string;
@@ -93,6 +95,23 @@ export class EmbeddedStore implements StateStore {
       const { snapshot, digest } = await writeState(db, next, expected, this.snapshot, changes, this.location);
       this.snapshot = snapshot;
       this.cached = { ...next, digest };
+    });
+  }
+
+  async head(): Promise<StateRef & { digest: string | null }> {
+    return this.reading(async (db) => {
+      if (!db) return { lineage: null, serial: 0, digest: null };
+      const { lineage, serial, digest } = readMeta(db);
+      return { lineage, serial, digest };
+    });
+  }
+
+  async writeDelta(delta: StateDelta, expected: StateRef, changes: Iterable<ChangeRecord> = [], run?: RunRecord): Promise<string> {
+    return this.writing(async (db) => {
+      // What this store read or wrote last is no longer what the database holds.
+      this.snapshot = null;
+      this.cached = null;
+      return writeDelta(db, delta, expected, changes, run, this.location);
     });
   }
 

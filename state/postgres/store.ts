@@ -32,6 +32,8 @@ import {
   copyImported, copyLinks, copyUsers, deleteApps, deletePairs, deleteUsers, insertLinks, insertUsers, readImported, readLinks, readUsers, replaceTable, upsertColumns, upsertImported,
 } from './rows.ts';
 import { planWrite, type Snapshot, type WritePlan } from '../snapshot.ts';
+import type { StateDelta } from '../../reconciler/state-delta.ts';
+import { writeDeltaRows } from './delta.ts';
 import { digestOf, type StoredMeta } from '../stored-meta.ts';
 
 export interface PostgresStoreOptions {
@@ -132,13 +134,9 @@ export class PostgresStore implements StateStore {
       });
     } catch (error) {
       if (error instanceof StaleStateError || error instanceof LockLostError) this.snapshot = previous; // nothing was written
-      const code = (error as { code?: unknown }).code;
-      if (code === '22P05' || code === '22021') {
-        // PostgreSQL text and jsonb cannot hold U+0000; nothing was written.
-        this.snapshot = previous;
-        throw new StateFormatError(`the PostgreSQL state at ${this.location} cannot store this state: a value contains a NUL character (U+0000) or an invalid sequence (${(error as Error).message})`, { cause: error });
-      }
-      throw error;
+      const refused = nulRefusal(error, this.location);
+      if (refused !== error) this.snapshot = previous;
+      throw refused;
     }
   }
 
@@ -173,6 +171,41 @@ export class PostgresStore implements StateStore {
     } else {
       await deleteApps(c, s, 'app_columns', plan.columns.deletes);
       await upsertColumns(c, s, plan.columns.upserts);
+    }
+  }
+
+  async head(): Promise<StateRef & { digest: string | null }> {
+    return this.withClient(async (c) => {
+      const { lineage, serial, digest } = await this.meta(c, '');
+      return { lineage, serial, digest };
+    });
+  }
+
+  async writeDelta(delta: StateDelta, expected: StateRef, changes: Iterable<ChangeRecord> = [], run?: RunRecord): Promise<string> {
+    // The rows change under the snapshot: the next write compares with what a read finds then.
+    this.snapshot = null;
+    try {
+      return await this.transaction('BEGIN', async (c) => {
+        await c.query(`SET LOCAL idplane.writer = 'on'`);
+        const current = await this.meta(c, ' FOR UPDATE');
+        await this.assertLocksHeld(c);
+        if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
+        if (expected.digest !== undefined && expected.digest !== current.digest) throw new StaleStateError(expected, current, this.location);
+        await writeDeltaRows(c, this.s, delta);
+        await insertChanges(c, this.s, changes);
+        if (run) await upsertRun(c, this.s, run);
+        const token = randomUUID();
+        await c.query(
+          `UPDATE ${this.s}.meta SET lineage = $1, serial = $2, watermarks = watermarks || $3::jsonb, write_token = $4, pipeline = $5, edited = $6::boolean,
+             sealed_writes = CASE WHEN $6::boolean THEN sealed_writes ELSE outside_writes END`,
+          [delta.lineage, delta.serial, JSON.stringify(delta.watermarks), token, delta.pipeline, delta.edited],
+        );
+        crashPoint('state-write');
+        await pausePoint('state-write');
+        return digestOf(token, current.outsideWrites);
+      });
+    } catch (error) {
+      throw nulRefusal(error, this.location);
     }
   }
 
@@ -294,4 +327,11 @@ export class PostgresStore implements StateStore {
       }
     });
   }
+}
+
+/** PostgreSQL text and jsonb cannot hold U+0000: said as a state error (nothing was written); other errors as they are. */
+function nulRefusal(error: unknown, location: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code !== '22P05' && code !== '22021') return error;
+  return new StateFormatError(`the PostgreSQL state at ${location} cannot store this state: a value contains a NUL character (U+0000) or an invalid sequence (${(error as Error).message})`, { cause: error });
 }
