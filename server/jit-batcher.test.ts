@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Workspace } from '../engine/workspace.ts';
+import { JitSession } from '../engine/runs/jit-session.ts';
 import { JitBatcher, QueueTimeout } from './jit-batcher.ts';
 import { ServeMetrics } from './metrics.ts';
 import { Runner, ShuttingDown } from './runner.ts';
@@ -11,7 +12,7 @@ describe('JitBatcher', () => {
     let release!: () => void;
     const slow = runner.run('hr', 'schedule', () => new Promise<void>((r) => (release = r)), () => ({ outcome: 'unchanged' }));
     // The workspace is never used: the request leaves before its batch starts.
-    const batcher = new JitBatcher({ ws: {} as Workspace, runner, maxWaitMs: 30 });
+    const batcher = new JitBatcher({ ws: {} as Workspace, runner, maxWaitMs: 30, session: new JitSession() });
     await expect(batcher.submit('hr', { employee_id: '1' })).rejects.toBeInstanceOf(QueueTimeout);
     release();
     await slow;
@@ -25,7 +26,7 @@ describe('JitBatcher', () => {
     const runner = new Runner(new ServeMetrics(), () => {});
     let release!: () => void;
     const slow = runner.run('hr', 'schedule', () => new Promise<void>((r) => (release = r)), () => ({ outcome: 'unchanged' }));
-    const batcher = new JitBatcher({ ws: {} as Workspace, runner, maxWaitMs: 60_000 });
+    const batcher = new JitBatcher({ ws: {} as Workspace, runner, maxWaitMs: 60_000, session: new JitSession() });
     const waiting = batcher.submit('hr', { employee_id: '1' }).then(() => null, (e: unknown) => e);
     await new Promise((r) => setTimeout(r, 10)); // the schedule's run has started
     const stopped = runner.stop();
@@ -39,7 +40,7 @@ describe('JitBatcher', () => {
     const runner = new Runner(new ServeMetrics(), () => {});
     let release!: () => void;
     const slow = runner.run('hr', 'schedule', () => new Promise<void>((r) => (release = r)), () => ({ outcome: 'unchanged' }));
-    const batcher = new JitBatcher({ ws: {} as Workspace, runner, maxWaitMs: 60_000 });
+    const batcher = new JitBatcher({ ws: {} as Workspace, runner, maxWaitMs: 60_000, session: new JitSession() });
     const waiting = batcher.submit('hr', { employee_id: '1' }).then(() => null, (e: unknown) => e);
     await new Promise((r) => setTimeout(r, 10));
     batcher.stop();

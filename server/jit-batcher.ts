@@ -1,7 +1,8 @@
 /**
  * JIT requests of `idplane serve`, gathered into runs. A request joins its app's waiting batch; the
  * batch is queued on the runner once, and when its turn comes it takes every request waiting for that
- * app by then (up to MAX_BATCH) and runs them as one (runJitBatch: one state read, one plan, one write),
+ * app by then (up to MAX_BATCH) and runs them as one (runJitBatch: one plan, one write, against the
+ * directory the session holds between runs),
  * so a burst of sign-ins costs about one run, not one run each. Requests that arrive while it runs
  * form the next batch.
  * - Each request is answered with its own result: its JitResult, or its own IdplaneError (review,
@@ -14,6 +15,7 @@
  */
 import { IdplaneError, type ErrorCode } from '../engine/errors.ts';
 import { runJitBatch, type JitResult } from '../engine/runs/jit.ts';
+import type { JitSession } from '../engine/runs/jit-session.ts';
 import type { Workspace } from '../engine/workspace.ts';
 import { ShuttingDown, type RunReport, type Runner } from './runner.ts';
 
@@ -44,6 +46,8 @@ export interface JitBatcherOptions {
   maxWaitMs: number;
   /** Recorded in the run history. */
   command?: string;
+  /** The directory the runs plan against, held between them. */
+  session: JitSession;
 }
 
 export class JitBatcher {
@@ -97,7 +101,7 @@ export class JitBatcher {
       for (const w of batch) clearTimeout(w.timer);
       if (list.length > 0) this.queue(app);
       if (batch.length === 0) return [];
-      return runJitBatch(this.options.ws, app, batch.map((w) => w.attributes), { lockTimeoutMs: this.options.maxWaitMs, observer, command: this.options.command ?? 'serve jit' });
+      return runJitBatch(this.options.ws, app, batch.map((w) => w.attributes), { lockTimeoutMs: this.options.maxWaitMs, observer, command: this.options.command ?? 'serve jit', session: this.options.session });
     }, (results) => reportOf(results));
     run.then(
       (results) => results.forEach((r, i) => (isError(r) ? batch[i]!.reject(r) : batch[i]!.resolve(r))),

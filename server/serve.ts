@@ -10,7 +10,10 @@
  */
 import { durationMs } from '../engine/duration.ts';
 import { IdplaneError } from '../engine/errors.ts';
+import { JitSession } from '../engine/runs/jit-session.ts';
 import { scheduledImport } from '../engine/runs/scheduled-import.ts';
+import { SILENT } from '../engine/observer.ts';
+import { progressOf } from '../engine/progress.ts';
 import { openWorkspace, type Workspace } from '../engine/workspace.ts';
 import { startServer } from './endpoints.ts';
 import { JitBatcher } from './jit-batcher.ts';
@@ -63,7 +66,8 @@ async function run(ws: Workspace, options: ServeOptions, metrics: ServeMetrics, 
   if (!jit && scheduled.length === 0) log('warning: serve.jit is not set and no app has a schedule, so this server only answers /healthz and /metrics');
 
   let schedules: Schedule[] = [];
-  const jitBatcher = new JitBatcher({ ws, runner, maxWaitMs: lockTimeoutMs });
+  const session = new JitSession();
+  const jitBatcher = new JitBatcher({ ws, runner, maxWaitMs: lockTimeoutMs, session });
   const server = await startServer({ ws, runner, jitBatcher, metrics, schedules: () => schedules, host, port, ...(tls ? { tls } : {}), ...(jit ? { jit } : {}), lockTimeoutMs, log }).catch((error: NodeJS.ErrnoException) => {
     if (error instanceof IdplaneError) throw error;
     throw new IdplaneError('SERVE_LISTEN', `cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.code === 'EACCES' ? 'permission denied' : error.message}`);
@@ -82,6 +86,7 @@ async function run(ws: Workspace, options: ServeOptions, metrics: ServeMetrics, 
     ...schedules.map((s) => `${s.app} on "${s.pattern}"${config.timezone ? ` (${config.timezone})` : ' (UTC)'}, next ${s.next() ?? 'never'}`),
   ].filter(Boolean);
   log(`idplane serve: listening on ${server.url}${what.length ? `; ${what.join('; ')}` : ''}`);
+  if (jit) prepareJit(ws, session, log);
 
   const signal = await options.stop();
   log(`idplane serve: ${signal} received, stopping${runner.current ? `; waiting for the ${runner.current.kind} run of ${runner.current.app} to finish` : ''}`);
@@ -90,4 +95,17 @@ async function run(ws: Workspace, options: ServeOptions, metrics: ServeMetrics, 
   const runsOver = runner.stop();
   await Promise.all([runsOver, server.close(runsOver)]);
   log('idplane serve: stopped');
+}
+
+/**
+ * Reads and indexes the directory for JIT while the server already listens, so the first sign-in does
+ * not wait for a million users to be read (a sign-in that comes sooner waits for this same read). Only
+ * reads: no lock is needed, and a run that wrote meanwhile makes the next sign-in read again.
+ */
+function prepareJit(ws: Workspace, session: JitSession, log: (line: string) => void): void {
+  const started = performance.now();
+  session.current(ws, progressOf(SILENT)).then(
+    (index) => log(`${new Date().toISOString()} idplane serve: directory ready for JIT (${index.state.users.length.toLocaleString('en')} users) in ${((performance.now() - started) / 1000).toFixed(2)} s`),
+    (error: unknown) => log(`${new Date().toISOString()} idplane serve: could not read the directory for JIT yet (the first sign-in tries again): ${error instanceof Error ? error.message : String(error)}`),
+  );
 }

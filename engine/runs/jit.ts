@@ -8,13 +8,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Plan } from '../../schemas/generated/plan.ts';
-import type { DirectoryState } from '../../reconciler/model.ts';
-import { buildPlan, summarise } from '../../reconciler/plan.ts';
+import type { DirectoryIndex } from '../../reconciler/directory-index.ts';
+import { planJit } from '../../reconciler/jit-plan.ts';
+import { summarise } from '../../reconciler/plan.ts';
 import { atBoundary } from '../boundary.ts';
 import { IdplaneError, UsageError } from '../errors.ts';
 import type { Observer } from '../observer.ts';
 import { progressOf } from '../progress.ts';
-import { carryOut } from './carry-out.ts';
+import { JitSession } from './jit-session.ts';
 import { openWorkspace, VERSION, type Workspace } from '../workspace.ts';
 import { takeLock } from './lock.ts';
 import { runContext, type RunOptions } from './run-options.ts';
@@ -75,6 +76,8 @@ export interface JitOptions {
   observer: Observer;
   /** The command recorded in the run history ("jit", "serve jit"). */
   command: string;
+  /** The directory held between runs (idplane serve keeps one); a run without one reads the state afresh. */
+  session?: JitSession;
 }
 
 /**
@@ -112,32 +115,32 @@ export async function runJitBatch(ws: Workspace, app: string, accounts: Record<s
   if (latest.size === 0) return keys.map(() => missingKey);
 
   const progress = progressOf(options.observer);
+  const session = options.session ?? new JitSession();
   const lock = await takeLock(ws, options.command, options.lockTimeoutMs ?? 0);
   try {
-    let state = await ws.store.read();
-    let outcomes = planAccounts(ws, app, state, latest);
+    const index = await session.current(ws, progress);
+    let outcomes = planAccounts(ws, app, index, latest);
     const blocked = [...outcomes.values()].some((o) => o instanceof IdplaneError && o.code === 'JIT_BLOCKED');
     if (blocked && latest.size > 1) {
       outcomes = new Map();
       for (const [key, attributes] of latest) {
-        const one = planAccounts(ws, app, state, new Map([[key, attributes]])).get(key)!;
+        const one = planAccounts(ws, app, index, new Map([[key, attributes]])).get(key)!;
         outcomes.set(key, one);
-        if (!(one instanceof IdplaneError) && changes(one)) state = (await carryOut(ws, state, mergePlans([one]), options.command, progress)).state;
+        if (!(one instanceof IdplaneError) && changes(one)) await session.commit(ws, index, mergePlans([one]), options.command);
       }
     } else {
       const good = [...outcomes.values()].filter((o): o is Plan => !(o instanceof IdplaneError));
       const merged = good.length > 0 ? mergePlans(good) : null;
-      if (merged && changes(merged)) state = (await carryOut(ws, state, merged, options.command, progress)).state;
+      if (merged && changes(merged)) await session.commit(ws, index, merged, options.command);
     }
-    const linked = (key: string) => state.links.find((l) => l.app === app && l.key === key)?.userId ?? null;
     return keys.map((key) => {
       if (!key) return missingKey;
       const plan = outcomes.get(key)!;
       if (plan instanceof IdplaneError) return plan;
       const change = plan.users[0] ?? null;
-      const userId = change?.id ?? plan.links.find((l) => l.app === app && l.key === key && l.action === 'link')?.userId ?? linked(key);
-      const login = change?.login ?? state.users.find((u) => u.id === userId)?.login ?? null;
-      return { app, key, action: change?.action ?? 'none', login, user: change?.after ?? state.users.find((u) => u.id === userId) ?? null, change, plan };
+      const userId = change?.id ?? plan.links.find((l) => l.app === app && l.key === key && l.action === 'link')?.userId ?? index.link(app, key)?.userId ?? null;
+      const user = userId === null ? undefined : index.user(userId);
+      return { app, key, action: change?.action ?? 'none', login: change?.login ?? user?.login ?? null, user: change?.after ?? user ?? null, change, plan };
     });
   } finally {
     await lock.release();
@@ -152,16 +155,16 @@ function changes(plan: Plan): boolean {
  * Plans the accounts together against one state and judges each: its narrowed plan, or why it is
  * refused (review, conflict; or, when the plan breaks a policy or trips a safeguard, JIT_BLOCKED).
  */
-function planAccounts(ws: Workspace, app: string, state: DirectoryState, accounts: Map<string, Record<string, string>>): Map<string, Plan | IdplaneError> {
+function planAccounts(ws: Workspace, app: string, index: DirectoryIndex, accounts: Map<string, Record<string, string>>): Map<string, Plan | IdplaneError> {
   const source = [...accounts].map(([key, attributes]) => ({ key, attributes }));
-  const full = buildPlan({
-    project: ws.project, state, configFingerprint: ws.fingerprint, version: VERSION,
-    sources: [{ app, accounts: source, rowErrors: [], partial: true, fingerprint: `sha256:${createHash('sha256').update(JSON.stringify(source)).digest('hex')}` }],
+  const full = planJit({
+    project: ws.project, index, app, accounts: source, configFingerprint: ws.fingerprint, version: VERSION,
+    fingerprint: `sha256:${createHash('sha256').update(JSON.stringify(source)).digest('hex')}`,
   });
   const held = full.blockers.filter((b) => b.code === 'policy' || b.code === 'safeguard');
   const outcomes = new Map<string, Plan | IdplaneError>();
   for (const key of accounts.keys()) {
-    const plan = narrowToAccount(full, app, key, state.links.find((l) => l.app === app && l.key === key)?.userId ?? null);
+    const plan = narrowToAccount(full, app, key, index.link(app, key)?.userId ?? null);
     if (plan.reviews.length > 0) outcomes.set(key, new IdplaneError('JIT_REVIEW', `${app}/${key} needs review, so no user was created or changed: ${plan.reviews[0]!.message}. Settle it with ${plan.reviews[0]!.resolution}`));
     else if (plan.conflicts.length > 0) outcomes.set(key, new IdplaneError('JIT_CONFLICT', `${app}/${key} cannot be provisioned: ${plan.conflicts.map((c) => c.message).join('; ')}`));
     else if (held.length > 0 && changes(plan)) outcomes.set(key, new IdplaneError('JIT_BLOCKED', `${app}/${key} was not provisioned: the change ${held.map((b) => (b.code === 'policy' ? `breaks plan policy ${b.policy}` : `trips a safeguard (${b.message})`)).join('; ')}; JIT never overrides one (run idplane plan to review it)`));

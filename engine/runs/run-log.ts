@@ -40,12 +40,28 @@ export interface RunLog {
   finish(patch: Pick<RunRecord, 'outcome'> & Partial<RunRecord>): Promise<void>;
 }
 
-export async function startRun(store: StateStore, command: string, dir: string, fingerprint: string, serialBefore: number): Promise<RunLog> {
-  const run: RunRecord = {
+/**
+ * The git commit of the config in `dir`, asked once per process and folder: a run records the commit of
+ * the config it was loaded from, and a server that records a run per sign-in must not start git for each.
+ */
+const commits = new Map<string, Promise<string | null>>();
+function configCommit(dir: string): Promise<string | null> {
+  let commit = commits.get(dir);
+  if (!commit) commits.set(dir, (commit = gitCommitOf(dir)));
+  return commit;
+}
+
+/** A run as it starts: who, where, when, which config and commit, from which serial. */
+export async function runRecord(ws: { dir: string; fingerprint: string }, command: string, serialBefore: number): Promise<RunRecord> {
+  return {
     id: randomUUID(), command, who: whoAmI(), host: hostname(), startedAt: new Date().toISOString(), finishedAt: null,
-    configFingerprint: fingerprint, gitCommit: await gitCommitOf(dir), serialBefore, serialAfter: null, summary: null,
+    configFingerprint: ws.fingerprint, gitCommit: await configCommit(ws.dir), serialBefore, serialAfter: null, summary: null,
     outcome: 'running', message: null,
   };
+}
+
+export async function startRun(store: StateStore, command: string, dir: string, fingerprint: string, serialBefore: number): Promise<RunLog> {
+  const run = await runRecord({ dir, fingerprint }, command, serialBefore);
   await store.recordRun(run);
   let seq = 0;
   return {
@@ -62,7 +78,7 @@ export async function startRun(store: StateStore, command: string, dir: string, 
  * Journal entries for the directory part of a plan: user changes (a create with every attribute it
  * sets) and links. A generator: the store writes them as they come, a million never held at once.
  */
-export function* directoryChanges(plan: Pick<Plan, 'users' | 'links'>, log: RunLog): Generator<ChangeRecord> {
+export function* directoryChanges(plan: Pick<Plan, 'users' | 'links'>, log: Pick<RunLog, 'run' | 'nextSeq'>): Generator<ChangeRecord> {
   const at = new Date().toISOString();
   for (const u of plan.users) {
     const attributes: Record<string, ValueChange> = { ...changedAttributes(u) };
