@@ -1,7 +1,7 @@
 /** The engine's error boundary: which errors keep their code, which become OS_ERROR, ENGINE_LIMIT or INTERNAL. */
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../providers/errors.ts';
-import { LockHeldError, StateFormatError } from '../state/types.ts';
+import { LockHeldError, StateAccessError, StateFormatError } from '../state/types.ts';
 import { toIdplaneError } from './boundary.ts';
 import { ConfigError, ERROR_CODES, IdplaneError } from './errors.ts';
 
@@ -20,6 +20,7 @@ describe('toIdplaneError', () => {
     expect(locked.message).toMatch(/locked by ci@h \(pid 7\) for apply/);
     expect(locked.holder).toEqual(holder);
     expect(toIdplaneError(new StateFormatError('damaged')).code).toBe('STATE_FORMAT');
+    expect(toIdplaneError(new StateAccessError('cannot use the state at .idplane/state.db: the folder .idplane is read-only')).code).toBe('STATE_ACCESS');
     const provider = toIdplaneError(new ProviderError('hr', 'cannot read data/hr.csv: no such file'));
     expect([provider.code, provider.message]).toEqual(['PROVIDER_ERROR', 'hr: cannot read data/hr.csv: no such file']);
   });

@@ -13,7 +13,7 @@ import type { ProviderError } from '../providers/errors.ts';
 import type { CircuitOpenError } from '../providers/retry.ts';
 import type { StateUnreachableError } from '../state/postgres/connection.ts';
 import type { LockLostError } from '../state/postgres/lock.ts';
-import type { LockHeldError, LockInfo, StaleStateError, StateFormatError } from '../state/types.ts';
+import type { LockHeldError, LockInfo, StaleStateError, StateAccessError, StateFormatError } from '../state/types.ts';
 import type { ConfigProblem } from './config/problems.ts';
 
 /** The codes of the errors the engine and its front ends raise themselves. */
@@ -46,13 +46,13 @@ export const OWN_CODES = [
 
 /** The codes errors of state/, providers/ and reconciler/ carry, which the engine surfaces as they are. */
 export type AdoptedCode =
-  | LockHeldError['code'] | StaleStateError['code'] | StateFormatError['code'] | StateUnreachableError['code'] | LockLostError['code']
+  | LockHeldError['code'] | StaleStateError['code'] | StateFormatError['code'] | StateAccessError['code'] | StateUnreachableError['code'] | LockLostError['code']
   | ProviderError['code'] | CircuitOpenError['code']
   | ExpressionError['code'] | DnSyntaxError['code'];
 
 /** Every adopted code once: the compiler checks the list against the classes. */
 export const ADOPTED_CODES: Record<AdoptedCode, true> = {
-  LOCK_HELD: true, STALE_STATE: true, STATE_FORMAT: true, STATE_UNREACHABLE: true, LOCK_LOST: true,
+  LOCK_HELD: true, STALE_STATE: true, STATE_FORMAT: true, STATE_ACCESS: true, STATE_UNREACHABLE: true, LOCK_LOST: true,
   PROVIDER_ERROR: true, CIRCUIT_OPEN: true,
   EXPRESSION_ERROR: true, DN_SYNTAX: true,
 };
