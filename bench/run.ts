@@ -2,20 +2,25 @@
  * End-to-end benchmark of the CLI on the embedded store: for each N it generates a deterministic HR
  * export (bench/generate.ts), then times the real binary (the compiled build, as users run it) for
  * `validate`, the first `plan --out` (N creates; its text goes to a file, as a CI log would take it),
- * `apply` of that saved plan, a no-change `plan`, and a `plan` after 1% of rows changed. Peak memory
- * comes from /usr/bin/time when present; the sizes of the plan file and of the state are recorded per
- * user. Terraform (terraform_data resources fed by csvdecode of the same file) is timed beside it for
- * the sizes given with --terraform, and the ratios are computed. Results go to bench/RESULTS.md.
+ * `apply` of that saved plan, a no-change `plan`, a `plan` after 1% of rows changed and the `apply` of
+ * that change. Peak memory comes from /usr/bin/time when present; the sizes of the plan file and of the
+ * state are recorded per user. With --baseline REF, an earlier revision (bench/baseline.ts: exported and
+ * installed beside this one, run on --baseline-node, by default this node) goes through the same steps
+ * on its own copy of the same data in the same run, just before this one, so "before" and "after" come
+ * from one machine at one time. Terraform (terraform_data resources fed by csvdecode of the same file)
+ * is timed beside it for the sizes given with --terraform, and the ratios are computed. Results go to
+ * bench/RESULTS.md.
  *
- *   npm run bench -- [--users 1000,100000,1000000] [--terraform 5000] [--terraform-limit 900] [--reuse-terraform] [--no-write]
+ *   npm run bench -- [--users 1000,100000,1000000] [--baseline REF [--baseline-node PATH]] [--terraform 5000] [--terraform-limit 900] [--reuse-terraform] [--no-write]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, createWriteStream, existsSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { prepareBaseline, type Baseline } from './baseline.ts';
 import { generateHrCsv } from './generate.ts';
 import { writeResultsSection } from './results-file.ts';
 
@@ -53,7 +58,16 @@ function timed(command: string, args: string[], cwd: string, options: { env?: Re
   return { seconds, peakMiB: peak ? Number(peak[1]) / 1024 : null };
 }
 
-const idplane = (dir: string, args: string[], stdoutFile?: string) => timed(process.execPath, [BIN, '-C', dir, ...args], dir, { okCodes: [2], ...(stdoutFile ? { stdoutFile } : {}) });
+/** Which idplane runs: this checkout's, or a baseline's. */
+interface Cli {
+  node: string;
+  bin: string;
+  label: string;
+}
+
+const CURRENT: Cli = { node: process.execPath, bin: BIN, label: 'idplane' };
+
+const idplane = (cli: Cli, dir: string, args: string[], stdoutFile?: string) => timed(cli.node, [cli.bin, '-C', dir, ...args], dir, { okCodes: [2], ...(stdoutFile ? { stdoutFile } : {}) });
 
 async function prepare(n: number, name = `n${n}`): Promise<string> {
   const dir = join(OUT, name);
@@ -79,21 +93,34 @@ interface IdplaneRun {
   apply: Timing;
   noChange: Timing;
   onePercent: Timing;
+  applyOnePercent: Timing;
   planBytes: number;
   textBytes: number;
   stateBytes: number;
 }
 
-async function benchIdplane(n: number): Promise<IdplaneRun> {
-  const dir = await prepare(n);
-  const validate = idplane(dir, ['validate']);
-  const plan = idplane(dir, ['plan', '--out', 'plan.idplan'], join(dir, 'plan.txt'));
-  const apply = idplane(dir, ['apply', 'plan.idplan']);
-  const noChange = idplane(dir, ['plan', '--detailed-exitcode']);
+async function benchIdplane(n: number, cli: Cli = CURRENT, name = `n${n}`): Promise<IdplaneRun> {
+  const dir = await prepare(n, name);
+  const validate = idplane(cli, dir, ['validate']);
+  const plan = idplane(cli, dir, ['plan', '--out', 'plan.idplan'], join(dir, 'plan.txt'));
+  const apply = idplane(cli, dir, ['apply', 'plan.idplan']);
+  const stateBytes = await stateSize(dir);
+  const noChange = idplane(cli, dir, ['plan', '--detailed-exitcode']);
   await touchOnePercent(dir);
-  const onePercent = idplane(dir, ['plan', '--detailed-exitcode']);
+  const onePercent = idplane(cli, dir, ['plan', '--detailed-exitcode']);
+  const applyOnePercent = idplane(cli, dir, ['apply', '--auto-approve']);
   const size = async (file: string) => (await stat(join(dir, file))).size;
-  return { validate, plan, apply, noChange, onePercent, planBytes: await size('plan.idplan'), textBytes: await size('plan.txt'), stateBytes: await size('.idplane/state.db') };
+  return { validate, plan, apply, noChange, onePercent, applyOnePercent, planBytes: await size('plan.idplan'), textBytes: await size('plan.txt'), stateBytes };
+}
+
+/** The bytes of the state in .idplane/ (the database and its log, or a former-format file), backups and locks left out. */
+async function stateSize(dir: string): Promise<number> {
+  let bytes = 0;
+  for (const name of await readdir(join(dir, '.idplane'))) {
+    if (/\.backup$|^lock|\.tmp$/.test(name) || name.startsWith('history')) continue;
+    bytes += (await stat(join(dir, '.idplane', name))).size;
+  }
+  return bytes;
 }
 
 const TERRAFORM_MAIN = `
@@ -175,20 +202,27 @@ const fmt = (t: Timing | undefined) => {
 };
 const ratio = (tf: Timing | undefined, ours: Timing) => (!tf ? '—' : tf.timedOut ? `> ${(tf.seconds / ours.seconds).toFixed(0)}×` : `${(tf.seconds / ours.seconds).toFixed(1)}×`);
 
-const { values } = parseArgs({ options: { users: { type: 'string', default: '1000,100000,1000000' }, terraform: { type: 'string', default: '5000' }, 'terraform-limit': { type: 'string', default: '900' }, 'no-write': { type: 'boolean', default: false }, 'reuse-terraform': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { users: { type: 'string', default: '1000,100000,1000000' }, baseline: { type: 'string' }, 'baseline-node': { type: 'string' }, terraform: { type: 'string', default: '5000' }, 'terraform-limit': { type: 'string', default: '900' }, 'no-write': { type: 'boolean', default: false }, 'reuse-terraform': { type: 'boolean', default: false } } });
 const TF_LIMIT = Number(values['terraform-limit']);
 const sizes = values.users.split(',').filter(Boolean).map(Number);
 const tfSizes = values.terraform.split(',').filter(Boolean).map(Number);
 const tfVersion = terraformVersion();
 
+const baseline: Baseline | null = values.baseline ? await prepareBaseline(REPO, OUT, values.baseline, values['baseline-node'] ?? process.execPath) : null;
+const runs: [Cli, string][] = [
+  ...(baseline ? [[{ ...baseline, label: `before (${baseline.label})` }, 'before'] as [Cli, string]] : []),
+  [{ ...CURRENT, label: baseline ? `after (this checkout, Node ${process.version})` : 'idplane' }, ''],
+];
 const rows: string[] = [];
 const sizesRows: string[] = [];
 for (const n of sizes) {
-  process.stderr.write(`idplane N=${n} ...\n`);
-  const r = await benchIdplane(n);
-  rows.push(`| idplane | ${n.toLocaleString('en')} | ${fmt(r.validate)} | ${fmt(r.plan)} | ${fmt(r.apply)} | ${fmt(r.noChange)} | ${fmt(r.onePercent)} |`);
-  const perUser = (bytes: number) => `${Math.round(bytes / n)} B`;
-  sizesRows.push(`| ${n.toLocaleString('en')} | ${(r.planBytes / 2 ** 20).toFixed(1)} MiB (${perUser(r.planBytes)}) | ${(r.textBytes / 2 ** 20).toFixed(1)} MiB | ${(r.stateBytes / 2 ** 20).toFixed(1)} MiB (${perUser(r.stateBytes)}) |`);
+  for (const [cli, suffix] of runs) {
+    process.stderr.write(`${cli.label} N=${n} ...\n`);
+    const r = await benchIdplane(n, cli, `n${n}${suffix ? `-${suffix}` : ''}`);
+    rows.push(`| ${cli.label} | ${n.toLocaleString('en')} | ${fmt(r.validate)} | ${fmt(r.plan)} | ${fmt(r.apply)} | ${fmt(r.noChange)} | ${fmt(r.onePercent)} | ${fmt(r.applyOnePercent)} |`);
+    const perUser = (bytes: number) => `${Math.round(bytes / n)} B`;
+    sizesRows.push(`| ${cli.label} | ${n.toLocaleString('en')} | ${(r.planBytes / 2 ** 20).toFixed(1)} MiB (${perUser(r.planBytes)}) | ${(r.textBytes / 2 ** 20).toFixed(1)} MiB | ${(r.stateBytes / 2 ** 20).toFixed(1)} MiB (${perUser(r.stateBytes)}) |`);
+  }
 }
 
 const tfRows: string[] = [];
@@ -196,7 +230,7 @@ const tfNotes: string[] = [];
 if (tfVersion) {
   for (const n of tfSizes) {
     process.stderr.write(`side by side N=${n} ...\n`);
-    const ours = await benchIdplane(n);
+    const ours = await benchIdplane(n, CURRENT, `n${n}-tf`);
     const tf = await terraformFigures(n, tfVersion);
     if (tf.reused) tfNotes.push(`The Terraform figures at ${n.toLocaleString('en')} users were measured by this harness on ${tf.measuredOn} on this machine and reused (\`--reuse-terraform\`); idplane's were measured in this run.`);
     tfRows.push(
@@ -216,17 +250,19 @@ Each cell is the wall time of one run of the real CLI (process start included, t
 (seed 42) with the quickstart config: 12 mapped attributes, two match rules, a \`disabled\` expression.
 "plan, first" is \`plan --out plan.idplan\` of N creates, its text written to a file (as a CI log takes
 it); "apply" applies that saved plan to the embedded store; "plan, no change" is the steady state;
-"plan, 1% changed" after editing every 100th row's title.
+"plan, 1% changed" after editing every 100th row's title, and "apply, 1% changed" the \`apply --auto-approve\`
+of that change.${baseline ? ` "before" is revision ${baseline.commit} run by ${baseline.node}, measured in this same run just
+before "after", on its own copy of the same data.` : ''}
 
-| tool | users | validate | plan, first | apply | plan, no change | plan, 1% changed |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| tool | users | validate | plan, first | apply | plan, no change | plan, 1% changed | apply, 1% changed |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 
 Sizes on disk after the first plan and its apply: the saved plan (gzip-compressed stream), the plan's text
-output, and the embedded state.
+output, and the embedded state (its files in .idplane/, the backup left out).
 
-| users | plan file | plan text | state |
-| --- | ---: | ---: | ---: |
+| tool | users | plan file | plan text | state |
+| --- | ---: | ---: | ---: | ---: |
 ${sizesRows.join('\n')}
 
 ${tfVersion ? `Side by side with Terraform (${tfVersion}): built-in \`terraform_data\` resources, one per CSV row, fed by

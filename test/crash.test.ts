@@ -7,13 +7,12 @@
  * fails fast.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateHrCsv } from '../bench/generate.ts';
 import { idplane, REPO } from './cli-helpers.ts';
+import { copyHrExport } from './fixtures.ts';
 import { adminQuery, describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.ts';
 
 const USERS = 3000;
@@ -80,7 +79,7 @@ async function project(name: string, backend: Backend, users = USERS): Promise<s
     state = `state: { backend: postgres, url: "\${env:IDPLANE_STATE_URL}", schema: ${schema} }\n`;
   }
   await writeFile(join(dir, 'idplane.yaml'), CONFIG + state);
-  await generateHrCsv({ users, out: createWriteStream(join(dir, 'data/hr.csv')) });
+  await copyHrExport(users, join(dir, 'data/hr.csv'));
   return dir;
 }
 

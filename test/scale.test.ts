@@ -3,27 +3,29 @@
  * and an input too large for the heap the process is given. (How fast such runs are is measured by
  * the benchmark harness, bench/, never here.)
  */
-import { createWriteStream } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateHrCsv } from '../bench/generate.ts';
+import { EmbeddedStore } from '../state/embedded/store.ts';
 import { copyExample, idplaneAsync } from './cli-helpers.ts';
+import { copyHrExport } from './fixtures.ts';
 
 const MILLION = 1_000_000;
 
 async function quickstartWith(users: number): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const copy = await copyExample('quickstart');
-  await generateHrCsv({ users, out: createWriteStream(join(copy.dir, 'data/hr.csv')) });
+  await copyHrExport(users, join(copy.dir, 'data/hr.csv'));
   return copy;
 }
 
-/** Each user's status, by login, as `state list` shows them. */
+/** Each user's status, by login, as the stored directory holds them (read through the store, not a million-line listing). */
 async function statuses(dir: string): Promise<Map<string, string>> {
-  const list = await idplaneAsync(dir, ['state', 'list', '--format', 'json']);
-  expect(list.code).toBe(0);
-  const { users } = JSON.parse(list.stdout) as { users: { login: string; status: string }[] };
-  return new Map(users.map((u) => [u.login, u.status]));
+  const store = new EmbeddedStore({ dir: join(dir, '.idplane') });
+  try {
+    return new Map((await store.read()).users.map((u) => [u.login, u.status]));
+  } finally {
+    await store.close();
+  }
 }
 
 /** Replaces data lines (1-based line numbers of the file, the header being line 1). */
