@@ -51,6 +51,7 @@
  */
 import { Environment, Optional, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
 import { escapeDnValue } from './ldap-escape.ts';
+import { FALLBACK, fastPath, type FastPath } from './expression-fast-path.ts';
 
 export type ExpressionVars = { app?: Record<string, unknown>; user?: Record<string, unknown>; source?: string; change?: Record<string, unknown>; before?: Record<string, unknown> };
 
@@ -248,11 +249,14 @@ function children(node: ASTNode): ASTNode[] {
 
 class Compiled implements CompiledExpression {
   readonly #fn: ParseResult;
+  /** The closure for the plain cases of a common shape (expression-fast-path.ts), or null. */
+  readonly #fast: FastPath | null;
   readonly text: string;
   readonly appFields: readonly FieldReference[];
 
   constructor(text: string, fn: ParseResult, appFields: readonly FieldReference[]) {
     this.#fn = fn;
+    this.#fast = fastPath(fn.ast);
     this.text = text;
     this.appFields = appFields;
   }
@@ -262,6 +266,10 @@ class Compiled implements CompiledExpression {
   }
 
   evaluate(vars: ExpressionVars): unknown {
+    if (this.#fast) {
+      const value = this.#fast(vars);
+      if (value !== FALLBACK) return value;
+    }
     let raw: unknown;
     try {
       raw = this.#fn(vars);
