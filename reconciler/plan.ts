@@ -108,7 +108,7 @@ export function buildPlan(input: PlanInput): Plan {
       if (record) imports.push(record);
     }
   }
-  users.sort((a, b) => compare(a.login, b.login));
+  sortByKey(users, (u) => u.login);
   if (correlation.relinked.length + correlation.missing.length > 0) {
     for (const u of desired.users) desiredLogins.set(u.after.id, u.after.login);
   }
@@ -251,13 +251,24 @@ function rowWarnings(sources: SourceSnapshot[]): PlanIssue[] {
  * login and every `unique: true` attribute, over the whole directory after the plan. With `onlyChanged`
  * the stored users not in `desired` were checked when they were written, with this same config: only
  * values a desired user holds can clash then, so stored users are looked at only for those values.
- * Holders are named only for the values that clash (a new user by the account that creates them).
+ * Holders are named only for the values that clash (a new user by the account that creates them). A
+ * first pass finds the clashing values with one set insertion per value (a million users have three
+ * million); only when there are some does a second pass gather their holders, in the order met.
  */
 function uniqueViolations(project: Project, state: DirectoryState, desired: DesiredUser[], onlyChanged: boolean): PlanIssue[] {
   const names = uniqueAttributes(project);
   if (names.length === 0) return [];
-  const desiredIds = new Set<string>();
-  for (const d of desired) desiredIds.add(d.after.id);
+  let desiredIds: Set<string> | null = null;
+  const stored = (): UserRecord[] => {
+    if (state.users.length === 0) return [];
+    if (!desiredIds) {
+      desiredIds = new Set<string>();
+      for (const d of desired) desiredIds.add(d.after.id);
+    }
+    const ids = desiredIds;
+    return state.users.filter((u) => !ids.has(u.id));
+  };
+  let others: UserRecord[] | null = null;
   const label = (holder: DesiredUser | UserRecord): string => {
     if (!('sourced' in holder)) return holder.login;
     const d = holder;
@@ -267,25 +278,39 @@ function uniqueViolations(project: Project, state: DirectoryState, desired: Desi
   const issues: PlanIssue[] = [];
   for (const name of names) {
     const valueOf = (user: UserRecord) => uniqueValue(name === 'login' ? user.login : user.profile[name]);
-    // value → its holder, or every holder once there are several
-    const seen = new Map<string, DesiredUser | UserRecord | (DesiredUser | UserRecord)[]>();
-    const add = (norm: string | null, holder: DesiredUser | UserRecord, onlyKnown: boolean) => {
-      if (norm === null) return;
-      const prior = seen.get(norm);
-      if (prior === undefined) {
-        if (!onlyKnown) seen.set(norm, holder);
-      } else if (Array.isArray(prior)) {
-        prior.push(holder);
-      } else {
-        seen.set(norm, [prior, holder]);
+    const values = new Set<string>();
+    const clashing = new Set<string>();
+    for (const d of desired) {
+      const norm = valueOf(d.after);
+      if (norm === null) continue;
+      const size = values.size;
+      if (values.add(norm).size === size) clashing.add(norm);
+    }
+    if (onlyChanged && values.size === 0) continue;
+    others ??= stored();
+    for (const user of others) {
+      const norm = valueOf(user);
+      if (norm === null) continue;
+      if (onlyChanged) {
+        if (values.has(norm)) clashing.add(norm);
+        continue;
       }
+      const size = values.size;
+      if (values.add(norm).size === size) clashing.add(norm);
+    }
+    if (clashing.size === 0) continue;
+    // value → every holder, in the order met: desired users first, then stored ones.
+    const holders = new Map<string, (DesiredUser | UserRecord)[]>();
+    const gather = (norm: string | null, holder: DesiredUser | UserRecord) => {
+      if (norm === null || !clashing.has(norm)) return;
+      const list = holders.get(norm);
+      if (list) list.push(holder);
+      else holders.set(norm, [holder]);
     };
-    for (const d of desired) add(valueOf(d.after), d, false);
-    if (onlyChanged && seen.size === 0) continue;
-    for (const user of state.users) if (!desiredIds.has(user.id)) add(valueOf(user), user, onlyChanged);
-    for (const holders of seen.values()) {
-      if (!Array.isArray(holders)) continue;
-      const logins = holders.map(label);
+    for (const d of desired) gather(valueOf(d.after), d);
+    for (const user of others) gather(valueOf(user), user);
+    for (const list of holders.values()) {
+      const logins = list.map(label);
       issues.push({
         code: 'unique-violation', attribute: name, users: logins,
         message: `${logins.length} users would share the same ${name}: ${logins.join(', ')}`,
@@ -294,6 +319,23 @@ function uniqueViolations(project: Project, state: DirectoryState, desired: Desi
     }
   }
   return issues;
+}
+
+/**
+ * Sorts `list` in place by a string key, stably (as Array.prototype.sort does), comparing keys held in
+ * one array: a million users spread over gigabytes of heap are compared without touching each object
+ * at every comparison.
+ */
+function sortByKey<T>(list: T[], keyOf: (item: T) => string): void {
+  const keys = list.map(keyOf);
+  const order = Array.from({ length: list.length }, (_, i) => i);
+  order.sort((a, b) => {
+    const x = keys[a]!;
+    const y = keys[b]!;
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
+  const items = order.map((i) => list[i]!);
+  for (let i = 0; i < items.length; i++) list[i] = items[i]!;
 }
 
 function compare(a: string, b: string): number {
