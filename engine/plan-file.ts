@@ -43,6 +43,15 @@ export interface SaveOptions {
   signingKey?: string;
 }
 
+/** How each item line starts on disk. */
+const LINE_START = Object.fromEntries(LISTS.map(([, t]) => [t, `{"t":"${t}","v":`])) as Record<ItemKind, string>;
+
+/** Whether `text` is the item line of kind `t` whose value is the JSON text `json` (compared in place, nothing built). */
+export function isItemLine(text: string, t: ItemKind, json: string): boolean {
+  const start = LINE_START[t];
+  return text.length === start.length + json.length + 1 && text.startsWith(start) && text.startsWith(json, start.length) && text.charCodeAt(text.length - 1) === 125; /* } */
+}
+
 /** Writes the plan stream to `file` (gzip), atomically; returns its size in bytes. */
 export async function savePlan(file: string, source: PlanSource, options: SaveOptions = {}): Promise<number> {
   const { progress, tap } = options;
@@ -78,7 +87,10 @@ export async function savePlan(file: string, source: PlanSource, options: SaveOp
     let lines = 0;
     for await (const batch of source.batches()) {
       for (const item of batch) {
-        write(`{"t":"${item.t}","v":${JSON.stringify(item.v)}}\n`);
+        // In three writes: one line as one template would be a rope that encoding must first copy flat.
+        write(LINE_START[item.t]);
+        write(JSON.stringify(item.v));
+        write('}\n');
         counts[item.t] += 1;
       }
       if (full) {

@@ -20,7 +20,7 @@ import type { AccountChange, Plan } from '../schemas/generated/plan.ts';
 import type { Project } from '../reconciler/model.ts';
 import { planRules } from '../reconciler/plan-rules.ts';
 import { IdplaneError } from './errors.ts';
-import { parsePlanLine, type RawPlan } from './plan-file.ts';
+import { isItemLine, parsePlanLine, type RawPlan } from './plan-file.ts';
 import { headerOf, planSource, type PlanHeader, type PlanItem, type PlanSource } from './plan-stream.ts';
 import type { ProgressTask } from './progress.ts';
 
@@ -93,7 +93,7 @@ export async function verifySavedPlan(saved: RawPlan, fresh: Plan, project: Proj
       if (want?.t === 'account') accountIndex += 1;
       // The line the recomputed plan writes: byte for byte the same is the same change, with no need to
       // parse it (the common case, and what keeps verifying a million-user plan cheap).
-      if (want && want.t === line.t && line.text === `{"t":"${want.t}","v":${JSON.stringify(want.v)}}`) continue;
+      if (want && want.t === line.t && isItemLine(line.text, want.t, JSON.stringify(want.v))) continue;
       const item = parsePlanLine(line.text, file, line.lineNo);
       if (item.t === 'user') {
         const broken = rules(item.v);
