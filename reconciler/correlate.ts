@@ -31,11 +31,13 @@ export interface MissingAccount {
 
 export interface Correlation {
   /** Directory users known before this run: stored users plus declared users not stored yet. */
-  users: UserRecord[];
+  users: readonly UserRecord[];
   /** Ids in `users` of declared users that are not stored yet. */
   unstored: Set<string>;
-  /** `users` by id. */
-  byId: Map<string, UserRecord>;
+  /** `users` by id (indexed on first use: a plan of unchanged accounts seldom asks). */
+  byId: UsersById;
+  /** The stored users the config names (declared, or given values by `set:`), by lower-cased login. */
+  named: ReadonlyMap<string, UserRecord>;
   pairings: Pairing[];
   missing: MissingAccount[];
   /** Stored links that a `links:` entry moves to another user. */
@@ -53,14 +55,15 @@ export type Tick = (done: number, total: number) => void;
  * names a stored user and need not be looked up (a million lookups in a no-change plan).
  */
 export function correlate(project: Project, state: DirectoryState, sources: SourceSnapshot[], columns: ReadonlyMap<string, readonly string[]> = new Map(), tick?: Tick, trustLinks = false): Correlation {
-  const users = directoryUsers(project, state);
+  // One pass over the stored users for every login the config names.
+  const named = storedLogins(state.users, [...project.declaredUsers.map((d) => d.login), ...project.setValues.keys()]);
+  const users = directoryUsers(project, state, named);
   const unstored = new Set(users.slice(state.users.length).map((u) => u.id));
-  const byId = new Map<string, UserRecord>();
-  for (const u of users) byId.set(u.id, u);
+  const byId = new UsersById(users);
   let byLoginIndex: Map<string, UserRecord> | null = null; // only `links:` entries look users up by login
   const byLogin = () => (byLoginIndex ??= new Map(users.map((u) => [u.login.toLowerCase(), u])));
   const declared = new Set(project.declaredUsers.map((u) => u.login.toLowerCase()));
-  const out: Correlation = { users, unstored, byId, pairings: [], missing: [], relinked: [], reviews: [], conflicts: [], warnings: [] };
+  const out: Correlation = { users, unstored, byId, named, pairings: [], missing: [], relinked: [], reviews: [], conflicts: [], warnings: [] };
   const indexes = new MatchIndexes(users);
 
   // Sources are correlated in priority order, so that a lower-priority source's accounts can match
@@ -278,18 +281,37 @@ function splitDuplicates(accounts: SourceAccount[]) {
   return { unique, duplicates };
 }
 
-/** Declared users not stored yet get their deterministic id so matches against them are still caught. */
-function directoryUsers(project: Project, state: DirectoryState): UserRecord[] {
-  const users = [...state.users];
-  const stored = storedLogins(state.users, project.declaredUsers.map((d) => d.login));
-  for (const d of project.declaredUsers) {
-    if (stored.has(d.login.toLowerCase())) continue;
-    users.push({
-      id: newUserId('directory', d.login.toLowerCase()), login: d.login, status: d.status ?? 'ACTIVE',
-      profile: { ...(d.profile as object), login: d.login }, profileSource: 'directory', roles: d.roles ?? [],
-    });
+/** Users by id, the index made on the first lookup. */
+export class UsersById {
+  #users: readonly UserRecord[];
+  #index: Map<string, UserRecord> | null = null;
+
+  constructor(users: readonly UserRecord[]) {
+    this.#users = users;
   }
-  return users;
+
+  get(id: string): UserRecord | undefined {
+    if (!this.#index) {
+      this.#index = new Map();
+      for (const u of this.#users) this.#index.set(u.id, u);
+    }
+    return this.#index.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+}
+
+/** Declared users not stored yet get their deterministic id so matches against them are still caught. */
+function directoryUsers(project: Project, state: DirectoryState, named: ReadonlyMap<string, UserRecord>): readonly UserRecord[] {
+  const unstored = project.declaredUsers.filter((d) => !named.has(d.login.toLowerCase()));
+  // Usually every declared user is stored: the stored list itself then, not a copy of a million.
+  if (unstored.length === 0) return state.users;
+  return [...state.users, ...unstored.map((d): UserRecord => ({
+    id: newUserId('directory', d.login.toLowerCase()), login: d.login, status: d.status ?? 'ACTIVE',
+    profile: { ...(d.profile as object), login: d.login }, profileSource: 'directory', roles: d.roles ?? [],
+  }))];
 }
 
 /** The stored users whose login is one of `logins` (case-insensitive), by lower-cased login; no index of all. */

@@ -14,15 +14,17 @@ export type MatchResult =
 
 export class MatchIndexes {
   private readonly built = new Map<string, { rule: CompiledMatchRule; index: Map<string, UserRecord[]> }>();
-  private readonly users: UserRecord[];
+  private readonly users: readonly UserRecord[];
+  /** Users created in this run, after `users`. */
+  private readonly added: UserRecord[] = [];
 
-  constructor(users: UserRecord[]) {
-    this.users = [...users];
+  constructor(users: readonly UserRecord[]) {
+    this.users = users;
   }
 
   /** Adds a user created in this run to every index built so far (later indexes include it anyway). */
   add(user: UserRecord): void {
-    this.users.push(user);
+    this.added.push(user);
     for (const { rule, index } of this.built.values()) insert(index, rule.userKey(user), user);
   }
 
@@ -46,6 +48,7 @@ export class MatchIndexes {
     if (cached) return cached.index;
     const index = new Map<string, UserRecord[]>();
     for (const user of this.users) insert(index, rule.userKey(user), user);
+    for (const user of this.added) insert(index, rule.userKey(user), user);
     this.built.set(rule.id, { rule, index });
     return index;
   }

@@ -10,7 +10,6 @@ import { desiredDirectory, type DesiredUser } from './desired.ts';
 import { diffUser, forgets, importOf, linkOf, unlinks } from './diff.ts';
 import { unmaskedAttributes } from './sensitivity.ts';
 import type { DirectoryState, Project, SourceSnapshot, StoredLink, UserRecord } from './model.ts';
-import { storedLogins } from './correlate.ts';
 import { provisionTargets } from './provision.ts';
 import { resolveSources } from './resolve-source.ts';
 import { describeBroken, evaluatePolicies } from './policies.ts';
@@ -72,7 +71,7 @@ export function buildPlan(input: PlanInput): Plan {
   observe('diff', 0, desired.users.length);
 
   const conflicts: PlanIssue[] = [...correlation.conflicts, ...desired.issues];
-  const warnings: PlanIssue[] = [...rowWarnings(selection.sources), ...selection.warnings, ...correlation.warnings, ...unknownSetUsers(project, state, desired.users)];
+  const warnings: PlanIssue[] = [...rowWarnings(selection.sources), ...selection.warnings, ...correlation.warnings, ...unknownSetUsers(project, correlation.named, desired.users)];
   if (state.edited) {
     warnings.push({ code: 'state-edited', message: 'the stored directory was changed outside idplane since idplane last wrote it, so every user was checked again; sourced values edited there are restored from their source' });
   }
@@ -222,9 +221,9 @@ export function reasonFor(user: DesiredUser): string {
 }
 
 /** `set:` entries for logins that are not in the directory (and are not being created). */
-function unknownSetUsers(project: Project, state: DirectoryState, desired: DesiredUser[]): PlanIssue[] {
+function unknownSetUsers(project: Project, named: ReadonlyMap<string, UserRecord>, desired: DesiredUser[]): PlanIssue[] {
   if (project.setValues.size === 0) return [];
-  const known = new Set(storedLogins(state.users, [...project.setValues.keys()]).keys());
+  const known = new Set([...project.setValues.keys()].filter((login) => named.has(login)));
   for (const d of desired) known.add(d.after.login.toLowerCase());
   return [...project.setValues.keys()].filter((login) => !known.has(login)).map((login): PlanIssue => ({
     code: 'unknown-user', users: [login], message: `set: names ${login}, who is not in the directory; the values wait until the user exists`,
@@ -249,8 +248,11 @@ function rowWarnings(sources: SourceSnapshot[]): PlanIssue[] {
 
 /**
  * login and every `unique: true` attribute, over the whole directory after the plan. With `onlyChanged`
- * the stored users not in `desired` were checked when they were written, with this same config: only
- * values a desired user holds can clash then, so stored users are looked at only for those values.
+ * the stored directory was checked when it was written, with this same config, and nobody edited it
+ * since: a stored user can then clash only with a value a desired user takes that they did not hold
+ * before (a desired user keeping their value clashed with nobody stored), so the stored users are
+ * looked at only when there is such a value, and only for those values; desired users are always
+ * checked against each other (two of them may swap a value).
  * Holders are named only for the values that clash (a new user by the account that creates them). A
  * first pass finds the clashing values with one set insertion per value (a million users have three
  * million); only when there are some does a second pass gather their holders, in the order met.
@@ -280,23 +282,27 @@ function uniqueViolations(project: Project, state: DirectoryState, desired: Desi
     const valueOf = (user: UserRecord) => uniqueValue(name === 'login' ? user.login : user.profile[name]);
     const values = new Set<string>();
     const clashing = new Set<string>();
+    /** With onlyChanged: the values desired users take that they did not hold before. */
+    const taken = new Set<string>();
     for (const d of desired) {
       const norm = valueOf(d.after);
       if (norm === null) continue;
       const size = values.size;
       if (values.add(norm).size === size) clashing.add(norm);
+      if (onlyChanged && (d.sourced.current === null || valueOf(d.sourced.current) !== norm)) taken.add(norm);
     }
-    if (onlyChanged && values.size === 0) continue;
-    others ??= stored();
-    for (const user of others) {
-      const norm = valueOf(user);
-      if (norm === null) continue;
-      if (onlyChanged) {
-        if (values.has(norm)) clashing.add(norm);
-        continue;
+    if (!onlyChanged || taken.size > 0) {
+      others ??= stored();
+      for (const user of others) {
+        const norm = valueOf(user);
+        if (norm === null) continue;
+        if (onlyChanged) {
+          if (taken.has(norm)) clashing.add(norm);
+          continue;
+        }
+        const size = values.size;
+        if (values.add(norm).size === size) clashing.add(norm);
       }
-      const size = values.size;
-      if (values.add(norm).size === size) clashing.add(norm);
     }
     if (clashing.size === 0) continue;
     // value → every holder, in the order met: desired users first, then stored ones.
@@ -308,7 +314,7 @@ function uniqueViolations(project: Project, state: DirectoryState, desired: Desi
       else holders.set(norm, [holder]);
     };
     for (const d of desired) gather(valueOf(d.after), d);
-    for (const user of others) gather(valueOf(user), user);
+    for (const user of others ?? stored()) gather(valueOf(user), user);
     for (const list of holders.values()) {
       const logins = list.map(label);
       issues.push({

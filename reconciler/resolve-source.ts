@@ -9,7 +9,7 @@
  * their warnings and values are re-checked on every plan.
  */
 import type { DeclaredUser } from '../schemas/generated/config.ts';
-import { storedLogins, type Correlation, type Pairing } from './correlate.ts';
+import type { Correlation, Pairing } from './correlate.ts';
 import { newUserId } from './ids.ts';
 import type { Project, SourceAccount, UserRecord } from './model.ts';
 
@@ -85,15 +85,9 @@ export function resolveSources(project: Project, correlation: Correlation, optio
     return e;
   };
 
-  const idByLogin = new Map<string, string>();
-  for (const u of correlation.users) {
-    if (declaredByLogin.size === 0) break;
-    const lower = u.login.toLowerCase();
-    if (declaredByLogin.has(lower) && !idByLogin.has(lower)) idByLogin.set(lower, u.id);
-  }
   for (const d of project.declaredUsers) {
-    const id = idByLogin.get(d.login.toLowerCase()) ?? newUserId('directory', d.login.toLowerCase());
-    entry(id, stored(id)).declared = d;
+    const current = correlation.named.get(d.login.toLowerCase()) ?? null;
+    entry(current?.id ?? newUserId('directory', d.login.toLowerCase()), current).declared = d;
   }
 
   const keep = options.onlyChanged ? changedUsers(project, correlation) : null;
@@ -141,7 +135,10 @@ function changedUsers(project: Project, correlation: Correlation): (userId: stri
   for (const u of correlation.users) {
     if (u.roles.length > 0 && u.roles.some((r) => protect.has(r))) touched.add(u.id);
   }
-  for (const u of storedLogins(correlation.users, [...project.setValues.keys()]).values()) touched.add(u.id);
+  for (const login of project.setValues.keys()) {
+    const u = correlation.named.get(login);
+    if (u) touched.add(u.id);
+  }
   // A pairing names a stored user, or a new one (not unchanged, so touched).
   return (userId) => touched.has(userId);
 }

@@ -46,6 +46,20 @@ describe('a plan after an apply with the same config', () => {
     expect(fast.users.map((u) => [u.login, u.attributes])).toEqual([[ALAN, { lastName: { from: 'Turing', to: 'Turing-Smith' }, title: { from: 'Engineer', to: 'Fellow' } }]]);
   });
 
+  it('lets two users swap a unique value, and finds the clash when only one takes the other\'s, as a full evaluation does', () => {
+    const project = makeProject(spec());
+    const state = applied(project);
+    const swap = [snapshot('hr', rows.map((r) => (r.id === '1' ? { ...r, email: ALAN } : r.id === '2' ? { ...r, email: ADA } : r)))];
+    const swapped = plan(project, state, swap);
+    expect(swapped.evaluated).toBe('changed');
+    expect(swapped.conflicts).toEqual([]);
+    expect(swapped.conflicts).toEqual(plan(project, { ...state, pipeline: null }, swap).conflicts);
+    const taken = [snapshot('hr', rows.map((r) => (r.id === '3' ? { ...r, email: ALAN } : r)))];
+    const clash = plan(project, state, taken);
+    expect(clash.conflicts.map((c) => [c.attribute, c.users])).toEqual([['login', [ALAN, ALAN]], ['email', [ALAN, ALAN]]]);
+    expect(clash.conflicts).toEqual(plan(project, { ...state, pipeline: null }, taken).conflicts);
+  });
+
   it('still finds a value clash between a changed user and one left alone', () => {
     const project = makeProject(spec());
     const state = applied(project);
