@@ -26,6 +26,7 @@ export interface RenderWorkerData {
 type Incoming = { kind: 'chunk'; buffer: SharedArrayBuffer; offset: number; length: number; id: number } | { kind: 'end' } | { kind: 'free'; slot: number };
 
 const port = parentPort!;
+const IMPORT_LINE = Buffer.from('{"t":"import",');
 const data = workerData as RenderWorkerData;
 
 // Chunks of lines as they arrive, read by the renderer's batches().
@@ -44,6 +45,9 @@ port.on('message', (message: Incoming) => {
       const bytes = Buffer.from(message.buffer, message.offset, message.length);
       const items: PlanItem[] = [];
       for (let start = 0, nl = bytes.indexOf(10); nl !== -1; start = nl + 1, nl = bytes.indexOf(10, start)) {
+        // Imported records are never shown (the views count them from the header's summary): a third of
+        // a first plan's lines, left unparsed. The stream's writer starts every line with its kind.
+        if (bytes.compare(IMPORT_LINE, 0, IMPORT_LINE.length, start, start + IMPORT_LINE.length) === 0) continue;
         const line = JSON.parse(bytes.toString('utf8', start, nl)) as { t: string; v: unknown };
         if (line.t === 'plan') header = line.v as PlanHeader;
         else if (line.t !== 'end') items.push(line as PlanItem);
