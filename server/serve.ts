@@ -11,6 +11,7 @@
 import { durationMs } from '../engine/duration.ts';
 import { IdplaneError } from '../engine/errors.ts';
 import { JitSession } from '../engine/runs/jit-session.ts';
+import { configCommit } from '../engine/runs/run-log.ts';
 import { scheduledImport } from '../engine/runs/scheduled-import.ts';
 import { SILENT } from '../engine/observer.ts';
 import { progressOf } from '../engine/progress.ts';
@@ -104,6 +105,8 @@ async function run(ws: Workspace, options: ServeOptions, metrics: ServeMetrics, 
  */
 function prepareJit(ws: Workspace, session: JitSession, log: (line: string) => void): void {
   const started = performance.now();
+  // The git commit every run records is asked now too, not by the first sign-in.
+  void configCommit(ws.dir);
   session.current(ws, progressOf(SILENT)).then(
     (index) => log(`${new Date().toISOString()} idplane serve: directory ready for JIT (${index.state.users.length.toLocaleString('en')} users) in ${((performance.now() - started) / 1000).toFixed(2)} s`),
     (error: unknown) => log(`${new Date().toISOString()} idplane serve: could not read the directory for JIT yet (the first sign-in tries again): ${error instanceof Error ? error.message : String(error)}`),

@@ -45,7 +45,7 @@ export interface RunLog {
  * the config it was loaded from, and a server that records a run per sign-in must not start git for each.
  */
 const commits = new Map<string, Promise<string | null>>();
-function configCommit(dir: string): Promise<string | null> {
+export function configCommit(dir: string): Promise<string | null> {
   let commit = commits.get(dir);
   if (!commit) commits.set(dir, (commit = gitCommitOf(dir)));
   return commit;
