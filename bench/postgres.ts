@@ -107,7 +107,7 @@ journal entries of each user and link (PostgresStore.write, timed in process, in
 into bare tables without keys, indexes or triggers. Both run ${ROUNDS} times, interleaved; medians. "state read" is
 PostgresStore.read() of that state by a fresh store, in process. "apply, whole CLI" adds process start, reading the
 sources and the state, computing the plan again and comparing it, line by line, with the
-${Math.round((await readFile(join(pgDir, 'plan.idplan'))).length / 2 ** 20)} MiB plan file (gzip) it verifies, the lock and the run record.
+${Math.round((await readFile(join(pgDir, 'plan.idplan'))).length / 2 ** 20)} MiB plan file (Zstandard-compressed) it verifies, the lock and the run record.
 
 | what | seconds |
 | --- | ---: |

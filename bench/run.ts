@@ -258,7 +258,7 @@ before "after", on its own copy of the same data.` : ''}
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 
-Sizes on disk after the first plan and its apply: the saved plan (gzip-compressed stream), the plan's text
+Sizes on disk after the first plan and its apply: the saved plan (a compressed stream: Zstandard; gzip for a baseline before it), the plan's text
 output, and the embedded state (its files in .idplane/, the backup left out).
 
 | tool | users | plan file | plan text | state |

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { zstdDecompressSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyState, hrRow, HR_MAPPINGS, makeProject, plan as makePlan, snapshot } from '../reconciler/testing.ts';
 import { loadPlan, openBytes, savePlan } from './plan-file.ts';
@@ -24,7 +24,7 @@ describe('signed plans', () => {
     const file = join(dir, 'p.plan');
     await savePlan(file, planSource(plan()), { signingKey: KEY });
     await expect(verify(file)).resolves.toBeUndefined();
-    const text = gunzipSync(await readFile(file)).toString('utf8');
+    const text = zstdDecompressSync(await readFile(file)).toString('utf8');
     expect(JSON.parse(text.trim().split('\n').at(-1)!).v.signature).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
     // Uncompressed, the same bytes verify too.
     await writeFile(join(dir, 'plain.plan'), text);
@@ -37,7 +37,7 @@ describe('signed plans', () => {
   it('refuse one byte changed, another key, and no signature', async () => {
     const file = join(dir, 'p.plan');
     await savePlan(file, planSource(plan()), { signingKey: KEY });
-    const text = gunzipSync(await readFile(file)).toString('utf8');
+    const text = zstdDecompressSync(await readFile(file)).toString('utf8');
     await writeFile(join(dir, 'edited.plan'), text.replace('Zoë1500', 'Zoë1501'));
     await expect(verify(join(dir, 'edited.plan'))).rejects.toMatchObject({ code: 'PLAN_SIGNATURE' });
     await expect(verify(file, `${KEY}!`)).rejects.toMatchObject({ code: 'PLAN_SIGNATURE' });

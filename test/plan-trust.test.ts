@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { zstdDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyExample, idplane } from './cli-helpers.ts';
 import { describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.ts';
@@ -14,7 +14,7 @@ import { describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postg
 type Line = { t: string; v: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function readLines(file: string): Promise<Line[]> {
-  return gunzipSync(await readFile(file)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+  return zstdDecompressSync(await readFile(file)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
 }
 
 /** Writes `lines` as a plan stream (uncompressed: apply reads both), with the end line's counts made right. */
