@@ -84,15 +84,21 @@ export async function savePlan(file: string, source: PlanSource, options: SaveOp
       const chunk = chunks.write(text);
       if (chunk) send(chunk);
     };
+    /** One line in pieces, kept in one chunk (the render worker reads whole lines from each). */
+    const writeLine = (start: string, json: string) => {
+      signer?.update(start);
+      signer?.update(json);
+      signer?.update('}\n');
+      const chunk = chunks.writeAll(start, json, '}\n');
+      if (chunk) send(chunk);
+    };
     write(`{"t":"plan","v":${JSON.stringify(source.header)}}\n`);
     const counts = Object.fromEntries(LISTS.map(([, t]) => [t, 0])) as Record<ItemKind, number>;
     let lines = 0;
     for await (const batch of source.batches()) {
       for (const item of batch) {
-        // In three writes: one line as one template would be a rope that encoding must first copy flat.
-        write(LINE_START[item.t]);
-        write(JSON.stringify(item.v));
-        write('}\n');
+        // In pieces: one line as one template would be a rope that encoding must first copy flat.
+        writeLine(LINE_START[item.t], JSON.stringify(item.v));
         counts[item.t] += 1;
       }
       if (full) {

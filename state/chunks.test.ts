@@ -18,6 +18,23 @@ describe('Utf8Chunks', () => {
     for (const chunk of out.slice(0, -1)) expect(chunk.toString('utf8').endsWith('\n')).toBe(true);
   });
 
+  it('keeps the pieces of one writeAll in one chunk, a longer one whole', () => {
+    const chunks = new Utf8Chunks(64);
+    const lines = Array.from({ length: 200 }, (_, i) => ['{"t":"user","v":', JSON.stringify({ i, name: 'Zoë 東京 🚀'.repeat(i % 5) }), '}\n']);
+    const out: Buffer[] = [];
+    for (const pieces of lines) {
+      const full = chunks.writeAll(...pieces);
+      if (full) out.push(Buffer.from(full));
+    }
+    out.push(Buffer.from(chunks.take()));
+    expect(Buffer.concat(out).toString('utf8')).toBe(lines.map((p) => p.join('')).join(''));
+    for (const chunk of out) {
+      const text = chunk.toString('utf8');
+      expect(text.endsWith('\n')).toBe(true);
+      for (const line of text.trimEnd().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    }
+  });
+
   it('takes a piece longer than a chunk whole, and reuses the buffers handed back', () => {
     const chunks = new Utf8Chunks(16);
     expect(chunks.write('short')).toBeNull();

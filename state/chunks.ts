@@ -53,6 +53,23 @@ export class Utf8Chunks {
     return full;
   }
 
+  /**
+   * Adds the pieces of one line (or record) together: they land in one chunk, never split between two
+   * (a reader of chunks that expects whole lines, like the plan's render worker, gets them whole), and
+   * without being joined into one string first. Returns a full chunk when it had to make room, else null.
+   */
+  writeAll(...pieces: string[]): Buffer | null {
+    let length = 0;
+    for (const piece of pieces) length += piece.length;
+    let full: Buffer | null = null;
+    if (this.used + length * 3 > this.buffer.length) {
+      if (this.used > 0) full = this.take();
+      if (length * 3 > this.buffer.length) this.buffer = this.fresh(length * 3);
+    }
+    for (const piece of pieces) this.used += this.buffer.write(piece, this.used);
+    return full;
+  }
+
   /** The bytes written so far (possibly empty); later writes go to another buffer. */
   take(): Buffer {
     const chunk = this.buffer.subarray(0, this.used);

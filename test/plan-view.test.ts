@@ -7,6 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyExample, idplane } from './cli-helpers.ts';
+import { copyHrExport } from './fixtures.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -33,6 +34,14 @@ describe('the view of a saved plan rendered by the worker', () => {
     expect(worker).toBe(main);
     const shown = (file: string) => JSON.parse(idplane(dir, ['show', join(dir, file), '--format', 'json']).stdout);
     expect({ ...shown('w.plan'), created_at: 0 }).toEqual({ ...shown('m.plan'), created_at: 0 });
+  });
+
+  it('is the same for a plan of many chunks, whose lines straddle no chunk boundary', async () => {
+    // 5,000 people make a plan stream of several MiB: many of the 1 MiB chunks the worker reads.
+    await copyHrExport(5000, join(dir, 'data/hr.csv'));
+    const { worker, main } = both([]);
+    expect(worker.split('\n').filter((l) => l.startsWith('  + user ')).length).toBe(5001);
+    expect(worker).toBe(main);
   });
 
   it('is the Markdown the main thread renders, masked and unmasked, with conflicts and warnings', async () => {
