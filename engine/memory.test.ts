@@ -45,6 +45,16 @@ describe('checkHeap', () => {
     expect(thrown(() => checkHeap('reading hr', () => ({ used: 3.9 * GiB, limit: 4 * GiB }), () => false, 24 * GiB)).code).toBe('MEMORY_LIMIT');
   });
 
+  it('keeps room for one scavenge to promote the young generation: a small limit stops sooner', () => {
+    // 100 MiB live of a 128 MiB limit is 78%, under both shares, yet a 64 MiB semi-space could fill the rest at once.
+    const reading = { used: 100 * MiB, limit: 128 * MiB, promotable: 64 * MiB };
+    const error = thrown(() => checkHeap('mapping', () => reading, () => true, 24 * GiB));
+    expect(error.code).toBe('MEMORY_LIMIT');
+    expect(error.message).toMatch(/holds 100 MiB of live data, and its limit is 128 MiB, of which 64 MiB stays free for young objects moving in at once; /);
+    // On a heap of gigabytes the same semi-space is noise: 3 GiB live of 4 GiB goes on.
+    expect(() => checkHeap('mapping', () => ({ used: 3 * GiB, limit: 4 * GiB, promotable: 64 * MiB }), never, 24 * GiB)).not.toThrow();
+  });
+
   it('reads the old generation of this process, within its limit', () => {
     const heap = readHeap();
     expect(heap.used).toBeGreaterThan(0);

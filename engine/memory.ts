@@ -22,6 +22,12 @@ const MiB = 2 ** 20;
 export interface HeapReading {
   used: number;
   limit: number;
+  /**
+   * What one scavenge of the young generation may move into the old one at once: a semi-space
+   * (64 MiB on Node 24). The guard keeps that much room free, since the heap can jump by it between
+   * two of its checks; a limit near the semi-space size would otherwise be crossed unseen.
+   */
+  promotable?: number;
 }
 
 /**
@@ -37,7 +43,8 @@ export function readHeap(): HeapReading {
     if (space.space_name === 'new_space' || space.space_name === 'new_large_object_space') young += space.space_used_size;
   }
   const old = nodeFlagMiB('max-old-space-size');
-  return { used: s.used_heap_size - young, limit: old !== undefined ? old * MiB : s.heap_size_limit - 3 * semiSpace() };
+  const semi = semiSpace();
+  return { used: s.used_heap_size - young, limit: old !== undefined ? old * MiB : s.heap_size_limit - 3 * semi, promotable: semi };
 }
 
 /**
@@ -73,12 +80,17 @@ export const LIVE_STOP_SHARE = 0.85;
  */
 export function checkHeap(doing: string, read: () => HeapReading = readHeap, collect: () => boolean = collectGarbage, machine = totalmem()): void {
   let heap = read();
-  if (heap.used <= heap.limit * HEAP_STOP_SHARE) return;
+  if (heap.used <= room(heap) * HEAP_STOP_SHARE) return;
   if (collect()) {
     heap = read();
-    if (heap.used <= heap.limit * LIVE_STOP_SHARE) return;
+    if (heap.used <= room(heap) * LIVE_STOP_SHARE) return;
   }
   throw new IdplaneError('MEMORY_LIMIT', heapMessage(doing, heap, machine));
+}
+
+/** The part of the limit live data may fill: what is left once one scavenge's promotion is kept free. */
+function room(heap: HeapReading): number {
+  return Math.max(0, heap.limit - (heap.promotable ?? 0));
 }
 
 let gc: (() => void) | null | undefined;
@@ -106,7 +118,10 @@ export function heapMessage(doing: string, heap: HeapReading, machine: number): 
   const room = Math.floor((machine * 0.75) / MiB / 1024) * 1024;
   const suggested = Math.min(Math.ceil((limitMiB * 2) / 1024) * 1024, room);
   return (
-    `out of memory while ${doing}: the JavaScript heap holds ${gib(heap.used)} of live data, and its limit is ${gib(heap.limit)}; idplane stopped before the engine would have aborted. ` +
+    `out of memory while ${doing}: the JavaScript heap holds ${gib(heap.used)} of live data, and its limit is ${gib(heap.limit)}` +
+    // Said only where it explains the stop: on a small limit, the young generation's room is a large share of it.
+    ((heap.promotable ?? 0) > heap.limit * 0.05 ? `, of which ${gib(heap.promotable!)} stays free for young objects moving in at once` : '') +
+    '; idplane stopped before the engine would have aborted. ' +
     (suggested > limitMiB
       ? `Raise the limit with NODE_OPTIONS=--max-old-space-size=${suggested} (MiB; this machine has ${gib(machine)} of memory), `
       : `This machine's ${gib(machine)} of memory leave no room for a larger heap: run on a bigger machine, `) +

@@ -99,7 +99,7 @@ describe('an input too large for the heap', () => {
     const small = { NODE_OPTIONS: '--max-old-space-size=128' };
     const plan = await idplaneAsync(project.dir, ['plan'], { env: small });
     expect(plan.code).toBe(1);
-    expect(plan.stderr).toMatch(/^Error: out of memory while \w+ \([\d,]+ of [\d,]+ \w+ so far\): the JavaScript heap holds \d+ MiB of live data, and its limit is 128 MiB; idplane stopped before the engine would have aborted\. Raise the limit with NODE_OPTIONS=--max-old-space-size=1024 /m);
+    expect(plan.stderr).toMatch(/^Error: out of memory while \w+ \([\d,]+ of [\d,]+ \w+ so far\): the JavaScript heap holds \d+ MiB of live data, and its limit is 128 MiB, of which 64 MiB stays free for young objects moving in at once; idplane stopped before the engine would have aborted\. Raise the limit with NODE_OPTIONS=--max-old-space-size=1024 /m);
     expect(plan.stderr).not.toMatch(/FATAL ERROR|Native stack trace/);
 
     const json = await idplaneAsync(project.dir, ['plan', '--format', 'json'], { env: small });
