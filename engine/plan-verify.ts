@@ -81,15 +81,16 @@ export async function verifySavedPlan(saved: RawPlan, fresh: Plan, project: Proj
   for (const app of Object.keys(targetsBefore)) if (!(app in targetsNow)) throw mismatch(`it names a target ${app} that the config does not provision`);
 
   const rules = planRules(project);
-  const expected = items(planSource(fresh));
+  const expected = cursor(planSource(fresh));
   const keptFrom = new Map<number, AccountChange>();
   let accountIndex = -1;
   let count = 0;
   for await (const batch of saved.lines()) {
     for (const line of batch) {
       count += 1;
-      const next = await expected.next();
-      const want = next.done ? null : next.value;
+      // Taken from the batch in hand; only the step to the next batch waits (an await per line costs a
+      // second per million lines).
+      const want = expected.ready() ? expected.take() : await expected.next();
       if (want?.t === 'account') accountIndex += 1;
       // The line the recomputed plan writes: byte for byte the same is the same change, with no need to
       // parse it (the common case, and what keeps verifying a million-user plan cheap).
@@ -117,7 +118,7 @@ export async function verifySavedPlan(saved: RawPlan, fresh: Plan, project: Proj
     progress?.update(count);
   }
   const left = await expected.next();
-  if (!left.done) throw left.value.t === 'account' && moved.has(left.value.v.app) ? targetMoved(left.value) : mismatch(`it leaves out ${describe(left.value)}`);
+  if (left) throw left.t === 'account' && moved.has(left.v.app) ? targetMoved(left) : mismatch(`it leaves out ${describe(left)}`);
   if (headerDiff !== null) {
     throw new IdplaneError('PLAN_STALE', `the saved plan ${file} is stale: its header differs at ${headerDiff} from the plan the config produces now that ${[...moved].join(', ')}'s accounts changed since it was made. ${AGAIN}`);
   }
@@ -130,8 +131,24 @@ function withoutFrom(change: AccountChange): unknown {
   return { ...change, attributes: Object.fromEntries(Object.entries(change.attributes).map(([name, v]) => [name, { ...v, from: undefined }])) };
 }
 
-async function* items(source: PlanSource): AsyncGenerator<PlanItem> {
-  for await (const batch of source.batches()) yield* batch;
+/** The items of a plan source in order: `take` while `ready`, else `next` (null at the end). */
+function cursor(source: PlanSource): { ready: () => boolean; take: () => PlanItem; next: () => Promise<PlanItem | null> } {
+  const batches = source.batches()[Symbol.asyncIterator]();
+  let batch: readonly PlanItem[] = [];
+  let at = 0;
+  return {
+    ready: () => at < batch.length,
+    take: () => batch[at++]!,
+    async next() {
+      while (at >= batch.length) {
+        const step = await batches.next();
+        if (step.done) return null;
+        batch = step.value;
+        at = 0;
+      }
+      return batch[at++]!;
+    },
+  };
 }
 
 /** Names an item without its values: users by login, accounts, links and records by app and key. */

@@ -3,6 +3,7 @@
  * from plain rows, and a helper that plans and applies in memory. Test-only; nothing here does I/O.
  */
 import { createHash } from 'node:crypto';
+import { mulberry32 } from '../bench/generate.ts';
 import type { CompiledPolicy } from './policies.ts';
 import type { AttributeConfig, DeclaredUser, ImportConfig, SafeguardsConfig } from '../schemas/generated/config.ts';
 import type { ImportChange, LinkChange, Plan, UserChange } from '../schemas/generated/plan.ts';
@@ -122,17 +123,8 @@ export function hrRow(id: string, first: string, last: string, extra: Record<str
   return { id, first, last, email: `${first}.${last}@example.com`.toLowerCase(), title: 'Engineer', status: 'Active', ...extra };
 }
 
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (mulberry32, the benchmark's), so a failure can be replayed from its seed. */
+export const random = mulberry32;
 
 const APPS = ['hr', 'ad', 'crm'];
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CsvRowReader, QUOTE_NOT_CLOSED, type RowSink } from './rows.ts';
 import type { CsvSyntax } from './strict-row.ts';
+import { mulberry32 } from '../../bench/generate.ts';
 
 type Event = ['row', number, string[]] | ['unreadable', number, string, boolean];
 
@@ -19,16 +20,8 @@ function read(pieces: string[], syntax: Partial<CsvSyntax> = {}, papa = true): E
   return events;
 }
 
-/** A small seeded PRNG (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so that a failure can be replayed. */
+const random = mulberry32;
 
 /** Random CSV-ish text, heavy in the characters that matter: delimiters, quotes, escapes, blanks, line ends. */
 function csvText(next: () => number, syntax: CsvSyntax, length: number): string {

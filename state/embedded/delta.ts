@@ -13,26 +13,20 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { StateDelta } from '../../reconciler/state-delta.ts';
 import { crashPoint, pausePoint } from '../crash-point.ts';
 import { digestOf } from '../stored-meta.ts';
-import { StaleStateError, type ChangeRecord, type RunRecord, type StateRef } from '../types.ts';
+import type { ChangeRecord, RunRecord, StateRef } from '../types.ts';
 import { insertChanges, upsertRun } from './history.ts';
-import { readMeta } from './transactions.ts';
+import { seal, startWrite } from './transactions.ts';
 
 /** One delta write; returns the digest the database holds once it committed. */
 export async function writeDelta(db: DatabaseSync, delta: StateDelta, expected: StateRef, changes: Iterable<ChangeRecord>, run: RunRecord | undefined, location: string): Promise<string> {
   db.exec('BEGIN IMMEDIATE');
   try {
-    const current = readMeta(db);
-    if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
-    if (expected.digest !== undefined && expected.digest !== current.digest) throw new StaleStateError(expected, current, location);
-    db.exec('UPDATE meta SET writing = 1');
+    const current = startWrite(db, expected, location);
     writeRows(db, delta);
     await insertChanges(db, changes);
     if (run) upsertRun(db, run);
     const token = randomUUID();
-    const edited = delta.edited ? 1 : 0;
-    db.prepare(`UPDATE meta SET lineage = ?, serial = ?, watermarks = ?, write_token = ?, pipeline = ?, edited = ?,
-        sealed_writes = CASE WHEN ? THEN sealed_writes ELSE outside_writes END, writing = 0`)
-      .run(delta.lineage, delta.serial, JSON.stringify({ ...current.watermarks, ...delta.watermarks }), token, delta.pipeline, edited, edited);
+    seal(db, { ...delta, watermarks: { ...current.watermarks, ...delta.watermarks }, token });
     crashPoint('state-write');
     await pausePoint('state-write');
     db.exec('COMMIT');

@@ -15,7 +15,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { ChangeRecord, History, HistoryQuery, RunRecord } from '../types.ts';
-import { arrays, pause, YIELD_ROWS } from './rows.ts';
+import { arrays, BulkInsert } from './rows.ts';
 import { JOURNAL_INDEXES } from './schema.ts';
 
 export function registerFunctions(db: DatabaseSync): void {
@@ -30,13 +30,11 @@ export function loginCondition(column: string, login: string): { sql: string; va
   return ASCII.test(login) ? { sql: `${column} = ? COLLATE NOCASE`, value: login } : { sql: `idplane_lower(${column}) = ?`, value: login.toLowerCase() };
 }
 
-/** A function that appends one journal entry. */
-export function changeInserter(db: DatabaseSync): (c: ChangeRecord) => void {
-  const insert = db.prepare(`INSERT INTO changes (run_id, seq, at, kind, action, user_id, login, app, key, attributes, outcome, message)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  return (c) => {
-    insert.run(c.runId, c.seq, c.at, c.kind, c.action, c.userId, c.login, c.app, c.key, c.attributes === null ? null : JSON.stringify(c.attributes), c.outcome, c.message);
-  };
+/** Appends journal entries, 64 to a statement (rows.ts BulkInsert): `add` each, then `flush`. */
+export function changeInserter(db: DatabaseSync): BulkInsert<ChangeRecord> {
+  return new BulkInsert<ChangeRecord>(db, 'INSERT INTO changes (run_id, seq, at, kind, action, user_id, login, app, key, attributes, outcome, message)', 12, (c, v) => {
+    v.push(c.runId, c.seq, c.at, c.kind, c.action, c.userId, c.login, c.app, c.key, c.attributes === null ? null : JSON.stringify(c.attributes), c.outcome, c.message);
+  });
 }
 
 /** Journal entries past which a write that more than doubles the journal builds its indexes after the rows. */
@@ -54,13 +52,14 @@ export async function insertChanges(db: DatabaseSync, changes: Iterable<ChangeRe
   let dropped = false;
   let n = 0;
   for (const c of changes) {
-    insert(c);
+    const turn = insert.add(c);
+    if (turn) await turn;
     if (++n === BULK_JOURNAL && n > stored) {
       for (const sql of JOURNAL_INDEXES.drop) db.exec(sql);
       dropped = true;
     }
-    if (n % YIELD_ROWS === 0) await pause();
   }
+  insert.flush();
   if (dropped) for (const sql of JOURNAL_INDEXES.create) db.exec(sql);
   return n;
 }

@@ -1,9 +1,9 @@
 /**
  * Rows of the embedded store's state tables, both ways, on a node:sqlite connection inside the caller's
  * transaction. A write follows the changed-rows plan (state/snapshot.ts): a table planned as a
- * replacement is dropped, made again and loaded with one prepared INSERT per row, its indexes and
+ * replacement is dropped, made again and loaded 64 rows per INSERT (BulkInsert), its indexes and
  * triggers built after the load (schema.ts); a table planned as a diff gets only its deletes, updates and
- * inserts, each checked to touch exactly the row it names (the plan relies on the database holding
+ * inserts, each update and delete checked to touch exactly the row it names (the plan relies on the database holding
  * exactly the snapshot). Reads return the exact in-memory records the reconciler works on: a user is the
  * record's JSON parsed once, an imported record's packed values the text stored, never parsed. Both
  * hand the event loop back every YIELD_ROWS rows, so a server stays responsive during a million-row
@@ -30,12 +30,59 @@ export async function replaceTable(db: DatabaseSync, table: StateTable, load: ()
   for (const statement of [...definition.indexes, ...definition.triggers]) db.exec(statement);
 }
 
-/** Runs `statement` for each of `rows`, pausing now and then. */
-async function each<T>(statement: StatementSync, rows: Iterable<T>, bind: (row: T) => (string | number | null)[]): Promise<void> {
-  let n = 0;
-  for (const row of rows) {
-    statement.run(...bind(row));
-    if (++n % YIELD_ROWS === 0) await pause();
+export type SqlValue = string | number | null;
+
+/** Rows one multi-row INSERT carries: few enough to stay under SQLite's 32,766 parameters at any width. */
+export const BULK_ROWS = 64;
+
+/**
+ * Inserts rows BULK_ROWS at a time through one multi-row `INSERT ... VALUES (...), (...)`: a call into
+ * SQLite (and a statement step) per 64 rows instead of per row, which halves the cost of a bulk load;
+ * the rows left at the end go one by one. `add` binds a row's values onto the pending ones; `flush`
+ * writes what is pending. Pauses every YIELD_ROWS rows, as the other loops here do.
+ */
+export class BulkInsert<T> {
+  private readonly many: StatementSync;
+  private readonly one: StatementSync;
+  private readonly values: SqlValue[] = [];
+  private readonly bind: (row: T, into: SqlValue[]) => void;
+  private pending = 0;
+  private written = 0;
+
+  constructor(db: DatabaseSync, head: string, width: number, bind: (row: T, into: SqlValue[]) => void, tail = '') {
+    this.bind = bind;
+    const row = `(${new Array<string>(width).fill('?').join(', ')})`;
+    this.many = db.prepare(`${head} VALUES ${new Array<string>(BULK_ROWS).fill(row).join(', ')}${tail}`);
+    this.one = db.prepare(`${head} VALUES ${row}${tail}`);
+  }
+
+  /** Adds one row; every YIELD_ROWS rows returns a promise to await (the event loop's turn), else nothing. */
+  add(row: T): Promise<void> | undefined {
+    this.bind(row, this.values);
+    if (++this.pending === BULK_ROWS) {
+      this.many.run(...this.values);
+      this.values.length = 0;
+      this.pending = 0;
+    }
+    return ++this.written % YIELD_ROWS === 0 ? pause() : undefined;
+  }
+
+  /** Writes the rows still pending; returns how many rows were added in all. */
+  flush(): number {
+    const width = this.values.length / Math.max(this.pending, 1);
+    for (let i = 0; i < this.pending; i++) this.one.run(...this.values.slice(i * width, (i + 1) * width));
+    this.values.length = 0;
+    this.pending = 0;
+    return this.written;
+  }
+
+  /** Adds every row of `rows`, then flushes. */
+  async all(rows: Iterable<T>): Promise<number> {
+    for (const row of rows) {
+      const turn = this.add(row);
+      if (turn) await turn;
+    }
+    return this.flush();
   }
 }
 
@@ -49,66 +96,63 @@ async function exactly<T>(db: DatabaseSync, statement: StatementSync, rows: read
   }
 }
 
-const userRow = (u: UserRecord, ord: number): (string | number)[] => [ord, JSON.stringify(u)];
-const linkRow = (l: StoredLink, ord: number): (string | number)[] => [ord, l.app, l.key, l.userId];
 const flag = (r: ImportedRecord): number => (r.disabled ? 1 : 0);
 
 /** Writes the rows `plan` says `next` needs. */
 export async function writeRows(db: DatabaseSync, next: DirectoryState, plan: WritePlan): Promise<void> {
-  const insertUser = () => db.prepare('INSERT INTO users (ord, record) VALUES (?, ?)');
+  const users = () => new BulkInsert<{ value: UserRecord; ord: number }>(db, 'INSERT INTO users (ord, record)', 2, ({ value, ord }, v) => v.push(ord, JSON.stringify(value)));
   if (plan.users.mode === 'replace') {
+    // By position: a million users need no million row objects.
     await replaceTable(db, 'users', async () => {
-      const insert = insertUser();
-      for (let ord = 0; ord < next.users.length; ord++) {
-        insert.run(ord, JSON.stringify(next.users[ord]));
-        if ((ord + 1) % YIELD_ROWS === 0) await pause();
-      }
+      await new BulkInsert<number>(db, 'INSERT INTO users (ord, record)', 2, (ord, v) => v.push(ord, JSON.stringify(next.users[ord]))).all(next.users.keys());
     });
   } else {
     await exactly(db, db.prepare('DELETE FROM users WHERE id = ?'), plan.users.deletes, (u) => [u.id], 'user');
     await exactly(db, db.prepare('UPDATE users SET record = ? WHERE ord = ?'), plan.users.updates, ({ value, ord }) => [JSON.stringify(value), ord], 'user');
-    await each(insertUser(), plan.users.inserts, ({ value, ord }) => userRow(value, ord));
+    await users().all(plan.users.inserts);
   }
-  const insertLink = () => db.prepare('INSERT INTO links (ord, app, key, user_id) VALUES (?, ?, ?, ?)');
+  const links = () => new BulkInsert<{ value: StoredLink; ord: number }>(db, 'INSERT INTO links (ord, app, key, user_id)', 4, ({ value, ord }, v) => v.push(ord, value.app, value.key, value.userId));
   if (plan.links.mode === 'replace') {
     await replaceTable(db, 'links', async () => {
-      const insert = insertLink();
-      for (let ord = 0; ord < next.links.length; ord++) {
+      await new BulkInsert<number>(db, 'INSERT INTO links (ord, app, key, user_id)', 4, (ord, v) => {
         const l = next.links[ord]!;
-        insert.run(ord, l.app, l.key, l.userId);
-        if ((ord + 1) % YIELD_ROWS === 0) await pause();
-      }
+        v.push(ord, l.app, l.key, l.userId);
+      }).all(next.links.keys());
     });
   } else {
     await exactly(db, db.prepare('DELETE FROM links WHERE app = ? AND key = ?'), plan.links.deletes, (l) => [l.app, l.key], 'link');
     await exactly(db, db.prepare('UPDATE links SET user_id = ? WHERE ord = ?'), plan.links.updates, ({ value, ord }) => [value.userId, ord], 'link');
-    await each(insertLink(), plan.links.inserts, ({ value, ord }) => linkRow(value, ord));
+    await links().all(plan.links.inserts);
   }
-  const upsertImported = (conflict: boolean) => db.prepare(`INSERT INTO imported (app, key, disabled, vals) VALUES (?, ?, ?, ?)${conflict ? ' ON CONFLICT (app, key) DO UPDATE SET disabled = excluded.disabled, vals = excluded.vals' : ''}`);
+  // An upsert's rows of one statement must name distinct keys; they do (one row per app and key).
+  const imported = (conflict: boolean) => new BulkInsert<{ app: string; key: string; value: ImportedRecord }>(db, 'INSERT INTO imported (app, key, disabled, vals)', 4,
+    ({ app, key, value }, v) => v.push(app, key, flag(value), value.values),
+    conflict ? ' ON CONFLICT (app, key) DO UPDATE SET disabled = excluded.disabled, vals = excluded.vals' : '');
   if (plan.imported.mode === 'replace') {
     await replaceTable(db, 'imported', async () => {
-      const insert = upsertImported(false);
-      let n = 0;
+      const insert = imported(false);
       for (const [app, { records }] of next.imported) {
-        for (const [key, r] of records) {
-          insert.run(app, key, flag(r), r.values);
-          if (++n % YIELD_ROWS === 0) await pause();
+        for (const [key, value] of records) {
+          const turn = insert.add({ app, key, value });
+          if (turn) await turn;
         }
       }
+      insert.flush();
     });
   } else {
     const deleteApp = db.prepare('DELETE FROM imported WHERE app = ?');
     for (const app of plan.imported.apps) deleteApp.run(app);
     await exactly(db, db.prepare('DELETE FROM imported WHERE app = ? AND key = ?'), plan.imported.deletes, (r) => [r.app, r.key], 'imported record');
-    await each(upsertImported(true), plan.imported.upserts, (r) => [r.app, r.key, flag(r.value), r.value.values]);
+    await imported(true).all(plan.imported.upserts);
   }
-  const upsertColumns = () => db.prepare('INSERT INTO app_columns (app, columns) VALUES (?, ?) ON CONFLICT (app) DO UPDATE SET columns = excluded.columns');
+  const columns = () => new BulkInsert<{ app: string; columns: readonly string[] }>(db, 'INSERT INTO app_columns (app, columns)', 2, ({ app, columns }, v) => v.push(app, JSON.stringify(columns)),
+    ' ON CONFLICT (app) DO UPDATE SET columns = excluded.columns');
   if (plan.columns.mode === 'replace') {
-    await replaceTable(db, 'app_columns', () => each(upsertColumns(), next.imported, ([app, { columns }]) => [app, JSON.stringify(columns)]));
+    await replaceTable(db, 'app_columns', () => columns().all([...next.imported].map(([app, { columns }]) => ({ app, columns }))).then(() => {}));
   } else {
     const deleteApp = db.prepare('DELETE FROM app_columns WHERE app = ?');
     for (const app of plan.columns.deletes) deleteApp.run(app);
-    await each(upsertColumns(), plan.columns.upserts, ({ app, columns }) => [app, JSON.stringify(columns)]);
+    await columns().all(plan.columns.upserts);
   }
 }
 

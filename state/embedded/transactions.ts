@@ -39,24 +39,38 @@ export function readMeta(db: DatabaseSync): EmbeddedMeta {
   };
 }
 
+/**
+ * The start of a write, inside its BEGIN IMMEDIATE: the meta row, checked against what the writer
+ * expects (else StaleStateError), and the transaction marked as idplane's own for the triggers.
+ */
+export function startWrite(db: DatabaseSync, expected: StateRef, location: string): EmbeddedMeta {
+  const current = readMeta(db);
+  if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
+  if (expected.digest !== undefined && expected.digest !== current.digest) throw new StaleStateError(expected, current, location);
+  db.exec('UPDATE meta SET writing = 1');
+  return current;
+}
+
+/** The end of a write: the meta row as the state now is, with a new write token, and no longer marked as writing. */
+export function seal(db: DatabaseSync, next: Pick<DirectoryState, 'lineage' | 'serial' | 'watermarks' | 'pipeline' | 'edited'> & { token: string }): void {
+  const edited = next.edited ? 1 : 0;
+  db.prepare(`UPDATE meta SET lineage = ?, serial = ?, watermarks = ?, write_token = ?, pipeline = ?, edited = ?,
+      sealed_writes = CASE WHEN ? THEN sealed_writes ELSE outside_writes END, writing = 0`)
+    .run(next.lineage, next.serial, JSON.stringify(next.watermarks), next.token, next.pipeline, edited, edited);
+}
+
 /** One write; returns the snapshot and digest the database holds once it committed. */
 export async function writeState(db: DatabaseSync, next: DirectoryState, expected: StateRef, previous: Snapshot | null, changes: Iterable<ChangeRecord>, location: string): Promise<{ snapshot: Snapshot; digest: string }> {
   db.exec('BEGIN IMMEDIATE');
   try {
-    const current = readMeta(db);
-    if (current.lineage !== expected.lineage || current.serial !== expected.serial) throw new StaleStateError(expected, current);
-    if (expected.digest !== undefined && expected.digest !== current.digest) throw new StaleStateError(expected, current, location);
-    db.exec('UPDATE meta SET writing = 1');
+    const current = startWrite(db, expected, location);
     // Only rows that changed since our last look, if the database still holds exactly what we saw then.
     const token = randomUUID();
     const digest = digestOf(token, current.outsideWrites);
     const plan = planWrite(next, previous && previous.digest === current.digest ? previous : null, digest);
     await writeRows(db, next, plan);
     await insertChanges(db, changes);
-    const edited = next.edited ? 1 : 0;
-    db.prepare(`UPDATE meta SET lineage = ?, serial = ?, watermarks = ?, write_token = ?, pipeline = ?, edited = ?,
-        sealed_writes = CASE WHEN ? THEN sealed_writes ELSE outside_writes END, writing = 0`)
-      .run(next.lineage, next.serial, JSON.stringify(next.watermarks), token, next.pipeline, edited, edited);
+    seal(db, { ...next, token });
     crashPoint('state-write');
     await pausePoint('state-write');
     db.exec('COMMIT');

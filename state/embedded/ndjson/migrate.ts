@@ -46,7 +46,10 @@ export async function migrateLegacy(dir: string, file: string, backupFile: strin
     const summary = await build(temp, decoded.state, stateFile, async (db) => {
       const { runs, committed } = await readLegacyRuns(historyFile, decoded.commit);
       for (const run of runs) upsertRun(db, run);
-      const changes = await eachLegacyChange(historyFile, committed, changeInserter(db));
+      const journal = changeInserter(db);
+      // The file is read in chunks with turns of the event loop between them: no pause needed per row.
+      const changes = await eachLegacyChange(historyFile, committed, (c) => void journal.add(c));
+      journal.flush();
       return { runs: runs.length, changes };
     });
     const backup = await decodeBackup(`${stateFile}.backup`, notice);
