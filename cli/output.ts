@@ -11,6 +11,7 @@ import type { Observer } from '../engine/observer.ts';
 import { progressOf, type Progress } from '../engine/progress.ts';
 import { createProgress, type ProgressBars } from './progress.ts';
 import { styleFor, type Style } from './views/style.ts';
+import { redactSecrets } from '../engine/secrets.ts';
 
 export type Format = 'text' | 'json' | 'markdown';
 
@@ -45,7 +46,8 @@ export function createOutput(format: Format): Output {
   const sink = streamSink(process.stdout);
   const errStyle = styleFor(process.stderr);
   const bars = createProgress(process.stderr);
-  const stderr = (text: string) => void process.stderr.write(text);
+  // Notices, warnings, the server's log and errors: never a secret (engine/secrets.ts).
+  const stderr = (text: string) => void process.stderr.write(redactSecrets(text));
   const observer: Observer = {
     phase: (label, unit) => bars.phase(label, unit),
     notice: (message) => stderr(`${message}\n`),

@@ -15,6 +15,7 @@ import type { StateUnreachableError } from '../state/postgres/connection.ts';
 import type { LockLostError } from '../state/postgres/lock.ts';
 import type { LockHeldError, LockInfo, StaleStateError, StateAccessError, StateFormatError } from '../state/types.ts';
 import type { ConfigProblem } from './config/problems.ts';
+import { redactSecrets } from './secrets.ts';
 
 /** The codes of the errors the engine and its front ends raise themselves. */
 export const OWN_CODES = [
@@ -76,7 +77,8 @@ export class IdplaneError extends Error {
   readonly holder: LockInfo | undefined;
 
   constructor(code: ErrorCode, message: string, options: IdplaneErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Whatever the message quotes (a URL, a server's answer, a file's content), no secret leaves in it.
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'IdplaneError';
     this.code = code;
     this.problems = options.problems ?? [];

@@ -22,6 +22,7 @@
  *   below the base URL (describe()), never by its origin or credentials.
  */
 import { AdaptiveLimit, CircuitBreaker, CircuitOpenError, DEFAULT_RETRY, RetryPolicy, retryAfter, type Outcome, type RetrySettings } from './retry.ts';
+import { redactSecrets } from '../engine/secrets.ts';
 
 export interface HttpResponse {
   status: number;
@@ -164,7 +165,7 @@ export class HttpClient {
   redact(text: string): string {
     let out = text;
     for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join('***');
-    return out;
+    return redactSecrets(out);
   }
 
   /** The URL of an endpoint below the base URL ("/Users", "/api/v1/users"), with a query. */

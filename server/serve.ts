@@ -22,6 +22,7 @@ import { parseListen, readTls } from './listen.ts';
 import { ServeMetrics } from './metrics.ts';
 import { Runner } from './runner.ts';
 import { startSchedules, type Schedule } from './schedules.ts';
+import { redactSecrets } from '../engine/secrets.ts';
 
 export interface ServeOptions {
   /** The folder of idplane.yaml. */
@@ -39,8 +40,10 @@ export interface ServeOptions {
 const DEFAULT_LISTEN = '127.0.0.1:8080';
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 
-export async function serve(options: ServeOptions): Promise<void> {
-  const { log } = options;
+export async function serve(given: ServeOptions): Promise<void> {
+  // Every line of the log, whoever reads it: no secret of the config (engine/secrets.ts).
+  const log = (line: string) => given.log(redactSecrets(line));
+  const options = { ...given, log };
   const metrics = new ServeMetrics();
   const runner = new Runner(metrics, log);
   const ws = await openWorkspace(options.dir, { ...(options.env ? { env: options.env } : {}), notice: (m) => runner.observer.notice(m) });

@@ -353,3 +353,51 @@ describe('the http source through the CLI', () => {
     }
   });
 });
+
+describe('secrets from ${env:} and ${file:} outside the token', () => {
+  const KEY = 'q-secret Lk93/never+printed';
+  const encoded = encodeURIComponent(KEY);
+
+  it('a query parameter from the environment is *** in every error and in schema discover, whatever its encoding', async () => {
+    await start();
+    await project({ ...connectionFor('page', { retries: 1 }), query: { api_key: '${env:HR_QUERY_KEY}' } });
+    server.inject({ times: 100, fault: { status: 503 } });
+    for (const args of [['plan'], ['plan', '--format', 'json'], ['apply', '--auto-approve']]) {
+      const run = await idplane(args, { HR_QUERY_KEY: KEY });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stderr).toContain('api_key=***');
+      for (const form of [KEY, encoded, encoded.replaceAll('%20', '+'), 'Lk93']) expect(run.stdout + run.stderr).not.toContain(form);
+    }
+    server.clearFaults();
+    const discovered = await idplane(['schema', 'discover', 'hr'], { HR_QUERY_KEY: KEY });
+    expect(discovered.code, discovered.stderr).toBe(0);
+    expect(discovered.stdout).toContain('api_key=***');
+    expect(discovered.stdout + discovered.stderr).not.toContain('Lk93');
+  });
+
+  it('a CSV path read from a secret file is *** in "cannot read", and the file content never shows', async () => {
+    root = await mkdtemp(join(tmpdir(), 'idplane-secret-file-'));
+    dir = root;
+    await writeFile(join(dir, 'hr-path.txt'), 'exports/hr-Tz77-private.csv\n');
+    await writeFile(join(dir, 'idplane.yaml'), `version: 1
+directory:
+  attributes:
+    login: { type: string, required: true, unique: true }
+profileSources: [hr]
+apps:
+  hr:
+    provider: csv
+    connection: { path: "\${file:hr-path.txt}" }
+    key: id
+    import:
+      onNoMatch: create
+      mappings: { login: app.email }
+`);
+    for (const args of [['plan'], ['plan', '--format', 'json'], ['schema', 'discover', 'hr']]) {
+      const run = await idplane(args);
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/cannot read \*\*\*/);
+      expect(run.stdout + run.stderr).not.toContain('Tz77');
+    }
+  });
+});

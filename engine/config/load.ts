@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fromPointer, toPointer, type ConfigProblem } from './problems.ts';
 import { parseYaml, positionInScalar, positionOf, type YamlSource } from './yaml-source.ts';
+import { registerSecrets } from '../secrets.ts';
 
 export const CONFIG_FILE = 'idplane.yaml';
 
@@ -190,11 +191,14 @@ function resolveEnv(value: unknown, path: string[], env: Record<string, string |
       if (kind === 'file') {
         const file = files.get(name)!;
         if (!file.ok) fail(pointer, `cannot read the secret file ${name}: ${file.reason}`);
+        if (file.ok) registerSecrets([file.value, file.value.trim()]);
         return file.ok ? file.value : '';
       }
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return whole;
       const v = env[name];
       if (v === undefined) fail(pointer, `environment variable ${name} is not set`);
+      // Every value taken from the environment or a file is a secret from here on (engine/secrets.ts).
+      else registerSecrets([v]);
       return v ?? '';
     });
   }

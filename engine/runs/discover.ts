@@ -11,6 +11,7 @@ import { atBoundary } from '../boundary.ts';
 import { UsageError } from '../errors.ts';
 import { withWorkspace } from '../workspace.ts';
 import { runContext, type RunOptions } from './run-options.ts';
+import { redactSecrets } from '../secrets.ts';
 
 export interface DiscoverOptions extends RunOptions {
   app: string;
@@ -30,6 +31,6 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     const compiled = Object.hasOwn(ws.project.apps, app) ? ws.project.apps[app]! : null;
     if (!compiled) throw new UsageError(`no app ${JSON.stringify(app)} in the config (apps: ${Object.keys(ws.project.apps).join(', ')})`);
     const found = await discoverApp(compiled, { dir: ws.dir, resolvePath: (p) => (isAbsolute(p) ? p : resolve(ws.dir, p)) });
-    return { app, provider: compiled.config.provider, note: found.note, attributes: found.attributes };
+    return { app, provider: compiled.config.provider, note: redactSecrets(found.note), attributes: found.attributes };
   }, runContext(options).open));
 }
