@@ -212,8 +212,16 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY) throw new HttpError(413, 'TOO_LARGE', `the body is larger than ${MAX_BODY} bytes; one account's attributes must fit`);
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  try {
+    return UTF8.decode(Buffer.concat(chunks));
+  } catch {
+    // Decoded leniently, the bad bytes would become U+FFFD and be stored as a changed name.
+    throw new HttpError(400, 'JIT_INPUT', 'the body is not UTF-8 text (a latin-1 or Windows-1252 encoder, say): send the JSON encoded as UTF-8');
+  }
 }
+
+/** Refuses bytes that are not UTF-8 instead of replacing them. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 function parseAttributes(text: string, app: string, lockTimeoutMs: number): Record<string, string> {
   try {

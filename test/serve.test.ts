@@ -88,7 +88,7 @@ function pausedApply(point: 'after-lock' | 'after-directory', env: Record<string
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}`, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}`, ...headers }, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
@@ -178,6 +178,10 @@ describe('idplane serve: JIT', () => {
       [post(`${s.url}/jit/hr`, '["a"]'), 400, /must be one JSON object/],
       [post(`${s.url}/jit/hr`, { first_name: 'X' }), 400, /no value for its key attribute "employee_id"/],
       [post(`${s.url}/jit/hr`, { ...nia, manager: { id: 1 } }), 400, /attribute "manager" must be a string/],
+      // Refused alone, before it could join (and fail) a batch of good sign-ins, on either state backend.
+      [post(`${s.url}/jit/hr`, { ...nia, title: 'Data\u0000Engineer' }), 400, /attribute "title" holds a NUL character \(U\+0000\)/],
+      // What a latin-1 encoder sends for "Wójcik": taken leniently it would be stored as "W\uFFFDjcik".
+      [post(`${s.url}/jit/hr`, Buffer.from(JSON.stringify({ ...nia, last_name: 'Wójcik' }), 'latin1')), 400, /the body is not UTF-8 text/],
       [post(`${s.url}/jit/workday`, nia), 404, /workday takes no JIT requests \(JIT apps: hr\)/],
       [post(`${s.url}/jit/workday`, nia, { authorization: '' }), 401, /need Authorization: Bearer/], // which apps take JIT is no stranger's business
       [post(`${s.url}/jit/hr`, 'employee_id=2001', { 'content-type': 'application/x-www-form-urlencoded' }), 415, /Content-Type: application\/json/],

@@ -210,6 +210,9 @@ export function parseAccount(input: string, app: string, from = 'stdin'): Record
 export function accountAttributes(value: Record<string, unknown>, app: string): Record<string, string> {
   const attributes: Record<string, string> = {};
   for (const [name, v] of Object.entries(value)) {
+    // No text holds a NUL: PostgreSQL refuses to store one, and it would fail the whole batch's write.
+    if (name.includes('\u0000')) throw new IdplaneError('JIT_INPUT', `${app}: an attribute name holds a NUL character (U+0000), which no name or value may hold`);
+    if (typeof v === 'string' && v.includes('\u0000')) throw new IdplaneError('JIT_INPUT', `${app}: attribute ${JSON.stringify(name)} holds a NUL character (U+0000), which no value may hold`);
     if (v === null) attributes[name] = '';
     else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') attributes[name] = String(v);
     else throw new IdplaneError('JIT_INPUT', `${app}: attribute ${JSON.stringify(name)} must be a string, number, boolean or null`);

@@ -40,13 +40,21 @@ export class CsvRecords implements RowSink {
     return this.header ? this.header.columns : null;
   }
 
-  row(fields: string[], line: number): void {
+  row(fields: string[], line: number, mayHoldNul = false): void {
     const { header } = this;
     if (!header) {
       this.header = this.readHeader(fields, line);
       return;
     }
     const { columns, keyIndex, values } = header;
+    // No text value holds a NUL: PostgreSQL refuses to store one and a target may cut the value there.
+    // The row is refused alone (its account kept as stored), naming the column; the rest goes on.
+    const nul = mayHoldNul ? fields.findIndex((f) => f.includes('\u0000')) : -1;
+    if (nul !== -1) {
+      const key = nul === keyIndex ? undefined : fields[keyIndex]?.trim();
+      this.rowErrors.push({ line, message: `column ${nul + 1} (${columns[nul] ?? 'beyond the header'}) holds a NUL character (U+0000), which no value may hold; the row is not imported`, ...(key ? { key: detached(key) } : {}) });
+      return;
+    }
     if (fields.length !== columns.length) {
       const key = fields[keyIndex]?.trim();
       this.rowErrors.push({ line, message: `wrong number of fields: expect ${columns.length}, got ${fields.length}`, ...(key ? { key: detached(key) } : {}) });

@@ -16,8 +16,11 @@ import { blankLength, decodeBytes, nextHighByte, Utf8Values } from './bytes.ts';
 import { lineBreaksIn, readStrictRow, type CsvSyntax, type StrictRow } from './strict-row.ts';
 
 export interface RowSink {
-  /** A readable row (not yet checked against the header) and its first line. */
-  row(fields: string[], line: number): void;
+  /**
+   * A readable row (not yet checked against the header) and its first line. `mayHoldNul`: the text read
+   * so far holds a U+0000 somewhere (one scan per chunk), so the row's fields must be looked at.
+   */
+  row(fields: string[], line: number, mayHoldNul?: boolean): void;
   /** A row that cannot be read; `restUnread` when it swallowed the rest of the file. */
   unreadable(line: number, reason: string, restUnread: boolean): void;
 }
@@ -49,6 +52,8 @@ export class CsvRowReader {
   private nextHigh = -1;
   private mode: 'undecided' | 'papa' | 'strict';
   private stopped = false;
+  /** A chunk written so far held a NUL. */
+  private nul = false;
   /** Do not try again before the unread text is this long (a row longer than everything so far). */
   private waitFor = 0;
   private window = MAX_WINDOW;
@@ -73,6 +78,8 @@ export class CsvRowReader {
   /** Reads the rows the text completes; the rest waits for the next write() or end(). */
   write(chunk: string): void {
     if (this.stopped) return;
+    // One scan per chunk: only the rows after a chunk that holds a NUL are looked at field by field.
+    if (!this.nul && chunk.includes('\u0000')) this.nul = true;
     this.text = this.pos < this.text.length ? this.text.slice(this.pos) + chunk : chunk;
     this.pos = 0;
     this.nextQuote = this.nextCr = this.nextHigh = -1;
@@ -104,6 +111,11 @@ export class CsvRowReader {
     this.waitFor = 2 * (this.text.length - this.pos);
   }
 
+  /** Passes a row on, saying whether the text it came from holds a NUL anywhere (RowSink.row). */
+  private emit(fields: string[]): void {
+    this.sink.row(fields, this.line, this.nul);
+  }
+
   /** Reads the row at `pos` with readStrictRow. */
   private strictRow(final: boolean): WindowOutcome {
     const result = readStrictRow(this.text, this.pos, final, this.syntax);
@@ -114,7 +126,7 @@ export class CsvRowReader {
   private take(result: Exclude<StrictRow, { kind: 'more' }>): boolean {
     switch (result.kind) {
       case 'row':
-        if (!result.blank) this.sink.row(result.fields, this.line);
+        if (!result.blank) this.emit(result.fields);
         break;
       case 'error':
         this.sink.unreadable(this.line, result.reason, false);
@@ -163,7 +175,7 @@ export class CsvRowReader {
         if (breaks !== ANOMALY) {
           if (breaks === BLANK) this.line += 1;
           else {
-            this.sink.row(fields, this.line);
+            this.emit(fields);
             this.line += 1 + breaks;
           }
           this.pos = end;

@@ -1,0 +1,74 @@
+/**
+ * Text that no value may hold, through the real CLI on both state backends: a NUL (U+0000) in one cell of
+ * the HR export is refused for that row alone, with its line, column and key, and the rest is planned and
+ * applied; the next plan keeps the refused row's account as it was, and nobody is taken as gone.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyExample, idplane } from './cli-helpers.ts';
+import { describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.ts';
+
+interface PlanJson {
+  summary: { users: Record<string, number> };
+  warnings: { code: string; app?: string; line?: number; key?: string; message: string }[];
+  applyable: boolean;
+}
+
+/** Puts a NUL into the title of employee 1004 (line 5 of the quickstart's export). */
+async function poison(dir: string): Promise<void> {
+  const file = join(dir, 'data/hr.csv');
+  const lines = (await readFile(file, 'utf8')).split('\n');
+  expect(lines[4]).toMatch(/^1004,/);
+  lines[4] = lines[4]!.replace(/^((?:[^,]*,){5})([^,]*)/, '$1Data\u0000Engineer');
+  await writeFile(file, lines.join('\n'));
+}
+
+function nulRowIsRefused(env: Record<string, string>) {
+  return async (dir: string) => {
+    await poison(dir);
+    const plan = idplane(dir, ['plan', '--format', 'json'], { env });
+    expect(plan.code, plan.stderr).toBe(0);
+    const parsed = JSON.parse(plan.stdout) as PlanJson;
+    expect(parsed.warnings).toContainEqual(expect.objectContaining({
+      code: 'row-error', app: 'hr', line: 5, key: '1004',
+      message: expect.stringMatching(/column 6 \(title\) holds a NUL character \(U\+0000\), which no value may hold; the row is not imported/),
+    }));
+    // The 49 other rows and the declared admin: everybody but 1004.
+    expect(parsed.summary.users.create).toBe(50);
+    const apply = idplane(dir, ['apply', '--auto-approve'], { env });
+    expect(apply.code, apply.stderr).toBe(0);
+    const again = idplane(dir, ['plan', '--format', 'json'], { env });
+    expect((JSON.parse(again.stdout) as PlanJson).summary.users).toMatchObject({ create: 0, deactivate: 0 });
+  };
+}
+
+describe('a NUL in one cell of an HR export, on the embedded store', () => {
+  let project: { dir: string; cleanup: () => Promise<void> };
+  beforeAll(async () => {
+    project = await copyExample('quickstart');
+  });
+  afterAll(() => project.cleanup());
+
+  it('refuses that row with its line, column and key, and plans and applies the rest', async () => {
+    await nulRowIsRefused({})(project.dir);
+  });
+});
+
+describePostgres('a NUL in one cell of an HR export, on PostgreSQL', () => {
+  let project: { dir: string; cleanup: () => Promise<void> };
+  const schema = freshSchema();
+  beforeAll(async () => {
+    project = await copyExample('quickstart');
+    const config = join(project.dir, 'idplane.yaml');
+    await writeFile(config, (await readFile(config, 'utf8')).replace(/^state:\n {2}backend: embedded.*$/m, `state:\n  backend: postgres\n  url: \${env:IDPLANE_STATE_URL}\n  schema: ${schema}`));
+  });
+  afterAll(async () => {
+    await project.cleanup();
+    await dropSchema(schema);
+  });
+
+  it('refuses that row the same way, and the write holds no NUL for PostgreSQL to refuse', async () => {
+    await nulRowIsRefused({ IDPLANE_STATE_URL: POSTGRES_URL })(project.dir);
+  });
+});
