@@ -254,11 +254,14 @@ crashSuite('embedded');
 describePostgres('postgres', () => {
   crashSuite('postgres');
 
-  it('a connection killed mid-apply fails clearly, and a re-run converges', async () => {
-    const dir = await project('connection-loss', 'postgres');
+  // after-lock: the lock's own connection held, no query in flight; after-directory: between queries;
+  // state-write: inside the write's transaction, on a checked-out pooled connection (whose 'error' event
+  // once crashed the process with a raw stack trace).
+  it.each(['after-lock', 'after-directory', 'state-write'])('a connection killed mid-apply (at %s) fails clearly, and a re-run converges', async (point) => {
+    const dir = await project(`connection-loss-${point}`, 'postgres');
     let killed = false;
-    const result = await applyAsync(dir, { IDPLANE_PAUSE_AT: 'after-directory' }, (stderr, pid) => {
-      if (killed || !stderr.includes('paused at after-directory')) return;
+    const result = await applyAsync(dir, { IDPLANE_PAUSE_AT: point }, (stderr, pid) => {
+      if (killed || !stderr.includes(`paused at ${point}`)) return;
       killed = true;
       // Only that run's connections (its application_name carries its pid): other tests' runs go on.
       // Once they are cut, the run goes on (and finds them gone).

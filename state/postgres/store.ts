@@ -70,6 +70,10 @@ export class PostgresStore implements StateStore {
     this.pool = new pg.Pool({ ...clientConfig, max: 4 });
     // An idle pooled connection that fails (server restart) is dropped by the pool; without a listener it would crash us.
     this.pool.on('error', () => {});
+    // A checked-out connection that dies (the server restarted, pg_terminate_backend) emits 'error' on its
+    // client, not on the pool: the query in flight fails with it and is reported as a state error; the
+    // event itself must not crash the process with a raw stack trace.
+    this.pool.on('connect', (client) => client.on('error', () => {}));
     this.locker = new AdvisoryLock({
       clientConfig, schema: options.schema, s: this.s, location: this.location,
       ...(options.notice ? { notice: options.notice } : {}),
