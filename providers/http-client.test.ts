@@ -23,9 +23,9 @@ async function serve(answers: { status: number; headers?: Record<string, string>
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function client(url: string, secrets: string[] = []): HttpClient {
+function client(url: string, secrets: string[] = [], maxResponseBytes = 64 * 2 ** 20): HttpClient {
   return new HttpClient({
-    app: 'hr', url, secrets, dialect: JSON_DIALECT, timeoutMs: 2_000, concurrency: 2, retries: 5, breakAfter: 25,
+    app: 'hr', url, secrets, dialect: JSON_DIALECT, timeoutMs: 2_000, concurrency: 2, retries: 5, breakAfter: 25, maxResponseBytes,
     retry: { baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 50 },
   });
 }
@@ -49,5 +49,30 @@ describe('HttpClient', () => {
     const url = await serve([{ status: 200 }]);
     const c = client(url, ['abcd', 'abcdefgh-token']);
     expect(c.redact('token abcdefgh-token and abcd')).toBe('token *** and ***');
+  });
+
+  it('refuses an answer larger than maxResponseBytes, by its Content-Length or as it comes, without retrying it', async () => {
+    const big = JSON.stringify({ records: 'x'.repeat(5000) });
+    let requests = 0;
+    server = createServer((req, res) => {
+      requests += 1;
+      if (req.url === '/declared') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(big)) });
+        res.end(big);
+      } else {
+        // Chunked: no Content-Length, the size shows only as the bytes come.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(big.slice(0, 3000));
+        res.end(big.slice(3000));
+      }
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const c = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, [], 4096);
+    await expect(c.request('GET', c.endpoint('/declared'))).rejects.toThrow(/GET \/declared: the answer is larger than 4096 bytes \(Content-Length 5\d{3}\); raise connection\.maxResponseMiB/);
+    await expect(c.request('GET', c.endpoint('/chunked'))).rejects.toThrow(/GET \/chunked: the answer is larger than .* \(more than 4096 bytes came\)/);
+    expect(requests).toBe(2);
+    // Under the limit, the same answer is read whole.
+    const roomy = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, [], 8192);
+    expect((await roomy.request('GET', roomy.endpoint('/chunked'))).body).toEqual(JSON.parse(big));
   });
 });

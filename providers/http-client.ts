@@ -84,6 +84,8 @@ export interface HttpClientOptions {
   concurrency: number;
   retries: number;
   breakAfter: number;
+  /** The largest answer body read (bytes); a larger one fails the request, naming the limit. */
+  maxResponseBytes: number;
   dialect: HttpDialect;
   /** The retry policy's timings (tests shorten them). */
   retry?: Partial<RetrySettings>;
@@ -109,11 +111,15 @@ export interface ConnectionLimits {
   concurrency?: number;
   retries?: number;
   breakAfter?: number;
+  maxResponseMiB?: number;
 }
 
-/** A connection's limits with the defaults the config reference gives (10 s, 4 in flight, 4 retries, break after 25). */
-export function connectionLimits(c: ConnectionLimits): Pick<HttpClientOptions, 'timeoutMs' | 'concurrency' | 'retries' | 'breakAfter'> {
-  return { timeoutMs: c.timeoutMs ?? 10_000, concurrency: c.concurrency ?? 4, retries: c.retries ?? 4, breakAfter: c.breakAfter ?? 25 };
+/** The default of maxResponseMiB: far above any page of records, far below what would exhaust the heap. */
+export const DEFAULT_MAX_RESPONSE_MIB = 64;
+
+/** A connection's limits with the defaults the config reference gives (10 s, 4 in flight, 4 retries, break after 25, 64 MiB answers). */
+export function connectionLimits(c: ConnectionLimits): Pick<HttpClientOptions, 'timeoutMs' | 'concurrency' | 'retries' | 'breakAfter' | 'maxResponseBytes'> {
+  return { timeoutMs: c.timeoutMs ?? 10_000, concurrency: c.concurrency ?? 4, retries: c.retries ?? 4, breakAfter: c.breakAfter ?? 25, maxResponseBytes: (c.maxResponseMiB ?? DEFAULT_MAX_RESPONSE_MIB) * 2 ** 20 };
 }
 
 /** The Basic authorization header of a user and password (RFC 7617). */
@@ -132,6 +138,7 @@ export class HttpClient {
   private readonly headers: Record<string, string>;
   private readonly secrets: string[];
   private readonly dialect: HttpDialect;
+  private readonly maxResponseBytes: number;
 
   /** Throws HttpRequestError when the URL is unusable or holds credentials. */
   constructor(options: HttpClientOptions) {
@@ -139,6 +146,7 @@ export class HttpClient {
     this.timeoutMs = options.timeoutMs;
     this.concurrency = options.concurrency;
     this.dialect = options.dialect;
+    this.maxResponseBytes = options.maxResponseBytes;
     this.policy = new RetryPolicy({ ...DEFAULT_RETRY, ...options.retry, retries: options.retries });
     this.limit = new AdaptiveLimit(options.concurrency);
     this.breaker = new CircuitBreaker(options.app, options.breakAfter);
@@ -291,8 +299,9 @@ export class HttpClient {
       const response = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'manual' });
       status = response.status;
       responseHeaders = response.headers;
-      text = await response.text();
+      text = await this.bodyOf(response, where);
     } catch (error) {
+      if (error instanceof HttpRequestError) throw error;
       const e = error as Error & { cause?: { code?: string; message?: string } };
       if (e.name === 'TimeoutError' || e.name === 'AbortError') {
         throw new HttpRequestError(this.redact(`${where}: no answer within ${this.timeoutMs} ms (timeoutMs)`), 'timeout');
@@ -314,6 +323,37 @@ export class HttpClient {
       }
       return { status, headers: responseHeaders, body: undefined, text: snippet(text) };
     }
+  }
+
+  /**
+   * The answer's body as text, read up to maxResponseBytes: a larger one (by its Content-Length, or
+   * once that many bytes came) is cut off and fails the request as malformed (never retried), naming
+   * the limit and the setting that raises it, instead of being held in memory whole.
+   */
+  private async bodyOf(response: Response, where: string): Promise<string> {
+    const limit = this.maxResponseBytes;
+    const shown = limit % 2 ** 20 === 0 ? `${limit / 2 ** 20} MiB` : `${limit} bytes`;
+    const tooLarge = (what: string) => new HttpRequestError(this.redact(`${where}: the answer is larger than ${shown} (${what}); raise connection.maxResponseMiB if the server's pages are that large`), 'malformed', response.status);
+    const declared = Number(response.headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > limit) {
+      await response.body?.cancel();
+      throw tooLarge(`Content-Length ${declared}`);
+    }
+    if (!response.body) return '';
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        throw tooLarge(`more than ${limit} bytes came`);
+      }
+      chunks.push(value);
+    }
+    return Buffer.concat(chunks, size).toString('utf8');
   }
 }
 

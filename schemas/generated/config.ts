@@ -604,6 +604,10 @@ export interface ScimConnection {
    */
   timeoutMs?: number;
   /**
+   * The largest answer body read, in MiB: a larger one (a runaway page, a hostile server) fails the request with this limit named instead of being held in memory whole, and is not retried. Default 64.
+   */
+  maxResponseMiB?: number;
+  /**
    * Retries of a request or a change that failed on a transient fault: 429 or 503 (waiting as Retry-After says, seconds or an HTTP date), 500, 502, 504, a timeout or a lost connection. Only what cannot duplicate is repeated: reads are re-sent; a write is tried again from its lookup, so a create the server carried out before its answer was lost is found, not sent twice. Waits grow exponentially with jitter. Default 4.
    */
   retries?: number;
@@ -679,6 +683,10 @@ export interface HttpConnection {
    * Per-request timeout. Default 10000.
    */
   timeoutMs?: number;
+  /**
+   * The largest answer body read, in MiB: a larger one (a runaway page, a hostile server) fails the request with this limit named instead of being held in memory whole, and is not retried. Default 64.
+   */
+  maxResponseMiB?: number;
   /**
    * Retries of a request that failed on a transient fault: 429 or 503 (waiting as Retry-After or the rate-limit reset says), 500, 502, 504, a timeout or a lost connection. Reads are re-sent; a write is tried again from its lookup, never sent twice. Waits grow exponentially with jitter. Default 4.
    */
@@ -800,6 +808,10 @@ export interface OktaConnection {
    * Per-request timeout. Default 10000.
    */
   timeoutMs?: number;
+  /**
+   * The largest answer body read, in MiB: a larger one (a runaway page, a hostile server) fails the request with this limit named instead of being held in memory whole, and is not retried. Default 64.
+   */
+  maxResponseMiB?: number;
   /**
    * Retries of a request that failed on a transient fault: 429 or 503 (waiting as Retry-After or the rate-limit reset says), 500, 502, 504, a timeout or a lost connection. Reads are re-sent; a write is tried again from its lookup, never sent twice. Waits grow exponentially with jitter. Default 4.
    */
