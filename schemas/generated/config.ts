@@ -250,6 +250,10 @@ export interface CsvConnection {
    * Trim whitespace around unquoted values. Default true.
    */
   trim?: boolean;
+  /**
+   * For a CSV target: write a value that starts with =, +, -, @, TAB or CR with a leading ' so that a spreadsheet opening the file shows it as text instead of evaluating it as a formula (OWASP's CSV injection), and read the file back without it. Default true. Turn it off only for a file no spreadsheet ever opens: HR data would then run as formulas on the reader's machine.
+   */
+  escapeFormulas?: boolean;
 }
 /**
  * Makes the app an import source (a profile source).
