@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { appReferences, importReads } from './app-references.ts';
+import type { ImportConfig } from '../schemas/generated/config.ts';
+import { accountReads, appReferences, importReads } from './app-references.ts';
 
 describe('appReferences', () => {
   it('finds dotted, optional and quoted references, unescaping quoted names', () => {
@@ -31,5 +32,20 @@ describe('importReads: optional and quoted references', () => {
       watermark: 'updatedAt',
     })].sort()).toEqual(['address.city', 'email', 'first', 'last', 'nick', 'org.department', 'status', 'updatedAt', 'workEmail']);
     expect([...importReads(undefined)]).toEqual([]);
+  });
+});
+
+describe('accountReads', () => {
+  const imp = (mappings: Record<string, string>, disabled?: string) => ({ mappings, ...(disabled ? { disabled } : {}), match: [{ app: 'email', user: 'email' }] }) as unknown as ImportConfig;
+
+  it('is the key, the match columns and every name the expressions read', () => {
+    expect(accountReads(imp({ login: 'app.email.lowerAscii()', title: 'app["job title"]' }, 'app.status == "Terminated"'), 'id')).toEqual(new Set(['id', 'email', 'job title', 'status']));
+  });
+
+  it('is null when an expression reads app as a whole, and not for the word "app" inside a string', () => {
+    expect(accountReads(imp({ groups: 'app.filter(k, k.startsWith("grp_"))' }), 'id')).toBeNull();
+    expect(accountReads(imp({ n: 'size(app)' }), 'id')).toBeNull();
+    expect(accountReads(imp({ n: 'app[user.field]' }), 'id')).toBeNull();
+    expect(accountReads(imp({ n: '"app" + app.x' }), 'id')).toEqual(new Set(['id', 'email', 'x']));
   });
 });

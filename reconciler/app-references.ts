@@ -13,6 +13,24 @@ export function appReferences(text: string): string[] {
   return [...text.matchAll(APP_REF)].map((m) => m[1] ?? (m[2] ?? m[3]!).replace(/\\(.)/g, '$1'));
 }
 
+/**
+ * `app` used otherwise than by name (`size(app)`, a macro over its keys such as `app.filter(k, …)`,
+ * `app[someKey]`): which names it reads is not known from the text.
+ */
+const WHOLE_APP = /\bapp\b(?!\s*(?:\.\??[A-Za-z_]|\[\??\s*["']))|\bapp\s*\.\s*(?:all|exists|exists_one|filter|map)\s*\(/;
+
+/**
+ * The app attribute names one account sent to an import needs (JIT): the key and what importReads
+ * finds; null when an expression reads `app` as a whole, so that every name must be kept.
+ */
+export function accountReads(imp: ImportConfig | undefined, key: string): Set<string> | null {
+  if (imp) {
+    const texts = [...Object.values(imp.mappings), imp.disabled ?? '', ...(imp.match ?? []).map((rule) => rule.expression?.app ?? '')];
+    if (texts.some((text) => WHOLE_APP.test(text.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')))) return null;
+  }
+  return new Set([key, ...importReads(imp)]);
+}
+
 /** The app attribute names an import reads (see the header); empty without an import. */
 export function importReads(imp: ImportConfig | undefined): Set<string> {
   const names = new Set<string>();

@@ -31,6 +31,8 @@ import { VERSION } from '../engine/version.ts';
 import type { ServeMetrics } from './metrics.ts';
 import type { Runner } from './runner.ts';
 import type { Schedule } from './schedules.ts';
+import { accountReads } from '../reconciler/app-references.ts';
+import type { ImportConfig } from '../schemas/generated/config.ts';
 
 /** How long open connections may take to finish once the runs are over, at shutdown. */
 const CLOSE_GRACE_MS = 5_000;
@@ -165,7 +167,7 @@ async function jitRequest(req: IncomingMessage, res: ServerResponse, options: Se
   if (options.runner.stopped) throw new HttpError(503, 'STOPPING', 'idplane serve is shutting down; send the request to another instance or try again', { 'retry-after': '5' });
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new HttpError(415, 'NOT_JSON', `the body must be a JSON object of the account's attributes, sent as Content-Type: application/json (got ${type || 'none'})`);
-  const attributes = parseAttributes(await readBody(req), app, options.lockTimeoutMs);
+  const attributes = onlyRead(parseAttributes(await readBody(req), app, options.lockTimeoutMs), app, options);
   const key = attributes[options.ws.project.apps[app]!.key];
   if (!key) throw new HttpError(400, 'JIT_INPUT', `${app}: the account has no value for its key attribute ${JSON.stringify(options.ws.project.apps[app]!.key)}`);
   let result: JitResult;
@@ -176,6 +178,30 @@ async function jitRequest(req: IncomingMessage, res: ServerResponse, options: Se
   }
   const status = (result.user as { status?: unknown } | null)?.status ?? null;
   send(res, result.action === 'create' ? 201 : 200, { app, key: result.key, action: result.action, login: result.login, status });
+}
+
+const readsOf = new WeakMap<object, Map<string, Set<string> | null>>();
+
+/**
+ * The attributes the app's import reads (its key, mappings, match rules, `disabled`), the others dropped
+ * and counted: every name stored for an app becomes a column of its records, which correlation walks for
+ * every account, so a caller sending thousands of made-up names would slow every later plan.
+ */
+function onlyRead(attributes: Record<string, string>, app: string, options: ServerOptions): Record<string, string> {
+  let byApp = readsOf.get(options.ws.project);
+  if (!byApp) readsOf.set(options.ws.project, (byApp = new Map()));
+  const compiled = options.ws.project.apps[app]!;
+  if (!byApp.has(app)) byApp.set(app, accountReads((compiled.config as { import?: ImportConfig }).import, compiled.key));
+  const reads = byApp.get(app)!;
+  if (reads === null) return attributes;
+  const kept: Record<string, string> = {};
+  let dropped = 0;
+  for (const name of Object.keys(attributes)) {
+    if (reads.has(name)) kept[name] = attributes[name]!;
+    else dropped += 1;
+  }
+  if (dropped > 0) options.metrics.ignoredAttributes(app, dropped);
+  return kept;
 }
 
 function authenticate(req: IncomingMessage, jit: NonNullable<ServerOptions['jit']>): void {

@@ -11,6 +11,8 @@
  * - idplane_runs_in_progress: 0 or 1 (runs are serialised).
  * - idplane_http_requests_total{route,status}: answers by route (/healthz, /metrics, /jit/APP, other)
  *   and status, so refused JIT requests (401, 403) can be alerted on.
+ * - idplane_jit_ignored_attributes_total{app}: attribute names JIT requests sent that the app's import
+ *   does not read, dropped before the run (each would otherwise become a column of the app's records).
  * - process and Node.js metrics (prom-client's defaults, prefixed idplane_).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -43,6 +45,7 @@ export class ServeMetrics {
   private readonly last: Gauge<'app' | 'kind' | 'outcome'>;
   readonly inProgress: Gauge;
   private readonly requests: Counter<'route' | 'status'>;
+  private readonly ignored: Counter<'app'>;
 
   constructor() {
     const registers = [this.registry];
@@ -56,11 +59,18 @@ export class ServeMetrics {
     this.last = new Gauge({ name: 'idplane_last_run_timestamp_seconds', help: 'When a run of this app and kind last ended with this outcome (Unix time).', labelNames: ['app', 'kind', 'outcome'], registers });
     this.inProgress = new Gauge({ name: 'idplane_runs_in_progress', help: 'Runs going on now (runs are serialised: 0 or 1).', registers });
     this.requests = new Counter({ name: 'idplane_http_requests_total', help: 'HTTP answers of idplane serve, by route and status.', labelNames: ['route', 'status'], registers });
+    this.ignored = new Counter({ name: 'idplane_jit_ignored_attributes_total', help: 'Attribute names JIT requests sent that the app\'s import does not read (dropped, never stored).', labelNames: ['app'], registers });
     collectDefaultMetrics({ register: this.registry, prefix: 'idplane_' });
+  }
+
+  /** Attribute names a JIT request sent that the import does not read. */
+  ignoredAttributes(app: string, count: number): void {
+    this.ignored.inc({ app }, count);
   }
 
   /** Makes every app's series exist from the start at 0, so rate() and absence alerts work before the first run. */
   declare(app: string, kind: RunKind): void {
+    if (kind === 'jit') this.ignored.inc({ app }, 0);
     for (const outcome of OUTCOMES) this.runs.inc({ app, kind, outcome }, 0);
     this.changes.inc({ app, kind, type: 'user' }, 0);
     this.changes.inc({ app, kind, type: 'account' }, 0);

@@ -169,6 +169,24 @@ describe('idplane serve: JIT', () => {
     for (const secretOrPerson of [SECRET, 'nia.long', 'zoe.muller', 'Müller', '2001']) expect(s.log()).not.toContain(secretOrPerson);
   });
 
+  it('keeps only the attributes the import reads: made-up names are dropped and counted, never stored as columns', async () => {
+    const s = await serve(dir);
+    const junk = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`made_up_${i}`, 'x']));
+    const created = await post(`${s.url}/jit/hr`, { ...nia, ...junk });
+    expect(created).toMatchObject({ status: 201, body: { action: 'create', login: 'nia.long@example.com' } });
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(series(metrics, 'idplane_jit_ignored_attributes_total', { app: 'hr' })).toBe(300);
+    expect(await s.stop()).toBe(0);
+    const store = new EmbeddedStore({ dir: join(dir, '.idplane') });
+    try {
+      const columns = (await store.read()).imported.get('hr')!.columns;
+      expect(columns.filter((c) => c.startsWith('made_up_'))).toEqual([]);
+      expect(columns).toContain('employee_id');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses what is not an authenticated JIT account, with a status and a reason, and changes nothing', async () => {
     const s = await serve(dir);
     const cases: [Promise<Answer>, number, RegExp][] = [
