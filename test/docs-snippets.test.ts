@@ -65,4 +65,20 @@ describe('the snippets of the README and docs', () => {
     expect(whole).toBeGreaterThan(0);
     for (const s of all.filter((x) => x.language === 'json')) expect(() => JSON.parse(s.text), `${s.file}:${s.line}`).not.toThrow();
   });
+
+  it('write inline config settings (`key: { … }` in prose and in the CI examples\' comments) as YAML that parses', async () => {
+    const files = [...(await markdownFiles()), 'examples/ci/github-actions.yml', 'examples/ci/gitlab-ci.yml'];
+    let seen = 0;
+    for (const file of files) {
+      const text = await readFile(join(REPO, file), 'utf8').catch(() => null);
+      if (text === null) continue;
+      // A flow mapping after a config key, as one would paste it: `state: { backend: postgres, url: "${env:URL}" }`.
+      for (const m of text.matchAll(/`([A-Za-z][\w.]*: \{[^`\n]*\})`/g)) {
+        seen += 1;
+        const doc = parseDocument(m[1]!);
+        expect(doc.errors.map((e) => e.message), `${file}:${text.slice(0, m.index).split('\n').length}: ${m[1]}`).toEqual([]);
+      }
+    }
+    expect(seen).toBeGreaterThan(3);
+  });
 });

@@ -143,11 +143,24 @@ describe('loadConfig: malformed YAML', () => {
     });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ severity: 'error', file: 'idplane.yaml', line: 19, col: 3 });
-    expect(problems[0]!.message).toMatch(/^duplicate key: /);
+    expect(problems[0]!.message).toMatch(/^duplicate key "hr": it is defined first at line \d+; remove or merge one of them$/);
     expect(formatProblem(problems[0]!)).toMatch(/^idplane\.yaml:19:3: error: duplicate key/);
   });
 
-  it('reports every YAML error of the file at once', async () => {
+  it('stops at the first syntax error, and says to quote a ${…} that sits unquoted in a flow mapping', async () => {
+    const problems = await loadProblems({
+      'idplane.yaml': yaml(
+        'version: 1',
+        'state: { backend: postgres, url: ${env:IDPLANE_STATE_URL} }', // 2: what the README once said
+        'directory: { attributes: { login: { type: string } } }',
+      ),
+    });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ file: 'idplane.yaml', line: 2 });
+    expect(problems[0]!.message).toMatch(/^invalid YAML: .*; a value holding \$\{…\} inside \{ … \} must be quoted, as in url: "\$\{env:STATE_URL\}"$/);
+  });
+
+  it('reports every repeated key of the file at once, each with its first definition', async () => {
     const problems = await loadProblems({
       'idplane.yaml': yaml(
         'version: 1', //  1
@@ -158,7 +171,10 @@ describe('loadConfig: malformed YAML', () => {
       ),
     });
     expect(problems.map((p) => [p.line, p.col])).toEqual([[2, 1], [5, 3]]);
-    for (const p of problems) expect(p.message).toMatch(/^duplicate key/);
+    expect(problems.map((p) => p.message)).toEqual([
+      'duplicate key "version": it is defined first at line 1; remove or merge one of them',
+      'duplicate key "a": it is defined first at line 4; remove or merge one of them',
+    ]);
   });
 });
 

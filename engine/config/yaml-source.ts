@@ -23,14 +23,22 @@ export function parseYaml(display: string, text: string): ParseOutcome {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((e) => {
-        // prettyErrors: false leaves linePos unset; the offset is always there.
-        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-        return { severity: 'error', file: display, line: pos.line, col: pos.col, pointer: '', message: yamlMessage(e.code, e.message) };
-      }),
+    const problem = (e: (typeof doc.errors)[number]): ConfigProblem => {
+      // prettyErrors: false leaves linePos unset; the offset is always there.
+      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+      let message: string;
+      if (e.code === 'DUPLICATE_KEY') message = duplicateKey(text, e.pos[0], pos);
+      else {
+        const line = text.split('\n')[pos.line - 1] ?? '';
+        const unquoted = /\{[^}]*:\s*\$\{/.test(line);
+        message = `${yamlMessage(e.code, e.message)}${unquoted ? '; a value holding ${…} inside { … } must be quoted, as in url: "${env:STATE_URL}"' : ''}`;
+      }
+      return { severity: 'error', file: display, line: pos.line, col: pos.col, pointer: '', message };
     };
+    // Repeated keys are each reported; after a syntax error only that one, since the parser's further
+    // errors are its own confusion (one unquoted ${…} gave hundreds), not more mistakes of the file.
+    const syntax = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
+    return { ok: false, problems: syntax ? [problem(syntax)] : doc.errors.map(problem) };
   }
   try {
     return { ok: true, source: { display, text, doc, lines }, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
@@ -45,6 +53,25 @@ export function parseYaml(display: string, text: string): ParseOutcome {
       }],
     };
   }
+}
+
+/** A repeated key, named, with the line of its first definition in the same mapping when it can be found. */
+function duplicateKey(text: string, offset: number, pos: { line: number; col: number }): string {
+  const key = /^(?:"([^"]*)"|'([^']*)'|([^:\n#]+?))\s*:/.exec(text.slice(offset))?.slice(1).find((k) => k !== undefined);
+  if (key === undefined) return 'duplicate key: a key appears twice in one mapping';
+  const all = text.split('\n');
+  const indent = pos.col - 1;
+  for (let n = pos.line - 2; n >= 0; n--) {
+    const l = all[n]!;
+    const lead = l.length - l.trimStart().length;
+    if (l.trim() === '' || l.trimStart().startsWith('#')) continue;
+    if (lead < indent) break; // left the mapping
+    const at = l.indexOf(key, indent);
+    if (lead === indent && at === indent && /^["']?\s*:/.test(l.slice(at + key.length).replace(/^["']/, '')) ) {
+      return `duplicate key ${JSON.stringify(key)}: it is defined first at line ${n + 1}; remove or merge one of them`;
+    }
+  }
+  return `duplicate key ${JSON.stringify(key)}: it appears twice in one mapping; remove or merge one of them`;
 }
 
 function yamlMessage(code: string, message: string): string {
