@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileExpression, ExpressionError, type CompiledExpression, type ExpressionVars } from './expressions.ts';
+import { compileExpression, ExpressionError, HELPER_FUNCTIONS, type CompiledExpression, type ExpressionVars } from './expressions.ts';
 
 const row = {
   employee_id: '1042',
@@ -61,6 +61,23 @@ describe('compileExpression', () => {
     const { message, offset } = failure(text);
     expect(message).toBe('Unknown variable: nope');
     expect(offset).toBe(text.indexOf('nope'));
+  });
+
+  it('asks "did you mean ==" for a lone = outside strings, and only then', () => {
+    expect(failure('app.status = "Terminated"').message).toMatch(/; did you mean `==`\? CEL compares with `==`/);
+    // An = inside a string, or a text broken otherwise, gets no such hint.
+    expect(failure('app.status == "a=b" +').message).not.toContain('did you mean');
+    expect(failure('app.x >= ').message).not.toContain('did you mean');
+  });
+
+  it('lists the functions that exist when a call names none of them', () => {
+    expect(failure('lowercase(app.first_name)').message).toMatch(/^found no matching overload for 'lowercase\(dyn\)'; the functions are idplane's substringBefore\(s, sep\), .*toLowerCase\(s\).* and CEL's own \(size, .*lowerAscii/);
+    expect(failure('app.first_name.toLower()').message).toContain("the functions are idplane's");
+    // Every helper the message names is one the environment has.
+    for (const helper of HELPER_FUNCTIONS) {
+      const call = helper.replace(/\(.*\)/, (args) => `(${args.slice(1, -1).split(', ').map((a) => (a === 'list' ? '["a"]' : '"a"')).join(', ')})`);
+      expect(compileExpression(call).ok, call).toBe(true);
+    }
   });
 
   it('gives offsets as string indexes across lines and non-BMP characters', () => {

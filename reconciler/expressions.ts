@@ -173,6 +173,25 @@ interface LibraryErrorShape {
   node?: { start?: unknown; pos?: unknown };
 }
 
+/** A lone `=` outside strings (`app.status = "Terminated"`): what SQL and spreadsheets write for `==`. */
+const LONE_EQUALS = /(^|[^=!<>])=(?!=)/;
+
+/** idplane's own helper functions, as a message lists them (registered in the environment above). */
+export const HELPER_FUNCTIONS = ['substringBefore(s, sep)', 'substringAfter(s, sep)', 'toLowerCase(s)', 'toUpperCase(s)', 'trim(s)', 'join(list, sep)', 'dnEscape(s)'];
+
+/** A call of a function the environment does not have, with the functions that exist. */
+function unknownFunctionHint(message: string): string {
+  const m = /^found no matching overload for '(?:[^'(]*\.)?(\w+)\(/.exec(message);
+  if (!m) return '';
+  return `; the functions are idplane's ${HELPER_FUNCTIONS.join(', ')} and CEL's own (size, contains, startsWith, endsWith, matches, lowerAscii, upperAscii, replace, split, substring, indexOf, has, exists, all, filter, map, int, string, …)`;
+}
+
+/** What the author most likely meant, for a text that does not parse. */
+function hintFor(text: string): string {
+  const code = text.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
+  return LONE_EQUALS.test(code) ? '; did you mean `==`? CEL compares with `==` (a single `=` is not an operator)' : '';
+}
+
 function messageOf(err: unknown): string {
   if (err && typeof err === 'object') {
     const e = err as LibraryErrorShape;
@@ -308,7 +327,7 @@ function compileIn(environment: Environment, text: string, fields: (ast: ASTNode
   try {
     fn = environment.parse(text);
   } catch (err) {
-    return { ok: false, message: messageOf(err), offset: offsetOf(err, text) };
+    return { ok: false, message: `${messageOf(err)}${hintFor(text)}`, offset: offsetOf(err, text) };
   }
   // check() type-checks against the declared variables and functions and caches the types on the AST, so
   // errors surface here rather than at the first evaluation.
@@ -319,7 +338,8 @@ function compileIn(environment: Environment, text: string, fields: (ast: ASTNode
     return { ok: false, message: messageOf(err), offset: offsetOf(err, text) };
   }
   if (!checked.valid) {
-    return { ok: false, message: messageOf(checked.error), offset: offsetOf(checked.error, text) };
+    const message = messageOf(checked.error);
+    return { ok: false, message: `${message}${unknownFunctionHint(message)}`, offset: offsetOf(checked.error, text) };
   }
   return { ok: true, expression: new Compiled(text, fn, fields(fn.ast)) };
 }
