@@ -263,6 +263,7 @@ describe('provision: write-back warnings in validate', () => {
       '    key: badge',
       '    import:',
       '      match: [{ app: employee_id, user: email }]',
+      '      onNoMatch: ignore',
       '      mappings: { badgeId: app.badge }',
       '  crm:',
       '    provider: csv',

@@ -25,7 +25,10 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
   const attributeNames = Object.keys(attributes);
   const apps = config.apps;
   const importApps = Object.keys(apps).filter((name) => apps[name]!.import);
-  const unknownAttribute = (name: string) => `${JSON.stringify(name)} is not a directory attribute${hint(name, attributeNames)}`;
+  const unknownAttribute = (name: string) => {
+    const near = hint(name, attributeNames);
+    return `${JSON.stringify(name)} is not a directory attribute${near || `; declare it under directory.attributes (${name}: { type: string })`}`;
+  };
 
   const profileSources = config.profileSources ?? importApps;
   config.profileSources?.forEach((app, i) => {
@@ -85,6 +88,10 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
       const compiledRule = checkMatchRule(rule, pointer, `${name}#${i}`, { at, compile, known: (a) => Boolean(own(attributes, a)), unknownAttribute });
       if (compiledRule) match.push(compiledRule);
     });
+    // Every user has a login: an import that creates users must say where theirs comes from.
+    if (imp && (imp.onNoMatch ?? 'create') === 'create' && !own(imp.mappings, 'login')) {
+      at(toPointer(['apps', name, 'import', 'mappings']), `${name} creates users (onNoMatch: create) but maps no login, which every user needs: add login: app.<column> (the work email, say), or set onNoMatch: review or ignore`);
+    }
     if (imp?.mode === 'incremental' && !imp.watermark) {
       at(toPointer(['apps', name, 'import', 'mode']), `an incremental import needs import.watermark: the column that marks changed rows`);
     }

@@ -208,11 +208,19 @@ describe('validateConfig: semantic checks', () => {
     expect(problems[1]!.message).toContain('app "crm" has no import: section, so it cannot be a profile source');
   });
 
+  it('reports an import that creates users but maps no login, and not one that only links', async () => {
+    const noLogin = MINIMAL.replace('        login: app.work_email\n', '');
+    const p = only(await validationProblems({ 'idplane.yaml': noLogin }));
+    expect(p.pointer).toBe('/apps/hr/import/mappings');
+    expect(p.message).toBe('hr creates users (onNoMatch: create) but maps no login, which every user needs: add login: app.<column> (the work email, say), or set onNoMatch: review or ignore');
+    expect((await validate({ 'idplane.yaml': noLogin.replace('      match:', '      onNoMatch: ignore\n      match:') })).ok).toBe(true);
+  });
+
   it('reports a mapping to an undeclared attribute at the mapping key', async () => {
     const p = only(await validationProblems({ 'idplane.yaml': MINIMAL + '        lastName: app.last_name\n' }));
     expect(where(p)).toBe('idplane.yaml:19:9');
     expect(p.pointer).toBe('/apps/hr/import/mappings/lastName');
-    expect(p.message).toBe('"lastName" is not a directory attribute');
+    expect(p.message).toBe('"lastName" is not a directory attribute; declare it under directory.attributes (lastName: { type: string })');
   });
 
   it('suggests the attribute a mapping key probably meant', async () => {
@@ -279,7 +287,7 @@ describe('validateConfig: semantic checks', () => {
     });
     expect(problems.map((p) => [where(p), p.pointer, p.message])).toEqual([
       ['idplane.yaml:12:5', '/apps/hr/import', 'app "hr" imports users but is not listed in profileSources; add it where it belongs in the priority order'],
-      ['idplane.yaml:14:36', '/apps/hr/import/match/0/user', '"toString" is not a directory attribute'],
+      ['idplane.yaml:14:36', '/apps/hr/import/match/0/user', '"toString" is not a directory attribute; declare it under directory.attributes (toString: { type: string })'],
       ['idplane.yaml:20:12', '/links/0/app', 'unknown app "constructor"'],
       ['idplane.yaml:21:18', '/profileSources/0', 'unknown app "hasOwnProperty"'],
     ]);
@@ -442,7 +450,7 @@ describe('validateConfig: included files', () => {
       ['apps/crm.yaml:8:9', '/apps/crm/import/mappings/nickname'],
       ['apps/crm.yaml:10:12', '/links/0/app'],
     ]);
-    expect(problems[1]!.message).toBe('"nickname" is not a directory attribute');
+    expect(problems[1]!.message).toBe('"nickname" is not a directory attribute; declare it under directory.attributes (nickname: { type: string })');
     expect(problems[2]!.message).toBe('unknown app "crn"; did you mean "crm"?');
   });
 
