@@ -641,7 +641,9 @@ describe('7. full and incremental imports', () => {
     const { state } = planAndApply(hrOnly(), emptyState(), [snapshot('hr', rows)]);
     const p = plan(hrOnly(), state, [snapshot('hr', rows.slice(0, 2), 'id', [{ line: 4, message: 'unterminated quote' }])]);
     expect([p.users, p.links, p.imports]).toEqual([[], [], []]);
-    expect(p.warnings.map((w) => [w.code, w.line])).toEqual([['row-error', 4], ['missing-suspended', undefined]]);
+    expect(p.warnings.map((w) => [w.code, w.line])).toEqual([['row-error', 4], ['held-back', undefined], ['missing-suspended', undefined]]);
+    expect(p.warnings[1]!.message).toBe('1 row of hr could not be read; 1 linked account missing from hr was not treated as missing, so their users are left as they are until hr reads whole');
+    expect(p.summary.heldBack).toBe(1);
     expect(p.applyable).toBe(true);
   });
 
@@ -649,7 +651,7 @@ describe('7. full and incremental imports', () => {
     const { state } = planAndApply(hrOnly(), emptyState(), [snapshot('hr', rows)]);
     const p = plan(hrOnly(), state, [snapshot('hr', [rows[0]!, rows[2]!], 'id', [{ line: 3, message: 'wrong number of fields', key: '2' }])]);
     expect([p.users, p.links, p.imports]).toEqual([[], [], []]);
-    expect(p.warnings.map((w) => [w.code, w.key])).toEqual([['row-error', '2']]);
+    expect(p.warnings.map((w) => [w.code, w.key])).toEqual([['row-error', '2'], ['held-back', undefined]]);
   });
 
   it('does not switch the source of a user whose primary row failed to parse', () => {

@@ -133,7 +133,7 @@ describe('lifecycle from the source', () => {
     const p = plan(hrProject(), state, [snapshot('hr', rows.slice(0, 2), 'id', [{ line: 4, message: 'wrong number of fields' }])]);
     expect(p.summary.changes).toBe(0);
     expect(p.applyable).toBe(true);
-    expect(p.warnings.map((w) => w.code)).toEqual(['row-error', 'missing-suspended']);
+    expect(p.warnings.map((w) => w.code)).toEqual(['row-error', 'held-back', 'missing-suspended']);
     expect(p.warnings[0]!.line).toBe(4);
   });
 

@@ -197,6 +197,8 @@ export function summarise(plan: Pick<Plan, 'users' | 'links' | 'imports' | 'acco
   s.reviews = plan.reviews.length;
   s.conflicts = plan.conflicts.length;
   s.warnings = plan.warnings.length;
+  const heldBack = plan.warnings.filter((w) => w.code === 'held-back').length;
+  if (heldBack > 0) s.heldBack = heldBack;
   s.changes = plan.users.length + plan.links.length + plan.accounts.length;
   return s;
 }

@@ -46,7 +46,7 @@ export function provisionTargets(input: ProvisionInput): ProvisionOutcome {
     if (!app.provision || input.notPlanned?.has(app.name)) continue;
     const snapshot = live.get(app.name) ?? { app: app.name, accounts: [], rowErrors: [], fingerprint: 'empty' };
     if (snapshot.rowErrors.length > 0) {
-      out.warnings.push({ code: 'target-skipped', app: app.name, message: `${snapshot.rowErrors.length} account(s) of ${app.name} could not be read (first: line ${snapshot.rowErrors[0]!.line}); no changes are planned for ${app.name} until they are fixed, so nothing is duplicated or lost` });
+      out.warnings.push({ code: 'target-skipped', app: app.name, message: `${snapshot.rowErrors.length} account(s) of ${app.name} could not be read (first: line ${snapshot.rowErrors[0]!.line}); no account changes are pushed to ${app.name} until they are fixed, so nothing is duplicated or lost` });
       continue;
     }
     provisionOne({ app, p: app.provision, state, users, snapshot, links, blank }, out);

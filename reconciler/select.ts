@@ -32,7 +32,18 @@ export function selectInputs(project: Project, state: DirectoryState, read: Sour
     let snapshot = byApp.get(app) ?? { app, accounts: [], rowErrors: [], fingerprint: 'not-read', partial: true };
     out.columns.set(app, snapshotColumns(state.imported.get(app)?.columns, snapshot));
     if (imp.mode === 'incremental' && imp.watermark) snapshot = sinceWatermark(snapshot, imp.watermark, Object.hasOwn(state.watermarks, app) ? state.watermarks[app]! : null, out);
-    out.sources.push(snapshot.partial || snapshot.rowErrors.length > 0 ? withStoredAccounts(snapshot, state) : snapshot);
+    if (!snapshot.partial && snapshot.rowErrors.length > 0) {
+      const completed = withStoredAccounts(snapshot, state);
+      const kept = completed.accounts.length - snapshot.accounts.length;
+      const rows = snapshot.rowErrors.length;
+      out.warnings.push({
+        code: 'held-back', app,
+        message: `${rows} row${rows === 1 ? '' : 's'} of ${app} could not be read; ${kept} linked account${kept === 1 ? '' : 's'} missing from ${app} ${kept === 1 ? 'was' : 'were'} not treated as missing, so their users are left as they are until ${app} reads whole`,
+      });
+      out.sources.push(completed);
+    } else {
+      out.sources.push(snapshot.partial ? withStoredAccounts(snapshot, state) : snapshot);
+    }
   }
   return out;
 }

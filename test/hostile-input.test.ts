@@ -72,3 +72,31 @@ describePostgres('a NUL in one cell of an HR export, on PostgreSQL', () => {
     await nulRowIsRefused({ IDPLANE_STATE_URL: POSTGRES_URL })(project.dir);
   });
 });
+
+describe('an HR export with a row that cannot be read and a row gone', () => {
+  let project: { dir: string; cleanup: () => Promise<void> };
+  beforeAll(async () => {
+    project = await copyExample('quickstart');
+    expect(idplane(project.dir, ['apply', '--auto-approve']).code).toBe(0);
+    const file = join(project.dir, 'data/hr.csv');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[4] = lines[4]!.replace(/^1004,/, ','); // no key: which account the row is cannot be known
+    lines.splice(6, 1); // 1006 is gone
+    await writeFile(file, lines.join('\n'));
+  });
+  afterAll(() => project.cleanup());
+
+  it('holds back the leaver, says so, never claims the directory matches, and exits 2 under --detailed-exitcode', () => {
+    const text = idplane(project.dir, ['plan', '--detailed-exitcode']);
+    expect(text.code, text.stderr).toBe(2);
+    expect(text.stdout).toMatch(/No changes, but rows of a source could not be read, so what they hold was not compared \(see the warnings\): the directory may not match the sources\./);
+    expect(text.stdout).not.toContain('The directory matches the sources');
+    const json = JSON.parse(idplane(project.dir, ['plan', '--format', 'json']).stdout) as PlanJson & { summary: { heldBack?: number } };
+    expect(json.summary.heldBack).toBe(1);
+    expect(json.warnings).toContainEqual(expect.objectContaining({
+      code: 'held-back', app: 'hr',
+      message: '1 row of hr could not be read; 2 linked accounts missing from hr were not treated as missing, so their users are left as they are until hr reads whole',
+    }));
+    expect(json.summary.users.deactivate).toBe(0);
+  });
+});

@@ -11,7 +11,7 @@
 import type { Plan } from '../../schemas/generated/plan.ts';
 import { loadPlan, savePlan } from '../../engine/plan-file.ts';
 import { planSource, teeSource, type PlanSource } from '../../engine/plan-stream.ts';
-import { hasChanges, planDeltaRun, planRun } from '../../engine/runs/plan.ts';
+import { needsAttention, planDeltaRun, planRun } from '../../engine/runs/plan.ts';
 import { renderPlanJson } from '../views/plan-json.ts';
 import { renderPlanMarkdown } from '../views/plan-markdown.ts';
 import { renderPlanText } from '../views/plan-text.ts';
@@ -49,7 +49,7 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
   }
   if (file && out.format === 'text') out.stdout(`\nSaved the plan to ${file}. To carry it out exactly, run:\n    ${commandLine(dir, ['apply', options.out!])}\n`);
   reportTimings(out, 'plan');
-  return planExitCode(plan, options.detailedExitcode === true && hasChanges(plan.summary));
+  return planExitCode(plan, options.detailedExitcode === true && needsAttention(plan.summary));
 }
 
 /**

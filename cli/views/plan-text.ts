@@ -143,7 +143,9 @@ function watermarkLine(w: WatermarkChange): string {
 function summaryLines(header: PlanHeader, style: Style): string {
   const out: string[] = [];
   const s = header.summary;
-  if (s.changes === 0 && s.imports === 0) {
+  if (s.changes === 0 && s.imports === 0 && (s.heldBack ?? 0) > 0) {
+    out.push(style.yellow(`No changes, but rows of ${s.heldBack === 1 ? 'a source' : `${s.heldBack} sources`} could not be read, so what they hold was not compared (see the warnings): the directory may not match the sources.`));
+  } else if (s.changes === 0 && s.imports === 0) {
     out.push(style.green('No changes. The directory matches the sources and the configuration.'));
   } else {
     const u = s.users;

@@ -95,3 +95,11 @@ export async function readPlan(file: string): Promise<Plan> {
 export function hasChanges(summary: PlanSummary): boolean {
   return summary.changes > 0 || summary.imports > 0;
 }
+
+/**
+ * What `plan --detailed-exitcode` answers 2 for: changes, or a source whose unreadable rows held something
+ * back (a nightly job must not stay green while rows of the HR export cannot be read).
+ */
+export function needsAttention(summary: PlanSummary): boolean {
+  return hasChanges(summary) || (summary.heldBack ?? 0) > 0;
+}

@@ -113,6 +113,10 @@ export interface PlanSummary {
    * Attribute values changed outside idplane that the plan restores.
    */
   outOfBand: number;
+  /**
+   * Sources whose unreadable rows held something back (their held-back warnings say what): the plan does not show that the directory matches them.
+   */
+  heldBack?: number;
   accounts: AccountActionCounts;
 }
 /**

@@ -165,6 +165,10 @@ export interface PlanSummary {
    * Attribute values changed outside idplane that the plan restores.
    */
   outOfBand: number;
+  /**
+   * Sources whose unreadable rows held something back (their held-back warnings say what): the plan does not show that the directory matches them.
+   */
+  heldBack?: number;
   accounts: AccountActionCounts;
 }
 /**
@@ -465,7 +469,8 @@ export interface PlanIssue {
     | 'unknown-user'
     | 'target-skipped'
     | 'write-back-race'
-    | 'state-edited';
+    | 'state-edited'
+    | 'held-back';
   /**
    * App name.
    */
