@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   program.command('plan').description('show every user and attribute that apply would change')
     .addOption(planFormat())
     .option('--out <file>', 'save the plan so that `apply FILE` carries out exactly this plan')
-    .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes (3: the plan cannot be applied; 1: an error)')
+    .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes or unreadable rows held something back (3: the plan cannot be applied; 1: an error)')
     .option('--show-personal-data', 'markdown: show logins and values instead of masking them')
     .option('--git-base <ref>', 'show how this plan differs from the plan of the config at this git commit, branch or tag (a pull request\'s delta)')
     .action(async (options: { out?: string; detailedExitcode?: boolean; showPersonalData?: boolean; gitBase?: string }) => {

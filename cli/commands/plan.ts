@@ -3,7 +3,7 @@
  * saves it for apply (engine/plan-file.ts), from the same stream as the view: for a big plan the view
  * is rendered by a worker on the other core (parallel-view.ts). `--git-base REF` shows the delta
  * against the plan of the config at REF instead. Exit codes (the README's table): 0 an applyable plan;
- * with --detailed-exitcode 0 nothing to do and 2 changes (for --git-base: a delta that is not empty);
+ * with --detailed-exitcode 0 nothing to do and 2 changes or something held back by unreadable rows (for --git-base: a delta that is not empty);
  * 3 a plan that cannot be applied (conflicts, a tripped safeguard), with or without
  * --detailed-exitcode, so that a CI job running plan fails; 4 an applyable plan that left out apps
  * that could not be read; 1 an error.
