@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig } from './load.ts';
+import { loadConfig, MAX_CONFIG_CHARS } from './load.ts';
 import { formatProblem } from './problems.ts';
 import { describeProblems, load, loadOk, loadProblems, MINIMAL, problemAt, withConfigDir, yaml } from './test-helpers.ts';
 
@@ -124,6 +124,14 @@ describe('loadConfig: malformed YAML', () => {
     // The parser notices at the end of the document, where the quote would have to close.
     expect(problems[0]).toMatchObject({ file: 'idplane.yaml', line: 6, col: 1 });
     expect(problems[0]!.message).toMatch(/^invalid YAML: Missing closing "quote/);
+  });
+
+  it('refuses a config whose files hold more than the limit of text, before parsing it, naming the file', async () => {
+    const big = `version: 1\n# ${'x'.repeat(MAX_CONFIG_CHARS / 2)}\n`;
+    const problems = await loadProblems({ 'idplane.yaml': `${big}include: [more.yaml]\n`, 'more.yaml': `apps: {}\n# ${'y'.repeat(MAX_CONFIG_CHARS / 2)}\n` });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ file: 'more.yaml', line: 1, col: 1 });
+    expect(problems[0]!.message).toBe('more.yaml (4.0 MiB) takes the config past its limit of 8.0 MiB of text in all files: a config is kilobytes; is this a generated or wrong file?');
   });
 
   it('reports a tab used as indentation', async () => {

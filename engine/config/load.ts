@@ -49,7 +49,8 @@ export interface ConfigFiles {
 export async function loadConfig(dir: string, env: Record<string, string | undefined>, cwd = process.cwd(), files?: ConfigFiles): Promise<LoadOutcome> {
   const show = files ? files.display : (path: string) => relative(cwd, path) || path;
   const read = files ? files.read : (path: string) => readFile(path, 'utf8');
-  const readSource = (path: string, display: string, includedFrom?: { source: YamlSource; docPath: (string | number)[] }) => readSourceWith(read, path, display, includedFrom);
+  const budget = { left: MAX_CONFIG_CHARS };
+  const readSource = (path: string, display: string, includedFrom?: { source: YamlSource; docPath: (string | number)[] }) => readSourceWith(read, path, display, budget, includedFrom);
   const mainPath = join(dir, CONFIG_FILE);
   const main = await readSource(mainPath, show(mainPath));
   if (!main.ok) return main;
@@ -86,7 +87,14 @@ export async function loadConfig(dir: string, env: Record<string, string | undef
   return { ok: true, config: { dir, value, unresolved: merged, fromEnv, locate, locateInScalar } };
 }
 
-async function readSourceWith(read: (path: string) => Promise<string>, path: string, display: string, includedFrom?: { source: YamlSource; docPath: (string | number)[] }) {
+/**
+ * The most text the config's files may hold together (8 MiB of characters). A config is kilobytes (a large
+ * one with thousands of links: a megabyte); a YAML parse of tens of megabytes takes a minute and gigabytes,
+ * so a runaway generated file is refused, named, before it is parsed.
+ */
+export const MAX_CONFIG_CHARS = 8 * 2 ** 20;
+
+async function readSourceWith(read: (path: string) => Promise<string>, path: string, display: string, budget: { left: number }, includedFrom?: { source: YamlSource; docPath: (string | number)[] }) {
   let text: string;
   try {
     text = await read(path);
@@ -95,6 +103,11 @@ async function readSourceWith(read: (path: string) => Promise<string>, path: str
     const at = includedFrom ? { file: includedFrom.source.display, ...positionOf(includedFrom.source, includedFrom.docPath) } : { file: display, line: 0, col: 0 };
     const message = includedFrom ? `cannot include ${display}: ${reason}` : `cannot read ${display}: ${reason}${display.endsWith(CONFIG_FILE) ? ` (run idplane in the folder holding ${CONFIG_FILE}, or pass -C DIR)` : ''}`;
     return { ok: false as const, problems: [{ severity: 'error' as const, ...at, pointer: includedFrom ? toPointer(includedFrom.docPath) : '', message }] };
+  }
+  budget.left -= text.length;
+  if (budget.left < 0) {
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    return { ok: false as const, problems: [{ severity: 'error' as const, file: display, line: 1, col: 1, pointer: '', message: `${display} (${mib(text.length)}) takes the config past its limit of ${mib(MAX_CONFIG_CHARS)} of text in all files: a config is kilobytes; is this a generated or wrong file?` }] };
   }
   return parseYaml(display, text.replace(/^\uFEFF/, ''));
 }
