@@ -167,6 +167,17 @@ describe('evaluate: helper functions', () => {
   });
 });
 
+describe('evaluate: attribute names that are Object.prototype names', () => {
+  it('reads an account with columns named constructor, toString and __proto__ like any other', () => {
+    const attributes = Object.assign(Object.create(null) as Record<string, string>, { first_name: 'Ada', constructor: 'builder', toString: 'text' });
+    Object.defineProperty(attributes, '__proto__', { value: 'proto', enumerable: true });
+    // Not on the fast path (a method call): the CEL library itself reads the map.
+    expect(compile('app.first_name.startsWith("A") ? app.constructor + "/" + app.toString : "no"').evaluate({ app: attributes })).toBe('builder/text');
+    expect(compile('app["__proto__"].size()').evaluate({ app: attributes })).toBe(5);
+    expect(compile('user.constructor.upperAscii()').evaluate({ user: { login: 'a@x', constructor: 'c' } })).toBe('C');
+  });
+});
+
 describe('evaluate: errors', () => {
   it('throws ExpressionError for a missing key', () => {
     const expr = compile('app.nope');

@@ -291,7 +291,7 @@ class Compiled implements CompiledExpression {
     }
     let raw: unknown;
     try {
-      raw = this.#fn(vars);
+      raw = this.#fn(asCelVars(vars));
     } catch (err) {
       const wrapped = new ExpressionError(messageOf(err), this.text);
       wrapped.cause = err;
@@ -299,6 +299,24 @@ class Compiled implements CompiledExpression {
     }
     return toPlain(raw);
   }
+}
+
+/**
+ * The variables as the CEL library takes them. It tells a value's type by its `constructor`, so a map
+ * of attributes with an attribute named `constructor` (a CSV column, a JIT body's key) reads as an
+ * unsupported object and fails every expression of the account; such a map goes in as a Map, which the
+ * library reads as a CEL map whatever its keys. Other maps go in as they are (no copy per evaluation).
+ */
+function asCelVars(vars: ExpressionVars): ExpressionVars {
+  let out: ExpressionVars | null = null;
+  for (const name of ['app', 'user', 'change', 'before'] as const) {
+    const value = vars[name];
+    if (value !== undefined && value !== null && Object.hasOwn(value, 'constructor')) {
+      out ??= { ...vars };
+      (out as Record<string, unknown>)[name] = new Map(Object.entries(value));
+    }
+  }
+  return out ?? vars;
 }
 
 export function compileExpression(text: string): CompileOutcome {
