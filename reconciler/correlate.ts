@@ -130,6 +130,18 @@ export function correlate(project: Project, state: DirectoryState, sources: Sour
       unlinked.push(account);
     }
 
+    // A pin whose account the full read does not have pins nothing: said, not ignored (a partial read may just not carry it).
+    if (!snapshot.partial) {
+      for (const [key, login] of pinned) {
+        if (unique.has(key) || duplicates.has(key)) continue;
+        out.warnings.push({
+          code: 'stale-link', app: snapshot.app, key, users: [login],
+          message: `links: pins ${snapshot.app}/${key} to ${login}, but ${snapshot.app} has no account ${key}; the entry does nothing until one appears`,
+          resolution: 'fix the key, or remove the links: entry',
+        });
+      }
+    }
+
     // Match the unlinked accounts; collect every claim first so that a user claimed twice is never guessed.
     const claims = new Map<string, SourceAccount[]>();
     const matched = new Map<SourceAccount, UserRecord>();

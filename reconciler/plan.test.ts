@@ -220,6 +220,20 @@ describe('correlation never guesses', () => {
     ]));
   });
 
+  it('says when a links: entry pins a key the full read does not have, and changes nothing for it', () => {
+    const { state } = planAndApply(hrProject(), emptyState(), [snapshot('hr', rows)]);
+    const pinned = makeProject({
+      apps: { hr: { import: { mappings: HR_MAPPINGS, newUserStatus: 'ACTIVE' } } },
+      links: [{ app: 'hr', key: '9999', user: 'alan.turing@example.com' }],
+    });
+    const p = plan(pinned, state, [snapshot('hr', rows)]);
+    expect(p.summary.changes).toBe(0);
+    expect(p.warnings).toEqual([expect.objectContaining({
+      code: 'stale-link', app: 'hr', key: '9999', users: ['alan.turing@example.com'],
+      message: 'links: pins hr/9999 to alan.turing@example.com, but hr has no account 9999; the entry does nothing until one appears',
+    })]);
+  });
+
   it('lists review items with the links: entry that settles them', () => {
     const p = plan(hrProject({ onNoMatch: 'review' }), emptyState(), [snapshot('hr', rows)]);
     expect(p.reviews).toHaveLength(3);

@@ -59,6 +59,8 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
   });
   (config.links ?? []).forEach((link, i) => {
     if (!own(apps, link.app)) at(toPointer(['links', i, 'app']), `unknown app ${JSON.stringify(link.app)}${hint(link.app, Object.keys(apps))}`);
+    // A pin applies where accounts are imported and matched; a target's accounts are linked by its provision.match.
+    else if (!apps[link.app]!.import) warn(toPointer(['links', i, 'app']), `links: pins ${link.app}/${link.key}, but ${link.app} has no import: section, so the entry is never used; a target's accounts are linked by its provision.match`);
   });
 
   const compiled: Record<string, CompiledApp> = {};

@@ -216,6 +216,24 @@ describe('validateConfig: semantic checks', () => {
     expect((await validate({ 'idplane.yaml': noLogin.replace('      match:', '      onNoMatch: ignore\n      match:') })).ok).toBe(true);
   });
 
+  it('warns of a links: entry for an app without an import, which nothing ever reads', async () => {
+    const config = MINIMAL + yaml(
+      '  crm:',
+      '    provider: csv',
+      '    connection: { path: crm.csv }',
+      '    key: id',
+      '    provision:',
+      '      mappings: { id: user.email }',
+      'links:',
+      '  - { app: crm, key: "7", user: ada@example.com }',
+    );
+    const outcome = await validate({ 'idplane.yaml': config });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.ok && outcome.warnings.map((w) => [w.pointer, w.message])).toEqual([
+      ['/links/0/app', 'links: pins crm/7, but crm has no import: section, so the entry is never used; a target\'s accounts are linked by its provision.match'],
+    ]);
+  });
+
   it('reports a mapping to an undeclared attribute at the mapping key', async () => {
     const p = only(await validationProblems({ 'idplane.yaml': MINIMAL + '        lastName: app.last_name\n' }));
     expect(where(p)).toBe('idplane.yaml:19:9');
