@@ -168,6 +168,11 @@ describe('loadConfig: malformed YAML', () => {
     expect(problems[0]!.message).toMatch(/^invalid YAML: .*; a value holding \$\{…\} inside \{ … \} must be quoted, as in url: "\$\{env:STATE_URL\}"$/);
   });
 
+  it('finds the first definition of a quoted repeated key too', async () => {
+    const problems = await loadProblems({ 'idplane.yaml': yaml('version: 1', '"apps": {}', 'directory: {}', '"apps": {}') });
+    expect(problems.map((p) => p.message)).toEqual(['duplicate key "apps": it is defined first at line 2; remove or merge one of them']);
+  });
+
   it('reports every repeated key of the file at once, each with its first definition', async () => {
     const problems = await loadProblems({
       'idplane.yaml': yaml(

@@ -55,21 +55,24 @@ export function parseYaml(display: string, text: string): ParseOutcome {
   }
 }
 
+/** The key a mapping entry starts with at the start of `text` (plain, "double" or 'single' quoted), if any. */
+function keyAt(text: string): string | undefined {
+  return /^(?:"([^"]*)"|'([^']*)'|([^:\n#"']+?))\s*:/.exec(text)?.slice(1).find((k) => k !== undefined);
+}
+
 /** A repeated key, named, with the line of its first definition in the same mapping when it can be found. */
 function duplicateKey(text: string, offset: number, pos: { line: number; col: number }): string {
-  const key = /^(?:"([^"]*)"|'([^']*)'|([^:\n#]+?))\s*:/.exec(text.slice(offset))?.slice(1).find((k) => k !== undefined);
+  const key = keyAt(text.slice(offset));
   if (key === undefined) return 'duplicate key: a key appears twice in one mapping';
-  const all = text.split('\n');
+  const lines = text.split('\n');
   const indent = pos.col - 1;
+  // Back up through the mapping (lines indented at least as deep) to the entry with the same key.
   for (let n = pos.line - 2; n >= 0; n--) {
-    const l = all[n]!;
-    const lead = l.length - l.trimStart().length;
-    if (l.trim() === '' || l.trimStart().startsWith('#')) continue;
-    if (lead < indent) break; // left the mapping
-    const at = l.indexOf(key, indent);
-    if (lead === indent && at === indent && /^["']?\s*:/.test(l.slice(at + key.length).replace(/^["']/, '')) ) {
-      return `duplicate key ${JSON.stringify(key)}: it is defined first at line ${n + 1}; remove or merge one of them`;
-    }
+    const line = lines[n]!;
+    const lead = line.length - line.trimStart().length;
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    if (lead < indent) break;
+    if (lead === indent && keyAt(line.slice(indent)) === key) return `duplicate key ${JSON.stringify(key)}: it is defined first at line ${n + 1}; remove or merge one of them`;
   }
   return `duplicate key ${JSON.stringify(key)}: it appears twice in one mapping; remove or merge one of them`;
 }
