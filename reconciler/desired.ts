@@ -43,8 +43,7 @@ export function desiredDirectory(project: Project, state: DirectoryState, pairin
     if (tick && ((users.length + 1) & 4095) === 0) tick(users.length + 1, sourced.length);
     const mapped = mapUser(project, user, sameConfig ? state.imported : null);
     const mappedLogin = typeof mapped.profile.login === 'string' ? mapped.profile.login : user.current?.login;
-    const setRoles = mappedLogin && project.setValues.size > 0 ? project.setValues.get(mappedLogin.toLowerCase())?.roles : undefined;
-    const roles = user.declared ? (user.declared.roles ?? NO_ROLES) : (setRoles ?? user.current?.roles ?? NO_ROLES);
+    const roles = user.declared ? (user.declared.roles ?? NO_ROLES) : (setEntry(project, mappedLogin, user.current?.login)?.roles ?? NO_ROLES);
     const primaryAccount = user.accounts.get(user.primary);
     const policy = project.apps[user.primary]?.import ?? null;
     const vanishedApp = user.primary === 'directory' && !user.declared ? lastSource(user) : null;
@@ -66,6 +65,16 @@ export function desiredDirectory(project: Project, state: DirectoryState, pairin
     });
   }
   return { users, disabled, issues };
+}
+
+/**
+ * The `set:` entry of a user: by the login the plan gives them, else by the stored one (an HR rename
+ * keeps what set: gives until the entry is renamed too). Roles come only from users: and set:, so a
+ * user without an entry holds none: removing the entry takes its roles away.
+ */
+function setEntry(project: Project, login: string | undefined, stored: string | undefined) {
+  if (project.setValues.size === 0) return undefined;
+  return (login ? project.setValues.get(login.toLowerCase()) : undefined) ?? (stored ? project.setValues.get(stored.toLowerCase()) : undefined);
 }
 
 /** The source a now-unsourced user lost in this run: their stored source if it vanished, else the first. */

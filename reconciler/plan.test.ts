@@ -146,9 +146,9 @@ describe('lifecycle from the source', () => {
   it('blocks the deactivation of a protected user and reports it', () => {
     const project = makeProject({
       apps: { hr: { import: { mappings: HR_MAPPINGS, disabled: 'app.status == "Terminated"', newUserStatus: 'ACTIVE' } } },
+      set: [{ user: 'ada.lovelace@example.com', roles: ['super_admin'] }],
     });
     const { state } = planAndApply(project, emptyState(), [snapshot('hr', rows)]);
-    state.users = state.users.map((u) => (u.login === 'ada.lovelace@example.com' ? { ...u, roles: ['super_admin'] } : u));
     const off = rows.map((r) => (r.id === '1' ? { ...r, status: 'Terminated' } : r));
     const p = plan(project, state, [snapshot('hr', off)]);
     expect(p.users).toHaveLength(0);
@@ -336,5 +336,55 @@ describe('apply', () => {
     expect([...next.imported.get('hr')!.records.keys()]).toEqual(['1', '2', '3']);
     const again = applyPlanToState(next, plan(hrProject(), next, [snapshot('hr', rows)]), 'other');
     expect(again.lineage).toBe('L');
+  });
+});
+
+describe('roles come only from the config', () => {
+  const hr = { hr: { import: { mappings: HR_MAPPINGS, disabled: 'app.status == "Terminated"', newUserStatus: 'ACTIVE' as const } } };
+  const granting = makeProject({
+    apps: hr,
+    set: [{ user: 'ada.lovelace@example.com', roles: ['super_admin', 'auditor'] }],
+    users: [{ login: 'root@example.com', roles: ['super_admin'], profile: { email: 'root@example.com' } }],
+  });
+
+  it('calls out a grant of super_admin in the summary', () => {
+    const p = plan(granting, emptyState(), [snapshot('hr', rows)]);
+    expect(p.summary.superAdmin).toEqual({ granted: ['ada.lovelace@example.com', 'root@example.com'], removed: [] });
+  });
+
+  it('takes a role away when its set: entry is gone, and says why', () => {
+    const { state } = planAndApply(granting, emptyState(), [snapshot('hr', rows)]);
+    const p = plan(makeProject({ apps: hr, users: granting.declaredUsers }), state, [snapshot('hr', rows)]);
+    expect(p.users.map((u) => [u.login, u.action, u.before?.roles, u.after.roles])).toEqual([
+      ['ada.lovelace@example.com', 'update', ['super_admin', 'auditor'], []],
+    ]);
+    expect(p.users[0]!.reason).toContain('no set: entry grants the roles super_admin, auditor any more');
+    expect(p.summary.superAdmin).toEqual({ granted: [], removed: ['ada.lovelace@example.com'] });
+  });
+
+  it('takes the roles of a user removed from users: and keeps the rest of their record', () => {
+    const { state } = planAndApply(granting, emptyState(), [snapshot('hr', rows)]);
+    const root = state.users.find((u) => u.login === 'root@example.com')!;
+    const p = plan(makeProject({ apps: hr, set: [{ user: 'ada.lovelace@example.com', roles: ['super_admin', 'auditor'] }] }), state, [snapshot('hr', rows)]);
+    expect(p.users).toHaveLength(1);
+    expect(p.users[0]!.after).toEqual({ ...root, roles: [] });
+    expect(p.users[0]!.reason).toContain('no users: or set: entry grants the role super_admin any more');
+  });
+
+  it('keeps what set: gives a user whose login the source renamed, until the entry is renamed too', () => {
+    const { state } = planAndApply(granting, emptyState(), [snapshot('hr', rows)]);
+    const renamed = rows.map((r) => (r.id === '1' ? { ...r, email: 'ada.king@example.com' } : r));
+    const p = plan(granting, state, [snapshot('hr', renamed)]);
+    const ada = p.users.find((u) => u.after.login === 'ada.king@example.com')!;
+    expect(ada.after.roles).toEqual(['super_admin', 'auditor']);
+    expect(p.summary.superAdmin).toBeUndefined();
+  });
+
+  it('lets a termination through once the config no longer protects the user', () => {
+    const { state } = planAndApply(granting, emptyState(), [snapshot('hr', rows)]);
+    const off = rows.map((r) => (r.id === '1' ? { ...r, status: 'Terminated' } : r));
+    expect(plan(granting, state, [snapshot('hr', off)]).users).toHaveLength(0);
+    const p = plan(makeProject({ apps: hr, users: granting.declaredUsers }), state, [snapshot('hr', off)]);
+    expect(p.users.map((u) => [u.login, u.action, u.after.roles])).toEqual([['ada.lovelace@example.com', 'deactivate', []]]);
   });
 });

@@ -19,6 +19,9 @@ import { selectInputs } from './select.ts';
 
 export const PLAN_FORMAT_VERSION = '2' as const;
 
+/** The role whose grant or removal every rendering of a plan calls out first. */
+export const SUPER_ADMIN = 'super_admin';
+
 export interface PlanInput {
   project: Project;
   state: DirectoryState;
@@ -197,6 +200,15 @@ export function summarise(plan: Pick<Plan, 'users' | 'links' | 'imports' | 'acco
   s.reviews = plan.reviews.length;
   s.conflicts = plan.conflicts.length;
   s.warnings = plan.warnings.length;
+  const granted: string[] = [];
+  const removed: string[] = [];
+  for (const u of plan.users) {
+    const had = u.before?.roles.includes(SUPER_ADMIN) === true;
+    const has = u.after.roles.includes(SUPER_ADMIN);
+    if (has && !had) granted.push(u.login);
+    else if (had && !has) removed.push(u.login);
+  }
+  if (granted.length + removed.length > 0) s.superAdmin = { granted, removed };
   const heldBack = plan.warnings.filter((w) => w.code === 'held-back').length;
   if (heldBack > 0) s.heldBack = heldBack;
   s.changes = plan.users.length + plan.links.length + plan.accounts.length;
@@ -218,6 +230,12 @@ export function reasonFor(user: DesiredUser): string {
   if (sourced.current === null) parts.push(sourced.declared ? 'declared in the config' : `new account in ${sourced.createdBy}`);
   else if (sourced.current.profileSource !== after.profileSource) parts.push(`profile source switches from ${sourced.current.profileSource} to ${after.profileSource}`);
   if (lifecycle.reason && (sourced.current === null || sourced.current.status !== after.status)) parts.push(lifecycle.reason);
+  const before = sourced.current?.roles ?? [];
+  const given = after.roles.filter((r) => !before.includes(r));
+  const taken = before.filter((r) => !after.roles.includes(r));
+  const grantor = sourced.declared ? 'users:' : after.profileSource === 'directory' ? 'users: or set:' : 'set:';
+  if (given.length > 0) parts.push(`${grantor} gives the role${given.length > 1 ? 's' : ''} ${given.join(', ')}`);
+  if (taken.length > 0) parts.push(`no ${grantor} entry grants the role${taken.length > 1 ? 's' : ''} ${taken.join(', ')} any more`);
   if (parts.length === 0) parts.push(sourced.declared ? 'declared in the config' : `sourced from ${after.profileSource}`);
   return [...new Set(parts)].join('; ');
 }

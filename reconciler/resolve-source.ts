@@ -108,6 +108,12 @@ export function resolveSources(project: Project, correlation: Correlation, optio
     e.missingFrom = [...e.missingFrom, m.app];
   }
 
+  // A stored user holding roles is evaluated even when no source reads them (a user once declared in
+  // users:): roles come only from the config, so one whose entry is gone loses them.
+  for (const u of correlation.users) {
+    if (u.roles.length > 0 && !correlation.unstored.has(u.id)) entry(u.id, u);
+  }
+
   for (const e of byId.values()) {
     if (e.declared) continue;
     let best: string | null = null;
@@ -131,10 +137,7 @@ function changedUsers(project: Project, correlation: Correlation): (userId: stri
   for (const m of correlation.missing) touched.add(m.userId);
   for (const r of correlation.relinked) touched.add(r.userId);
   // The users the config singles out are few: found in one pass, not looked up per pairing.
-  const protect = new Set(project.protectRoles);
-  for (const u of correlation.users) {
-    if (u.roles.length > 0 && u.roles.some((r) => protect.has(r))) touched.add(u.id);
-  }
+  for (const u of correlation.users) if (u.roles.length > 0) touched.add(u.id);
   for (const login of project.setValues.keys()) {
     const u = correlation.named.get(login);
     if (u) touched.add(u.id);

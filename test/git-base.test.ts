@@ -38,8 +38,8 @@ beforeAll(async () => {
 
   git('checkout', '-q', '-b', 'feature');
   await edit('idplane.yaml', (t) => t.replace('title: app.title', 'title: app.title.upperAscii()'));
-  await edit('people.yaml', (t) => `${t}  - login: auditor@example.com\n    profile: { firstName: Audit, lastName: Or, email: auditor@example.com }\n`);
-  git('commit', '-qam', 'upper-case titles; an auditor');
+  await edit('people.yaml', (t) => `${t}  - login: auditor@example.com\n    roles: [super_admin]\n    profile: { firstName: Audit, lastName: Or, email: auditor@example.com }\n`);
+  git('commit', '-qam', 'upper-case titles; an auditor who is a super admin');
 });
 afterAll(async () => rm(root, { recursive: true, force: true }));
 
@@ -59,12 +59,14 @@ describe('plan --git-base', () => {
 
     const text = idplane(dir, ['plan', '--git-base', 'main', '--detailed-exitcode']);
     expect(text.code).toBe(2);
+    expect(text.stdout.split('\n')[0]).toContain("! The working tree's plan gives super_admin to auditor@example.com.");
     expect(text.stdout).toContain('this config plans 51 user(s) and 0 account(s) differently');
     expect(text.stdout).toContain('adds 50 update of users sourced by hr (0 → 50)');
     expect(text.stdout).toContain('changes the planned title for 50 users');
 
     const md = idplane(dir, ['plan', '--git-base', 'main', '--format', 'markdown']);
     expect(md.stdout).toContain('## idplane plan: what this change does (compared with `main`');
+    expect(md.stdout.split('\n').slice(2, 4)).toEqual(['> [!CAUTION]', expect.stringMatching(/^> \*\*The plan of this change gives super_admin to `#[0-9a-f]{8}`\.\*\*$/)]);
     expect(md.stdout).toContain('- changes the planned title for 50 users');
     expect(md.stdout).not.toContain('zoe.muller');
     expect(md.stdout.length).toBeLessThan(65_536);

@@ -3,7 +3,7 @@
  * and Markdown for pull-request comments, where broken policies come first (what a reviewer asked to
  * be told about). Shared by the plan's views and the plan delta's.
  */
-import type { NotPlannedApp, PlanBlocker } from '../../schemas/generated/plan.ts';
+import type { NotPlannedApp, PlanBlocker, PlanSummary } from '../../schemas/generated/plan.ts';
 import type { Style } from './style.ts';
 
 const LABEL: Partial<Record<PlanBlocker['code'], string>> = { safeguard: 'Safeguard', policy: 'Policy' };
@@ -40,4 +40,21 @@ export function notPlannedMarkdownLines(apps: readonly NotPlannedApp[] | undefin
     ...apps.map((n) => `> - \`${n.app}\`: cannot ${n.operation}: ${scrub(n.reason)} (${ROLE[n.role]})`),
     '',
   ];
+}
+
+/**
+ * The sentence every rendering opens with when a plan gives or takes super_admin (the one role that
+ * makes a user undeactivatable by imports), or null; `user` renders a login (masked in shared outputs).
+ */
+export function superAdminSentence(summary: PlanSummary, user: (login: string) => string): string | null {
+  const s = summary.superAdmin;
+  if (!s || s.granted.length + s.removed.length === 0) return null;
+  const list = (logins: readonly string[]) => {
+    const shown = logins.slice(0, 20).map(user);
+    return logins.length > 20 ? `${shown.join(', ')} and ${logins.length - 20} more` : shown.join(', ');
+  };
+  const parts: string[] = [];
+  if (s.granted.length > 0) parts.push(`gives super_admin to ${list(s.granted)}`);
+  if (s.removed.length > 0) parts.push(`takes super_admin from ${list(s.removed)}`);
+  return `This plan ${parts.join(' and ')}.`;
 }

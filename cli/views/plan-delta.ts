@@ -7,7 +7,7 @@
  */
 import type { ActionDelta, PlanDelta } from '../../schemas/generated/plan-delta.ts';
 import type { Sink } from '../output.ts';
-import { blockerMarkdownLines, blockerTextLines, notPlannedMarkdownLines, notPlannedTextLines } from './blockers.ts';
+import { blockerMarkdownLines, blockerTextLines, notPlannedMarkdownLines, notPlannedTextLines, superAdminSentence } from './blockers.ts';
 import { createMasking } from './masking.ts';
 import type { Style } from './style.ts';
 
@@ -27,6 +27,8 @@ const change = (action: string | null) => action ?? 'no change';
 
 export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): void {
   const out: string[] = [];
+  const superAdmin = superAdminSentence(delta.head.summary, (login) => login);
+  if (superAdmin) out.push(style.red(style.bold(`! ${superAdmin.replace('This plan', "The working tree's plan")}`)), '');
   const base = `${delta.base.ref} (${delta.base.commit.slice(0, 12)})`;
   if (delta.counts.users === 0 && delta.counts.accounts === 0) {
     out.push(`${style.bold('No difference.')} The working tree's config plans the same changes as ${base}.`);
@@ -58,6 +60,8 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
 export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boolean; shown?: readonly string[]; salt: string | null }, sink: Sink): void {
   const mask = createMasking({ unmasked: options.unmasked, ...(options.shown ? { shown: options.shown } : {}), salt: options.salt });
   const out: string[] = [`## idplane plan: what this change does (compared with \`${delta.base.ref}\`, ${delta.base.commit.slice(0, 12)})`, ''];
+  const superAdmin = superAdminSentence(delta.head.summary, (login) => mask.user(login));
+  if (superAdmin) out.push('> [!CAUTION]', `> **${superAdmin.replace('This plan', 'The plan of this change')}**`, '');
   if (!delta.head.applyable) {
     out.push('> [!CAUTION]', '> **The plan of this change cannot be applied.**');
     out.push(...blockerMarkdownLines(delta.head.blockers, (m) => mask.text(m)));

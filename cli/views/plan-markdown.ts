@@ -10,7 +10,7 @@ import type { AccountChange, PlanIssue, ReviewItem, UserChange } from '../../sch
 import { changedAttributes } from '../../reconciler/diff.ts';
 import type { Sink } from '../output.ts';
 import type { PlanItem, PlanSource } from '../../engine/plan-stream.ts';
-import { blockerMarkdownLines, notPlannedMarkdownLines } from './blockers.ts';
+import { blockerMarkdownLines, notPlannedMarkdownLines, superAdminSentence } from './blockers.ts';
 import { createMasking, type Masking } from './masking.ts';
 
 /** Characters each collapsed section may take; with the counts above them, under GitHub's 65,536. */
@@ -28,6 +28,8 @@ export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOp
 
   const s = header.summary;
   const out: string[] = ['## idplane plan', ''];
+  const superAdmin = superAdminSentence(s, (login) => mask.user(login));
+  if (superAdmin) out.push('> [!CAUTION]', `> **${superAdmin}**`, '');
   if (!header.applyable) {
     out.push('> [!CAUTION]', '> **This plan cannot be applied.**');
     out.push(...blockerMarkdownLines(header.blockers, (m) => scrub(m)));

@@ -8,7 +8,7 @@ import type { AccountChange, LinkChange, PlanIssue, ReviewItem, UserChange, Valu
 import { needsJsonEscape } from '../../reconciler/records.ts';
 import type { Sink } from '../output.ts';
 import type { PlanHeader, PlanItem, PlanSource } from '../../engine/plan-stream.ts';
-import { blockerTextLines, notPlannedTextLines } from './blockers.ts';
+import { blockerTextLines, notPlannedTextLines, superAdminSentence } from './blockers.ts';
 import type { Style } from './style.ts';
 
 type Action = UserChange['action'];
@@ -19,6 +19,8 @@ const SYMBOL: Record<Action, '+' | '~' | '-'> = {
 
 export async function renderPlanText(source: PlanSource, style: Style, sink: Sink): Promise<void> {
   const { header } = source;
+  const superAdmin = superAdminSentence(header.summary, (login) => login);
+  if (superAdmin) sink.write(`${style.red(style.bold(`! ${superAdmin}`))}\n\n`);
   let section: PlanItem['t'] | null = null;
   // Blocks of users and accounts end with a blank line each; the line-per-item sections end with one.
   const close = () => {
@@ -89,7 +91,12 @@ function userBlock(change: UserChange, style: Style): string {
   }
   const from = change.before?.roles ?? [];
   const to = change.after.roles;
-  if (from.length !== to.length || from.some((r, i) => r !== to[i])) out += `      ${style.yellow('~')} roles: [${from.join(', ')}] → [${to.join(', ')}]\n`;
+  if (from.length !== to.length || from.some((r, i) => r !== to[i])) {
+    // The reason says which part of the config grants roles to this user (reconciler/plan.ts reasonFor).
+    const grantor = /\b(users: or set:|users:|set:) (?:gives|entry)/.exec(change.reason)?.[1] ?? 'users: or set:';
+    for (const role of to) if (!from.includes(role)) out += `      ${style.green('+')} role ${role} ${style.dim(`(${grantor} gives it)`)}\n`;
+    for (const role of from) if (!to.includes(role)) out += `      ${style.red('-')} role ${role} ${style.dim(`(no ${grantor} entry grants it any more)`)}\n`;
+  }
   return out + '\n';
 }
 

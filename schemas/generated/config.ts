@@ -181,7 +181,7 @@ export interface DeclaredUser {
    */
   status?: 'ACTIVE' | 'STAGED' | 'DEPROVISIONED';
   /**
-   * Roles such as super_admin.
+   * Roles such as super_admin. Roles come only from the config: one taken off this list, or a user taken off users:, loses it.
    */
   roles?: string[];
   /**
@@ -889,7 +889,7 @@ export interface SetValues {
     [k: string]: string | number | boolean | string[];
   };
   /**
-   * The user's roles (for example super_admin, which protects them from deactivation by imports). Replaces the stored roles.
+   * The user's roles (for example super_admin, which protects them from deactivation by imports). Roles come only from the config: these replace the stored roles, and a user whose entry is removed (or has no roles) loses theirs.
    */
   roles?: string[];
 }

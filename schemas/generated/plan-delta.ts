@@ -114,6 +114,13 @@ export interface PlanSummary {
    */
   outOfBand: number;
   /**
+   * Users this plan gives the super_admin role to, or takes it from (by login, ordered): called out at the top of every rendering. Absent when there are none.
+   */
+  superAdmin?: {
+    granted: string[];
+    removed: string[];
+  };
+  /**
    * Sources whose unreadable rows held something back (their held-back warnings say what): the plan does not show that the directory matches them.
    */
   heldBack?: number;
