@@ -5,10 +5,11 @@
  * backups.
  */
 import { open, readFile, writeFile } from 'node:fs/promises';
+import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyExample, idplane } from './cli-helpers.ts';
-import { describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.ts';
+import { adminQuery, describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -71,6 +72,28 @@ describe('idplane state restore', () => {
     expect(history.runs.map((r: { command: string; serialBefore: number; serialAfter: number }) => [r.command, r.serialBefore, r.serialAfter])).toEqual([['state restore', 2, 3], ['apply', 1, 2], ['apply', 0, 1]]);
   });
 
+  it.each([
+    ['a flipped byte in a field name', (r: string) => r.replace('"profile":', '"rrofile":'), 'it has no profile'],
+    ['a status no user can have', (r: string) => r.replace('"status":"ACTIVE"', '"status":"ACTIVF"'), 'its status "ACTIVF" is not one of STAGED, PROVISIONED, ACTIVE, SUSPENDED, DEPROVISIONED'],
+  ])('calls a record that reads but is not a user record (%s) damage, with the way back', async (_what, flip, problem) => {
+    await twoApplies();
+    const state = join(dir, '.idplane/state.db');
+    const db = new DatabaseSync(state);
+    const { ord, record } = db.prepare("SELECT ord, record FROM users WHERE record LIKE '%zoe.muller%'").get() as { ord: number; record: string };
+    db.prepare('UPDATE users SET record = ? WHERE ord = ?').run(flip(record), ord);
+    db.close();
+    for (const args of [['plan'], ['state', 'show', 'zoe.muller@example.com']]) {
+      const damaged = idplane(dir, args);
+      expect(damaged.code, damaged.stdout).toBe(1);
+      expect(damaged.stderr).toContain(`the user record at ${args[0] === 'plan' ? `position ${ord} of the users table of ${state}` : `the users table of ${state} (login zoe.muller@example.com)`}`);
+      expect(damaged.stderr).toContain(problem);
+      expect(damaged.stderr).toContain('the state is damaged. The previous generation (serial 1) is kept in');
+      expect(damaged.stderr).not.toMatch(/Internal error|This is a bug|    at /);
+    }
+    expect(idplane(dir, ['state', 'restore']).code).toBe(0);
+    expectTitleChangeAgain();
+  });
+
   it('refuses when there is nothing to restore, changing nothing', async () => {
     const none = idplane(dir, ['state', 'restore']);
     expect(none.code).toBe(1);
@@ -82,6 +105,20 @@ describe('idplane state restore', () => {
 describePostgres('idplane state restore on PostgreSQL', () => {
   const schema = freshSchema();
   afterEach(async () => dropSchema(schema));
+
+  it('calls a row with a status no user can have damage, naming the row and the way back', async () => {
+    await edit(join(dir, 'idplane.yaml'), (t) => t.replace(/^state:\n {2}backend: embedded.*$/m, `state:\n  backend: postgres\n  url: \${env:IDPLANE_STATE_URL}\n  schema: ${schema}`));
+    const env = { IDPLANE_STATE_URL: POSTGRES_URL };
+    expect(idplane(dir, ['apply', '--auto-approve'], { env }).code).toBe(0);
+    const { rows } = await adminQuery<{ ord: string }>(`UPDATE ${schema}.users SET status = 'ACTIVF' WHERE login = 'zoe.muller@example.com' RETURNING ord`);
+    for (const args of [['plan'], ['state', 'show', 'zoe.muller@example.com']]) {
+      const damaged = idplane(dir, args, { env });
+      expect(damaged.code, damaged.stdout).toBe(1);
+      expect(damaged.stderr).toContain(`the user record at ${args[0] === 'plan' ? `position ${rows[0]!.ord} of "${schema}".users` : `"${schema}".users (login zoe.muller@example.com)`} (user u-`);
+      expect(damaged.stderr).toContain('is not a valid record: its status "ACTIVF" is not one of STAGED, PROVISIONED, ACTIVE, SUSPENDED, DEPROVISIONED; the state is damaged. Restore the schema from your PostgreSQL backups, or correct that row by hand (docs/state.md).');
+      expect(damaged.stderr).not.toMatch(/Internal error|This is a bug|    at /);
+    }
+  });
 
   it('says the database\'s own backups restore it', async () => {
     await edit(join(dir, 'idplane.yaml'), (t) => t.replace(/^state:\n {2}backend: embedded.*$/m, `state:\n  backend: postgres\n  url: \${env:IDPLANE_STATE_URL}\n  schema: ${schema}`));

@@ -8,6 +8,7 @@
  * database cannot even be read in a folder that is not).
  */
 import { StateAccessError, StateFormatError } from '../types.ts';
+import { DamagedRecordError } from '../record-check.ts';
 
 interface SqliteError extends Error {
   code: 'ERR_SQLITE_ERROR';
@@ -19,7 +20,7 @@ export const isSqliteError = (error: unknown): error is SqliteError =>
   error instanceof Error && (error as { code?: unknown }).code === 'ERR_SQLITE_ERROR' && typeof (error as { errcode?: unknown }).errcode === 'number';
 
 /** SQLITE_CORRUPT and SQLITE_NOTADB: the file is not (or no longer) a whole database. */
-export const isDamage = (error: unknown): boolean => isSqliteError(error) && [11, 26].includes(error.errcode & 0xff);
+export const isDamage = (error: unknown): boolean => error instanceof DamagedRecordError || (isSqliteError(error) && [11, 26].includes(error.errcode & 0xff));
 
 /** Whether `error` may mean the folder cannot be written (the caller then checks, and says so). */
 export function mayBeAccess(error: unknown): boolean {

@@ -5,7 +5,7 @@
  * one read transaction. A million-user state costs a few index lookups, not a read of every row.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import type { UserRecord } from '../../schemas/generated/plan.ts';
+import { parsedUser } from '../record-check.ts';
 import type { UserEntry } from '../types.ts';
 import { loginCondition } from './history.ts';
 import { arrays } from './rows.ts';
@@ -16,7 +16,7 @@ export function readUser(db: DatabaseSync, login: string): UserEntry | null {
   try {
     const [found] = [...arrays<[string]>(db, `SELECT record FROM users WHERE ${condition.sql} ORDER BY ord LIMIT 1`, condition.value)];
     if (!found) return null;
-    const user = JSON.parse(found[0]) as UserRecord;
+    const user = parsedUser(found[0], () => `the users table of ${db.location() ?? 'the state database'} (login ${login})`);
     const record = db.prepare('SELECT disabled, vals FROM imported WHERE app = ? AND key = ?');
     const links = [...arrays<[string, string, string]>(db, 'SELECT app, key, user_id FROM links WHERE user_id = ? ORDER BY ord', user.id)].map(([app, key, userId]) => {
       const row = record.get(app, key) as { disabled: number; vals: string } | undefined;

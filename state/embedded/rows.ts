@@ -14,6 +14,7 @@ import type { UserRecord } from '../../schemas/generated/plan.ts';
 import type { AppRecords, DirectoryState, ImportedRecord, StoredLink } from '../../reconciler/model.ts';
 import type { Ordered, StoredApp, WritePlan } from '../snapshot.ts';
 import { StateFormatError } from '../types.ts';
+import { parsedUser } from '../record-check.ts';
 import { STATE_TABLES, type StateTable } from './schema.ts';
 
 export const YIELD_ROWS = 50_000;
@@ -177,7 +178,7 @@ export async function readRows(db: DatabaseSync, onRows?: (rows: number) => void
   const userOrds: number[] = [];
   for (const [ord, record] of arrays<[number, string]>(db, 'SELECT ord, record FROM users ORDER BY ord')) {
     userOrds.push(ord);
-    users.push(JSON.parse(record) as UserRecord);
+    users.push(parsedUser(record, () => `position ${ord} of the users table of ${db.location() ?? 'the state database'}`));
     if (due()) await progress();
   }
   const links: StoredLink[] = [];

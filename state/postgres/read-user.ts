@@ -7,6 +7,8 @@
 import type { ClientBase } from 'pg';
 import type { UserRecord } from '../../schemas/generated/plan.ts';
 import type { UserEntry } from '../types.ts';
+import { checkedUser } from '../record-check.ts';
+import { PG_WAY_BACK } from './rows.ts';
 
 export async function readUser(db: ClientBase, s: string, login: string): Promise<UserEntry | null> {
   const users = await db.query<{ u: UserRecord }>(
@@ -14,8 +16,9 @@ export async function readUser(db: ClientBase, s: string, login: string): Promis
      FROM ${s}.users WHERE lower(login) = lower($1) ORDER BY ord LIMIT 1`,
     [login],
   );
-  const user = users.rows[0]?.u;
-  if (!user) return null;
+  const found = users.rows[0]?.u;
+  if (!found) return null;
+  const user = checkedUser(found, () => `${s}.users (login ${login})`, PG_WAY_BACK);
   const links = await db.query<{ app: string; key: string; user_id: string; disabled: boolean | null; vals: string | null }>(
     `SELECT l.app, l.key, l.user_id, i.disabled, i.vals FROM ${s}.links l LEFT JOIN ${s}.imported i ON i.app = l.app AND i.key = l.key
      WHERE l.user_id = $1 ORDER BY l.ord`,

@@ -13,6 +13,7 @@ import type { UserRecord } from '../../schemas/generated/plan.ts';
 import type { AppRecords, DirectoryState, ImportedRecord, StoredLink } from '../../reconciler/model.ts';
 import type { ImportedRow, Placed, StoredApp } from '../snapshot.ts';
 import { StateFormatError } from '../types.ts';
+import { checkedUser } from '../record-check.ts';
 import { copyLines, copyRows, encode, field, jsonField } from './copy.ts';
 
 export const BATCH = 5000;
@@ -146,6 +147,12 @@ export async function deleteApps(db: ClientBase, s: string, table: 'imported' | 
   for (const batch of batches(apps)) await db.query(`DELETE FROM ${s}.${table} WHERE app = ANY($1::text[])`, [batch]);
 }
 
+/**
+ * What to do about a damaged user row: PostgreSQL keeps no previous generation of its own (that is the
+ * database's backups' job), so the row is named for a restore or a correction by hand.
+ */
+export const PG_WAY_BACK = 'Restore the schema from your PostgreSQL backups, or correct that row by hand (docs/state.md).';
+
 /** The users in order, and their stored positions (parallel arrays). */
 export async function readUsers(db: ClientBase, s: string, chunkDone?: (rows: number) => void): Promise<{ users: UserRecord[]; ords: number[] }> {
   const users: UserRecord[] = [];
@@ -157,8 +164,9 @@ export async function readUsers(db: ClientBase, s: string, chunkDone?: (rows: nu
     FROM ${s}.users ORDER BY ord`;
   await copyLines(db, query, (line) => {
     const tab = line.indexOf('\t');
-    ords.push(Number(line.slice(0, tab)));
-    users.push(JSON.parse(jsonField(line.slice(tab + 1))) as UserRecord);
+    const ord = line.slice(0, tab);
+    ords.push(Number(ord));
+    users.push(checkedUser(JSON.parse(jsonField(line.slice(tab + 1))), () => `position ${ord} of ${s}.users`, PG_WAY_BACK));
   }, chunkDone);
   return { users, ords };
 }
