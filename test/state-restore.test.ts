@@ -88,7 +88,7 @@ describe('idplane state restore', () => {
       expect(damaged.stderr).toContain(`the user record at ${args[0] === 'plan' ? `position ${ord} of the users table of ${state}` : `the users table of ${state} (login zoe.muller@example.com)`}`);
       expect(damaged.stderr).toContain(problem);
       expect(damaged.stderr).toContain('the state is damaged. The previous generation (serial 1) is kept in');
-      expect(damaged.stderr).not.toMatch(/Internal error|This is a bug|    at /);
+      expect(damaged.stderr).not.toMatch(/Internal error|This is a bug| {4}at /);
     }
     expect(idplane(dir, ['state', 'restore']).code).toBe(0);
     expectTitleChangeAgain();
@@ -116,7 +116,7 @@ describePostgres('idplane state restore on PostgreSQL', () => {
       expect(damaged.code, damaged.stdout).toBe(1);
       expect(damaged.stderr).toContain(`the user record at ${args[0] === 'plan' ? `position ${rows[0]!.ord} of "${schema}".users` : `"${schema}".users (login zoe.muller@example.com)`} (user u-`);
       expect(damaged.stderr).toContain('is not a valid record: its status "ACTIVF" is not one of STAGED, PROVISIONED, ACTIVE, SUSPENDED, DEPROVISIONED; the state is damaged. Restore the schema from your PostgreSQL backups, or correct that row by hand (docs/state.md).');
-      expect(damaged.stderr).not.toMatch(/Internal error|This is a bug|    at /);
+      expect(damaged.stderr).not.toMatch(/Internal error|This is a bug| {4}at /);
     }
   });
 
