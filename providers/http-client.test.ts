@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpClient, type HttpDialect } from './http-client.ts';
+import { deeperThan, HttpClient, MAX_JSON_DEPTH, type HttpDialect } from './http-client.ts';
 
 const JSON_DIALECT: HttpDialect = { accept: 'application/json', contentType: 'application/json' };
 let server: Server | undefined;
@@ -74,5 +74,14 @@ describe('HttpClient', () => {
     // Under the limit, the same answer is read whole.
     const roomy = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, [], 8192);
     expect((await roomy.request('GET', roomy.endpoint('/chunked'))).body).toEqual(JSON.parse(big));
+  });
+
+  it('measures nesting without recursion: 64 levels pass, 65 and 100,000 do not', () => {
+    const nest = (n: number) => JSON.parse('['.repeat(n - 1) + '{"a":1}' + ']'.repeat(n - 1)) as unknown;
+    expect(deeperThan(nest(MAX_JSON_DEPTH), MAX_JSON_DEPTH)).toBe(false);
+    expect(deeperThan(nest(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)).toBe(true);
+    expect(deeperThan(nest(100_000), MAX_JSON_DEPTH)).toBe(true);
+    expect(deeperThan({ Resources: [{ name: { givenName: 'Ada' }, emails: [{ value: 'a@x' }] }] }, 5)).toBe(false);
+    expect(deeperThan('text', 0)).toBe(false);
   });
 });

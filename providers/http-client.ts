@@ -310,8 +310,9 @@ export class HttpClient {
       throw new HttpRequestError(this.redact(`${where}: cannot reach ${this.baseUrl.host} (${cause})`), 'network');
     }
     if (text.trim() === '') return { status, headers: responseHeaders, body: undefined };
+    let body: unknown;
     try {
-      return { status, headers: responseHeaders, body: JSON.parse(text) as unknown };
+      body = JSON.parse(text) as unknown;
     } catch (error) {
       if (status >= 200 && status < 300) {
         // An HTML page (a proxy's or a login page) is named by its text; anything else only by the
@@ -323,6 +324,12 @@ export class HttpClient {
       }
       return { status, headers: responseHeaders, body: undefined, text: snippet(text) };
     }
+    // Parsing is iterative, but what reads the answer later (values turned to text, fingerprints) is not:
+    // an answer nested deeper than any identity record is refused here, with the request named.
+    if (deeperThan(body, MAX_JSON_DEPTH)) {
+      throw new HttpRequestError(this.redact(`${where}: HTTP ${status} with JSON nested more than ${MAX_JSON_DEPTH} levels deep, which no record is; the answer is refused`), 'malformed', status);
+    }
+    return { status, headers: responseHeaders, body };
   }
 
   /**
@@ -358,6 +365,30 @@ export class HttpClient {
 }
 
 /** The start of a body for a message, HTML tags stripped, white space folded. */
+/** How deep an answer's JSON may nest: SCIM and HR records nest 3 or 4 levels; 10,000 is an attack. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `value` nests more than `limit` objects or arrays deep; an explicit stack, not recursion. */
+export function deeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const nodes: object[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
+    if (depth > limit) return true;
+    const push = (child: unknown) => {
+      if (typeof child === 'object' && child !== null) {
+        nodes.push(child);
+        depths.push(depth + 1);
+      }
+    };
+    if (Array.isArray(node)) for (const child of node) push(child);
+    else for (const key in node) push((node as Record<string, unknown>)[key]);
+  }
+  return false;
+}
+
 export function snippet(text: string): string {
   const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
   return plain.length > 200 ? `${plain.slice(0, 200)}…` : plain;

@@ -231,6 +231,20 @@ describe('the http source through the CLI', () => {
     expect((await state()).users).toEqual(before.users);
   });
 
+  it('refuses a page nested 10,000 levels deep, naming the app, the request and the page, and changes nothing', async () => {
+    await start();
+    await project(connectionFor('page'));
+    expect((await apply()).code).toBe(0);
+    const before = await state();
+    server.inject({ url: /[?&]page=2&/, times: 2, fault: { nest: 10_000 } });
+    const { run } = await plan();
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/hr: .*page 2 of the listing \(GET \/page\/employees\?page=2&per_page=100\): HTTP 200 with JSON nested more than 64 levels deep, which no record is; the answer is refused/);
+    expect(run.stderr).not.toMatch(/Maximum call stack|Internal error| {4}at /);
+    expect((await apply()).code).toBe(1);
+    expect(await state()).toEqual(before);
+  });
+
   it('incremental: the first run reads everything, later runs send since=watermark, apply the changes and deactivate nobody missing', async () => {
     await start();
     const imp = '      mode: incremental\n      watermark: updatedAt\n';

@@ -49,6 +49,8 @@ export type Fault =
   | { headers: Record<string, string> }
   /** The normal answer, with the id taken off its records at these 0-based indexes on the page. */
   | { keyless: number[] }
+  /** The normal answer, with the first record's title an array nested this many levels deep. */
+  | { nest: number }
   | { delayMs: number }
   | { reset: true };
 
@@ -187,6 +189,14 @@ export async function startHrServer(options: HrServerOptions = {}): Promise<HrTe
       const page = recordsOf(body).map((e) => ({ ...e }));
       for (const i of fault.keyless) delete (page[i] as Partial<Employee> | undefined)?.id;
       body = withRecords(body, page);
+    }
+    if (fault && 'nest' in fault) {
+      const page = recordsOf(body).map((e) => ({ ...e }));
+      (page[0] as Record<string, unknown>).title = '\u0000nest';
+      const text = JSON.stringify(withRecords(body, page)).replace('"\\u0000nest"', '['.repeat(fault.nest) + ']'.repeat(fault.nest));
+      res.writeHead(200, { 'content-type': 'application/json', ...extra });
+      res.end(text);
+      return;
     }
     send(res, 200, body, extra);
   }
