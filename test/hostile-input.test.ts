@@ -100,3 +100,38 @@ describe('an HR export with a row that cannot be read and a row gone', () => {
     expect(json.summary.users.deactivate).toBe(0);
   });
 });
+
+describe('an HR export saved by Excel on Windows (windows-1252), on the embedded store', () => {
+  let project: { dir: string; cleanup: () => Promise<void> };
+  let nonAscii: number;
+  beforeAll(async () => {
+    project = await copyExample('quickstart');
+    const file = join(project.dir, 'data/hr.csv');
+    // Names windows-1252 can hold, applied from UTF-8 first.
+    const text = (await readFile(file, 'utf8')).replaceAll('ı', 'i').replaceAll('Ł', 'L').replaceAll('ō', 'o');
+    nonAscii = text.split('\n').filter((l) => /[^\x20-\x7e]/.test(l)).length;
+    await writeFile(file, text);
+    expect(idplane(project.dir, ['apply', '--auto-approve']).code).toBe(0);
+    await writeFile(file, Buffer.from(text, 'latin1'));
+  });
+  afterAll(() => project.cleanup());
+
+  it('refuses each row holding bytes that are not UTF-8, naming line and column, and renames nobody', () => {
+    const plan = idplane(project.dir, ['plan', '--format', 'json', '--detailed-exitcode']);
+    expect(plan.code, plan.stderr).toBe(2);
+    const parsed = JSON.parse(plan.stdout) as PlanJson & { summary: { heldBack?: number; changes: number } };
+    const refused = parsed.warnings.filter((w) => w.code === 'row-error');
+    expect(refused).toHaveLength(nonAscii);
+    expect(refused[0]).toMatchObject({ app: 'hr', line: expect.any(Number), key: expect.stringMatching(/^10\d\d$/), message: expect.stringMatching(/^line \d+: column \d+ \(\w+\) holds bytes that are not UTF-8 \(data\/hr\.csv is read as UTF-8; .*set connection\.encoding\); the row is not imported$/) });
+    expect(parsed.summary.changes).toBe(0);
+    expect(parsed.summary.heldBack).toBe(1);
+  });
+
+  it('reads it whole with connection.encoding: windows-1252: nothing changes', async () => {
+    const config = join(project.dir, 'idplane.yaml');
+    await writeFile(config, (await readFile(config, 'utf8')).replace('connection: { path: data/hr.csv }', 'connection: { path: data/hr.csv, encoding: windows-1252 }'));
+    const plan = idplane(project.dir, ['plan', '--detailed-exitcode']);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('No changes. The directory matches the sources and the configuration.');
+  });
+});

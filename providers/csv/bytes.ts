@@ -21,14 +21,48 @@ export function nextHighByte(text: string, from: number): number {
   return HIGH_FROM.test(text) ? HIGH_FROM.lastIndex - 1 : text.length;
 }
 
-/** The value of a UTF-8 byte text (invalid sequences become U+FFFD, as in Node's UTF-8 decoding). */
+/**
+ * Stands for bytes that are not UTF-8 in a decoded value: a lone low surrogate, which no decoding of
+ * UTF-8 ever yields, so a row holding one is known to be unreadable (records.ts refuses it, naming the
+ * column) where U+FFFD could be a real character.
+ */
+export const NOT_UTF8 = '\udfff';
+
+const REPLACEMENT = '\ufffd';
+/** U+FFFD as UTF-8 bytes, one character per byte. */
+const REPLACEMENT_BYTES = '\xef\xbf\xbd';
+
+/** How many values were found holding bytes that are not UTF-8, by any reader (rows.ts looks then). */
+let notUtf8Values = 0;
+export const notUtf8Count = (): number => notUtf8Values;
+
+/** The value of a UTF-8 byte text; bytes that are not UTF-8 become NOT_UTF8. */
 export function decodeBytes(value: string): string {
   return HIGH.test(value) ? utf8(value) : value;
 }
 
 /** decodeBytes for a value known to hold a byte of 0x80 or more. */
 export function utf8(value: string): string {
-  return Buffer.from(value, 'latin1').toString('utf8');
+  const text = Buffer.from(value, 'latin1').toString('utf8');
+  return text.includes(REPLACEMENT) ? markNotUtf8(text, count(value, REPLACEMENT_BYTES)) : text;
+}
+
+/**
+ * Decoded text in which Node put U+FFFD for bytes that are not UTF-8, with `genuine` of them the real
+ * character: when none is, each becomes NOT_UTF8. When some are, a value (`value`) gets one NOT_UTF8 in
+ * front; a whole chunk of text has every U+FFFD marked, since which one was real cannot be told.
+ */
+export function markNotUtf8(text: string, genuine: number, value = true): string {
+  const replaced = count(text, REPLACEMENT);
+  if (replaced === genuine) return text;
+  notUtf8Values += 1;
+  return genuine === 0 || !value ? text.replaceAll(REPLACEMENT, NOT_UTF8) : NOT_UTF8 + text;
+}
+
+function count(text: string, part: string): number {
+  let n = 0;
+  for (let i = text.indexOf(part); i !== -1; i = text.indexOf(part, i + part.length)) n++;
+  return n;
 }
 
 /**

@@ -130,11 +130,19 @@ describe('readCsvAccounts: characters beyond ASCII', () => {
     }
   });
 
-  it('reads bytes that are not UTF-8 as U+FFFD, like a UTF-8 decoder', async () => {
-    const snapshot = await read(await file(Buffer.concat([Buffer.from('id,name\n1,a'), Buffer.from([0xff, 0xc3]), Buffer.from(',\n2,b\n')])));
-    expect(snapshot.rowErrors).toEqual([{ line: 2, key: '1', message: 'wrong number of fields: expect 2, got 3' }]);
-    const fine = await read(await file(Buffer.concat([Buffer.from('id,name\n1,a'), Buffer.from([0xff, 0xc3]), Buffer.from('\n')])));
-    expect(fine.accounts[0]!.attributes.name).toBe('a\ufffd\ufffd');
+  it('refuses a row holding bytes that are not UTF-8, naming its line and column, and reads the rest', async () => {
+    for (const delimiter of [',', '§']) {
+      const text = (s: string) => Buffer.from(s.replaceAll(',', delimiter));
+      const snapshot = await read(await file(Buffer.concat([text('id,name\n1,a'), Buffer.from([0xff, 0xc3]), text('\n2,b\n3,W'), Buffer.from([0xf3]), text('jcik\n4,\ufffd\n')])), { delimiter });
+      // Read as characters (a delimiter beyond ASCII), a real U+FFFD near bytes that are not UTF-8 cannot
+      // be told from them, and its row is refused too.
+      const real = delimiter === ',';
+      expect(snapshot.accounts.map((a) => [a.key, a.attributes.name])).toEqual(real ? [['2', 'b'], ['4', '\ufffd']] : [['2', 'b']]);
+      expect(snapshot.rowErrors).toEqual((real ? [2, 4] : [2, 4, 5]).map((line) => ({
+        line, key: String(line - 1),
+        message: `column 2 (name) holds bytes that are not UTF-8 (${DISPLAY} is read as UTF-8; a file Excel on Windows saved is windows-1252 or latin1: set connection.encoding); the row is not imported`,
+      })));
+    }
   });
 
   it('keeps a value starting with U+FEFF after the first row (only the file BOM goes)', async () => {
@@ -146,6 +154,36 @@ describe('readCsvAccounts: characters beyond ASCII', () => {
 
   it('takes a file that starts with part of a BOM for what it is', async () => {
     const error = await providerError(read(await file(Buffer.from([0xef, 0xbb]))));
-    expect(error.message).toMatch(/the key column "id" is not in the header/);
+    expect(error.message).toMatch(/:1: the header row holds bytes that are not UTF-8/);
+    const ascii = await providerError(read(await file(Buffer.from([0xef]))));
+    expect(ascii.message).toMatch(/:1: the header row holds bytes that are not UTF-8/);
+  });
+});
+
+describe('readCsvAccounts: connection.encoding', () => {
+  const header = Buffer.from('id,name,city\n');
+  // What Excel on Windows saves: windows-1252, where 0x80-0x9F are € and curly quotes, not controls.
+  const row = Buffer.from([0x31, 0x2c, 0x57, 0xf3, 0x6a, 0x63, 0x69, 0x6b, 0x20, 0x93, 0x4a, 0x6f, 0x94, 0x2c, 0x80, 0x20, 0x4b, 0xf6, 0x6c, 0x6e, 0x0a]);
+
+  it('reads windows-1252 and latin1 through Node\'s decoders, with an ASCII or a non-ASCII delimiter', async () => {
+    expect((await read(await file(Buffer.concat([header, row])), { encoding: 'windows-1252' })).accounts[0]!.attributes).toEqual({ id: '1', name: 'Wójcik “Jo”', city: '€ Köln' });
+    expect((await read(await file(Buffer.concat([header, row])), { encoding: 'latin1' })).accounts[0]!.attributes).toEqual({ id: '1', name: 'Wójcik \u0093Jo\u0094', city: '\u0080 Köln' });
+    const semicolons = Buffer.concat([header, row]).map((b) => (b === 0x2c ? 0xa7 : b)); // § in latin1
+    expect((await read(await file(Buffer.from(semicolons)), { encoding: 'latin1', delimiter: '§' })).accounts[0]!.attributes.city).toBe('\u0080 Köln');
+  });
+
+  it('reads utf-16le with or without its BOM', async () => {
+    const text = 'id,name\n1,Wójcik 東京\n';
+    for (const bom of [Buffer.from([0xff, 0xfe]), Buffer.alloc(0)]) {
+      const snapshot = await read(await file(Buffer.concat([bom, Buffer.from(text, 'utf16le')])), { encoding: 'utf-16le' });
+      expect(snapshot.columns).toEqual(['id', 'name']);
+      expect(snapshot.accounts[0]!.attributes.name).toBe('Wójcik 東京');
+    }
+  });
+
+  it('reads the same latin1 file as UTF-8 by default, refusing its rows instead of rewriting names', async () => {
+    const snapshot = await read(await file(Buffer.concat([header, row, Buffer.from('2,Ada,Paris\n')])));
+    expect(snapshot.accounts.map((a) => a.key)).toEqual(['2']);
+    expect(snapshot.rowErrors).toEqual([expect.objectContaining({ line: 2, key: '1', message: expect.stringContaining('column 2 (name) holds bytes that are not UTF-8') })]);
   });
 });

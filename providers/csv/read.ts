@@ -1,7 +1,9 @@
 /**
  * CSV import: streams a CSV file, 1 MiB at a time, and returns the app's accounts. The header row names
  * the attributes (also returned as `columns`, in file order); the key column identifies each account.
- * UTF-8 with or without a BOM; the connection's delimiter, quote, escape and trim (default true) apply.
+ * UTF-8 with or without a BOM (or connection.encoding: latin1, windows-1252, utf-16le); bytes that are not
+ * in the encoding refuse their row, naming the column. The connection's delimiter, quote, escape and trim
+ * (default true) apply.
  * A row that cannot be read (bad quoting, wrong field count, empty key) is reported with its first line
  * number and the reason, and every other row still imports (rows.ts reads the rows, with PapaParse;
  * records.ts turns them into accounts). The fingerprint is the SHA-256 of the file's bytes, all of them.
@@ -14,11 +16,12 @@ import type { CsvConnection } from '../../schemas/generated/config.ts';
 import type { SourceSnapshot } from '../../reconciler/model.ts';
 import { readFileChunks } from '../../state/chunks.ts';
 import { ProviderError } from '../errors.ts';
-import { asciiSyntax } from './bytes.ts';
+import { asciiSyntax, markNotUtf8 } from './bytes.ts';
 import { CsvRecords } from './records.ts';
 import { CsvRowReader } from './rows.ts';
 import type { CsvSyntax } from './strict-row.ts';
 import { unescapeFormula } from './formulas.ts';
+import type { CsvEncoding } from './encodings.ts';
 
 export interface CsvReadOptions {
   app: string;
@@ -58,8 +61,9 @@ async function scan(options: CsvReadOptions, headerOnly: boolean): Promise<Sourc
   const records = new CsvRecords({ app, displayPath, key: options.key });
   const rows = new CsvRowReader(syntax, records);
   const hash = createHash('sha256');
-  // With an ASCII syntax the rows read the file's bytes (bytes.ts), else its decoded characters.
-  const decoder = syntax.bytes ? null : new StringDecoder('utf8');
+  // With UTF-8 and an ASCII syntax the rows read the file's bytes (bytes.ts), else its decoded characters.
+  const decoder = syntax.bytes ? null : textDecoder(syntax.encoding);
+  const BOM = BOMS[syntax.encoding];
   let bytesRead = 0;
   let bomChecked = false;
   let head = Buffer.alloc(0);
@@ -75,7 +79,7 @@ async function scan(options: CsvReadOptions, headerOnly: boolean): Promise<Sourc
         head = Buffer.concat([head, bytes]);
         if (head.length < BOM.length && BOM.subarray(0, head.length).equals(head)) continue;
         bomChecked = true;
-        bytes = head.subarray(0, BOM.length).equals(BOM) ? head.subarray(BOM.length) : head;
+        bytes = BOM.length > 0 && head.subarray(0, BOM.length).equals(BOM) ? head.subarray(BOM.length) : head;
       }
       rows.write(decoder ? decoder.write(bytes) : bytes.toString('latin1'));
       if (headerOnly && records.columns) break;
@@ -108,10 +112,56 @@ async function scan(options: CsvReadOptions, headerOnly: boolean): Promise<Sourc
   };
 }
 
-const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** The byte order mark a file in each encoding may start with (dropped, not part of the first column name). */
+const BOMS: Record<CsvEncoding, Buffer> = {
+  'utf-8': Buffer.from([0xef, 0xbb, 0xbf]),
+  'utf-16le': Buffer.from([0xff, 0xfe]),
+  latin1: Buffer.alloc(0),
+  'windows-1252': Buffer.alloc(0),
+};
+
+interface ChunkDecoder {
+  write(bytes: Buffer): string;
+  end(): string;
+}
+
+/**
+ * Node's own decoder for the file's encoding, a chunk at a time (a character split between two chunks
+ * is whole in the text). UTF-8 read as characters (a syntax character beyond ASCII) marks bytes that are
+ * not UTF-8 as bytes.ts does, but a chunk at a time: in a chunk that also holds a real U+FFFD, that one
+ * is taken for bytes that are not UTF-8 too. latin1 maps each byte to the character of that number; windows-1252 is
+ * latin1 but for 0x80-0x9F (€, curly quotes, dashes), which the WHATWG decoder knows.
+ */
+function textDecoder(encoding: CsvEncoding): ChunkDecoder {
+  switch (encoding) {
+    case 'utf-8': {
+      const decoder = new StringDecoder('utf8');
+      const marked = (text: string, bytes: Buffer | null) => (text.includes('\ufffd') ? markNotUtf8(text, bytes ? occurrences(bytes, UTF8_REPLACEMENT) : 0, false) : text);
+      return { write: (bytes) => marked(decoder.write(bytes), bytes), end: () => marked(decoder.end(), null) };
+    }
+    case 'utf-16le': {
+      const decoder = new StringDecoder('utf16le');
+      return { write: (bytes) => decoder.write(bytes), end: () => decoder.end() };
+    }
+    case 'latin1':
+      return { write: (bytes) => bytes.toString('latin1'), end: () => '' };
+    case 'windows-1252': {
+      const decoder = new TextDecoder('windows-1252');
+      return { write: (bytes) => decoder.decode(bytes, { stream: true }), end: () => decoder.decode() };
+    }
+  }
+}
+
+const UTF8_REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
+
+function occurrences(bytes: Buffer, part: Buffer): number {
+  let n = 0;
+  for (let i = bytes.indexOf(part); i !== -1; i = bytes.indexOf(part, i + part.length)) n++;
+  return n;
+}
 
 /** The connection's CSV syntax, each character checked (one UTF-16 code unit, no line break, distinct). */
-function csvSyntax(app: string, file: string, connection: CsvConnection): CsvSyntax {
+function csvSyntax(app: string, file: string, connection: CsvConnection): CsvSyntax & { encoding: CsvEncoding } {
   const delimiter = connection.delimiter ?? ',';
   const quote = connection.quote ?? '"';
   const escape = connection.escape ?? quote;
@@ -123,5 +173,6 @@ function csvSyntax(app: string, file: string, connection: CsvConnection): CsvSyn
   if (delimiter === quote || delimiter === escape) {
     throw new ProviderError(app, `${file}: the CSV delimiter ${JSON.stringify(delimiter)} cannot also be the ${delimiter === quote ? 'quote' : 'escape'} character`);
   }
-  return { delimiter, quote, escape, trim: connection.trim ?? true, bytes: asciiSyntax(delimiter, quote, escape) };
+  const encoding = connection.encoding ?? 'utf-8';
+  return { delimiter, quote, escape, trim: connection.trim ?? true, bytes: encoding === 'utf-8' && asciiSyntax(delimiter, quote, escape), encoding };
 }

@@ -7,6 +7,7 @@
  */
 import type { RowError, SourceAccount } from '../../reconciler/model.ts';
 import { ProviderError } from '../errors.ts';
+import { NOT_UTF8 } from './bytes.ts';
 import type { RowSink } from './rows.ts';
 import { attributesTemplate, ColumnValues, detached } from './values.ts';
 
@@ -40,19 +41,26 @@ export class CsvRecords implements RowSink {
     return this.header ? this.header.columns : null;
   }
 
-  row(fields: string[], line: number, mayHoldNul = false): void {
+  row(fields: string[], line: number, suspect = false): void {
     const { header } = this;
     if (!header) {
+      if (suspect && fields.some((f) => f.includes(NOT_UTF8))) {
+        throw new ProviderError(this.options.app, `${this.options.displayPath}:${line}: the header row holds bytes that are not UTF-8; a file Excel on Windows saved is windows-1252 or latin1: set connection.encoding`);
+      }
       this.header = this.readHeader(fields, line);
       return;
     }
     const { columns, keyIndex, values } = header;
     // No text value holds a NUL: PostgreSQL refuses to store one and a target may cut the value there.
-    // The row is refused alone (its account kept as stored), naming the column; the rest goes on.
-    const nul = mayHoldNul ? fields.findIndex((f) => f.includes('\u0000')) : -1;
-    if (nul !== -1) {
-      const key = nul === keyIndex ? undefined : fields[keyIndex]?.trim();
-      this.rowErrors.push({ line, message: `column ${nul + 1} (${columns[nul] ?? 'beyond the header'}) holds a NUL character (U+0000), which no value may hold; the row is not imported`, ...(key ? { key: detached(key) } : {}) });
+    // Nor bytes that are not in the file's encoding: decoded as U+FFFD they would rewrite names. The row
+    // is refused alone (its account kept as stored), naming the column; the rest goes on.
+    const bad = suspect ? fields.findIndex((f) => f.includes('\u0000') || f.includes(NOT_UTF8)) : -1;
+    if (bad !== -1) {
+      const key = bad === keyIndex ? undefined : fields[keyIndex]?.trim();
+      const what = fields[bad]!.includes('\u0000')
+        ? 'holds a NUL character (U+0000), which no value may hold'
+        : `holds bytes that are not UTF-8 (${this.options.displayPath} is read as UTF-8; a file Excel on Windows saved is windows-1252 or latin1: set connection.encoding)`;
+      this.rowErrors.push({ line, message: `column ${bad + 1} (${columns[bad] ?? 'beyond the header'}) ${what}; the row is not imported`, ...(key && !key.includes(NOT_UTF8) ? { key: detached(key) } : {}) });
       return;
     }
     if (fields.length !== columns.length) {

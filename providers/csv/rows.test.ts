@@ -204,7 +204,10 @@ describe('CsvRowReader: a text of UTF-8 bytes (syntax.bytes)', () => {
     expect(read([bytes('"a"é,b\n')], { bytes: true })).toEqual([['unreadable', 1, 'Invalid Closing Quote: got "é"', false]]);
   });
 
-  it('turns bytes that are not UTF-8 into U+FFFD, as a UTF-8 decoder does', () => {
-    expect(read(['a\xff,\xc3\n'], { bytes: true })).toEqual([['row', 1, ['a\ufffd', '\ufffd']]]);
+  it('marks bytes that are not UTF-8 as NOT_UTF8 (records.ts refuses the row), and keeps a real U+FFFD', () => {
+    expect(read(['a\xff,\xc3\n'], { bytes: true })).toEqual([['row', 1, ['a\udfff', '\udfff']]]);
+    expect(read([bytes('a\ufffd,b\n')], { bytes: true })).toEqual([['row', 1, ['a\ufffd', 'b']]]);
+    // Both in one value: one mark in front says the value is not whole.
+    expect(read([`${bytes('\ufffd')}\xff\n`], { bytes: true })).toEqual([['row', 1, ['\udfff\ufffd\ufffd']]]);
   });
 });

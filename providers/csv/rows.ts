@@ -12,15 +12,16 @@
  * alone. Either way the rows are those readStrictRow would return.
  */
 import Papa from 'papaparse';
-import { blankLength, decodeBytes, nextHighByte, Utf8Values } from './bytes.ts';
+import { blankLength, decodeBytes, nextHighByte, NOT_UTF8, notUtf8Count, Utf8Values } from './bytes.ts';
 import { lineBreaksIn, readStrictRow, type CsvSyntax, type StrictRow } from './strict-row.ts';
 
 export interface RowSink {
   /**
-   * A readable row (not yet checked against the header) and its first line. `mayHoldNul`: the text read
-   * so far holds a U+0000 somewhere (one scan per chunk), so the row's fields must be looked at.
+   * A readable row (not yet checked against the header) and its first line. `suspect`: the text read so
+   * far holds a U+0000 or bytes that are not UTF-8 (bytes.ts NOT_UTF8) somewhere (one scan per chunk, a
+   * counter per decoded value), so the row's fields must be looked at.
    */
-  row(fields: string[], line: number, mayHoldNul?: boolean): void;
+  row(fields: string[], line: number, suspect?: boolean): void;
   /** A row that cannot be read; `restUnread` when it swallowed the rest of the file. */
   unreadable(line: number, reason: string, restUnread: boolean): void;
 }
@@ -52,8 +53,10 @@ export class CsvRowReader {
   private nextHigh = -1;
   private mode: 'undecided' | 'papa' | 'strict';
   private stopped = false;
-  /** A chunk written so far held a NUL. */
+  /** A chunk written so far held a NUL or NOT_UTF8. */
   private nul = false;
+  /** bytes.ts's count of values that were not UTF-8, when this reader started. */
+  private readonly notUtf8AtStart = notUtf8Count();
   /** Do not try again before the unread text is this long (a row longer than everything so far). */
   private waitFor = 0;
   private window = MAX_WINDOW;
@@ -79,7 +82,7 @@ export class CsvRowReader {
   write(chunk: string): void {
     if (this.stopped) return;
     // One scan per chunk: only the rows after a chunk that holds a NUL are looked at field by field.
-    if (!this.nul && chunk.includes('\u0000')) this.nul = true;
+    if (!this.nul && (chunk.includes('\u0000') || chunk.includes(NOT_UTF8))) this.nul = true;
     this.text = this.pos < this.text.length ? this.text.slice(this.pos) + chunk : chunk;
     this.pos = 0;
     this.nextQuote = this.nextCr = this.nextHigh = -1;
@@ -113,7 +116,7 @@ export class CsvRowReader {
 
   /** Passes a row on, saying whether the text it came from holds a NUL anywhere (RowSink.row). */
   private emit(fields: string[]): void {
-    this.sink.row(fields, this.line, this.nul);
+    this.sink.row(fields, this.line, this.nul || notUtf8Count() > this.notUtf8AtStart);
   }
 
   /** Reads the row at `pos` with readStrictRow. */

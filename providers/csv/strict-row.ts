@@ -15,6 +15,7 @@
  * more of the file.
  */
 import { blankLength, charAt, decodeBytes } from './bytes.ts';
+import type { CsvEncoding } from './encodings.ts';
 
 export interface CsvSyntax {
   /** One UTF-16 code unit each. */
@@ -24,6 +25,8 @@ export interface CsvSyntax {
   trim: boolean;
   /** The text holds the file's UTF-8 bytes, one per character (bytes.ts); the syntax is ASCII then. */
   bytes: boolean;
+  /** The file's encoding (read.ts): `bytes` only for UTF-8. */
+  encoding?: CsvEncoding;
 }
 
 export type StrictRow =

@@ -311,3 +311,28 @@ describe('applyCsvTarget: values a spreadsheet would run as formulas', () => {
     expect(await text()).not.toContain(`'=1+1`);
   });
 });
+
+describe('applyCsvTarget: connection.encoding', () => {
+  it.each([
+    ['latin1', 'Wójcik', Buffer.from([0x57, 0xf3, 0x6a, 0x63, 0x69, 0x6b])],
+    ['windows-1252', 'Wójcik – “Ops” €', Buffer.from([0x57, 0xf3, 0x6a, 0x63, 0x69, 0x6b, 0x20, 0x96, 0x20, 0x93, 0x4f, 0x70, 0x73, 0x94, 0x20, 0x80])],
+    ['utf-16le', 'Wójcik 東京', Buffer.from('Wójcik 東京', 'utf16le')],
+  ] as const)('writes %s bytes and reads them back as written', async (encoding, name, bytes) => {
+    const results = await apply([change('create', '7', { userName: [null, 'wojcik@example.com'], title: [null, name] })], {}, { encoding });
+    expect(outcomes(results)).toEqual([['create', '7', 'done']]);
+    const raw = await readFile(path);
+    expect(raw.includes(bytes)).toBe(true);
+    if (encoding === 'utf-16le') expect([...raw.subarray(0, 2)]).toEqual([0xff, 0xfe]);
+    expect((await rows({ encoding }))['7']!.title).toBe(name);
+  });
+
+  it('fails only the account whose value the encoding cannot hold, naming the character', async () => {
+    const results = await apply([
+      change('create', '7', { userName: [null, 'a@example.com'], title: [null, 'Łódź office'] }),
+      change('create', '8', { userName: [null, 'b@example.com'], title: [null, 'Zürich office'] }),
+    ], {}, { encoding: 'windows-1252' });
+    expect(outcomes(results)).toEqual([['create', '7', 'failed'], ['create', '8', 'done']]);
+    expect(results[0]!.message).toBe('title holds "Ł" (U+0141), which windows-1252 cannot hold (connection.encoding); not written');
+    expect(Object.keys(await rows({ encoding: 'windows-1252' }))).toEqual(['8']);
+  });
+});

@@ -15,6 +15,7 @@ import type { SourceAccount } from '../../reconciler/model.ts';
 import { ProviderError } from '../errors.ts';
 import { readCsvAccounts } from './read.ts';
 import { escapeFormula } from './formulas.ts';
+import { encode, preamble, unencodable } from './encodings.ts';
 
 export interface ChangeResult {
   app: string;
@@ -46,9 +47,16 @@ export async function applyCsvTarget(options: CsvWriteOptions, changes: AccountC
   const result = (change: AccountChange, outcome: ChangeResult['outcome'], message?: string) =>
     results.push({ app: options.app, key: change.key, action: change.action, outcome, ...(message ? { message } : {}) });
 
+  const encoding = options.connection.encoding ?? 'utf-8';
   for (const change of changes) {
     const row = byKey.get(change.key);
     const wanted = Object.fromEntries(Object.entries(change.attributes).map(([k, v]) => [k, v.to ?? '']));
+    const lost = Object.entries(wanted).map(([k, v]) => [k, unencodable(v, encoding)] as const).find(([, c]) => c !== null);
+    if (lost) {
+      const char = lost[1]!;
+      result(change, 'failed', `${lost[0]} holds ${JSON.stringify(char)} (U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}), which ${encoding} cannot hold (connection.encoding); not written`);
+      continue;
+    }
     if (change.action === 'link') {
       result(change, row ? 'done' : 'failed', row ? undefined : 'the account is no longer in the file');
       continue;
@@ -125,9 +133,10 @@ async function writeAtomically(options: CsvWriteOptions, columns: string[], rows
   const cell = options.connection.escapeFormulas === false ? (value: string) => value : escapeFormula;
   const handle = await open(temp, 'w');
   try {
-    await handle.write(stringify([columns], csv));
+    const encoding = options.connection.encoding ?? 'utf-8';
+    await handle.write(Buffer.concat([preamble(encoding), encode(stringify([columns], csv), encoding)]));
     for (let i = 0; i < rows.length; i += 5000) {
-      await handle.write(stringify(rows.slice(i, i + 5000).map((r) => columns.map((c) => cell(r.attributes[c] ?? ''))), csv));
+      await handle.write(encode(stringify(rows.slice(i, i + 5000).map((r) => columns.map((c) => cell(r.attributes[c] ?? ''))), csv), encoding));
     }
     await handle.sync();
   } catch (error) {

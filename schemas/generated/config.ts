@@ -251,6 +251,10 @@ export interface CsvConnection {
    */
   trim?: boolean;
   /**
+   * The file's character encoding: utf-8 (default, with or without a BOM), latin1, windows-1252 (what Excel on Windows saves as 'CSV'), or utf-16le (with or without a BOM). Read and written through Node's own decoders. In utf-8, a row holding bytes that are not UTF-8 is refused, naming its line and column; the rest goes on.
+   */
+  encoding?: 'utf-8' | 'latin1' | 'windows-1252' | 'utf-16le';
+  /**
    * For a CSV target: write a value that starts with =, +, -, @, TAB or CR with a leading ' so that a spreadsheet opening the file shows it as text instead of evaluating it as a formula (OWASP's CSV injection), and read the file back without it. Default true. Turn it off only for a file no spreadsheet ever opens: HR data would then run as formulas on the reader's machine.
    */
   escapeFormulas?: boolean;
