@@ -10,6 +10,7 @@ import type { AppConfig } from '../schemas/generated/config.ts';
 import type { NotPlannedApp } from '../schemas/generated/plan.ts';
 import type { CompiledApp, Project, SourceSnapshot } from '../reconciler/model.ts';
 import { ProviderError } from './errors.ts';
+import { refuseNul } from './nul-check.ts';
 
 export type { NotPlannedApp };
 
@@ -61,11 +62,11 @@ const readers: Readers = {
   },
   ldap: async (app, config, key, ctx, purpose) => {
     const { readLdapAccounts } = await import('./ldap/read.ts');
-    return readLdapAccounts({ app, config, key, dir: ctx.dir, incremental: incrementalOf(app, config, ctx, purpose), onProgress: (entries) => ctx.onProgress?.(app, entries, entries, 'accounts') });
+    return refuseNul(await readLdapAccounts({ app, config, key, dir: ctx.dir, incremental: incrementalOf(app, config, ctx, purpose), onProgress: (entries) => ctx.onProgress?.(app, entries, entries, 'accounts') }), 'the LDAP entry with key');
   },
   scim: async (app, config, key, ctx) => {
     const { readScimAccounts } = await import('./scim/read.ts');
-    return readScimAccounts({ app, config, key, onProgress: (done, total) => ctx.onProgress?.(app, done, total, 'accounts') });
+    return refuseNul(await readScimAccounts({ app, config, key, onProgress: (done, total) => ctx.onProgress?.(app, done, total, 'accounts') }), 'the SCIM resource with key');
   },
   http: async (app, config, key, ctx, purpose) => {
     const { readHttpAccounts } = await import('./http/read.ts');
@@ -73,7 +74,7 @@ const readers: Readers = {
   },
   okta: async (app, config, key, ctx, purpose) => {
     const { readOktaAccounts } = await import('./okta/read.ts');
-    return readOktaAccounts({ app, config, key, incremental: incrementalOf(app, config, ctx, purpose), onProgress: (done, total) => ctx.onProgress?.(app, done, total, 'accounts') });
+    return refuseNul(await readOktaAccounts({ app, config, key, incremental: incrementalOf(app, config, ctx, purpose), onProgress: (done, total) => ctx.onProgress?.(app, done, total, 'accounts') }), 'the Okta user with key');
   },
 };
 

@@ -231,6 +231,24 @@ describe('the http source through the CLI', () => {
     expect((await state()).users).toEqual(before.users);
   });
 
+  it('refuses a record holding a NUL, naming its page and attribute, and applies the rest', async () => {
+    await start();
+    await project(connectionFor('page'));
+    expect((await apply()).code).toBe(0);
+    const poisoned = server.employees[104]!;
+    const before = await show(poisoned.email as string);
+    server.employees[104] = { ...poisoned, title: 'Data\u0000Engineer' };
+    server.employees[3] = { ...server.employees[3]!, title: 'Principal' };
+    const { run, json } = await plan();
+    expect(run.code, run.stderr).toBe(0);
+    expect(json.warnings.filter((w) => w.code === 'row-error').map((w) => w.message)).toEqual([
+      'line 105: the record on page 2 has a NUL character (U+0000) in "title", which no value may hold; it is not imported',
+    ]);
+    expect(json.summary.users).toMatchObject({ update: 1, deactivate: 0 });
+    expect((await apply()).code).toBe(0);
+    expect(await show(poisoned.email as string)).toEqual(before);
+  });
+
   it('refuses a page nested 10,000 levels deep, naming the app, the request and the page, and changes nothing', async () => {
     await start();
     await project(connectionFor('page'));

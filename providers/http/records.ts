@@ -19,6 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RowError, SourceAccount, SourceSnapshot } from '../../reconciler/model.ts';
+import { nulAttribute, nulMessage } from '../nul-check.ts';
 import { flattenRecord } from './flatten.ts';
 import type { ListedRecord } from './listing.ts';
 import { isObject, kindOf, readPath } from './paths.ts';
@@ -74,6 +75,14 @@ export function toSnapshot(options: SnapshotOptions): Imported {
     }
     firstOf.set(value, { listed, text });
     const attributes = flattenRecord(record);
+    // JSON writes a NUL as \u0000: the text says at once whether the record holds one anywhere.
+    if (text.includes('\\u0000')) {
+      const bad = nulAttribute(attributes);
+      if (bad !== null) {
+        rowErrors.push({ line, ...(value.includes('\u0000') ? {} : { key: value }), message: nulMessage(`the record on page ${page}`, bad) });
+        continue;
+      }
+    }
     for (const name of Object.keys(attributes)) columns.add(name);
     if (options.watermark !== undefined && attributes[options.watermark]) attributes[options.watermark] = padWatermark(attributes[options.watermark]!);
     accounts.push({ key: value, attributes, line });
