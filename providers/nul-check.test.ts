@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { SourceSnapshot } from '../reconciler/model.ts';
 import { refuseNul } from './nul-check.ts';
 
 describe('refuseNul', () => {
   it('takes the accounts holding a NUL out, each a row error with its key and attribute, and keeps the rest', () => {
-    const snapshot = {
+    const snapshot: SourceSnapshot = {
       app: 'ad', fingerprint: 'f', rowErrors: [{ line: 3, message: 'entry 3 has no uid' }],
       accounts: [
         { key: 'ada', attributes: { uid: 'ada', title: 'Eng' } },
@@ -23,7 +24,7 @@ describe('refuseNul', () => {
   });
 
   it('returns a snapshot without a NUL as it is', () => {
-    const snapshot = { app: 'ad', fingerprint: 'f', rowErrors: [], accounts: [{ key: 'ada', attributes: { uid: 'ada' } }] };
+    const snapshot: SourceSnapshot = { app: 'ad', fingerprint: 'f', rowErrors: [], accounts: [{ key: 'ada', attributes: { uid: 'ada' } }] };
     expect(refuseNul(snapshot, 'the entry')).toBe(snapshot);
   });
 });

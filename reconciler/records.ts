@@ -101,8 +101,16 @@ function nonEmpty(value: string | undefined): boolean {
   return typeof value === 'string' && value !== '';
 }
 
-/** An own property even for "__proto__": attribute names are data. */
-function setOwn(target: Record<string, string>, key: string, value: string): void {
+/**
+ * target[key] = value as an own property even for "__proto__" (an assignment would set the prototype and
+ * drop the value): attribute names are data, from CSV headers, JSON keys and JIT bodies.
+ */
+export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
+}
+
+/** target[key] when it is the map's own (never an inherited toString or constructor), else undefined. */
+export function ownValue<T>(target: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(target, key) ? target[key] : undefined;
 }

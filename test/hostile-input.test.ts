@@ -135,3 +135,36 @@ describe('an HR export saved by Excel on Windows (windows-1252), on the embedded
     expect(plan.stdout).toContain('No changes. The directory matches the sources and the configuration.');
   });
 });
+
+describe('attribute names that are also names of Object.prototype, on the embedded store', () => {
+  const NAMES = ['__proto__', 'toString', 'constructor', 'hasOwnProperty'];
+  let project: { dir: string; cleanup: () => Promise<void> };
+  beforeAll(async () => {
+    project = await copyExample('quickstart');
+    const csv = join(project.dir, 'data/hr.csv');
+    const lines = (await readFile(csv, 'utf8')).split('\n');
+    await writeFile(csv, lines.map((l, i) => (i === 0 ? `${l},${NAMES.join(',')}` : l ? `${l},p${i},t${i},c${i},h${i}` : l)).join('\n'));
+    const config = join(project.dir, 'idplane.yaml');
+    await writeFile(config, (await readFile(config, 'utf8'))
+      .replace(/^( {4}nickname: .*)$/m, `$1\n${NAMES.map((_, i) => `    a${i}: { type: string }`).join('\n')}`)
+      .replace(/^( {8}startDate: app\.start_date)$/m, `$1\n${NAMES.map((n, i) => `        a${i}: 'app["${n}"]'`).join('\n')}`));
+  });
+  afterAll(() => project.cleanup());
+
+  it('reads them from a CSV column and from a JIT body as the values they are', () => {
+    expect(idplane(project.dir, ['apply', '--auto-approve']).code).toBe(0);
+    const shown = JSON.parse(idplane(project.dir, ['state', 'show', 'zoe.muller@example.com', '--format', 'json']).stdout) as { user: { profile: Record<string, string> } };
+    expect([0, 1, 2, 3].map((i) => shown.user.profile[`a${i}`])).toEqual(['p4', 't4', 'c4', 'h4']);
+    const body = JSON.stringify({
+      employee_id: '2001', first_name: 'Jo', last_name: 'Proto', work_email: 'jo.proto@example.com', department: 'QA', title: 'Tester',
+      employment_type: 'Employee', status: 'Active', start_date: '2024-01-01', manager_id: '', phone: '',
+    }).replace(/}$/, `,${NAMES.map((n) => `"${n}":"${n}!"`).join(',')}}`);
+    const jit = idplane(project.dir, ['jit', 'hr'], { input: body });
+    expect(jit.code, jit.stderr).toBe(0);
+    const jo = JSON.parse(idplane(project.dir, ['state', 'show', 'jo.proto@example.com', '--format', 'json']).stdout) as { user: { profile: Record<string, string> } };
+    expect([0, 1, 2, 3].map((i) => jo.user.profile[`a${i}`])).toEqual(NAMES.map((n) => `${n}!`));
+    // The next full read of the export: nothing changes for its users (Jo, not in it, is missing from hr).
+    const plan = JSON.parse(idplane(project.dir, ['plan', '--format', 'json']).stdout) as { users: { login: string; action: string }[] };
+    expect(plan.users.map((u) => [u.login, u.action])).toEqual([['jo.proto@example.com', 'deactivate']]);
+  });
+});

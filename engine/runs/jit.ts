@@ -19,6 +19,7 @@ import { JitSession } from './jit-session.ts';
 import { openWorkspace, VERSION, type Workspace } from '../workspace.ts';
 import { takeLock } from './lock.ts';
 import { runContext, type RunOptions } from './run-options.ts';
+import { setOwn } from '../../reconciler/records.ts';
 
 export interface JitRunOptions extends RunOptions {
   /** The import app the account comes from. */
@@ -213,8 +214,8 @@ export function accountAttributes(value: Record<string, unknown>, app: string): 
     // No text holds a NUL: PostgreSQL refuses to store one, and it would fail the whole batch's write.
     if (name.includes('\u0000')) throw new IdplaneError('JIT_INPUT', `${app}: an attribute name holds a NUL character (U+0000), which no name or value may hold`);
     if (typeof v === 'string' && v.includes('\u0000')) throw new IdplaneError('JIT_INPUT', `${app}: attribute ${JSON.stringify(name)} holds a NUL character (U+0000), which no value may hold`);
-    if (v === null) attributes[name] = '';
-    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') attributes[name] = String(v);
+    if (v === null) setOwn(attributes, name, '');
+    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') setOwn(attributes, name, String(v));
     else throw new IdplaneError('JIT_INPUT', `${app}: attribute ${JSON.stringify(name)} must be a string, number, boolean or null`);
   }
   return attributes;

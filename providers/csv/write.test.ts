@@ -36,8 +36,7 @@ function options(extra: Partial<CsvWriteOptions> = {}, connection: Omit<CsvConne
 type Attrs = Record<string, [string | null, string | null]>;
 
 function change(action: AccountChange['action'], key: string, attributes: Attrs = {}): AccountChange {
-  const changes: Record<string, TargetValueChange> = {};
-  for (const [name, [from, to]] of Object.entries(attributes)) changes[name] = { from, to };
+  const changes: Record<string, TargetValueChange> = Object.fromEntries(Object.entries(attributes).map(([name, [from, to]]) => [name, { from, to }]));
   return { action, app: 'crm', key, userId: `u-${key}`, login: `${key}@example.com`, attributes: changes, link: action === 'create', reason: 'test' };
 }
 
@@ -334,5 +333,17 @@ describe('applyCsvTarget: connection.encoding', () => {
     expect(outcomes(results)).toEqual([['create', '7', 'failed'], ['create', '8', 'done']]);
     expect(results[0]!.message).toBe('title holds "Ł" (U+0141), which windows-1252 cannot hold (connection.encoding); not written');
     expect(Object.keys(await rows({ encoding: 'windows-1252' }))).toEqual(['8']);
+  });
+});
+
+describe('applyCsvTarget: columns named like Object.prototype members', () => {
+  it('writes an empty cell, not a function, for a created row without a toString or __proto__ value', async () => {
+    await writeFile(path, 'id,userName,toString,__proto__,active\n1,ada@example.com,t,p,true\n');
+    const results = await apply([change('create', '2', { userName: [null, 'bob@example.com'] })]);
+    expect(outcomes(results)).toEqual([['create', '2', 'done']]);
+    expect(await text()).toBe('id,userName,toString,__proto__,active\n1,ada@example.com,t,p,true\n2,bob@example.com,,,true\n');
+    const updated = await apply([change('update', '2', JSON.parse('{"__proto__":["","q"]}') as Attrs)]);
+    expect(outcomes(updated)).toEqual([['update', '2', 'done']]);
+    expect((await rows())['2']!.__proto__).toBe('q');
   });
 });

@@ -16,6 +16,7 @@ import { ProviderError } from '../errors.ts';
 import { readCsvAccounts } from './read.ts';
 import { escapeFormula } from './formulas.ts';
 import { encode, preamble, unencodable } from './encodings.ts';
+import { ownValue, setOwn } from '../../reconciler/records.ts';
 
 export interface ChangeResult {
   app: string;
@@ -64,11 +65,13 @@ export async function applyCsvTarget(options: CsvWriteOptions, changes: AccountC
     if (change.action === 'create') {
       if (row) {
         // A re-run after a crash between create and record: the account is there already.
-        if (Object.entries(wanted).every(([k, v]) => (row.attributes[k] ?? '') === v)) result(change, 'done', 'already created');
+        if (Object.entries(wanted).every(([k, v]) => (ownValue(row.attributes, k) ?? '') === v)) result(change, 'done', 'already created');
         else result(change, 'skipped', `an account with key ${change.key} already exists with other values; the next plan links it`);
         continue;
       }
-      const attributes: Record<string, string> = { ...wanted, [options.key]: change.key, [options.status.attribute]: options.status.enabled };
+      const attributes: Record<string, string> = { ...wanted };
+      setOwn(attributes, options.key, change.key);
+      setOwn(attributes, options.status.attribute, options.status.enabled);
       Object.keys(attributes).forEach(addColumn);
       const created = { key: change.key, attributes };
       rows.push(created);
@@ -86,14 +89,14 @@ export async function applyCsvTarget(options: CsvWriteOptions, changes: AccountC
       result(change, 'done');
       continue;
     }
-    const moved = Object.entries(change.attributes).filter(([k, v]) => (row.attributes[k] ?? '') !== (v.from ?? '') && (row.attributes[k] ?? '') !== (v.to ?? ''));
+    const moved = Object.entries(change.attributes).filter(([k, v]) => (ownValue(row.attributes, k) ?? '') !== (v.from ?? '') && (ownValue(row.attributes, k) ?? '') !== (v.to ?? ''));
     if (moved.length > 0) {
       result(change, 'skipped', `changed in the file since the plan: ${moved.map(([k]) => k).join(', ')}; not overwritten (plan again)`);
       continue;
     }
     for (const [k, v] of Object.entries(wanted)) {
       addColumn(k);
-      row.attributes[k] = v;
+      setOwn(row.attributes, k, v);
     }
     if (change.action === 'disable' || change.action === 'enable') {
       addColumn(options.status.attribute);
@@ -136,7 +139,7 @@ async function writeAtomically(options: CsvWriteOptions, columns: string[], rows
     const encoding = options.connection.encoding ?? 'utf-8';
     await handle.write(Buffer.concat([preamble(encoding), encode(stringify([columns], csv), encoding)]));
     for (let i = 0; i < rows.length; i += 5000) {
-      await handle.write(encode(stringify(rows.slice(i, i + 5000).map((r) => columns.map((c) => cell(r.attributes[c] ?? ''))), csv), encoding));
+      await handle.write(encode(stringify(rows.slice(i, i + 5000).map((r) => columns.map((c) => cell(ownValue(r.attributes, c) ?? ''))), csv), encoding));
     }
     await handle.sync();
   } catch (error) {

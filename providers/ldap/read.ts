@@ -33,6 +33,7 @@ import type { RowError, SourceAccount, SourceSnapshot } from '../../reconciler/m
 import { escapeFilterValue } from '../../reconciler/ldap-escape.ts';
 import { ProviderError } from '../errors.ts';
 import { closeLdap, connectLdap, isSocketError, ldapError, ldapFilter, retryPolicyFor } from './connection.ts';
+import { ownValue } from '../../reconciler/records.ts';
 
 export interface LdapReadOptions {
   app: string;
@@ -98,7 +99,7 @@ export async function readLdapAccounts(options: LdapReadOptions): Promise<Source
   for (const entry of entries) {
     const attributes = entryAttributes(entry, wanted, incremental?.attribute);
     hash.update(`${JSON.stringify([entry.dn, Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))])}\n`);
-    const value = attributes[key] ?? Object.entries(attributes).find(([name]) => name.toLowerCase() === keyLower)?.[1] ?? '';
+    const value = ownValue(attributes, key) ?? Object.entries(attributes).find(([name]) => name.toLowerCase() === keyLower)?.[1] ?? '';
     if (value === '') {
       rowErrors.push({ line: 0, message: `entry ${entry.dn} has no ${key} value` });
       continue;

@@ -16,6 +16,7 @@
  * - searchLiteral() quotes a value for a search or filter expression (`"` and `\` escaped).
  */
 import { flattenValue, isObject } from '../json-values.ts';
+import { setOwn } from '../../reconciler/records.ts';
 
 /** Okta's user statuses (the Users API). */
 export const OKTA_STATUSES = ['STAGED', 'PROVISIONED', 'ACTIVE', 'RECOVERY', 'LOCKED_OUT', 'PASSWORD_EXPIRED', 'SUSPENDED', 'DEPROVISIONED'] as const;
@@ -63,7 +64,7 @@ export function flattenUser(user: Record<string, unknown>): Record<string, strin
   const status = effectiveStatus(user);
   attributes.active = status !== undefined && isEnabled(status) ? 'true' : 'false';
   const profile = isObject(user.profile) ? user.profile : {};
-  for (const [name, value] of Object.entries(profile)) attributes[`${PROFILE}${name}`] = flattenValue(value);
+  for (const [name, value] of Object.entries(profile)) setOwn(attributes, `${PROFILE}${name}`, flattenValue(value));
   return attributes;
 }
 

@@ -25,6 +25,7 @@ import type { RetrySettings } from '../retry.ts';
 import { openClient } from './http.ts';
 import { listUsers, type Listing } from './list.ts';
 import { flattenUser, PROFILE, profileName, TOP_LEVEL } from './profile.ts';
+import { ownValue, setOwn } from '../../reconciler/records.ts';
 
 export interface OktaReadOptions {
   app: string;
@@ -71,8 +72,8 @@ export async function readOktaAccounts(options: OktaReadOptions): Promise<Source
   const byKey = new Map<string, string>();
   for (const { position: line, id, attributes: raw } of flat) {
     const attributes: Record<string, string> = {};
-    for (const name of columns) attributes[name] = raw[name] ?? '';
-    const value = attributes[key] ?? '';
+    for (const name of columns) setOwn(attributes, name, ownValue(raw, name) ?? '');
+    const value = ownValue(attributes, key) ?? '';
     if (value === '') {
       rowErrors.push({ line, message: `Okta user ${id} has no ${key}` });
       continue;

@@ -19,6 +19,7 @@
  * Pure functions: no I/O.
  */
 import { flattenValue, isObject } from '../json-values.ts';
+import { setOwn } from '../../reconciler/records.ts';
 
 export const CORE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -278,7 +279,7 @@ export function toJsonValue(path: ScimPath, value: string, typeOf?: TypeOf): Jso
  */
 export function flattenResource(resource: Record<string, unknown>, into: Record<string, string> = {}): Record<string, string> {
   const put = (name: string, value: unknown) => {
-    if (!Object.hasOwn(into, name)) into[name] = flattenValue(value);
+    if (!Object.hasOwn(into, name)) setOwn(into, name, flattenValue(value));
   };
   const attribute = (name: string, value: unknown) => {
     if (Array.isArray(value)) {

@@ -24,6 +24,7 @@ import { importReads } from '../../reconciler/app-references.ts';
 import { discover, type Discovery } from './discovery.ts';
 import { openTransport, ScimRequestError, type ScimTransport } from './http.ts';
 import { flattenResource, parsePath, readPath, type ScimPath } from './paths.ts';
+import { setOwn } from '../../reconciler/records.ts';
 
 export interface ScimReadOptions {
   app: string;
@@ -156,7 +157,7 @@ function parseKey(app: string, key: string): ScimPath {
 
 function flatten(resource: Record<string, unknown>, paths: ScimPath[]): Record<string, string> {
   const attributes: Record<string, string> = {};
-  for (const p of paths) attributes[p.text] = readPath(resource, p);
+  for (const p of paths) setOwn(attributes, p.text, readPath(resource, p));
   const meta = resource.meta as { location?: unknown; version?: unknown } | undefined;
   attributes.id = resource.id as string;
   attributes['meta.location'] = typeof meta?.location === 'string' ? meta.location : '';
