@@ -165,6 +165,14 @@ describe('validateConfig: schema errors', () => {
     expect(p.message).toBe('apps.hr.import.onNoMatch must be one of "create", "review", "ignore"; got "creat"; did you mean "create"?');
   });
 
+  it('says a safeguard threshold that is neither a count nor a percentage once, with what it must be', async () => {
+    for (const [value, shown] of [['"30 percent"', '"30 percent"'], ['-5', '-5'], ['"120%"', '"120%"']] as const) {
+      const p = only(await validationProblems({ 'idplane.yaml': `${MINIMAL}safeguards: { deactivateUsers: ${value} }\n` }));
+      expect(p.pointer).toBe('/safeguards/deactivateUsers');
+      expect(p.message).toBe(`safeguards.deactivateUsers must be a count (10) or a percentage of the base ("20%"); got ${shown}`);
+    }
+  });
+
   it('reports an invalid app name once, at the name, without dumping the apps', async () => {
     const problems = await validationProblems({
       'idplane.yaml': MINIMAL + yaml(

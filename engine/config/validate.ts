@@ -36,10 +36,17 @@ export function validateConfig(loaded: LoadedConfig): ValidateOutcome {
   return problems.length > 0 ? { ok: false, problems: sortProblems([...problems, ...warnings]) } : { ok: true, config, project: project!, warnings: sortProblems(warnings) };
 }
 
-/** Drops the noise ajv emits around the real error (the failed `if`, a oneOf's other branch). */
+/**
+ * Drops the noise ajv emits around the real error (the failed `if`, a oneOf's other branch). A value
+ * that fits none of an anyOf's branches is one error (said with the anyOf's description), not one per
+ * branch with a regex among them.
+ */
 function relevantErrors(errors: ErrorObject[]): ErrorObject[] {
   const seen = new Set<string>();
+  const anyOf = errors.filter((e) => e.keyword === 'anyOf' && describedAnyOf(e) !== null);
+  const branchOf = (e: ErrorObject) => anyOf.some((a) => a !== e && a.instancePath === e.instancePath && e.schemaPath.startsWith(`${a.schemaPath}/`));
   return errors.filter((e) => {
+    if (branchOf(e)) return false;
     // propertyNames only repeats the error of its inner keyword, which names the property too.
     if (e.keyword === 'if' || e.keyword === 'oneOf' || e.keyword === 'propertyNames') return false;
     const id = `${e.instancePath}|${propertyNameError(e) ?? ''}|${e.keyword}|${JSON.stringify(e.params)}`;
@@ -90,6 +97,11 @@ function describeSchemaError(error: ErrorObject, root: unknown): { pointer: stri
         message: tagValue === undefined ? `${where} is missing the required key "${tag}"` : `${where}.${tag} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}; got ${JSON.stringify(tagValue)}${hint ? `; did you mean ${JSON.stringify(hint)}?` : ''}`,
       };
     }
+    case 'anyOf': {
+      const described = describedAnyOf(error);
+      if (described) return { pointer, key: false, message: `${where} must be ${described}; got ${JSON.stringify(valueAt(root, pointer))}` };
+      return { pointer, key: false, message: `${where} ${error.message ?? 'is invalid'}` };
+    }
     case 'propertyNames': {
       const name = String((error.params as { propertyName: string }).propertyName);
       return { pointer: `${pointer}/${name}`, key: true, message: `invalid name ${JSON.stringify(name)} in ${where}` };
@@ -97,6 +109,14 @@ function describeSchemaError(error: ErrorObject, root: unknown): { pointer: stri
     default:
       return { pointer, key: false, message: `${where} ${error.message ?? 'is invalid'}` };
   }
+}
+
+/** What an anyOf accepts, from the first sentence of its schema's description ("a count (10) or …"), or null. */
+function describedAnyOf(error: ErrorObject): string | null {
+  const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
+  if (typeof description !== 'string' || description === '') return null;
+  const first = /^[^.]*?(?:\.(?=\s|$)|$)/.exec(description)![0].replace(/\.$/, '');
+  return first.charAt(0).toLowerCase() + first.slice(1);
 }
 
 function propertyNameError(error: ErrorObject): string | null {
