@@ -14,6 +14,7 @@ import type { StateStore } from '../state/types.ts';
 import { loadConfig, type ConfigFiles, type LoadedConfig } from './config/load.ts';
 import type { ConfigProblem } from './config/problems.ts';
 import { validateConfig } from './config/validate.ts';
+import { checkColumns } from './config/columns.ts';
 import { ConfigError } from './errors.ts';
 import type { Progress, ProgressTask } from './progress.ts';
 import { VERSION } from './version.ts';
@@ -77,7 +78,7 @@ export async function readState(ws: Workspace, progress: Progress): Promise<Dire
 }
 
 /** What planning needs of a workspace (plan --git-base plans a config read from git, with no store of its own). */
-export type PlanningWorkspace = Pick<Workspace, 'dir' | 'project' | 'fingerprint'>;
+export type PlanningWorkspace = Pick<Workspace, 'dir' | 'project' | 'fingerprint' | 'config' | 'locate'>;
 
 export interface PlanOptions {
   /** Reads shared with another plan of the same run (plan --git-base). */
@@ -116,10 +117,24 @@ export async function readWorkspaceSources(ws: PlanningWorkspace, state: Directo
   return readSources(ws.project, readContext(ws, state, progress));
 }
 
+/**
+ * A CSV import naming a column its file does not have (`app.titel`) is the config error validate reports,
+ * at the reference: the plan stops there, instead of one conflict per row and then "No changes".
+ */
+function stopAtMissingColumns(ws: PlanningWorkspace, snapshots: readonly SourceSnapshot[]): void {
+  const problems = snapshots.flatMap((s) => {
+    const app = ws.project.apps[s.app]?.config;
+    if (app?.provider !== 'csv' || !s.columns) return [];
+    return checkColumns(ws.config, { app: s.app, columns: s.columns, from: app.connection.path }, ws.locate).filter((p) => p.severity === 'error');
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
 /** The plan, and the live target accounts it was computed from (drift reads both). */
 export async function inspectWorkspace(ws: PlanningWorkspace, state: DirectoryState, progress: Progress, options: PlanOptions = {}): Promise<{ plan: Plan; targets: SourceSnapshot[] }> {
   const ctx = readContext(ws, state, progress, options);
   const read = await readSources(ws.project, ctx);
+  stopAtMissingColumns(ws, read.snapshots);
   const live = await readTargets(ws.project, ctx, read);
   const sources = read.snapshots;
   const targets = live.snapshots;

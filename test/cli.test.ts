@@ -160,15 +160,21 @@ describe('safety', () => {
     expect(a.stderr).toContain('the plan cannot be applied');
   });
 
-  it('validate names a misspelt column where it is written; plan exits 3 on the conflicts it causes', async () => {
+  it('validate names a misspelt column where it is written; plan and apply stop at that one error, not a conflict per row', async () => {
     const config = join(dir, 'idplane.yaml');
     await writeFile(config, (await readFile(config, 'utf8')).replace('title: app.title', 'title: app.titel'));
+    const error = 'idplane.yaml:58:20: error: hr has no column "titel" (data/hr.csv has: employee_id, first_name, last_name, work_email, department, title, employment_type, status, start_date, manager_id, phone); did you mean "title"? (/apps/hr/import/mappings/title)';
     const v = idplane(dir, ['validate']);
     expect(v.code).toBe(1);
-    expect(v.stderr).toContain('idplane.yaml:58:20: error: hr has no column "titel" (data/hr.csv has: employee_id, first_name, last_name, work_email, department, title, employment_type, status, start_date, manager_id, phone); did you mean "title"? (/apps/hr/import/mappings/title)');
-    const p = idplane(dir, ['plan']);
-    expect(p.stdout).toContain('This plan cannot be applied');
-    expect(p.code).toBe(3);
+    expect(v.stderr).toContain(error);
+    for (const args of [['plan'], ['apply', '--auto-approve']]) {
+      const p = idplane(dir, args);
+      expect(p.code).toBe(1);
+      expect(p.stdout).toBe('');
+      expect(p.stderr.split('\n')).toEqual([expect.stringMatching(/idplane\.yaml:58:20: error: /), 'Error: the configuration has 1 error(s)', '']);
+      expect(p.stderr).toContain(error);
+    }
+    expect(idplane(dir, ['state', 'list']).stdout).toContain('The directory is empty');
   });
 
   it('validate warns, and still passes, when a CSV source is not there yet to check', async () => {
