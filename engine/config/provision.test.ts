@@ -97,6 +97,14 @@ describe('provision: errors', () => {
     expect(problems).toHaveLength(1);
   });
 
+  it('a misspelt key is reported at the key, with the mapping it probably meant', async () => {
+    const problems = await validationProblems({ 'idplane.yaml': withCrm('      mappings:', '        Usernme: user.email', '        Email: user.email') });
+    expect(problems.map(formatProblem)).toHaveLength(1);
+    const p = problemAt(problems, '/apps/crm/key');
+    expect(where(p)).toBe('idplane.yaml:22:10');
+    expect(p.message).toBe('key "Username" is not an attribute provision.mappings writes (it writes Usernme, Email); did you mean "Usernme"? The key names each account crm creates, so provision.mappings must map it');
+  });
+
   it('the default key id must be mapped when the app names no key', async () => {
     const text = MINIMAL + yaml(
       '  wiki:', //                              19
@@ -106,7 +114,7 @@ describe('provision: errors', () => {
     );
     const p = problemAt(await validationProblems({ 'idplane.yaml': text }), '/apps/wiki/provision/mappings');
     expect(where(p)).toBe('idplane.yaml:22:28');
-    expect(p.message).toContain('must map the key "id"');
+    expect(p.message).toBe('provision.mappings must map the key "id" (the default key of a csv app; set key: to name another): it names each account wiki creates');
   });
 
   it('match.user must be a directory attribute (login is allowed)', async () => {

@@ -16,7 +16,7 @@ import type { AppConfig, AttributeConfig, ProvisionConfig } from '../../schemas/
 import type { CompiledExpression } from '../../reconciler/expressions.ts';
 import type { CompiledProvision } from '../../reconciler/model.ts';
 import { importReads } from '../../reconciler/app-references.ts';
-import { toPointer, type At } from './problems.ts';
+import { closest, toPointer, type At } from './problems.ts';
 
 export interface ProvisionContext {
   name: string;
@@ -40,7 +40,14 @@ export function compileProvision(ctx: ProvisionContext): CompiledProvision | nul
   if (!p) return null;
   const base = ['apps', ctx.name, 'provision'];
   if (!Object.hasOwn(p.mappings, ctx.key)) {
-    ctx.at(toPointer([...base, 'mappings']), `provision.mappings must map the key ${JSON.stringify(ctx.key)}: it names each account ${ctx.name} creates`);
+    // A mapping whose name is close to the key: the key is the likelier typo (it is written once).
+    const hint = closest(ctx.key, Object.keys(p.mappings));
+    const explicit = ctx.app.key !== undefined;
+    if (hint && explicit) {
+      ctx.at(toPointer(['apps', ctx.name, 'key']), `key ${JSON.stringify(ctx.key)} is not an attribute provision.mappings writes (it writes ${Object.keys(p.mappings).join(', ')}); did you mean ${JSON.stringify(hint)}? The key names each account ${ctx.name} creates, so provision.mappings must map it`);
+    } else {
+      ctx.at(toPointer([...base, 'mappings']), `provision.mappings must map the key ${JSON.stringify(ctx.key)}${explicit ? '' : ` (the default key of a ${ctx.app.provider} app; set key: to name another)`}: it names each account ${ctx.name} creates`);
+    }
   }
   if (p.match && p.match.user !== 'login' && !Object.hasOwn(ctx.attributes, p.match.user)) {
     ctx.at(toPointer([...base, 'match', 'user']), `${JSON.stringify(p.match.user)} is not a directory attribute`);
