@@ -198,6 +198,8 @@ describe('idplane serve: JIT', () => {
       [post(`${s.url}/jit/hr`, { ...nia, manager: { id: 1 } }), 400, /attribute "manager" must be a string/],
       // Refused alone, before it could join (and fail) a batch of good sign-ins, on either state backend.
       [post(`${s.url}/jit/hr`, { ...nia, title: 'Data\u0000Engineer' }), 400, /attribute "title" holds a NUL character \(U\+0000\)/],
+      // JSON's \ud800 escape alone: half a character, which PostgreSQL refuses (failing the batch) too.
+      [post(`${s.url}/jit/hr`, '{"employee_id":"2001","first_name":"Ni\\ud800a"}'), 400, /attribute "first_name" holds half of a UTF-16 surrogate pair/],
       // What a latin-1 encoder sends for "Wójcik": taken leniently it would be stored as "W\uFFFDjcik".
       [post(`${s.url}/jit/hr`, Buffer.from(JSON.stringify({ ...nia, last_name: 'Wójcik' }), 'latin1')), 400, /the body is not UTF-8 text/],
       [post(`${s.url}/jit/workday`, nia), 404, /workday takes no JIT requests \(JIT apps: hr\)/],

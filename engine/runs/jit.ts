@@ -214,6 +214,8 @@ export function accountAttributes(value: Record<string, unknown>, app: string): 
     // No text holds a NUL: PostgreSQL refuses to store one, and it would fail the whole batch's write.
     if (name.includes('\u0000')) throw new IdplaneError('JIT_INPUT', `${app}: an attribute name holds a NUL character (U+0000), which no name or value may hold`);
     if (typeof v === 'string' && v.includes('\u0000')) throw new IdplaneError('JIT_INPUT', `${app}: attribute ${JSON.stringify(name)} holds a NUL character (U+0000), which no value may hold`);
+    // Half a surrogate pair (a lone \ud800 escape) is not text: PostgreSQL would refuse the batch's write.
+    if (!name.isWellFormed() || (typeof v === 'string' && !v.isWellFormed())) throw new IdplaneError('JIT_INPUT', `${app}: attribute ${JSON.stringify(name.toWellFormed())} holds half of a UTF-16 surrogate pair (a lone \\ud800, say), which is not text`);
     if (v === null) setOwn(attributes, name, '');
     else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') setOwn(attributes, name, String(v));
     else throw new IdplaneError('JIT_INPUT', `${app}: attribute ${JSON.stringify(name)} must be a string, number, boolean or null`);

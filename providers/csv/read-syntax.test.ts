@@ -181,6 +181,14 @@ describe('readCsvAccounts: connection.encoding', () => {
     }
   });
 
+  it('refuses a utf-16le row holding half of a surrogate pair, naming its line and column', async () => {
+    const lone = Buffer.from([0x3d, 0xd8]); // a high surrogate with no low one after it
+    const bytes = Buffer.concat([Buffer.from('id,name\n1,A', 'utf16le'), lone, Buffer.from('\n2,B\n', 'utf16le')]);
+    const snapshot = await read(await file(bytes), { encoding: 'utf-16le' });
+    expect(snapshot.accounts.map((a) => a.key)).toEqual(['2']);
+    expect(snapshot.rowErrors).toEqual([{ line: 2, key: '1', message: 'column 2 (name) holds bytes that are not utf-16le (connection.encoding); the row is not imported' }]);
+  });
+
   it('reads the same latin1 file as UTF-8 by default, refusing its rows instead of rewriting names', async () => {
     const snapshot = await read(await file(Buffer.concat([header, row, Buffer.from('2,Ada,Paris\n')])));
     expect(snapshot.accounts.map((a) => a.key)).toEqual(['2']);

@@ -16,7 +16,7 @@ import type { CsvConnection } from '../../schemas/generated/config.ts';
 import type { SourceSnapshot } from '../../reconciler/model.ts';
 import { readFileChunks } from '../../state/chunks.ts';
 import { ProviderError } from '../errors.ts';
-import { asciiSyntax, markNotUtf8 } from './bytes.ts';
+import { asciiSyntax, markNotUtf8, NOT_UTF8 } from './bytes.ts';
 import { CsvRecords } from './records.ts';
 import { CsvRowReader } from './rows.ts';
 import type { CsvSyntax } from './strict-row.ts';
@@ -58,7 +58,7 @@ async function scan(options: CsvReadOptions, headerOnly: boolean): Promise<Sourc
   } catch (error) {
     throw new ProviderError(app, `cannot read ${displayPath}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
-  const records = new CsvRecords({ app, displayPath, key: options.key });
+  const records = new CsvRecords({ app, displayPath, key: options.key, encoding: syntax.encoding });
   const rows = new CsvRowReader(syntax, records);
   const hash = createHash('sha256');
   // With UTF-8 and an ASCII syntax the rows read the file's bytes (bytes.ts), else its decoded characters.
@@ -140,8 +140,10 @@ function textDecoder(encoding: CsvEncoding): ChunkDecoder {
       return { write: (bytes) => marked(decoder.write(bytes), bytes), end: () => marked(decoder.end(), null) };
     }
     case 'utf-16le': {
+      // Half a surrogate pair is not text (PostgreSQL refuses it): marked as bytes that are not UTF-8 are.
       const decoder = new StringDecoder('utf16le');
-      return { write: (bytes) => decoder.write(bytes), end: () => decoder.end() };
+      const marked = (text: string) => (text.isWellFormed() ? text : text.replace(LONE_SURROGATE, NOT_UTF8));
+      return { write: (bytes) => marked(decoder.write(bytes)), end: () => marked(decoder.end()) };
     }
     case 'latin1':
       return { write: (bytes) => bytes.toString('latin1'), end: () => '' };
@@ -153,6 +155,7 @@ function textDecoder(encoding: CsvEncoding): ChunkDecoder {
 }
 
 const UTF8_REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function occurrences(bytes: Buffer, part: Buffer): number {
   let n = 0;

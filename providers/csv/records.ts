@@ -16,6 +16,8 @@ export interface CsvRecordsOptions {
   /** The file as the config names it, for messages. */
   displayPath: string;
   key: string;
+  /** The file's encoding (connection.encoding), for messages; default utf-8. */
+  encoding?: string;
 }
 
 interface Header {
@@ -34,6 +36,13 @@ export class CsvRecords implements RowSink {
 
   constructor(options: CsvRecordsOptions) {
     this.options = options;
+  }
+
+  /** What a row error says of a value whose bytes are not in the file's encoding. */
+  private notInEncoding(): string {
+    const encoding = this.options.encoding ?? 'utf-8';
+    if (encoding !== 'utf-8') return `holds bytes that are not ${encoding} (connection.encoding)`;
+    return `holds bytes that are not UTF-8 (${this.options.displayPath} is read as UTF-8; a file Excel on Windows saved is windows-1252 or latin1: set connection.encoding)`;
   }
 
   /** The header's column names, in file order; null before the header row was read. */
@@ -59,7 +68,7 @@ export class CsvRecords implements RowSink {
       const key = bad === keyIndex ? undefined : fields[keyIndex]?.trim();
       const what = fields[bad]!.includes('\u0000')
         ? 'holds a NUL character (U+0000), which no value may hold'
-        : `holds bytes that are not UTF-8 (${this.options.displayPath} is read as UTF-8; a file Excel on Windows saved is windows-1252 or latin1: set connection.encoding)`;
+        : this.notInEncoding();
       this.rowErrors.push({ line, message: `column ${bad + 1} (${columns[bad] ?? 'beyond the header'}) ${what}; the row is not imported`, ...(key && !key.includes(NOT_UTF8) ? { key: detached(key) } : {}) });
       return;
     }

@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RowError, SourceAccount, SourceSnapshot } from '../../reconciler/model.ts';
-import { nulAttribute, nulMessage } from '../nul-check.ts';
+import { nulAttribute, nulMessage, storable } from '../nul-check.ts';
 import { flattenRecord } from './flatten.ts';
 import type { ListedRecord } from './listing.ts';
 import { isObject, kindOf, readPath } from './paths.ts';
@@ -75,11 +75,12 @@ export function toSnapshot(options: SnapshotOptions): Imported {
     }
     firstOf.set(value, { listed, text });
     const attributes = flattenRecord(record);
-    // JSON writes a NUL as \u0000: the text says at once whether the record holds one anywhere.
-    if (text.includes('\\u0000')) {
+    // JSON writes a NUL as \u0000 and half a surrogate pair as \udxxx: the text says at once whether
+    // the record may hold one anywhere.
+    if (text.includes('\\u0000') || text.includes('\\ud')) {
       const bad = nulAttribute(attributes);
       if (bad !== null) {
-        rowErrors.push({ line, ...(value.includes('\u0000') ? {} : { key: value }), message: nulMessage(`the record on page ${page}`, bad) });
+        rowErrors.push({ line, ...(storable(value) ? { key: value } : {}), message: nulMessage(`the record on page ${page}`, bad, attributes[bad]!) });
         continue;
       }
     }
