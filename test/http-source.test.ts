@@ -242,7 +242,7 @@ describe('the http source through the CLI', () => {
     const { run, json } = await plan();
     expect(run.code, run.stderr).toBe(0);
     expect(json.warnings.filter((w) => w.code === 'row-error').map((w) => w.message)).toEqual([
-      'line 105: the record on page 2 has a NUL character (U+0000) in "title", which no value may hold; it is not imported',
+      'line 105: the record on page 2 has a NUL character (U+0000) in "title"; no value may hold one, so it is not imported',
     ]);
     expect(json.summary.users).toMatchObject({ update: 1, deactivate: 0 });
     expect((await apply()).code).toBe(0);
