@@ -7,7 +7,7 @@
  * test/http-reader.test.ts. Whatever a test did, the token never reaches the output.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -406,6 +406,50 @@ describe('secrets from ${env:} and ${file:} outside the token', () => {
     expect(discovered.code, discovered.stderr).toBe(0);
     expect(discovered.stdout).toContain('api_key=***');
     expect(discovered.stdout + discovered.stderr).not.toContain('Lk93');
+  });
+
+  it('no output of any command, and no file the runs leave, holds a secret, in any encoding', async () => {
+    await start();
+    await project({ ...connectionFor('page', { retries: 1 }), query: { api_key: '${env:HR_QUERY_KEY}' } }, '', '    onUnreachable: skip\n');
+    const env = { HR_QUERY_KEY: KEY };
+    const runs: Run[] = [];
+    const run = async (...args: string[]) => {
+      const r = await idplane(args, env);
+      runs.push(r);
+      return r;
+    };
+    expect((await run('apply', '--auto-approve')).code).toBe(0);
+    const login = server.employees[0]!.email as string;
+    // A failing page: the read error reaches the plan (notPlanned), its file, the apply's report and history.
+    server.inject({ url: /[?&]page=2&/, times: 100, fault: { status: 503, body: { error: 'unavailable', message: `no page for api_key=${KEY}` } } });
+    for (const format of ['text', 'json', 'markdown']) expect((await run('plan', '--format', format)).code).toBe(4);
+    expect((await run('plan', '--out', 'pr.plan')).code).toBe(4);
+    await run('show', 'pr.plan', '--format', 'json');
+    await run('apply', 'pr.plan', '--auto-approve');
+    await run('apply', '--auto-approve', '--format', 'json');
+    await run('drift', '--format', 'markdown');
+    await run('explain', login);
+    await run('history', '--format', 'json');
+    await run('history', login);
+    await run('state', 'list', '--format', 'json');
+    await run('state', 'show', login, '--format', 'json');
+    await run('validate');
+    server.clearFaults();
+    await run('schema', 'discover', 'hr');
+    expect(runs.some((r) => /api_key=\*\*\*/.test(r.stdout + r.stderr))).toBe(true);
+
+    const forms = [KEY, encodeURIComponent(KEY), encodeURIComponent(KEY).replaceAll('%20', '+'), 'Lk93', TOKEN, 'Zq81'];
+    for (const r of runs) for (const form of forms) expect(r.stdout + r.stderr, `${form} in output`).not.toContain(form);
+    const files = await readdir(dir, { recursive: true, withFileTypes: true });
+    const read = files.filter((f) => f.isFile()).map((f) => join(f.parentPath, f.name));
+    expect(read.some((f) => f.endsWith('state.db'))).toBe(true);
+    expect(read.some((f) => f.endsWith('pr.plan'))).toBe(true);
+    for (const file of read) {
+      const bytes = await readFile(file);
+      for (const form of forms) {
+        for (const encoded of [Buffer.from(form, 'utf8'), Buffer.from(form, 'utf16le')]) expect(bytes.includes(encoded), `${form} in ${file}`).toBe(false);
+      }
+    }
   });
 
   it('a CSV path read from a secret file is *** in "cannot read", and the file content never shows', async () => {
