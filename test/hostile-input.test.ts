@@ -168,3 +168,25 @@ describe('attribute names that are also names of Object.prototype, on the embedd
     expect(plan.users.map((u) => [u.login, u.action])).toEqual([['jo.proto@example.com', 'deactivate']]);
   });
 });
+
+describe('a links: entry naming a user who does not exist', () => {
+  let project: { dir: string; cleanup: () => Promise<void> };
+  beforeAll(async () => {
+    project = await copyExample('quickstart');
+    expect(idplane(project.dir, ['apply', '--auto-approve']).code).toBe(0);
+    const config = join(project.dir, 'idplane.yaml');
+    await writeFile(config, `${await readFile(config, 'utf8')}links:\n  - { app: hr, key: "1004", user: nobody@example.com }\n`);
+  });
+  afterAll(() => project.cleanup());
+
+  it('is a conflict the plan names, and the plan never claims the directory matches', () => {
+    const text = idplane(project.dir, ['plan']);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toContain('links: pins hr/1004 to nobody@example.com, but no such user exists');
+    expect(text.stdout).toContain('No changes, but a conflict holds something back (see above): the directory may not match the sources and the configuration.');
+    expect(text.stdout).not.toContain('The directory matches');
+    const markdown = idplane(project.dir, ['plan', '--format', 'markdown']).stdout;
+    expect(markdown).toContain('**No changes**, but a conflict holds something back');
+    expect(markdown).not.toContain('The directory matches');
+  });
+});

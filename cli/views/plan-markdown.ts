@@ -46,6 +46,7 @@ export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOp
     out.push(`Policies: ${policies.length} checked, ${broken.length === 0 ? 'all kept' : `broken: ${broken.join(', ')}`}.`, '');
   }
   if (s.changes === 0 && s.imports === 0 && (s.heldBack ?? 0) > 0) out.push(`**No changes**, but rows of ${s.heldBack === 1 ? 'a source' : `${s.heldBack} sources`} could not be read, so what they hold was not compared (see the warnings): the directory may not match the sources.`, '');
+  else if (s.changes === 0 && s.imports === 0 && s.conflicts > 0) out.push(`**No changes**, but ${s.conflicts === 1 ? 'a conflict holds' : `${s.conflicts} conflicts hold`} something back (see the conflicts): the directory may not match the sources and the configuration.`, '');
   else if (s.changes === 0 && s.imports === 0) out.push('**No changes.** The directory matches the sources and the configuration.', '');
   out.push(
     '| | create | update | activate | deactivate | suspend | unsuspend |',

@@ -152,6 +152,8 @@ function summaryLines(header: PlanHeader, style: Style): string {
   const s = header.summary;
   if (s.changes === 0 && s.imports === 0 && (s.heldBack ?? 0) > 0) {
     out.push(style.yellow(`No changes, but rows of ${s.heldBack === 1 ? 'a source' : `${s.heldBack} sources`} could not be read, so what they hold was not compared (see the warnings): the directory may not match the sources.`));
+  } else if (s.changes === 0 && s.imports === 0 && s.conflicts > 0) {
+    out.push(style.yellow(`No changes, but ${s.conflicts === 1 ? 'a conflict holds' : `${s.conflicts} conflicts hold`} something back (see above): the directory may not match the sources and the configuration.`));
   } else if (s.changes === 0 && s.imports === 0) {
     out.push(style.green('No changes. The directory matches the sources and the configuration.'));
   } else {
