@@ -6,8 +6,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onEachBackend } from './backends.ts';
 import { copyExample, idplane } from './cli-helpers.ts';
-import { describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.ts';
 
 interface PlanJson {
   summary: { users: Record<string, number> };
@@ -24,54 +24,24 @@ async function poison(dir: string): Promise<void> {
   await writeFile(file, lines.join('\n'));
 }
 
-function nulRowIsRefused(env: Record<string, string>) {
-  return async (dir: string) => {
-    await poison(dir);
-    const plan = idplane(dir, ['plan', '--format', 'json'], { env });
-    expect(plan.code, plan.stderr).toBe(0);
-    const parsed = JSON.parse(plan.stdout) as PlanJson;
-    expect(parsed.warnings).toContainEqual(expect.objectContaining({
-      code: 'row-error', app: 'hr', line: 5, key: '1004',
-      message: expect.stringMatching(/column 6 \(title\) holds a NUL character \(U\+0000\), which no value may hold; the row is not imported/),
-    }));
-    // The 49 other rows and the declared admin: everybody but 1004.
-    expect(parsed.summary.users.create).toBe(50);
-    const apply = idplane(dir, ['apply', '--auto-approve'], { env });
-    expect(apply.code, apply.stderr).toBe(0);
-    const again = idplane(dir, ['plan', '--format', 'json'], { env });
-    expect((JSON.parse(again.stdout) as PlanJson).summary.users).toMatchObject({ create: 0, deactivate: 0 });
-  };
+async function nulRowIsRefused(dir: string, env: Record<string, string>): Promise<void> {
+  await poison(dir);
+  const plan = idplane(dir, ['plan', '--format', 'json'], { env });
+  expect(plan.code, plan.stderr).toBe(0);
+  const parsed = JSON.parse(plan.stdout) as PlanJson;
+  expect(parsed.warnings).toContainEqual(expect.objectContaining({
+    code: 'row-error', app: 'hr', line: 5, key: '1004',
+    message: expect.stringMatching(/column 6 \(title\) holds a NUL character \(U\+0000\), which no value may hold; the row is not imported/),
+  }));
+  // The 49 other rows and the declared admin: everybody but 1004.
+  expect(parsed.summary.users.create).toBe(50);
+  const apply = idplane(dir, ['apply', '--auto-approve'], { env });
+  expect(apply.code, apply.stderr).toBe(0);
+  const again = idplane(dir, ['plan', '--format', 'json'], { env });
+  expect((JSON.parse(again.stdout) as PlanJson).summary.users).toMatchObject({ create: 0, deactivate: 0 });
 }
 
-describe('a NUL in one cell of an HR export, on the embedded store', () => {
-  let project: { dir: string; cleanup: () => Promise<void> };
-  beforeAll(async () => {
-    project = await copyExample('quickstart');
-  });
-  afterAll(() => project.cleanup());
-
-  it('refuses that row with its line, column and key, and plans and applies the rest', async () => {
-    await nulRowIsRefused({})(project.dir);
-  });
-});
-
-describePostgres('a NUL in one cell of an HR export, on PostgreSQL', () => {
-  let project: { dir: string; cleanup: () => Promise<void> };
-  const schema = freshSchema();
-  beforeAll(async () => {
-    project = await copyExample('quickstart');
-    const config = join(project.dir, 'idplane.yaml');
-    await writeFile(config, (await readFile(config, 'utf8')).replace(/^state:\n {2}backend: embedded.*$/m, `state:\n  backend: postgres\n  url: \${env:IDPLANE_STATE_URL}\n  schema: ${schema}`));
-  });
-  afterAll(async () => {
-    await project.cleanup();
-    await dropSchema(schema);
-  });
-
-  it('refuses that row the same way, and the write holds no NUL for PostgreSQL to refuse', async () => {
-    await nulRowIsRefused({ IDPLANE_STATE_URL: POSTGRES_URL })(project.dir);
-  });
-});
+onEachBackend('a NUL in one cell of an HR export', 'refuses that row with its line, column and key, and plans and applies the rest; the write holds no NUL for PostgreSQL to refuse', nulRowIsRefused);
 
 describe('an HR export with a row that cannot be read and a row gone', () => {
   let project: { dir: string; cleanup: () => Promise<void> };
