@@ -125,7 +125,10 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(format())
     .option('--limit <n>', 'how many runs (most recent first)', (v) => positiveInt(v, '--limit'), 20)
     .option('--since <time>', 'only runs started at or after TIME: an ISO date or time (2026-11-24, 2026-11-24T09:00Z) or a duration back from now (24h, 7d)')
-    .action(async (login: string | undefined, options: { limit: number; since?: string }) => {
+    .option('--changes', 'list every change of the runs shown, one per line (by default each run is summed up by its counts)')
+    .option('--app <app>', 'only changes of this app (its accounts and links), and the runs that made them')
+    .option('--action <action>', 'only changes with this action (create, update, deactivate, disable, link, …), and the runs that made them')
+    .action(async (login: string | undefined, options: { limit: number; since?: string; changes?: boolean; app?: string; action?: string }) => {
       const { historyCommand } = await import('./commands/history.ts');
       exitCode = await historyCommand(program.opts<{ dir: string }>().dir, login, options, out);
     });

@@ -57,6 +57,31 @@ export function historyConformance(ctx: ConformanceContext): void {
     });
   });
 
+  describe('history narrowed by app and action, or without changes', () => {
+    it('lists the runs with such changes and only those changes; changes: false gives the runs alone', async () => {
+      const store = ctx.store();
+      for (let i = 0; i < 4; i++) await store.recordRun(run(`run-${i}`, `2024-06-0${i + 1}T10:00:00.000Z`));
+      await store.journal([
+        change('run-0', 0, 'a@example.com', { kind: 'account', action: 'create', app: 'crm', key: 'k1' }),
+        change('run-0', 1, 'a@example.com'),
+        change('run-1', 0, 'b@example.com', { kind: 'account', action: 'disable', app: 'crm', key: 'k2' }),
+        change('run-2', 0, 'b@example.com', { kind: 'link', action: 'link', app: 'hr', key: '7' }),
+        change('run-3', 0, 'c@example.com', { action: 'deactivate' }),
+      ]);
+      const ids = (runs: RunRecord[]) => runs.map((r) => r.id);
+      const crm = await store.history({ app: 'crm' });
+      expect(ids(crm.runs)).toEqual(['run-1', 'run-0']);
+      expect(crm.changes.map((c) => [c.runId, c.action, c.key])).toEqual([['run-0', 'create', 'k1'], ['run-1', 'disable', 'k2']]);
+      const deactivations = await store.history({ action: 'deactivate' });
+      expect(ids(deactivations.runs)).toEqual(['run-3']);
+      expect(deactivations.changes.map((c) => c.login)).toEqual(['c@example.com']);
+      expect((await store.history({ app: 'crm', action: 'disable', login: 'B@example.com' })).changes.map((c) => c.key)).toEqual(['k2']);
+      const runsOnly = await store.history({ changes: false });
+      expect(ids(runsOnly.runs)).toEqual(['run-3', 'run-2', 'run-1', 'run-0']);
+      expect(runsOnly.changes).toEqual([]);
+    });
+  });
+
   describe('history since a time', () => {
     it('lists only the runs started then or later, most recent first, with limit and login', async () => {
       const store = ctx.store();

@@ -64,6 +64,12 @@ export interface HistoryQuery {
   limit?: number;
   /** Only runs started at or after this instant (an ISO 8601 time, compared with the runs' startedAt). */
   since?: string;
+  /** Only changes of this app (accounts and links; a user change names no app), and the runs that made them. */
+  app?: string;
+  /** Only changes with this action (create, update, deactivate, link, disable, …), and the runs that made them. */
+  action?: string;
+  /** false: the runs alone, no changes (each run's summary counts them). Default true. */
+  changes?: boolean;
 }
 
 export interface History {

@@ -84,7 +84,7 @@ describePostgres('state migrate --from-embedded of a former-format folder', () =
     const migrated = idplane(dir, ['state', 'migrate', '--from-embedded', '.idplane', '--format', 'json'], env);
     expect(migrated.code, migrated.stderr).toBe(0);
     expect(JSON.parse(migrated.stdout)).toMatchObject({ migrated: true, users: 51, links: 50, imported: 50, runs: 2, serial: 2, lineage: before.state.lineage });
-    const history = JSON.parse(idplane(dir, ['history', '--format', 'json', '--limit', '100'], env).stdout) as History;
+    const history = JSON.parse(idplane(dir, ['history', '--changes', '--format', 'json', '--limit', '100'], env).stdout) as History;
     expect(history.runs).toEqual(before.history.runs);
     expect(history.changes).toHaveLength(before.history.changes.length);
     expect(idplane(dir, ['plan', '--detailed-exitcode'], env).code).toBe(0);

@@ -38,6 +38,33 @@ describe('idplane history', () => {
     expect(text).toContain('update     user zoe.muller@example.com  title: "Staff Software Engineer" → "Principal Engineer"');
   });
 
+  it('sums each run up by its counts, and lists changes only when asked: LOGIN, --changes, --app, --action', async () => {
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+    const hr = join(dir, 'data/hr.csv');
+    await writeFile(hr, (await readFile(hr, 'utf8')).replace('Staff Software Engineer', 'Principal Engineer'));
+    expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+
+    const summed = idplane(dir, ['history']).stdout.split('\n');
+    expect(summed).toHaveLength(6);
+    expect(summed[1]).toBe('    users: 1 update; 1 imported record(s)');
+    expect(summed[3]).toBe('    users: 51 create; links: 50 link; 50 imported record(s)');
+    expect(summed[4]).toBe('(LOGIN, --app, --action or --changes lists the changes one per line)');
+    expect(JSON.parse(idplane(dir, ['history', '--format', 'json']).stdout).changes).toEqual([]);
+
+    const all = idplane(dir, ['history', '--changes']).stdout;
+    expect(all.split('\n').filter((l) => l.startsWith('    '))).toHaveLength(1 + 51 + 50);
+    const updates = idplane(dir, ['history', '--action', 'update']).stdout.split('\n');
+    expect(updates.filter((l) => l.startsWith('    '))).toEqual(['    update     user zoe.muller@example.com  title: "Staff Software Engineer" → "Principal Engineer"']);
+    const links = JSON.parse(idplane(dir, ['history', '--app', 'hr', '--action', 'link', '--format', 'json']).stdout) as { runs: unknown[]; changes: { kind: string }[] };
+    expect(links.runs).toHaveLength(1);
+    expect(links.changes).toHaveLength(50);
+    expect(links.changes.every((c) => c.kind === 'link')).toBe(true);
+    expect(idplane(dir, ['history', '--action', 'suspend']).stdout).toBe('No recorded change of action suspend.\n');
+    const bad = idplane(dir, ['history', '--action', 'fire']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--action "fire" is not an action; one of create, update');
+  });
+
   it('has no git commit outside a repository, and says so when nothing was recorded', () => {
     expect(idplane(dir, ['history']).stdout).toContain('No runs recorded yet.');
     expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);

@@ -31,7 +31,7 @@ describePostgres('switching a project from the embedded store to PostgreSQL', ()
 
     const after = JSON.parse(idplane(dir, ['state', 'list', '--format', 'json'], env).stdout);
     expect(after).toEqual(before);
-    const history = JSON.parse(idplane(dir, ['history', '--format', 'json'], env).stdout);
+    const history = JSON.parse(idplane(dir, ['history', '--changes', '--format', 'json'], env).stdout);
     expect(history.runs).toHaveLength(1);
     expect(history.changes.filter((c: { kind: string }) => c.kind === 'user')).toHaveLength(51);
 

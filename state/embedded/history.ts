@@ -82,11 +82,26 @@ const CHANGE_COLUMNS = 'id, run_id, seq, at, kind, action, user_id, login, app, 
 
 export function readHistory(db: DatabaseSync, query: HistoryQuery = {}): History {
   const login = query.login === undefined ? null : loginCondition('login', query.login);
+  // The changes asked for: by login (its index), app and action.
+  const filters: string[] = [];
+  const values: string[] = [];
+  if (login) {
+    filters.push(login.sql);
+    values.push(login.value);
+  }
+  if (query.app !== undefined) {
+    filters.push('app = ?');
+    values.push(query.app);
+  }
+  if (query.action !== undefined) {
+    filters.push('action = ?');
+    values.push(query.action);
+  }
   const conditions: string[] = [];
   const parameters: (string | number)[] = [];
-  if (login) {
-    conditions.push(`id IN (SELECT run_id FROM changes WHERE ${login.sql})`);
-    parameters.push(login.value);
+  if (filters.length > 0) {
+    conditions.push(`id IN (SELECT run_id FROM changes WHERE ${filters.join(' AND ')})`);
+    parameters.push(...values);
   }
   if (query.since !== undefined) {
     conditions.push('started_at >= ?');
@@ -94,9 +109,10 @@ export function readHistory(db: DatabaseSync, query: HistoryQuery = {}): History
   }
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   const runs = [...arrays<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM runs${where} ORDER BY started_at DESC, recorded LIMIT ?`, ...parameters, query.limit ?? 20)].map(toRun);
+  if (query.changes === false) return { runs, changes: [] };
   // Each run's changes by the (run, seq) index; runs in the order their first change was written.
   const groups = runs.map((run) => {
-    const rows = [...arrays<ChangeRow>(db, `SELECT ${CHANGE_COLUMNS} FROM changes WHERE run_id = ?${login ? ` AND ${login.sql}` : ''} ORDER BY seq, id`, run.id, ...(login ? [login.value] : []))];
+    const rows = [...arrays<ChangeRow>(db, `SELECT ${CHANGE_COLUMNS} FROM changes WHERE run_id = ?${filters.map((f) => ` AND ${f}`).join('')} ORDER BY seq, id`, run.id, ...values)];
     return { rows, first: rows.reduce((min, r) => Math.min(min, r[0]), Infinity) };
   });
   groups.sort((a, b) => a.first - b.first);

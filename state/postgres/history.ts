@@ -64,19 +64,24 @@ interface ChangeRow {
 export async function readHistory(db: ClientBase, s: string, query: HistoryQuery = {}): Promise<History> {
   const login = query.login ?? null;
   const limit = query.limit ?? 20;
+  const app = query.app ?? null;
+  const action = query.action ?? null;
+  const filtered = login !== null || app !== null || action !== null;
   const runs = await db.query<RunRow>(
     `SELECT * FROM ${s}.runs r
-     WHERE ($1::text IS NULL OR r.id IN (SELECT c.run_id FROM ${s}.changes c WHERE lower(c.login) = lower($1::text)))
+     WHERE (NOT $4::boolean OR r.id IN (SELECT c.run_id FROM ${s}.changes c WHERE ($1::text IS NULL OR lower(c.login) = lower($1::text))
+                                          AND ($5::text IS NULL OR c.app = $5::text) AND ($6::text IS NULL OR c.action = $6::text)))
        AND ($3::text IS NULL OR r.started_at COLLATE "C" >= $3::text)
      ORDER BY r.started_at COLLATE "C" DESC, r.recorded LIMIT $2`,
-    [login, limit, query.since ?? null],
+    [login, limit, query.since ?? null, filtered, app, action],
   );
-  const ids = runs.rows.map((r) => r.id);
+  const ids = query.changes === false ? [] : runs.rows.map((r) => r.id);
   const changes = ids.length === 0 ? { rows: [] as ChangeRow[] } : await db.query<ChangeRow>(
     `SELECT run_id, seq, at, kind, action, user_id, login, app, key, attributes, outcome, message FROM ${s}.changes
      WHERE run_id = ANY($1::text[]) AND ($2::text IS NULL OR lower(login) = lower($2::text))
+       AND ($3::text IS NULL OR app = $3::text) AND ($4::text IS NULL OR action = $4::text)
      ORDER BY min(id) OVER (PARTITION BY run_id), seq, id`,
-    [ids, login],
+    [ids, login, app, action],
   );
   return {
     runs: runs.rows.map((r) => ({
