@@ -31,6 +31,12 @@ function positiveInt(value: string, name: string): number {
   return n;
 }
 
+function nonNegativeInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number (0: no limit)`);
+  return n;
+}
+
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new UsageError('jit reads the account as a JSON object on stdin, for example: echo \'{"id":"42","email":"a@example.com"}\' | idplane jit APP');
   const chunks: Buffer[] = [];
@@ -69,7 +75,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes or unreadable rows held something back (3: the plan cannot be applied; 1: an error)')
     .option('--show-personal-data', 'markdown: show logins and values instead of masking them')
     .option('--git-base <ref>', 'show how this plan differs from the plan of the config at this git commit, branch or tag (a pull request\'s delta)')
-    .action(async (options: { out?: string; detailedExitcode?: boolean; showPersonalData?: boolean; gitBase?: string }) => {
+    .option('--user <login>', 'show only the changes of this user (the saved plan keeps everything)')
+    .option('--app <app>', 'show only the changes of this app: its accounts, links and records, and the users it sources')
+    .option('--action <action>', 'show only the changes with this action (create, update, deactivate, disable, link, …)')
+    .option('--limit <n>', 'text: show at most N items per section (default 100; 0 shows all)', (v) => nonNegativeInt(v, '--limit'))
+    .action(async (options: { out?: string; detailedExitcode?: boolean; showPersonalData?: boolean; gitBase?: string; user?: string; app?: string; action?: string; limit?: number }) => {
       const { planCommand } = await import('./commands/plan.ts');
       exitCode = await planCommand(program.opts<{ dir: string }>().dir, options, out);
     });
@@ -91,7 +101,11 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<planfile>', 'a plan saved with `plan --out`')
     .addOption(planFormat())
     .option('--show-personal-data', 'markdown: show logins and values instead of masking them')
-    .action(async (planfile: string, options: { showPersonalData?: boolean }) => {
+    .option('--user <login>', 'show only the changes of this user')
+    .option('--app <app>', 'show only the changes of this app: its accounts, links and records, and the users it sources')
+    .option('--action <action>', 'show only the changes with this action (create, update, deactivate, disable, link, …)')
+    .option('--limit <n>', 'text: show at most N items per section (default 100; 0 shows all)', (v) => nonNegativeInt(v, '--limit'))
+    .action(async (planfile: string, options: { showPersonalData?: boolean; user?: string; app?: string; action?: string; limit?: number }) => {
       const { showCommand } = await import('./commands/plan.ts');
       exitCode = await showCommand(program.opts<{ dir: string }>().dir, planfile, options, out);
     });

@@ -14,6 +14,7 @@ import { savePlan } from '../engine/plan-file.ts';
 import type { PlanSource } from '../engine/plan-stream.ts';
 import type { ProgressTask } from '../engine/progress.ts';
 import type { RenderWorkerData } from './render-worker.ts';
+import type { Narrowing } from '../engine/narrow.ts';
 
 /** The built worker: dist/render-worker.js, beside the chunks this module is bundled into. */
 const WORKER = new URL('../render-worker.js', import.meta.url);
@@ -28,9 +29,12 @@ export function canRenderInParallel(out: Output): boolean {
 }
 
 /** Saves the plan to `file` and prints its view, rendered by the worker, to stdout. */
-export async function savePlanWithView(file: string, source: PlanSource, out: Output, options: { showPersonalData?: boolean; signingKey?: string }, progress: ProgressTask): Promise<void> {
+export async function savePlanWithView(file: string, source: PlanSource, out: Output, options: { showPersonalData?: boolean; signingKey?: string; narrowing: Narrowing | null; limit?: number }, progress: ProgressTask): Promise<void> {
   const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(SLOT_BYTES));
-  const data: RenderWorkerData = { format: out.format === 'markdown' ? 'markdown' : 'text', unmasked: options.showPersonalData === true, color: out.style.bold('x') !== 'x', slots };
+  const data: RenderWorkerData = {
+    format: out.format === 'markdown' ? 'markdown' : 'text', unmasked: options.showPersonalData === true, color: out.style.bold('x') !== 'x', slots,
+    narrowing: options.narrowing, ...(options.limit === undefined ? {} : { limit: options.limit }),
+  };
   const worker = new Worker(WORKER, { workerData: data });
   await out.sink.drain(); // whatever was printed before comes first
   const releases = new Map<number, () => void>();

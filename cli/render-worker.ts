@@ -14,12 +14,16 @@ import type { Sink } from './output.ts';
 import type { PlanHeader, PlanItem, PlanSource } from '../engine/plan-stream.ts';
 import { renderPlanMarkdown } from './views/plan-markdown.ts';
 import { renderPlanText } from './views/plan-text.ts';
+import { narrowSource, type Narrowing } from '../engine/narrow.ts';
 import { ansi, plain } from './views/style.ts';
 
 export interface RenderWorkerData {
   format: 'text' | 'markdown';
   unmasked: boolean;
   color: boolean;
+  /** What the view shows of the plan (views/plan-text.ts, engine/narrow.ts). */
+  narrowing: Narrowing | null;
+  limit?: number;
   slots: SharedArrayBuffer[];
 }
 
@@ -157,8 +161,8 @@ async function run(): Promise<void> {
     },
   };
   const sink = slotSink();
-  if (data.format === 'markdown') await renderPlanMarkdown(source, { unmasked: data.unmasked }, sink);
-  else await renderPlanText(source, data.color ? ansi : plain, sink);
+  if (data.format === 'markdown') await renderPlanMarkdown(narrowSource(source, data.narrowing), { unmasked: data.unmasked }, sink);
+  else await renderPlanText(source, data.color ? ansi : plain, sink, { narrowing: data.narrowing, ...(data.limit === undefined ? {} : { limit: data.limit }) });
   await sink.close();
 }
 

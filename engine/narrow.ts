@@ -9,6 +9,7 @@
  *  - action: a user, account, link or import change with that action. Reviews, warnings and conflicts
  *    have no action: with --action they are kept (what blocks a plan is never hidden by a filter).
  */
+import type { PlanDelta } from '../schemas/generated/plan-delta.ts';
 import type { PlanItem, PlanSource } from './plan-stream.ts';
 import { UsageError } from './errors.ts';
 
@@ -80,4 +81,20 @@ export function narrowSource(source: PlanSource, n: Narrowing | null): PlanSourc
 /** A one-line description of `n` for views: `user ada@example.com, app hr, action update`. */
 export function describeNarrowing(n: Narrowing): string {
   return [n.user && `user ${n.user}`, n.app && `app ${n.app}`, n.action && `action ${n.action}`].filter(Boolean).join(', ');
+}
+
+/**
+ * A plan delta showing only the users and accounts `n` keeps: by login, by app (accounts; the delta's
+ * users name no app, so --app leaves only accounts), and by action (in the base's plan or the head's).
+ * Its counts and action totals stay the whole delta's.
+ */
+export function narrowDelta(delta: PlanDelta, n: Narrowing | null): PlanDelta {
+  if (n === null) return delta;
+  const user = n.user?.toLowerCase();
+  const action = (e: { base: string | null; head: string | null }) => n.action === undefined || e.base === n.action || e.head === n.action;
+  return {
+    ...delta,
+    users: delta.users.filter((u) => (user === undefined || u.login.toLowerCase() === user) && n.app === undefined && action(u)),
+    accounts: delta.accounts.filter((a) => (user === undefined || a.login.toLowerCase() === user) && (n.app === undefined || a.app === n.app) && action(a)),
+  };
 }

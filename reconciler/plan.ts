@@ -202,13 +202,19 @@ export function summarise(plan: Pick<Plan, 'users' | 'links' | 'imports' | 'acco
   s.warnings = plan.warnings.length;
   const granted: string[] = [];
   const removed: string[] = [];
+  const breakdown = new Map<string, { action: string; status: string; source: string; count: number }>();
   for (const u of plan.users) {
+    const id = `${u.action}\u0000${u.after.status}\u0000${u.after.profileSource}`;
+    const row = breakdown.get(id);
+    if (row) row.count += 1;
+    else breakdown.set(id, { action: u.action, status: u.after.status, source: u.after.profileSource, count: 1 });
     const had = u.before?.roles.includes(SUPER_ADMIN) === true;
     const has = u.after.roles.includes(SUPER_ADMIN);
     if (has && !had) granted.push(u.login);
     else if (had && !has) removed.push(u.login);
   }
   if (granted.length + removed.length > 0) s.superAdmin = { granted, removed };
+  if (breakdown.size > 0) s.breakdown = [...breakdown.values()].sort((a, b) => b.count - a.count || compare(`${a.action} ${a.status} ${a.source}`, `${b.action} ${b.status} ${b.source}`));
   const heldBack = plan.warnings.filter((w) => w.code === 'held-back').length;
   if (heldBack > 0) s.heldBack = heldBack;
   s.changes = plan.users.length + plan.links.length + plan.accounts.length;

@@ -39,9 +39,14 @@ describe('the view of a saved plan rendered by the worker', () => {
   it('is the same for a plan of many chunks, whose lines straddle no chunk boundary', async () => {
     // 5,000 people make a plan stream of several MiB: many of the 1 MiB chunks the worker reads.
     await copyHrExport(5000, join(dir, 'data/hr.csv'));
-    const { worker, main } = both([]);
+    const { worker, main } = both(['--limit', '0']);
     expect(worker.split('\n').filter((l) => l.startsWith('  + user ')).length).toBe(5001);
     expect(worker).toBe(main);
+    // By default each section shows 100 and says how many more there are, in the worker as in the main thread.
+    const capped = both([]);
+    expect(capped.worker.split('\n').filter((l) => l.startsWith('  + user ')).length).toBe(100);
+    expect(capped.worker).toContain('  … and 4,901 more user changes not shown here (--limit 0 shows all;');
+    expect(capped.worker).toBe(capped.main);
   });
 
   it('is the Markdown the main thread renders, masked and unmasked, with conflicts and warnings', async () => {

@@ -15,19 +15,35 @@ import { needsAttention, planDeltaRun, planRun } from '../../engine/runs/plan.ts
 import { renderPlanJson } from '../views/plan-json.ts';
 import { renderPlanMarkdown } from '../views/plan-markdown.ts';
 import { renderPlanText } from '../views/plan-text.ts';
+import { narrowDelta, narrowingOf, narrowSource, type Narrowing } from '../../engine/narrow.ts';
 import { reportTimings, type Output } from '../output.ts';
 import { commandLine, inDir } from '../paths.ts';
 import { CHANGES, NOT_APPLYABLE, NOT_PLANNED, OK, type ExitCode } from '../exit-codes.ts';
 
-export interface PlanOptions {
+export interface ViewOptions {
+  showPersonalData?: boolean;
+  /** Show only the changes of one user, app or action (engine/narrow.ts); the saved plan keeps everything. */
+  user?: string;
+  app?: string;
+  action?: string;
+  /** Text: items shown per section (views/plan-text.ts); 0 shows all. */
+  limit?: number;
+}
+
+export interface PlanOptions extends ViewOptions {
   out?: string;
   detailedExitcode?: boolean;
-  showPersonalData?: boolean;
   /** Show the delta against the plan of the config at this git ref instead of the plan. */
   gitBase?: string;
 }
 
+/** The narrowing the options ask for (null: none); an unknown action is refused before any work. */
+function narrowingIn(options: ViewOptions): Narrowing | null {
+  return narrowingOf({ ...(options.user === undefined ? {} : { user: options.user }), ...(options.app === undefined ? {} : { app: options.app }), ...(options.action === undefined ? {} : { action: options.action }) });
+}
+
 export async function planCommand(dir: string, options: PlanOptions, out: Output): Promise<ExitCode> {
+  narrowingIn(options);
   if (options.gitBase !== undefined) return planDeltaCommand(dir, { ...options, gitBase: options.gitBase }, out);
   const { plan, signingKey } = await planRun({ dir, observer: out.observer, saving: options.out !== undefined });
   const signing = signingKey === undefined ? {} : { signingKey };
@@ -36,7 +52,7 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
     const { canRenderInParallel, PARALLEL_FROM, savePlanWithView } = await import('../parallel-view.ts');
     if (lineCount(plan) >= PARALLEL_FROM && canRenderInParallel(out)) {
       // A big plan: the view is rendered from the saved stream by a worker, on the other core.
-      await savePlanWithView(file, planSource(plan), out, { ...options, ...signing }, out.progress.start('writing the plan (printed by a worker)', 'lines'));
+      await savePlanWithView(file, planSource(plan), out, { ...options, ...signing, narrowing: narrowingIn(options) }, out.progress.start('writing the plan (printed by a worker)', 'lines'));
     } else {
       // The file and the view read each batch of the plan in turn, while it is in the cache.
       const [toFile, toView] = teeSource(planSource(plan), 2) as [PlanSource, PlanSource];
@@ -61,10 +77,11 @@ async function planDeltaCommand(dir: string, options: PlanOptions & { gitBase: s
   const file = options.out === undefined ? undefined : inDir(dir, options.out);
   const { plan: head, delta, signingKey } = await planDeltaRun({ dir, observer: out.observer, gitBase: options.gitBase, saving: file !== undefined });
   if (file) await savePlan(file, planSource(head), { progress: out.progress.start('writing the plan', 'lines'), ...(signingKey === undefined ? {} : { signingKey }) });
+  const shown = narrowDelta(delta, narrowingIn(options));
   switch (out.format) {
-    case 'json': out.sink.write(JSON.stringify(delta) + '\n'); break;
-    case 'markdown': renderDeltaMarkdown(delta, { unmasked: options.showPersonalData === true, ...(head.unmaskedAttributes ? { shown: head.unmaskedAttributes } : {}), salt: head.state.lineage }, out.sink); break;
-    case 'text': renderDeltaText(delta, out.style, out.sink); break;
+    case 'json': out.sink.write(JSON.stringify(shown) + '\n'); break;
+    case 'markdown': renderDeltaMarkdown(shown, { unmasked: options.showPersonalData === true, ...(head.unmaskedAttributes ? { shown: head.unmaskedAttributes } : {}), salt: head.state.lineage }, out.sink); break;
+    case 'text': renderDeltaText(shown, out.style, out.sink); break;
     default: {
       const never: never = out.format;
       throw new Error(`unknown format ${String(never)}`);
@@ -83,16 +100,19 @@ function planExitCode(plan: Pick<Plan, 'applyable' | 'notPlanned'>, changes: boo
   return changes ? CHANGES : OK;
 }
 
-export async function showCommand(dir: string, file: string, options: { showPersonalData?: boolean }, out: Output): Promise<ExitCode> {
+export async function showCommand(dir: string, file: string, options: ViewOptions, out: Output): Promise<ExitCode> {
+  narrowingIn(options);
   await renderPlan(await loadPlan(inDir(dir, file)), out, options);
   return OK;
 }
 
-export async function renderPlan(source: PlanSource, out: Output, options: { showPersonalData?: boolean } = {}): Promise<void> {
+export async function renderPlan(whole: PlanSource, out: Output, options: ViewOptions = {}): Promise<void> {
+  const narrowing = narrowingIn(options);
+  const source = narrowSource(whole, narrowing);
   switch (out.format) {
     case 'json': return renderPlanJson(source, out.sink);
     case 'markdown': return renderPlanMarkdown(source, { unmasked: options.showPersonalData === true }, out.sink);
-    case 'text': return renderPlanText(source, out.style, out.sink);
+    case 'text': return renderPlanText(whole, out.style, out.sink, { narrowing, ...(options.limit === undefined ? {} : { limit: options.limit }) });
     default: {
       const never: never = out.format;
       throw new Error(`unknown format ${String(never)}`);

@@ -1,15 +1,33 @@
 /**
- * Renders a plan as Terraform-style text: one block per user change with a symbol (+ create/activate,
- * ~ update/unsuspend, - deactivate/suspend), per-attribute `from → to`, then target accounts, links,
- * reviews, watermarks, warnings, conflicts and a summary line. Reads only the plan stream, item by item,
- * so a plan of any size is rendered in constant memory.
+ * Renders a plan as Terraform-style text: the counts first (by action, status and source, so users a
+ * first import creates DEPROVISIONED are counted), then one block per user change with a symbol
+ * (+ create/activate, ~ update/unsuspend, - deactivate/suspend), per-attribute `from → to`, then target
+ * accounts, links, reviews, watermarks, warnings and conflicts; the same attribute change made to many
+ * users or accounts grouped with its count; and the summary line. Each section shows at most `limit`
+ * items (default 100; 0: all) and says how many it left out, so a million-user plan prints tens of
+ * kilobytes; JSON and the saved plan keep everything. `narrowing` shows only the items of one user, app or
+ * action (engine/narrow.ts). Reads only the plan stream, item by item, in bounded memory.
  */
 import type { AccountChange, LinkChange, PlanIssue, ReviewItem, UserChange, ValueChange, WatermarkChange } from '../../schemas/generated/plan.ts';
 import { needsJsonEscape } from '../../reconciler/records.ts';
 import type { Sink } from '../output.ts';
 import type { PlanHeader, PlanItem, PlanSource } from '../../engine/plan-stream.ts';
 import { blockerTextLines, notPlannedTextLines, superAdminSentence } from './blockers.ts';
+import { describeNarrowing, narrowSource, type Narrowing } from '../../engine/narrow.ts';
 import type { Style } from './style.ts';
+
+export interface TextOptions {
+  /** Items shown per section; 0 shows all. Default DEFAULT_LIMIT. */
+  limit?: number;
+  /** Show only the items of one user, app or action. */
+  narrowing?: Narrowing | null;
+}
+
+export const DEFAULT_LIMIT = 100;
+/** Groups of identical attribute changes shown, the largest first. */
+const GROUPS_SHOWN = 20;
+/** Distinct attribute changes remembered for grouping: beyond it, a change is counted in no group. */
+const GROUPS_KEPT = 100_000;
 
 type Action = UserChange['action'];
 
@@ -17,14 +35,26 @@ const SYMBOL: Record<Action, '+' | '~' | '-'> = {
   create: '+', activate: '+', update: '~', unsuspend: '~', deactivate: '-', suspend: '-',
 };
 
-export async function renderPlanText(source: PlanSource, style: Style, sink: Sink): Promise<void> {
-  const { header } = source;
+export async function renderPlanText(whole: PlanSource, style: Style, sink: Sink, options: TextOptions = {}): Promise<void> {
+  const { header } = whole;
+  const narrowing = options.narrowing ?? null;
+  const source = narrowSource(whole, narrowing);
+  const limit = options.limit ?? DEFAULT_LIMIT;
   const superAdmin = superAdminSentence(header.summary, (login) => login);
   if (superAdmin) sink.write(`${style.red(style.bold(`! ${superAdmin}`))}\n\n`);
+  sink.write(countLines(header, style));
+  if (narrowing) sink.write(style.bold(`Showing only the changes of ${describeNarrowing(narrowing)}; the counts are the whole plan's.\n\n`));
+  const groups = new ChangeGroups();
   let section: PlanItem['t'] | null = null;
+  let shown = 0;
+  let hidden = 0;
   // Blocks of users and accounts end with a blank line each; the line-per-item sections end with one.
   const close = () => {
-    if (section !== null && section !== 'user' && section !== 'account' && section !== 'import') sink.write('\n');
+    const blocks = section === 'user' || section === 'account';
+    if (hidden > 0) sink.write(`${style.dim(`  … and ${hidden.toLocaleString('en')} more ${NOUN[section!]} not shown here (--limit 0 shows all; --user, --app or --action narrows; --format json, or show --format json of a saved plan, has everything)`)}\n${blocks ? '\n' : ''}`);
+    if (section !== null && !blocks && section !== 'import') sink.write('\n');
+    shown = 0;
+    hidden = 0;
   };
   const open = (t: PlanItem['t']) => {
     if (section === t) return;
@@ -36,6 +66,12 @@ export async function renderPlanText(source: PlanSource, style: Style, sink: Sin
   for await (const batch of source.batches()) {
     for (const item of batch) {
       open(item.t);
+      if (item.t === 'user' || item.t === 'account') groups.add(item);
+      if (item.t !== 'import' && limit > 0 && shown >= limit) {
+        hidden += 1;
+        continue;
+      }
+      shown += 1;
       switch (item.t) {
         case 'user': sink.write(userBlock(item.v, style)); break;
         case 'account': sink.write(accountBlock(item.v, style)); break;
@@ -54,8 +90,78 @@ export async function renderPlanText(source: PlanSource, style: Style, sink: Sin
     await sink.drain();
   }
   close();
+  sink.write(groups.lines(style));
   sink.write(summaryLines(header, style));
   await sink.drain();
+}
+
+const NOUN: Record<PlanItem['t'], string> = {
+  user: 'user changes', account: 'account changes', link: 'link changes', import: 'imported records', review: 'review items',
+  watermark: 'watermarks', warning: 'warnings', conflict: 'conflicts',
+};
+
+/** The counts a plan opens with: each user action by status and source, then accounts by app action. */
+function countLines(header: PlanHeader, style: Style): string {
+  const s = header.summary;
+  if (s.changes === 0) return '';
+  const n = (count: number) => count.toLocaleString('en');
+  const out: string[] = [style.bold('Changes:')];
+  const rows = s.breakdown ?? [];
+  for (const action of Object.keys(SYMBOL) as Action[]) {
+    const mine = rows.filter((r) => r.action === action);
+    if (mine.length === 0) continue;
+    const total = mine.reduce((sum, r) => sum + r.count, 0);
+    const byStatus = tally(mine, (r) => r.status);
+    const bySource = tally(mine, (r) => r.source);
+    out.push(`  ${SYMBOL[action]} ${n(total)} user(s) to ${action}: ${byStatus.map(([k, c]) => `${n(c)} ${k}`).join(', ')} (from ${bySource.map(([k, c]) => `${k} ${n(c)}`).join(', ')})`);
+  }
+  const a = s.accounts;
+  const accounts = Object.entries(a).filter(([, c]) => c > 0);
+  if (accounts.length > 0) out.push(`  accounts: ${accounts.map(([action, c]) => `${n(c)} to ${action}`).join(', ')}`);
+  if (s.links.link + s.links.unlink > 0) out.push(`  links: ${n(s.links.link)} to link, ${n(s.links.unlink)} to unlink`);
+  return `${out.join('\n')}\n\n`;
+}
+
+function tally<T>(rows: readonly (T & { count: number })[], key: (row: T) => string): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(key(r), (counts.get(key(r)) ?? 0) + r.count);
+  return [...counts].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+}
+
+/**
+ * The same attribute change (same name, same from, same to) counted over the users and accounts of a
+ * plan, with a few of them named: "~ title = "Engineer" → "ENGINEER": 850 users (ada@…, bob@…, …)".
+ */
+class ChangeGroups {
+  private readonly groups = new Map<string, { what: string; count: number; examples: string[] }>();
+
+  add(item: Extract<PlanItem, { t: 'user' | 'account' }>): void {
+    const attributes = item.v.attributes;
+    if (!attributes) return; // a create: its whole profile, which no other create shares
+    const who = item.t === 'user' ? item.v.login : `${item.v.app}/${item.v.key}`;
+    const where = item.t === 'user' ? 'user' : `${item.v.app} account`;
+    for (const name in attributes) {
+      const change = attributes[name]!;
+      const id = `${where}\u0000${name}\u0000${JSON.stringify(change.from)}\u0000${JSON.stringify(change.to)}`;
+      let group = this.groups.get(id);
+      if (!group) {
+        if (this.groups.size >= GROUPS_KEPT) continue;
+        this.groups.set(id, (group = { what: `${where === 'user' ? '' : `${where}: `}${name} = ${show(change.from)} → ${show(change.to)}`, count: 0, examples: [] }));
+      }
+      group.count += 1;
+      if (group.examples.length < 3) group.examples.push(who);
+    }
+  }
+
+  lines(style: Style): string {
+    const shared = [...this.groups.values()].filter((g) => g.count > 1).sort((a, b) => b.count - a.count || (a.what < b.what ? -1 : 1));
+    if (shared.length === 0) return '';
+    const out = [style.bold(`The same change to many (${shared.length.toLocaleString('en')} group(s)${shared.length > GROUPS_SHOWN ? `, the ${GROUPS_SHOWN} largest shown` : ''}):`)];
+    for (const g of shared.slice(0, GROUPS_SHOWN)) {
+      out.push(`  ${style.yellow('~')} ${g.what}: ${g.count.toLocaleString('en')} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
+    }
+    return `${out.join('\n')}\n\n`;
+  }
 }
 
 /** The line that opens each kind's section (users and accounts: a blank line follows each block instead). */
@@ -158,11 +264,12 @@ function summaryLines(header: PlanHeader, style: Style): string {
     out.push(style.green('No changes. The directory matches the sources and the configuration.'));
   } else {
     const u = s.users;
-    out.push(`${style.bold('Plan:')} ${u.create} to create, ${u.update} to update, ${u.activate} to activate, ${u.deactivate} to deactivate, ${u.suspend} to suspend, ${u.unsuspend} to unsuspend; ${s.links.link} to link, ${s.links.unlink} to unlink.`);
+    const n = (count: number) => count.toLocaleString('en');
+    out.push(`${style.bold('Plan:')} ${n(u.create)} to create, ${n(u.update)} to update, ${n(u.activate)} to activate, ${n(u.deactivate)} to deactivate, ${n(u.suspend)} to suspend, ${n(u.unsuspend)} to unsuspend; ${n(s.links.link)} to link, ${n(s.links.unlink)} to unlink.`);
     const a = s.accounts;
-    if (Object.values(a).some((n) => n > 0)) out.push(`${style.bold('Accounts:')} ${a.create} to create, ${a.update} to update, ${a.enable} to enable, ${a.disable} to disable, ${a.delete} to delete, ${a.link} to link.`);
-    if (s.imports > 0) out.push(style.dim(`(${s.imports} imported account record(s) will be stored.)`));
-    if (s.outOfBand > 0) out.push(style.yellow(`${s.outOfBand} attribute value(s) were changed outside idplane and will be restored from their source.`));
+    if (Object.values(a).some((c) => c > 0)) out.push(`${style.bold('Accounts:')} ${n(a.create)} to create, ${n(a.update)} to update, ${n(a.enable)} to enable, ${n(a.disable)} to disable, ${n(a.delete)} to delete, ${n(a.link)} to link.`);
+    if (s.imports > 0) out.push(style.dim(`(${n(s.imports)} imported account record(s) will be stored.)`));
+    if (s.outOfBand > 0) out.push(style.yellow(`${n(s.outOfBand)} attribute value(s) were changed outside idplane and will be restored from their source.`));
   }
   const tripped = header.safeguards.filter((v) => v.tripped);
   if (tripped.length > 0 && header.applyable) out.push(style.yellow(`Safeguards tripped but overridden by the config: ${tripped.length}.`));

@@ -166,6 +166,15 @@ export interface PlanSummary {
    */
   outOfBand: number;
   /**
+   * User changes counted by action, status after the plan and profile source, the largest first: what a first import creates DEPROVISIONED (terminated rows) shows here.
+   */
+  breakdown?: {
+    action: string;
+    status: string;
+    source: string;
+    count: number;
+  }[];
+  /**
    * Users this plan gives the super_admin role to, or takes it from (by login, ordered): called out at the top of every rendering. Absent when there are none.
    */
   superAdmin?: {
