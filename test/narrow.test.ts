@@ -59,3 +59,41 @@ describe('narrowing what a plan shows', () => {
     expect(text).not.toMatch(/^ {2}\S+@example\.com: /m);
   });
 });
+
+describe('a change to guardrails in plan --git-base', () => {
+  let repo: { dir: string; cleanup: () => Promise<void> };
+  beforeAll(async () => {
+    repo = await copyExample('quickstart');
+  });
+  afterAll(async () => repo.cleanup());
+
+  it('is called out first, with what it unblocks, though the planned changes are the same', async () => {
+    const d = repo.dir;
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-C', d, ...args], { encoding: 'utf8' });
+    git('init', '-q', '-b', 'main');
+    git('add', 'idplane.yaml');
+    git('commit', '-qm', 'config');
+    expect(idplane(d, ['apply', '--auto-approve']).code).toBe(0);
+    const hr = join(d, 'data/hr.csv');
+    const lines = (await readFile(hr, 'utf8')).split('\n');
+    await writeFile(hr, lines.filter((_, i) => i === 0 || i > 20).join('\n')); // 20 of 50 gone: over the default 20%
+    const config = join(d, 'idplane.yaml');
+    await writeFile(config, `${await readFile(config, 'utf8')}safeguards: { allowMassChange: true }\nset:\n  - { user: zoe.muller@example.com, roles: [super_admin] }\n`);
+
+    const json = JSON.parse(idplane(d, ['plan', '--git-base', 'main', '--format', 'json']).stdout) as { guardrails: unknown[]; unblocks: string[]; base: { applyable: boolean }; head: { applyable: boolean } };
+    expect(json.base.applyable).toBe(false);
+    expect(json.head.applyable).toBe(true);
+    expect(json.guardrails).toEqual([
+      { setting: 'safeguards.allowMassChange', from: null, to: true },
+      { setting: 'set: roles', from: [], to: ['super_admin'], login: 'zoe.muller@example.com' },
+    ]);
+    expect(json.unblocks).toEqual([expect.stringMatching(/deactivateUsers/)]);
+
+    const text = idplane(d, ['plan', '--git-base', 'main']).stdout;
+    const top = text.slice(0, text.indexOf('Compared with'));
+    expect(top).toContain('! This change touches guardrails:\n    safeguards.allowMassChange: (not set) → true\n    set: roles of zoe.muller@example.com: [] → ["super_admin"]\n  It unblocks what kept the plan at main');
+    const markdown = idplane(d, ['plan', '--git-base', 'main', '--format', 'markdown']).stdout;
+    expect(markdown).toMatch(/> \[!WARNING\]\n> \*\*This change touches guardrails:\*\*\n> - safeguards\.allowMassChange: \*\(not set\)\* → `true`\n> - set: roles of `?#[0-9a-f]{8}`?: `\[\]` → `\["super_admin"\]`\n>\n> \*\*It unblocks\*\* what kept the plan at `main` from being applied:\n> - /);
+    expect(markdown).not.toContain('zoe.muller');
+  });
+});

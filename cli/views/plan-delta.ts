@@ -5,7 +5,7 @@
  * collapsed, logins masked, under GitHub's 65,536 characters); JSON is the delta document itself
  * (schemas/plan-delta.schema.json).
  */
-import type { ActionDelta, PlanDelta } from '../../schemas/generated/plan-delta.ts';
+import type { ActionDelta, GuardrailChange, PlanDelta } from '../../schemas/generated/plan-delta.ts';
 import type { Sink } from '../output.ts';
 import { blockerMarkdownLines, blockerTextLines, notPlannedMarkdownLines, notPlannedTextLines, superAdminSentence } from './blockers.ts';
 import { createMasking } from './masking.ts';
@@ -25,13 +25,33 @@ function attributeLine(a: PlanDelta['attributes'][number]): string {
 
 const change = (action: string | null) => action ?? 'no change';
 
+const shown = (value: unknown) => (value === null ? '(not set)' : JSON.stringify(value));
+
+/** One guardrail change: `safeguards.allowMassChange: (not set) → true`; `user` renders a login. */
+function guardrailText(g: GuardrailChange, user: (login: string) => string, value: (v: unknown) => string): string {
+  const name = g.login === undefined ? g.setting : `${g.setting} of ${user(g.login)}`;
+  return `${name}: ${value(g.from)} → ${value(g.to)}`;
+}
+
 export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): void {
   const out: string[] = [];
   const superAdmin = superAdminSentence(delta.head.summary, (login) => login);
   if (superAdmin) out.push(style.red(style.bold(`! ${superAdmin.replace('This plan', "The working tree's plan")}`)), '');
   const base = `${delta.base.ref} (${delta.base.commit.slice(0, 12)})`;
+  const guardrails = delta.guardrails ?? [];
+  if (guardrails.length > 0 || (delta.unblocks ?? []).length > 0) {
+    out.push(style.yellow(style.bold('! This change touches guardrails:')));
+    for (const g of guardrails) out.push(style.yellow(`    ${guardrailText(g, (login) => login, (v) => shown(v))}`));
+    if ((delta.unblocks ?? []).length > 0) {
+      out.push(style.yellow(`  It unblocks what kept the plan at ${base} from being applied:`));
+      for (const m of delta.unblocks!) out.push(style.yellow(`    - ${m}`));
+    }
+    out.push('');
+  }
   if (delta.counts.users === 0 && delta.counts.accounts === 0) {
-    out.push(`${style.bold('No difference.')} The working tree's config plans the same changes as ${base}.`);
+    out.push(guardrails.length > 0
+      ? `${style.bold('No difference in the planned changes')} from ${base}, but the guardrails above are not the same.`
+      : `${style.bold('No difference.')} The working tree's config plans the same changes as ${base}.`);
   } else {
     out.push(`${style.bold(`Compared with ${base}`)}, this config plans ${delta.counts.users.toLocaleString('en')} user(s) and ${delta.counts.accounts.toLocaleString('en')} account(s) differently:`);
     for (const a of delta.actions) out.push(`  ${a.delta > 0 ? style.green('+') : style.red('-')} ${actionLine(a)}`);
@@ -62,6 +82,16 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
   const out: string[] = [`## idplane plan: what this change does (compared with \`${delta.base.ref}\`, ${delta.base.commit.slice(0, 12)})`, ''];
   const superAdmin = superAdminSentence(delta.head.summary, (login) => mask.user(login));
   if (superAdmin) out.push('> [!CAUTION]', `> **${superAdmin.replace('This plan', 'The plan of this change')}**`, '');
+  const guardrails = delta.guardrails ?? [];
+  if (guardrails.length > 0 || (delta.unblocks ?? []).length > 0) {
+    out.push('> [!WARNING]', '> **This change touches guardrails:**');
+    for (const g of guardrails) out.push(`> - ${guardrailText(g, (login) => mask.user(login), (v) => (v === null ? '*(not set)*' : `\`${JSON.stringify(v)}\``))}`);
+    if ((delta.unblocks ?? []).length > 0) {
+      out.push('>', `> **It unblocks** what kept the plan at \`${delta.base.ref}\` from being applied:`);
+      for (const m of delta.unblocks!) out.push(`> - ${mask.text(m)}`);
+    }
+    out.push('');
+  }
   if (!delta.head.applyable) {
     out.push('> [!CAUTION]', '> **The plan of this change cannot be applied.**');
     out.push(...blockerMarkdownLines(delta.head.blockers, (m) => mask.text(m)));
@@ -70,7 +100,11 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
   out.push(...notPlannedMarkdownLines(delta.head.notPlanned, (m) => mask.text(m)));
   const loud = delta.actions.filter((a) => a.delta > 0 && ['deactivate', 'suspend', 'disable', 'delete'].includes(a.action));
   if (loud.length > 0) out.push('> [!WARNING]', ...loud.map((a) => `> **This change ${actionLine(a)}.**`), '');
-  if (delta.counts.users === 0 && delta.counts.accounts === 0) out.push(`**No difference**: this change plans the same changes as \`${delta.base.ref}\`.`, '');
+  if (delta.counts.users === 0 && delta.counts.accounts === 0) {
+    out.push(guardrails.length > 0
+      ? `**No difference in the planned changes** from \`${delta.base.ref}\`, but the guardrails above are not the same.`
+      : `**No difference**: this change plans the same changes as \`${delta.base.ref}\`.`, '');
+  }
   else {
     out.push(`This change plans **${delta.counts.users.toLocaleString('en')} user(s)** and **${delta.counts.accounts.toLocaleString('en')} account(s)** differently:`, '');
     for (const a of delta.actions) out.push(`- ${actionLine(a)}`);

@@ -15,6 +15,7 @@ import { signingKeyOf } from '../plan-signature.ts';
 import { collectPlan, planSource } from '../plan-stream.ts';
 import { planWorkspace, readState, withWorkspace } from '../workspace.ts';
 import { reportConfigWarnings, runContext, type RunOptions } from './run-options.ts';
+import { guardrailChanges } from '../guardrails.ts';
 
 export interface PlanRunOptions extends RunOptions {
   /** The plan will be saved: check the config's plan.signingKey first, and return it. */
@@ -65,7 +66,13 @@ export async function planDeltaRun(options: PlanDeltaOptions): Promise<PlanDelta
     const head = await planWorkspace(ws, state, progress, { snapshots });
     const basePlan = await planWorkspace(base.ws, state, progress, { snapshots });
     head.created_at = new Date().toISOString();
-    return { plan: head, signingKey, delta: planDelta(basePlan, head, { ref: options.gitBase, commit: base.commit }) };
+    const delta = planDelta(basePlan, head, { ref: options.gitBase, commit: base.commit });
+    const guardrails = guardrailChanges(base.ws.config, ws.config);
+    if (guardrails.length > 0) delta.guardrails = guardrails;
+    const still = new Set(head.blockers.map((b) => b.message));
+    const unblocks = basePlan.blockers.filter((b) => !still.has(b.message)).map((b) => b.message);
+    if (unblocks.length > 0) delta.unblocks = unblocks;
+    return { plan: head, signingKey, delta };
   }, open);
 }
 

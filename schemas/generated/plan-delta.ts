@@ -14,6 +14,14 @@ export interface PlanDelta {
    */
   format_version: '1';
   /**
+   * The guardrails the config change touches: safeguard thresholds and allowMassChange, plan policies, protected roles, and the roles users: and set: give. Called out first in every rendering, whatever else the change does.
+   */
+  guardrails?: GuardrailChange[];
+  /**
+   * What kept the plan at REF from being applied that the working tree's plan no longer has (a safeguard the change raised or overrode, a policy it removed).
+   */
+  unblocks?: string[];
+  /**
    * The plan of the config at REF.
    */
   base: {
@@ -82,6 +90,24 @@ export interface PlanDelta {
    * Each account planned differently.
    */
   accounts: AccountDelta[];
+}
+export interface GuardrailChange {
+  /**
+   * The setting, as a path: safeguards.allowMassChange, policies.NAME, directory.protect.roles, set: roles.
+   */
+  setting: string;
+  /**
+   * Its value at REF (null: not set).
+   */
+  from: string | number | boolean | unknown[] | {} | null;
+  /**
+   * Its value in the working tree (null: not set).
+   */
+  to: string | number | boolean | unknown[] | {} | null;
+  /**
+   * For the roles users: and set: give: whose (personal data, masked in Markdown).
+   */
+  login?: string;
 }
 /**
  * Counts of everything in the plan.
