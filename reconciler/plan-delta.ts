@@ -7,7 +7,7 @@
  * deactivates. Pure; one pass over each plan with hash indexes.
  */
 import type { AccountChange, Plan, UserChange } from '../schemas/generated/plan.ts';
-import type { AccountDelta, ActionDelta, AttributeDelta, PlanDelta, UserDelta } from '../schemas/generated/plan-delta.ts';
+import type { AccountDelta, ActionDelta, AttributeDelta, DifferenceGroup, PlanDelta, UserDelta } from '../schemas/generated/plan-delta.ts';
 
 export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: string }): PlanDelta {
   const actions = new Map<string, ActionDelta>();
@@ -31,6 +31,7 @@ export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: st
     a.count += 1;
   };
 
+  const groups = new DifferenceGroups();
   const users: UserDelta[] = [];
   const headUsers = new Map(head.users.map((u) => [u.id, u]));
   const seen = new Set<string>();
@@ -40,12 +41,14 @@ export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: st
     const attributes = userDifference(b, h);
     if (attributes.length === 0 && h?.action === b.action) continue;
     for (const name of attributes) countAttribute('user', null, name);
+    groups.users(b, h, attributes);
     users.push({ id: b.id, login: (h ?? b).login, base: b.action, head: h?.action ?? null, attributes });
   }
   for (const h of head.users) {
     if (seen.has(h.id)) continue;
     const attributes = userDifference(undefined, h);
     for (const name of attributes) countAttribute('user', null, name);
+    groups.users(undefined, h, attributes);
     users.push({ id: h.id, login: h.login, base: null, head: h.action, attributes });
   }
 
@@ -60,12 +63,14 @@ export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: st
     const attributes = accountDifference(b, h);
     if (attributes.length === 0 && h?.action === b.action) continue;
     for (const name of attributes) countAttribute('account', b.app, name);
+    groups.accounts(b, h, attributes);
     accounts.push({ app: b.app, key: b.key, login: (h ?? b).login, base: b.action, head: h?.action ?? null, attributes });
   }
   for (const h of head.accounts) {
     if (seenAccounts.has(accountId(h))) continue;
     const attributes = accountDifference(undefined, h);
     for (const name of attributes) countAttribute('account', h.app, name);
+    groups.accounts(undefined, h, attributes);
     accounts.push({ app: h.app, key: h.key, login: h.login, base: null, head: h.action, attributes });
   }
 
@@ -79,7 +84,51 @@ export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: st
     attributes: [...attributeCounts.values()].sort((a, b) => b.count - a.count || a.attribute.localeCompare(b.attribute)),
     users,
     accounts,
+    ...groups.largest(),
   };
+}
+
+/** Groups kept in the delta, and distinct differences counted before new ones stop being grouped. */
+const GROUPS_KEPT = 100;
+const GROUPS_COUNTED = 100_000;
+
+/** The same attribute difference (base value → head value) counted over users and accounts. */
+class DifferenceGroups {
+  private readonly groups = new Map<string, DifferenceGroup>();
+
+  /** A user's differing attributes, when both sides plan the user (a create on one side only sets everything). */
+  users(b: UserChange | undefined, h: UserChange | undefined, attributes: readonly string[]): void {
+    const stored = (b ?? h)!.before;
+    const left = b ? b.after : stored;
+    const right = h ? h.after : stored;
+    if (!left || !right) return;
+    const login = (h ?? b)!.login;
+    for (const name of attributes) {
+      if (name === 'status') this.add('user', null, name, left.status, right.status, login);
+      else if (name !== 'roles' && name !== 'source') this.add('user', null, name, left.profile[name] ?? null, right.profile[name] ?? null, login);
+    }
+  }
+
+  accounts(b: AccountChange | undefined, h: AccountChange | undefined, attributes: readonly string[]): void {
+    if (!b || !h) return;
+    for (const name of attributes) this.add('account', h.app, name, b.attributes[name]?.to ?? null, h.attributes[name]?.to ?? null, h.login);
+  }
+
+  private add(kind: DifferenceGroup['kind'], app: string | null, attribute: string, base: DifferenceGroup['base'], head: DifferenceGroup['head'], login: string): void {
+    const id = `${kind}\u0000${app ?? ''}\u0000${attribute}\u0000${JSON.stringify(base)}\u0000${JSON.stringify(head)}`;
+    let group = this.groups.get(id);
+    if (!group) {
+      if (this.groups.size >= GROUPS_COUNTED) return;
+      this.groups.set(id, (group = { kind, app, attribute, base, head, count: 0, examples: [] }));
+    }
+    group.count += 1;
+    if (group.examples.length < 3) group.examples.push(login);
+  }
+
+  largest(): { groups?: DifferenceGroup[] } {
+    if (this.groups.size === 0) return {};
+    return { groups: [...this.groups.values()].sort((a, b) => b.count - a.count || a.attribute.localeCompare(b.attribute)).slice(0, GROUPS_KEPT) };
+  }
 }
 
 /**

@@ -56,6 +56,9 @@ describe('plan --git-base', () => {
     expect(delta.actions).toContainEqual({ kind: 'user', app: 'hr', action: 'update', base: 0, head: 50, delta: 50 });
     expect(delta.users).toContainEqual({ id: expect.any(String), login: 'auditor@example.com', base: null, head: 'create', attributes: expect.arrayContaining(['email', 'status']) });
     expect(delta.users.find((u: { login: string }) => u.login === 'zoe.muller@example.com')).toMatchObject({ base: null, head: 'update', attributes: ['title'] });
+    // The same difference over many users, by value: what the mapping change does.
+    expect(delta.groups).toContainEqual({ kind: 'user', app: null, attribute: 'title', base: 'Staff Software Engineer', head: 'STAFF SOFTWARE ENGINEER', count: expect.any(Number), examples: expect.arrayContaining(['zoe.muller@example.com']) });
+    expect(delta.groups.reduce((n: number, g: { attribute: string; count: number }) => n + (g.attribute === 'title' ? g.count : 0), 0)).toBe(50);
 
     const text = idplane(dir, ['plan', '--git-base', 'main', '--detailed-exitcode']);
     expect(text.code).toBe(2);
@@ -68,6 +71,8 @@ describe('plan --git-base', () => {
     expect(md.stdout).toContain('## idplane plan: what this change does (compared with `main`');
     expect(md.stdout.split('\n').slice(2, 4)).toEqual(['> [!CAUTION]', expect.stringMatching(/^> \*\*The plan of this change gives super_admin to `#[0-9a-f]{8}`\.\*\*$/)]);
     expect(md.stdout).toContain('- changes the planned title for 50 users');
+    // title is not personal data: its values show; the users are tags.
+    expect(md.stdout).toContain('- **title**: `"Account Executive"` → `"ACCOUNT EXECUTIVE"`: 3 users (`#');
     expect(md.stdout).not.toContain('zoe.muller');
     expect(md.stdout.length).toBeLessThan(65_536);
   });

@@ -12,6 +12,8 @@ import { createMasking } from './masking.ts';
 import type { Style } from './style.ts';
 
 const LIST_LIMIT = 200;
+/** Groups of the same difference shown (the delta keeps up to 100). */
+const GROUPS_SHOWN = 20;
 const MARKDOWN_DETAILS_BUDGET = 50_000;
 
 function actionLine(a: ActionDelta): string {
@@ -56,6 +58,14 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
     out.push(`${style.bold(`Compared with ${base}`)}, this config plans ${delta.counts.users.toLocaleString('en')} user(s) and ${delta.counts.accounts.toLocaleString('en')} account(s) differently:`);
     for (const a of delta.actions) out.push(`  ${a.delta > 0 ? style.green('+') : style.red('-')} ${actionLine(a)}`);
     for (const a of delta.attributes) out.push(`  ${style.yellow('~')} ${attributeLine(a)}`);
+    const groups = (delta.groups ?? []).slice(0, GROUPS_SHOWN);
+    if (groups.length > 0) {
+      out.push('', style.bold('By value, the largest first:'));
+      for (const g of groups) {
+        const what = g.kind === 'user' ? g.attribute : `${g.app} account ${g.attribute}`;
+        out.push(`  ${style.yellow('~')} ${what}: ${shown(g.base)} → ${shown(g.head)}: ${g.count.toLocaleString('en')} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
+      }
+    }
     if (delta.users.length > 0) {
       out.push('', style.bold('Users:'));
       for (const u of delta.users.slice(0, LIST_LIMIT)) out.push(`  ${u.login}: ${change(u.base)} → ${change(u.head)}${u.attributes.length ? ` (${u.attributes.join(', ')})` : ''}`);
@@ -110,6 +120,16 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
     for (const a of delta.actions) out.push(`- ${actionLine(a)}`);
     for (const a of delta.attributes) out.push(`- ${attributeLine(a)}`);
     out.push('');
+    const groups = (delta.groups ?? []).slice(0, GROUPS_SHOWN);
+    if (groups.length > 0) {
+      out.push('By value, the largest first:', '');
+      for (const g of groups) {
+        const what = g.kind === 'user' ? `**${g.attribute}**` : `**${g.app}** account **${g.attribute}**`;
+        const examples = g.examples.map((l) => mask.user(l)).join(', ');
+        out.push(`- ${what}: ${mask.value(g.attribute, g.base)} → ${mask.value(g.attribute, g.head)}: ${g.count.toLocaleString('en')} ${g.kind === 'user' ? 'user' : 'account'}${g.count === 1 ? '' : 's'} (${examples}${g.count > g.examples.length ? ', …' : ''})`);
+      }
+      out.push('');
+    }
   }
   const s = delta.head.summary;
   out.push(`The plan of this change: ${s.users.create} users to create, ${s.users.update} to update, ${s.users.deactivate} to deactivate, ${s.users.suspend} to suspend; ${s.accounts.create + s.accounts.update + s.accounts.disable + s.accounts.enable + s.accounts.delete + s.accounts.link} account change(s); conflicts: ${s.conflicts}.`, '');

@@ -18,6 +18,10 @@ export interface PlanDelta {
    */
   guardrails?: GuardrailChange[];
   /**
+   * The same difference (an attribute planned as `base` at REF and as `head` in the working tree) over many users or accounts, the largest first (at most 100): what a mapping change does, by value. Values are the plans' own; the Markdown view masks the personal ones.
+   */
+  groups?: DifferenceGroup[];
+  /**
    * What kept the plan at REF from being applied that the working tree's plan no longer has (a safeguard the change raised or overrode, a policy it removed).
    */
   unblocks?: string[];
@@ -108,6 +112,27 @@ export interface GuardrailChange {
    * For the roles users: and set: give: whose (personal data, masked in Markdown).
    */
   login?: string;
+}
+export interface DifferenceGroup {
+  kind: 'user' | 'account';
+  /**
+   * The target app of an account attribute; null for a user attribute.
+   */
+  app: string | null;
+  attribute: string;
+  /**
+   * The value the plan at REF gives (null: unset).
+   */
+  base: string | number | boolean | unknown[] | null;
+  /**
+   * The value the working tree's plan gives (null: unset).
+   */
+  head: string | number | boolean | unknown[] | null;
+  count: number;
+  /**
+   * Up to 3 logins.
+   */
+  examples: string[];
 }
 /**
  * Counts of everything in the plan.
