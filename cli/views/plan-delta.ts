@@ -11,6 +11,9 @@ import { blockerMarkdownLines, blockerTextLines, notPlannedMarkdownLines, notPla
 import { createMasking } from './masking.ts';
 import type { Style } from './style.ts';
 
+/** A count with thousands separators (1,000,001). */
+const n = (count: number): string => count.toLocaleString('en');
+
 const LIST_LIMIT = 200;
 /** Groups of the same difference shown (the delta keeps up to 100). */
 const GROUPS_SHOWN = 20;
@@ -132,7 +135,7 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
     }
   }
   const s = delta.head.summary;
-  out.push(`The plan of this change: ${s.users.create} users to create, ${s.users.update} to update, ${s.users.deactivate} to deactivate, ${s.users.suspend} to suspend; ${s.accounts.create + s.accounts.update + s.accounts.disable + s.accounts.enable + s.accounts.delete + s.accounts.link} account change(s); conflicts: ${s.conflicts}.`, '');
+  out.push(`The plan of this change: ${n(s.users.create)} users to create, ${n(s.users.update)} to update, ${n(s.users.deactivate)} to deactivate, ${n(s.users.suspend)} to suspend; ${n(s.accounts.create + s.accounts.update + s.accounts.disable + s.accounts.enable + s.accounts.delete + s.accounts.link)} account change(s); conflicts: ${n(s.conflicts)}.`, '');
   let budget = MARKDOWN_DETAILS_BUDGET;
   const section = (title: string, lines: string[]) => {
     if (lines.length === 0) return;

@@ -21,6 +21,7 @@ describe('plan Markdown for a pull-request comment', () => {
     for (const unmasked of [false, true]) {
       const text = await markdown(plan, unmasked);
       expect(text.length).toBeLessThan(65_536);
+      expect(text).toMatch(/^\| users \| (99,999|100,000) \| 0 \|/m); // thousands separators
       expect(text).toMatch(/\*…and \d+ more not shown here \(a comment holds 65,536 characters\); `idplane show PLANFILE` lists them all\.\*/);
       expect(text).toContain('**conflict**');
       expect(text.match(/<details>/g)?.length).toBe(text.match(/<\/details>/g)?.length);

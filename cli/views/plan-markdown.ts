@@ -14,6 +14,9 @@ import { blockerMarkdownLines, notPlannedMarkdownLines, superAdminSentence } fro
 import { createMasking, type Masking } from './masking.ts';
 
 /** Characters each collapsed section may take; with the counts above them, under GitHub's 65,536. */
+/** A count with thousands separators (1,000,001). */
+const n = (count: number): string => count.toLocaleString('en');
+
 const SECTION_BUDGET = { user: 34_000, account: 14_000, review: 12_000 };
 
 export interface MarkdownOptions {
@@ -38,7 +41,7 @@ export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOp
   out.push(...notPlannedMarkdownLines(header.notPlanned, (m) => scrub(m)));
   const loud = s.users.deactivate + s.users.suspend + s.accounts.disable + s.accounts.delete;
   if (loud > 0) {
-    out.push('> [!WARNING]', `> **${s.users.deactivate} user(s) will be deactivated, ${s.users.suspend} suspended; ${s.accounts.disable} account(s) disabled, ${s.accounts.delete} deleted.**`, '');
+    out.push('> [!WARNING]', `> **${n(s.users.deactivate)} user(s) will be deactivated, ${n(s.users.suspend)} suspended; ${n(s.accounts.disable)} account(s) disabled, ${n(s.accounts.delete)} deleted.**`, '');
   }
   const policies = header.policies ?? [];
   if (policies.length > 0) {
@@ -46,15 +49,15 @@ export async function renderPlanMarkdown(source: PlanSource, options: MarkdownOp
     out.push(`Policies: ${policies.length} checked, ${broken.length === 0 ? 'all kept' : `broken: ${broken.join(', ')}`}.`, '');
   }
   if (s.changes === 0 && s.imports === 0 && (s.heldBack ?? 0) > 0) out.push(`**No changes**, but rows of ${s.heldBack === 1 ? 'a source' : `${s.heldBack} sources`} could not be read, so what they hold was not compared (see the warnings): the directory may not match the sources.`, '');
-  else if (s.changes === 0 && s.imports === 0 && s.conflicts > 0) out.push(`**No changes**, but ${s.conflicts === 1 ? 'a conflict holds' : `${s.conflicts} conflicts hold`} something back (see the conflicts): the directory may not match the sources and the configuration.`, '');
+  else if (s.changes === 0 && s.imports === 0 && s.conflicts > 0) out.push(`**No changes**, but ${s.conflicts === 1 ? 'a conflict holds' : `${n(s.conflicts)} conflicts hold`} something back (see the conflicts): the directory may not match the sources and the configuration.`, '');
   else if (s.changes === 0 && s.imports === 0) out.push('**No changes.** The directory matches the sources and the configuration.', '');
   out.push(
     '| | create | update | activate | deactivate | suspend | unsuspend |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    `| users | ${s.users.create} | ${s.users.update} | ${s.users.activate} | ${s.users.deactivate} | ${s.users.suspend} | ${s.users.unsuspend} |`,
+    `| users | ${n(s.users.create)} | ${n(s.users.update)} | ${n(s.users.activate)} | ${n(s.users.deactivate)} | ${n(s.users.suspend)} | ${n(s.users.unsuspend)} |`,
     '',
-    `Accounts: ${s.accounts.create} to create, ${s.accounts.update} to update, ${s.accounts.enable} to enable, ${s.accounts.disable} to disable, ${s.accounts.delete} to delete, ${s.accounts.link} to link. ` +
-      `Links: +${s.links.link} / -${s.links.unlink}. Reviews: ${s.reviews}. Conflicts: ${s.conflicts}. Warnings: ${s.warnings}.`,
+    `Accounts: ${n(s.accounts.create)} to create, ${n(s.accounts.update)} to update, ${n(s.accounts.enable)} to enable, ${n(s.accounts.disable)} to disable, ${n(s.accounts.delete)} to delete, ${n(s.accounts.link)} to link. ` +
+      `Links: +${n(s.links.link)} / -${n(s.links.unlink)}. Reviews: ${n(s.reviews)}. Conflicts: ${n(s.conflicts)}. Warnings: ${n(s.warnings)}.`,
     '',
   );
   sink.write(out.join('\n') + '\n');
