@@ -10,6 +10,7 @@
 import type { ChangeRecord, RunRecord } from '../../state/types.ts';
 import { UsageError } from '../../engine/errors.ts';
 import type { Output } from '../output.ts';
+import { n } from '../views/style.ts';
 import { withWorkspace } from '../../engine/workspace.ts';
 import { describeNarrowing, narrowingOf } from '../../engine/narrow.ts';
 
@@ -84,7 +85,6 @@ function runLine(run: RunRecord, out: Output): string {
 /** A run's counts, as its summary has them: only those that are not zero, with thousands separators. */
 export function summaryLine(summary: RunRecord['summary']): string {
   if (!summary) return 'no counts recorded';
-  const n = (count: number) => count.toLocaleString('en');
   const of = (counts: object) => Object.entries(counts as Record<string, number>).filter(([, c]) => c > 0).map(([action, c]) => `${n(c)} ${action}`).join(', ');
   const parts = [
     of(summary.users) && `users: ${of(summary.users)}`,

@@ -9,10 +9,7 @@ import type { ActionDelta, GuardrailChange, PlanDelta } from '../../schemas/gene
 import type { Sink } from '../output.ts';
 import { blockerMarkdownLines, blockerTextLines, notPlannedMarkdownLines, notPlannedTextLines, superAdminSentence } from './blockers.ts';
 import { createMasking } from './masking.ts';
-import type { Style } from './style.ts';
-
-/** A count with thousands separators (1,000,001). */
-const n = (count: number): string => count.toLocaleString('en');
+import { n, type Style } from './style.ts';
 
 const LIST_LIMIT = 200;
 /** Groups of the same difference shown (the delta keeps up to 100). */
@@ -21,11 +18,11 @@ const MARKDOWN_DETAILS_BUDGET = 50_000;
 
 function actionLine(a: ActionDelta): string {
   const what = a.kind === 'user' ? `${a.action} of users sourced by ${a.app}` : `${a.action} of ${a.app} accounts`;
-  return `${a.delta > 0 ? 'adds' : 'removes'} ${Math.abs(a.delta).toLocaleString('en')} ${what} (${a.base.toLocaleString('en')} → ${a.head.toLocaleString('en')})`;
+  return `${a.delta > 0 ? 'adds' : 'removes'} ${n(Math.abs(a.delta))} ${what} (${n(a.base)} → ${n(a.head)})`;
 }
 
 function attributeLine(a: PlanDelta['attributes'][number]): string {
-  return `changes the planned ${a.attribute}${a.app ? ` in ${a.app}` : ''} for ${a.count.toLocaleString('en')} ${a.kind === 'user' ? 'user' : 'account'}${a.count === 1 ? '' : 's'}`;
+  return `changes the planned ${a.attribute}${a.app ? ` in ${a.app}` : ''} for ${n(a.count)} ${a.kind === 'user' ? 'user' : 'account'}${a.count === 1 ? '' : 's'}`;
 }
 
 const change = (action: string | null) => action ?? 'no change';
@@ -58,7 +55,7 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
       ? `${style.bold('No difference in the planned changes')} from ${base}, but the guardrails above are not the same.`
       : `${style.bold('No difference.')} The working tree's config plans the same changes as ${base}.`);
   } else {
-    out.push(`${style.bold(`Compared with ${base}`)}, this config plans ${delta.counts.users.toLocaleString('en')} user(s) and ${delta.counts.accounts.toLocaleString('en')} account(s) differently:`);
+    out.push(`${style.bold(`Compared with ${base}`)}, this config plans ${n(delta.counts.users)} user(s) and ${n(delta.counts.accounts)} account(s) differently:`);
     for (const a of delta.actions) out.push(`  ${a.delta > 0 ? style.green('+') : style.red('-')} ${actionLine(a)}`);
     for (const a of delta.attributes) out.push(`  ${style.yellow('~')} ${attributeLine(a)}`);
     const groups = (delta.groups ?? []).slice(0, GROUPS_SHOWN);
@@ -66,7 +63,7 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
       out.push('', style.bold('By value, the largest first:'));
       for (const g of groups) {
         const what = g.kind === 'user' ? g.attribute : `${g.app} account ${g.attribute}`;
-        out.push(`  ${style.yellow('~')} ${what}: ${shown(g.base)} → ${shown(g.head)}: ${g.count.toLocaleString('en')} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
+        out.push(`  ${style.yellow('~')} ${what}: ${shown(g.base)} → ${shown(g.head)}: ${n(g.count)} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
       }
     }
     if (delta.users.length > 0) {
@@ -119,7 +116,7 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
       : `**No difference**: this change plans the same changes as \`${delta.base.ref}\`.`, '');
   }
   else {
-    out.push(`This change plans **${delta.counts.users.toLocaleString('en')} user(s)** and **${delta.counts.accounts.toLocaleString('en')} account(s)** differently:`, '');
+    out.push(`This change plans **${n(delta.counts.users)} user(s)** and **${n(delta.counts.accounts)} account(s)** differently:`, '');
     for (const a of delta.actions) out.push(`- ${actionLine(a)}`);
     for (const a of delta.attributes) out.push(`- ${attributeLine(a)}`);
     out.push('');
@@ -129,7 +126,7 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
       for (const g of groups) {
         const what = g.kind === 'user' ? `**${g.attribute}**` : `**${g.app}** account **${g.attribute}**`;
         const examples = g.examples.map((l) => mask.user(l)).join(', ');
-        out.push(`- ${what}: ${mask.value(g.attribute, g.base)} → ${mask.value(g.attribute, g.head)}: ${g.count.toLocaleString('en')} ${g.kind === 'user' ? 'user' : 'account'}${g.count === 1 ? '' : 's'} (${examples}${g.count > g.examples.length ? ', …' : ''})`);
+        out.push(`- ${what}: ${mask.value(g.attribute, g.base)} → ${mask.value(g.attribute, g.head)}: ${n(g.count)} ${g.kind === 'user' ? 'user' : 'account'}${g.count === 1 ? '' : 's'} (${examples}${g.count > g.examples.length ? ', …' : ''})`);
       }
       out.push('');
     }
@@ -147,7 +144,7 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
       out.push(line);
       shown += 1;
     }
-    if (shown < lines.length) out.push(`- *…and ${(lines.length - shown).toLocaleString('en')} more not shown here (a comment holds 65,536 characters); \`idplane plan --git-base ${delta.base.ref} --format json\` lists them all.*`);
+    if (shown < lines.length) out.push(`- *…and ${n(lines.length - shown)} more not shown here (a comment holds 65,536 characters); \`idplane plan --git-base ${delta.base.ref} --format json\` lists them all.*`);
     out.push('', '</details>', '');
   };
   section('Users planned differently', delta.users.map((u) => `- ${mask.user(u.login)}: ${change(u.base)} → **${change(u.head)}**${u.attributes.length ? ` (${u.attributes.join(', ')})` : ''}`));

@@ -11,12 +11,10 @@ import { changedAttributes } from '../../reconciler/diff.ts';
 import type { Sink } from '../output.ts';
 import type { PlanItem, PlanSource } from '../../engine/plan-stream.ts';
 import { blockerMarkdownLines, notPlannedMarkdownLines, superAdminSentence } from './blockers.ts';
+import { n } from './style.ts';
 import { createMasking, type Masking } from './masking.ts';
 
 /** Characters each collapsed section may take; with the counts above them, under GitHub's 65,536. */
-/** A count with thousands separators (1,000,001). */
-const n = (count: number): string => count.toLocaleString('en');
-
 const SECTION_BUDGET = { user: 34_000, account: 14_000, review: 12_000 };
 
 export interface MarkdownOptions {

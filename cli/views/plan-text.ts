@@ -14,7 +14,7 @@ import type { Sink } from '../output.ts';
 import type { PlanHeader, PlanItem, PlanSource } from '../../engine/plan-stream.ts';
 import { blockerTextLines, notPlannedTextLines, superAdminSentence } from './blockers.ts';
 import { describeNarrowing, narrowSource, type Narrowing } from '../../engine/narrow.ts';
-import type { Style } from './style.ts';
+import { n, type Style } from './style.ts';
 
 export interface TextOptions {
   /** Items shown per section; 0 shows all. Default DEFAULT_LIMIT. */
@@ -51,7 +51,7 @@ export async function renderPlanText(whole: PlanSource, style: Style, sink: Sink
   // Blocks of users and accounts end with a blank line each; the line-per-item sections end with one.
   const close = () => {
     const blocks = section === 'user' || section === 'account';
-    if (hidden > 0) sink.write(`${style.dim(`  … and ${hidden.toLocaleString('en')} more ${NOUN[section!]} not shown here (--limit 0 shows all; --user, --app or --action narrows; --format json, or show --format json of a saved plan, has everything)`)}\n${blocks ? '\n' : ''}`);
+    if (hidden > 0) sink.write(`${style.dim(`  … and ${n(hidden)} more ${NOUN[section!]} not shown here (--limit 0 shows all; --user, --app or --action narrows; --format json, or show --format json of a saved plan, has everything)`)}\n${blocks ? '\n' : ''}`);
     if (section !== null && !blocks && section !== 'import') sink.write('\n');
     shown = 0;
     hidden = 0;
@@ -104,7 +104,6 @@ const NOUN: Record<PlanItem['t'], string> = {
 function countLines(header: PlanHeader, style: Style): string {
   const s = header.summary;
   if (s.changes === 0) return '';
-  const n = (count: number) => count.toLocaleString('en');
   const out: string[] = [style.bold('Changes:')];
   const rows = s.breakdown ?? [];
   for (const action of Object.keys(SYMBOL) as Action[]) {
@@ -156,9 +155,9 @@ class ChangeGroups {
   lines(style: Style): string {
     const shared = [...this.groups.values()].filter((g) => g.count > 1).sort((a, b) => b.count - a.count || (a.what < b.what ? -1 : 1));
     if (shared.length === 0) return '';
-    const out = [style.bold(`The same change to many (${shared.length.toLocaleString('en')} group(s)${shared.length > GROUPS_SHOWN ? `, the ${GROUPS_SHOWN} largest shown` : ''}):`)];
+    const out = [style.bold(`The same change to many (${n(shared.length)} group(s)${shared.length > GROUPS_SHOWN ? `, the ${GROUPS_SHOWN} largest shown` : ''}):`)];
     for (const g of shared.slice(0, GROUPS_SHOWN)) {
-      out.push(`  ${style.yellow('~')} ${g.what}: ${g.count.toLocaleString('en')} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
+      out.push(`  ${style.yellow('~')} ${g.what}: ${n(g.count)} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
     }
     return `${out.join('\n')}\n\n`;
   }
@@ -264,8 +263,7 @@ function summaryLines(header: PlanHeader, style: Style): string {
     out.push(style.green('No changes. The directory matches the sources and the configuration.'));
   } else {
     const u = s.users;
-    const n = (count: number) => count.toLocaleString('en');
-    out.push(`${style.bold('Plan:')} ${n(u.create)} to create, ${n(u.update)} to update, ${n(u.activate)} to activate, ${n(u.deactivate)} to deactivate, ${n(u.suspend)} to suspend, ${n(u.unsuspend)} to unsuspend; ${n(s.links.link)} to link, ${n(s.links.unlink)} to unlink.`);
+      out.push(`${style.bold('Plan:')} ${n(u.create)} to create, ${n(u.update)} to update, ${n(u.activate)} to activate, ${n(u.deactivate)} to deactivate, ${n(u.suspend)} to suspend, ${n(u.unsuspend)} to unsuspend; ${n(s.links.link)} to link, ${n(s.links.unlink)} to unlink.`);
     const a = s.accounts;
     if (Object.values(a).some((c) => c > 0)) out.push(`${style.bold('Accounts:')} ${n(a.create)} to create, ${n(a.update)} to update, ${n(a.enable)} to enable, ${n(a.disable)} to disable, ${n(a.delete)} to delete, ${n(a.link)} to link.`);
     if (s.imports > 0) out.push(style.dim(`(${n(s.imports)} imported account record(s) will be stored.)`));
