@@ -44,7 +44,12 @@ export function decodeBytes(value: string): string {
 /** decodeBytes for a value known to hold a byte of 0x80 or more. */
 export function utf8(value: string): string {
   const text = Buffer.from(value, 'latin1').toString('utf8');
-  return text.includes(REPLACEMENT) ? markNotUtf8(text, count(value, REPLACEMENT_BYTES)) : text;
+  return text.includes(REPLACEMENT) ? markNotUtf8(text, genuineReplacements(value)) : text;
+}
+
+/** The real U+FFFD characters in UTF-8 bytes: a byte text (one character per byte) or a Buffer. */
+export function genuineReplacements(bytes: string | Buffer): number {
+  return typeof bytes === 'string' ? count(bytes, REPLACEMENT_BYTES, REPLACEMENT_BYTES.length) : count(bytes, REPLACEMENT, REPLACEMENT_BYTES.length);
 }
 
 /**
@@ -59,9 +64,10 @@ export function markNotUtf8(text: string, genuine: number, value = true): string
   return genuine === 0 || !value ? text.replaceAll(REPLACEMENT, NOT_UTF8) : NOT_UTF8 + text;
 }
 
-function count(text: string, part: string): number {
+/** Occurrences of `part` in `text`, each `width` units long there (a Buffer searches for its UTF-8 bytes). */
+function count(text: { indexOf(part: string, from?: number): number }, part: string, width = part.length): number {
   let n = 0;
-  for (let i = text.indexOf(part); i !== -1; i = text.indexOf(part, i + part.length)) n++;
+  for (let i = text.indexOf(part); i !== -1; i = text.indexOf(part, i + width)) n++;
   return n;
 }
 

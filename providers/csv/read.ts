@@ -16,7 +16,7 @@ import type { CsvConnection } from '../../schemas/generated/config.ts';
 import type { SourceSnapshot } from '../../reconciler/model.ts';
 import { readFileChunks } from '../../state/chunks.ts';
 import { ProviderError } from '../errors.ts';
-import { asciiSyntax, markNotUtf8, NOT_UTF8 } from './bytes.ts';
+import { asciiSyntax, genuineReplacements, markNotUtf8, NOT_UTF8 } from './bytes.ts';
 import { CsvRecords } from './records.ts';
 import { CsvRowReader } from './rows.ts';
 import type { CsvSyntax } from './strict-row.ts';
@@ -136,7 +136,7 @@ function textDecoder(encoding: CsvEncoding): ChunkDecoder {
   switch (encoding) {
     case 'utf-8': {
       const decoder = new StringDecoder('utf8');
-      const marked = (text: string, bytes: Buffer | null) => (text.includes('\ufffd') ? markNotUtf8(text, bytes ? occurrences(bytes, UTF8_REPLACEMENT) : 0, false) : text);
+      const marked = (text: string, bytes: Buffer | null) => (text.includes('\ufffd') ? markNotUtf8(text, bytes ? genuineReplacements(bytes) : 0, false) : text);
       return { write: (bytes) => marked(decoder.write(bytes), bytes), end: () => marked(decoder.end(), null) };
     }
     case 'utf-16le': {
@@ -154,14 +154,7 @@ function textDecoder(encoding: CsvEncoding): ChunkDecoder {
   }
 }
 
-const UTF8_REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-function occurrences(bytes: Buffer, part: Buffer): number {
-  let n = 0;
-  for (let i = bytes.indexOf(part); i !== -1; i = bytes.indexOf(part, i + part.length)) n++;
-  return n;
-}
 
 /** The connection's CSV syntax, each character checked (one UTF-16 code unit, no line break, distinct). */
 function csvSyntax(app: string, file: string, connection: CsvConnection): CsvSyntax & { encoding: CsvEncoding } {

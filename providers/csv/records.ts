@@ -54,7 +54,7 @@ export class CsvRecords implements RowSink {
     const { header } = this;
     if (!header) {
       if (suspect && fields.some((f) => f.includes(NOT_UTF8))) {
-        throw new ProviderError(this.options.app, `${this.options.displayPath}:${line}: the header row holds bytes that are not UTF-8; a file Excel on Windows saved is windows-1252 or latin1: set connection.encoding`);
+        throw new ProviderError(this.options.app, `${this.options.displayPath}:${line}: the header row ${this.notInEncoding()}`);
       }
       this.header = this.readHeader(fields, line);
       return;
