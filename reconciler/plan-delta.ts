@@ -74,6 +74,9 @@ export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: st
     accounts.push({ app: h.app, key: h.key, login: h.login, base: null, head: h.action, attributes });
   }
 
+  // What kept the base plan from being applied that the head's plan no longer has.
+  const still = new Set(head.blockers.map((b) => b.message));
+  const unblocks = base.blockers.filter((b) => !still.has(b.message)).map((b) => b.message);
   const side = (p: Plan) => ({ applyable: p.applyable, summary: p.summary, blockers: p.blockers, ...(p.policies ? { policies: p.policies } : {}), ...(p.notPlanned ? { notPlanned: p.notPlanned } : {}) });
   return {
     format_version: '1',
@@ -85,6 +88,7 @@ export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: st
     users,
     accounts,
     ...groups.largest(),
+    ...(unblocks.length > 0 ? { unblocks } : {}),
   };
 }
 

@@ -69,9 +69,6 @@ export async function planDeltaRun(options: PlanDeltaOptions): Promise<PlanDelta
     const delta = planDelta(basePlan, head, { ref: options.gitBase, commit: base.commit });
     const guardrails = guardrailChanges(base.ws.config, ws.config);
     if (guardrails.length > 0) delta.guardrails = guardrails;
-    const still = new Set(head.blockers.map((b) => b.message));
-    const unblocks = basePlan.blockers.filter((b) => !still.has(b.message)).map((b) => b.message);
-    if (unblocks.length > 0) delta.unblocks = unblocks;
     return { plan: head, signingKey, delta };
   }, open);
 }
