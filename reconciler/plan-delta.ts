@@ -7,6 +7,7 @@
  * deactivates. Pure; one pass over each plan with hash indexes.
  */
 import type { AccountChange, Plan, UserChange } from '../schemas/generated/plan.ts';
+import { ExampleTally } from './example-tally.ts';
 import type { AccountDelta, ActionDelta, AttributeDelta, DifferenceGroup, PlanDelta, UserDelta } from '../schemas/generated/plan-delta.ts';
 
 export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: string }): PlanDelta {
@@ -98,7 +99,7 @@ const GROUPS_COUNTED = 100_000;
 
 /** The same attribute difference (base value → head value) counted over users and accounts. */
 class DifferenceGroups {
-  private readonly groups = new Map<string, DifferenceGroup>();
+  private readonly tally = new ExampleTally<Omit<DifferenceGroup, 'count' | 'examples'>>(GROUPS_COUNTED);
 
   /** A user's differing attributes, when both sides plan the user (a create on one side only sets everything). */
   users(b: UserChange | undefined, h: UserChange | undefined, attributes: readonly string[]): void {
@@ -120,18 +121,13 @@ class DifferenceGroups {
 
   private add(kind: DifferenceGroup['kind'], app: string | null, attribute: string, base: DifferenceGroup['base'], head: DifferenceGroup['head'], login: string): void {
     const id = `${kind}\u0000${app ?? ''}\u0000${attribute}\u0000${JSON.stringify(base)}\u0000${JSON.stringify(head)}`;
-    let group = this.groups.get(id);
-    if (!group) {
-      if (this.groups.size >= GROUPS_COUNTED) return;
-      this.groups.set(id, (group = { kind, app, attribute, base, head, count: 0, examples: [] }));
-    }
-    group.count += 1;
-    if (group.examples.length < 3) group.examples.push(login);
+    this.tally.add(id, () => ({ kind, app, attribute, base, head }), login);
   }
 
   largest(): { groups?: DifferenceGroup[] } {
-    if (this.groups.size === 0) return {};
-    return { groups: [...this.groups.values()].sort((a, b) => b.count - a.count || a.attribute.localeCompare(b.attribute)).slice(0, GROUPS_KEPT) };
+    const all = this.tally.largest((a, b) => a.attribute.localeCompare(b.attribute));
+    if (all.length === 0) return {};
+    return { groups: all.slice(0, GROUPS_KEPT).map((g) => ({ ...g.value, count: g.count, examples: g.examples })) };
   }
 }
 

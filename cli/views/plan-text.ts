@@ -15,6 +15,7 @@ import type { PlanHeader, PlanItem, PlanSource } from '../../engine/plan-stream.
 import { blockerTextLines, notPlannedTextLines, superAdminSentence } from './blockers.ts';
 import { describeNarrowing, narrowSource, type Narrowing } from '../../engine/narrow.ts';
 import { n, type Style } from './style.ts';
+import { ExampleTally } from '../../reconciler/example-tally.ts';
 
 export interface TextOptions {
   /** Items shown per section; 0 shows all. Default DEFAULT_LIMIT. */
@@ -132,7 +133,7 @@ function tally<T>(rows: readonly (T & { count: number })[], key: (row: T) => str
  * plan, with a few of them named: "~ title = "Engineer" → "ENGINEER": 850 users (ada@…, bob@…, …)".
  */
 class ChangeGroups {
-  private readonly groups = new Map<string, { what: string; count: number; examples: string[] }>();
+  private readonly tally = new ExampleTally<string>(GROUPS_KEPT);
 
   add(item: Extract<PlanItem, { t: 'user' | 'account' }>): void {
     const attributes = item.v.attributes;
@@ -142,22 +143,16 @@ class ChangeGroups {
     for (const name in attributes) {
       const change = attributes[name]!;
       const id = `${where}\u0000${name}\u0000${JSON.stringify(change.from)}\u0000${JSON.stringify(change.to)}`;
-      let group = this.groups.get(id);
-      if (!group) {
-        if (this.groups.size >= GROUPS_KEPT) continue;
-        this.groups.set(id, (group = { what: `${where === 'user' ? '' : `${where}: `}${name} = ${show(change.from)} → ${show(change.to)}`, count: 0, examples: [] }));
-      }
-      group.count += 1;
-      if (group.examples.length < 3) group.examples.push(who);
+      this.tally.add(id, () => `${where === 'user' ? '' : `${where}: `}${name} = ${show(change.from)} → ${show(change.to)}`, who);
     }
   }
 
   lines(style: Style): string {
-    const shared = [...this.groups.values()].filter((g) => g.count > 1).sort((a, b) => b.count - a.count || (a.what < b.what ? -1 : 1));
+    const shared = this.tally.largest((a, b) => (a < b ? -1 : 1)).filter((g) => g.count > 1);
     if (shared.length === 0) return '';
     const out = [style.bold(`The same change to many (${n(shared.length)} group(s)${shared.length > GROUPS_SHOWN ? `, the ${GROUPS_SHOWN} largest shown` : ''}):`)];
     for (const g of shared.slice(0, GROUPS_SHOWN)) {
-      out.push(`  ${style.yellow('~')} ${g.what}: ${n(g.count)} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
+      out.push(`  ${style.yellow('~')} ${g.value}: ${n(g.count)} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
     }
     return `${out.join('\n')}\n\n`;
   }
