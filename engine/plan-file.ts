@@ -48,10 +48,20 @@ export interface SaveOptions {
 /** How each item line starts on disk. */
 const LINE_START = Object.fromEntries(LISTS.map(([, t]) => [t, `{"t":"${t}","v":`])) as Record<ItemKind, string>;
 
-/** Whether `text` is the item line of kind `t` whose value is the JSON text `json` (compared in place, nothing built). */
-export function isItemLine(text: string, t: ItemKind, json: string): boolean {
+/** How an item line ends: `}`, or the digest of its user's inputs (`,"i":"…"}`, plan-stream.ts) and `}`. */
+const lineEnd = (inputs: string): string => `,"i":${JSON.stringify(inputs)}}\n`;
+const DIGEST_END = /^,"i":"([A-Za-z0-9_-]{22})"\}$/;
+
+/**
+ * Whether `text` is the item line of kind `t` whose value is the JSON text `json` (compared in place,
+ * nothing built): false when it is not, else the digest of its user's inputs the line carries, or null.
+ */
+export function isItemLine(text: string, t: ItemKind, json: string): string | null | false {
   const start = LINE_START[t];
-  return text.length === start.length + json.length + 1 && text.startsWith(start) && text.startsWith(json, start.length) && text.charCodeAt(text.length - 1) === 125; /* } */
+  if (!text.startsWith(start) || !text.startsWith(json, start.length)) return false;
+  const rest = text.length - start.length - json.length;
+  if (rest === 1) return text.charCodeAt(text.length - 1) === 125 /* } */ ? null : false;
+  return DIGEST_END.exec(text.slice(start.length + json.length))?.[1] ?? false;
 }
 
 /** Writes the plan stream to `file` (Zstandard), atomically; returns its size in bytes. */
@@ -85,11 +95,11 @@ export async function savePlan(file: string, source: PlanSource, options: SaveOp
       if (chunk) send(chunk);
     };
     /** One line in pieces, kept in one chunk (the render worker reads whole lines from each). */
-    const writeLine = (start: string, json: string) => {
+    const writeLine = (start: string, json: string, end: string) => {
       signer?.update(start);
       signer?.update(json);
-      signer?.update('}\n');
-      const chunk = chunks.writeAll(start, json, '}\n');
+      signer?.update(end);
+      const chunk = chunks.writeAll(start, json, end);
       if (chunk) send(chunk);
     };
     write(`{"t":"plan","v":${JSON.stringify(source.header)}}\n`);
@@ -98,7 +108,7 @@ export async function savePlan(file: string, source: PlanSource, options: SaveOp
     for await (const batch of source.batches()) {
       for (const item of batch) {
         // In pieces: one line as one template would be a rope that encoding must first copy flat.
-        writeLine(LINE_START[item.t], JSON.stringify(item.v));
+        writeLine(LINE_START[item.t], JSON.stringify(item.v), 'i' in item && item.i !== undefined ? lineEnd(item.i) : '}\n');
         counts[item.t] += 1;
       }
       if (full) {

@@ -5,6 +5,7 @@
  * `show`. `planSource` streams a plan computed in memory; plan-file.ts streams one from disk.
  */
 import type { ProgressTask } from './progress.ts';
+import type { InputsOf } from '../reconciler/review-inputs.ts';
 import type { AccountChange, ImportChange, LinkChange, Plan, PlanIssue, ReviewItem, UserChange, WatermarkChange } from '../schemas/generated/plan.ts';
 
 /** The plan's lists in stream order, each with the tag its items carry on disk. */
@@ -17,10 +18,15 @@ export type ListName = (typeof LISTS)[number][0];
 export type ItemKind = (typeof LISTS)[number][1];
 export type PlanHeader = Omit<Plan, ListName>;
 
+/**
+ * One item of a plan. User, account and link items of a saved plan may carry `i`, the digest of their
+ * user's inputs when the plan was made (reconciler/review-inputs.ts), which apply reads to tell a data
+ * change since the plan from a change the plan should have shown.
+ */
 export type PlanItem =
-  | { t: 'user'; v: UserChange }
-  | { t: 'account'; v: AccountChange }
-  | { t: 'link'; v: LinkChange }
+  | { t: 'user'; v: UserChange; i?: string }
+  | { t: 'account'; v: AccountChange; i?: string }
+  | { t: 'link'; v: LinkChange; i?: string }
   | { t: 'import'; v: ImportChange }
   | { t: 'review'; v: ReviewItem }
   | { t: 'watermark'; v: WatermarkChange }
@@ -44,24 +50,31 @@ export function headerOf(plan: Plan): PlanHeader {
 /**
  * Streams a plan held in memory, as it is saved and shown: an imported record without its values
  * (not for review, and a million of them would be a third of the plan; apply reads them from the
- * source again, whose fingerprint the plan holds).
+ * source again). With `inputs` (a plan being saved), user, account and link items carry the digest of
+ * their user's inputs.
  */
-export function planSource(plan: Plan): PlanSource {
+export function planSource(plan: Plan, inputs?: InputsOf): PlanSource {
+  const stamp = (t: ItemKind, v: PlanItem['v']): PlanItem => {
+    if (t === 'import') return { t, v: withoutValues(v as ImportChange) };
+    if (inputs && (t === 'user' || t === 'account' || t === 'link')) {
+      const id = t === 'user' ? (v as UserChange).id : (v as AccountChange | LinkChange).userId;
+      return { t, v, i: inputs(id) } as PlanItem;
+    }
+    return { t, v } as PlanItem;
+  };
   return {
     header: headerOf(plan),
     async *batches() {
       for (const [list, t] of LISTS) {
         const items = plan[list] as readonly PlanItem['v'][];
-        for (let i = 0; i < items.length; i += BATCH) {
-          const slice = items.slice(i, i + BATCH);
-          yield t === 'import' ? (slice as ImportChange[]).map((v) => ({ t, v: withoutValues(v) })) : slice.map((v) => ({ t, v }) as PlanItem);
-        }
+        for (let i = 0; i < items.length; i += BATCH) yield items.slice(i, i + BATCH).map((v) => stamp(t, v));
       }
     },
   };
 }
 
-function withoutValues(change: ImportChange): ImportChange {
+/** An imported record's change as a plan saves and shows it: without the values read. */
+export function withoutValues(change: ImportChange): ImportChange {
   const { attributes: _values, ...rest } = change;
   return rest;
 }

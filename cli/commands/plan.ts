@@ -45,17 +45,17 @@ function narrowingIn(options: ViewOptions): Narrowing | null {
 export async function planCommand(dir: string, options: PlanOptions, out: Output): Promise<ExitCode> {
   narrowingIn(options);
   if (options.gitBase !== undefined) return planDeltaCommand(dir, { ...options, gitBase: options.gitBase }, out);
-  const { plan, signingKey } = await planRun({ dir, observer: out.observer, saving: options.out !== undefined });
+  const { plan, signingKey, inputs } = await planRun({ dir, observer: out.observer, saving: options.out !== undefined });
   const signing = signingKey === undefined ? {} : { signingKey };
   const file = options.out === undefined ? undefined : inDir(dir, options.out);
   if (file) {
     const { canRenderInParallel, PARALLEL_FROM, savePlanWithView } = await import('../parallel-view.ts');
     if (lineCount(plan) >= PARALLEL_FROM && canRenderInParallel(out)) {
       // A big plan: the view is rendered from the saved stream by a worker, on the other core.
-      await savePlanWithView(file, planSource(plan), out, { ...options, ...signing, narrowing: narrowingIn(options) }, out.progress.start('writing the plan (printed by a worker)', 'lines'));
+      await savePlanWithView(file, planSource(plan, inputs), out, { ...options, ...signing, narrowing: narrowingIn(options) }, out.progress.start('writing the plan (printed by a worker)', 'lines'));
     } else {
       // The file and the view read each batch of the plan in turn, while it is in the cache.
-      const [toFile, toView] = teeSource(planSource(plan), 2) as [PlanSource, PlanSource];
+      const [toFile, toView] = teeSource(planSource(plan, inputs), 2) as [PlanSource, PlanSource];
       await Promise.all([savePlan(file, toFile, { progress: out.progress.start('writing and printing the plan', 'lines'), ...signing }), renderPlan(toView, out, options)]);
     }
   } else {
@@ -75,8 +75,8 @@ export async function planCommand(dir: string, options: PlanOptions, out: Output
 async function planDeltaCommand(dir: string, options: PlanOptions & { gitBase: string }, out: Output): Promise<ExitCode> {
   const { renderDeltaMarkdown, renderDeltaText } = await import('../views/plan-delta.ts');
   const file = options.out === undefined ? undefined : inDir(dir, options.out);
-  const { plan: head, delta, signingKey } = await planDeltaRun({ dir, observer: out.observer, gitBase: options.gitBase, saving: file !== undefined });
-  if (file) await savePlan(file, planSource(head), { progress: out.progress.start('writing the plan', 'lines'), ...(signingKey === undefined ? {} : { signingKey }) });
+  const { plan: head, delta, signingKey, inputs } = await planDeltaRun({ dir, observer: out.observer, gitBase: options.gitBase, saving: file !== undefined });
+  if (file) await savePlan(file, planSource(head, inputs), { progress: out.progress.start('writing the plan', 'lines'), ...(signingKey === undefined ? {} : { signingKey }) });
   const shown = narrowDelta(delta, narrowingIn(options));
   switch (out.format) {
     case 'json': out.sink.write(JSON.stringify(shown) + '\n'); break;

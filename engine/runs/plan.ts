@@ -16,6 +16,7 @@ import { collectPlan, planSource } from '../plan-stream.ts';
 import { planWorkspace, readState, withWorkspace } from '../workspace.ts';
 import { reportConfigWarnings, runContext, type RunOptions } from './run-options.ts';
 import { guardrailChanges } from '../guardrails.ts';
+import { userInputs, type InputsOf } from '../../reconciler/review-inputs.ts';
 
 export interface PlanRunOptions extends RunOptions {
   /** The plan will be saved: check the config's plan.signingKey first, and return it. */
@@ -26,18 +27,24 @@ export interface PlanRun {
   plan: Plan;
   /** plan.signingKey, when saving and the config sets one: sign the saved plan with it. */
   signingKey: string | undefined;
+  /** When saving: the digest of each user's inputs, which the saved plan carries (planSource's `inputs`). */
+  inputs: InputsOf | undefined;
 }
 
 export async function planRun(options: PlanRunOptions): Promise<PlanRun> {
   const { observer, progress, open } = runContext(options);
   let signingKey: string | undefined;
+  let inputs: InputsOf | undefined;
   const plan = await withWorkspace(options.dir, async (ws) => {
     reportConfigWarnings(observer, ws.warnings);
     if (options.saving) signingKey = signingKeyOf(ws.config);
-    return planWorkspace(ws, await readState(ws, progress), progress);
+    const state = await readState(ws, progress);
+    const planned = await planWorkspace(ws, state, progress);
+    if (options.saving) inputs = userInputs(state, planned);
+    return planned;
   }, open);
   plan.created_at = new Date().toISOString();
-  return { plan, signingKey };
+  return { plan, signingKey, inputs };
 }
 
 export interface PlanDeltaOptions extends PlanRunOptions {
@@ -69,7 +76,7 @@ export async function planDeltaRun(options: PlanDeltaOptions): Promise<PlanDelta
     const delta = planDelta(basePlan, head, { ref: options.gitBase, commit: base.commit });
     const guardrails = guardrailChanges(base.ws.config, ws.config);
     if (guardrails.length > 0) delta.guardrails = guardrails;
-    return { plan: head, signingKey, delta };
+    return { plan: head, signingKey, delta, inputs: options.saving ? userInputs(state, head) : undefined };
   }, open);
 }
 
@@ -81,10 +88,10 @@ export interface PlanOptions extends RunOptions {
 /** The plan of the config in `dir`; with `out`, saved there too. */
 export async function plan(options: PlanOptions): Promise<Plan> {
   return atBoundary(async () => {
-    const { plan, signingKey } = await planRun({ ...options, saving: options.out !== undefined });
+    const { plan, signingKey, inputs } = await planRun({ ...options, saving: options.out !== undefined });
     if (options.out !== undefined) {
       const { progress } = runContext(options);
-      await savePlan(options.out, planSource(plan), { progress: progress.start('writing the plan', 'lines'), ...(signingKey === undefined ? {} : { signingKey }) });
+      await savePlan(options.out, planSource(plan, inputs), { progress: progress.start('writing the plan', 'lines'), ...(signingKey === undefined ? {} : { signingKey }) });
     }
     return plan;
   });
