@@ -74,7 +74,7 @@ describe('-C DIR', () => {
 });
 
 describe('saved plans', () => {
-  it('applies exactly a saved plan, and refuses it once the state moved', async () => {
+  it('applies exactly a saved plan; applied again, finds its changes made and applies nothing', async () => {
     const planFile = join(dir, 'first.plan.json');
     const saved = idplane(dir, ['plan', '--out', planFile]);
     expect(saved.code).toBe(0);
@@ -82,21 +82,33 @@ describe('saved plans', () => {
     const shown = idplane(dir, ['show', planFile]);
     expect(shown.stdout).toContain('Plan: 51 to create');
 
-    expect(idplane(dir, ['apply', planFile]).code).toBe(0);
-    const stale = idplane(dir, ['apply', planFile]);
-    expect(stale.code).toBe(1);
-    expect(stale.stderr).toContain('is stale');
-    expect(stale.stderr).toContain('serial 0');
+    const first = idplane(dir, ['apply', planFile]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).not.toContain('The reviewed plan, checked against');
+    const again = idplane(dir, ['apply', planFile]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('✓ reviewed effect  0 change(s)');
+    expect(again.stdout).toMatch(/~ data changes {5}51 user\(s\) with 101 change\(s\) since the review/);
+    expect(again.stdout).toContain(': the reviewed change was made since (applied already)');
+    expect(again.stdout).toContain('Nothing to apply.');
+    const json = JSON.parse(idplane(dir, ['apply', planFile, '--format', 'json']).stdout);
+    expect(json).toMatchObject({ applied: false, review: { moved: true, reviewed: 0, records: 50 } });
+    expect(json.review.since).toHaveLength(51);
+    expect(new Set(json.review.since.map((s: { why: string }) => s.why))).toEqual(new Set(['applied']));
   });
 
-  it('refuses a saved plan once the source data changed since it was made, writing nothing', async () => {
+  it('applies a saved plan after the source data changed since it was made, the changed row as a data change', async () => {
     const planFile = join(dir, 'first.plan');
     expect(idplane(dir, ['plan', '--out', planFile]).code).toBe(0);
     await editCsv((t) => t.replace('Staff Software Engineer', 'Principal Engineer'));
     const r = idplane(dir, ['apply', planFile]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`the saved plan ${planFile} is stale: hr's data changed since it was made`);
-    expect(idplane(dir, ['state', 'list']).stdout).toContain('The directory is empty');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('✓ reviewed effect  100 change(s), exactly as the saved plan shows them');
+    expect(r.stdout).toMatch(/~ data changes {5}1 user\(s\) with 1 change\(s\) since the review/);
+    expect(r.stdout).toMatch(/\n {6}\S+@example\.com: their data changed since the review\n/);
+    expect(r.stdout).toContain('Apply complete! Users: 51 created');
+    expect(idplane(dir, ['state', 'show', 'zoe.muller@example.com']).stdout).toContain('Principal Engineer');
   });
 
   it('applies the values it reads again for the records a saved plan lists', async () => {

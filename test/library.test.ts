@@ -80,17 +80,23 @@ describe("import { plan, apply } from 'idplane'", () => {
     expect((await plan({ dir })).summary.users.update).toBe(1);
   });
 
-  it('applies a saved plan exactly, and refuses it once the data moved (PLAN_STALE)', async () => {
+  it('applies a saved plan exactly; once the data moved, with the moved users as data changes; refuses it from another config (PLAN_STALE)', async () => {
     const file = join(root, 'title.plan');
     const saved = await plan({ dir, out: file });
     expect(await readPlan(file)).toMatchObject({ summary: saved.summary, state: saved.state });
-    expect(await apply({ dir, planFile: file })).toMatchObject({ status: 'applied', serial: 2, complete: true });
+    expect(await apply({ dir, planFile: file })).toMatchObject({ status: 'applied', serial: 2, complete: true, review: { moved: false, since: [] } });
     await plan({ dir, out: file });
     const hr = join(dir, 'data/hr.csv');
     await writeFile(hr, (await readFile(hr, 'utf8')).replace('Principal Engineer', 'Distinguished Engineer'));
+    const moved = await apply({ dir, planFile: file });
+    expect(moved).toMatchObject({ status: 'applied', serial: 3, review: { moved: true, reviewed: 0, since: [{ why: 'new', changes: 1 }] } });
+    expect(moved.plan.summary.users.update).toBe(1);
+    await plan({ dir, out: file });
+    const config = join(dir, 'idplane.yaml');
+    await writeFile(config, (await readFile(config, 'utf8')).replace('description: "Work email, used to sign in"', 'description: "Work email"'));
     const stale = await thrown(apply({ dir, planFile: file }));
     expect(stale.code).toBe('PLAN_STALE');
-    expect(stale.message).toMatch(/is stale: hr's data changed since it was made/);
+    expect(stale.message).toMatch(/is stale: it was made from another config/);
   });
 
   it('throws IdplaneErrors with a code of the union: a broken config carries its problems', async () => {

@@ -1,6 +1,6 @@
 /**
  * A saved plan is a CI artifact: anyone who can touch it between the plan job and the apply job could
- * edit it. Apply recomputes the plan and refuses any difference, and checks the signature when the
+ * edit it. Apply recomputes the plan and refuses any difference the data does not explain, and checks the signature when the
  * config sets a key. Each part of a real plan is tampered with here, on both state backends, and each
  * is refused with its reason, nothing written; the untampered plan then still applies.
  */
@@ -95,8 +95,13 @@ function trustSuite(backend: 'embedded' | 'postgres') {
     await refused((l) => (l[0]!.v.summary.users.update = 0), 'PLAN_MISMATCH', 'its header differs at summary.users.update');
   });
 
-  it('refuses edited fingerprints as made from other inputs or another config', async () => {
-    await refused((l) => (l[0]!.v.fingerprints.inputs.hr = `sha256:${'0'.repeat(64)}`), 'PLAN_STALE', "hr's data changed since it was made");
+  it('refuses an edited value behind an edited input fingerprint, since the user\'s inputs did not change; and another config as stale', async () => {
+    // Data that moved since is no reason to refuse, but each user whose inputs are the same must get
+    // exactly the saved changes: marking the data as moved lets nothing through.
+    await refused((l) => {
+      l[0]!.v.fingerprints.inputs.hr = `sha256:${'0'.repeat(64)}`;
+      user(l).after.profile.title = 'Chief Executive Officer';
+    }, 'PLAN_MISMATCH', 'not what the config produces now for users whose inputs did not change since it was made: 1 change(s) differ, the first: the update of user zoe.muller@example.com differs at after.profile.title');
     await refused((l) => (l[0]!.v.fingerprints.config = `sha256:${'0'.repeat(64)}`), 'PLAN_STALE', 'it was made from another config');
   });
 
@@ -109,23 +114,21 @@ function trustSuite(backend: 'embedded' | 'postgres') {
     await refused((l) => l.splice(l.findIndex((x) => x.t === 'account'), 1), 'PLAN_MISMATCH', /where the recomputed plan has the update of (salesforce|hr) account|it leaves out/);
   });
 
-  it('refuses a plan a target change made wrong, not one it left right, then applies the untampered plan', async () => {
+  it('applies the untampered plan after a target changed since: an account change the target made different is a data change of it', async () => {
     const sf = join(dir, 'data/salesforce.csv');
     const original = await readFile(sf, 'utf8');
-    // Zoë's title already as planned: the planned update is no longer what the config produces.
+    // Zoë's title already as planned: her planned account update is no longer what the config produces.
+    // An attribute the plan does not write is edited by hand on another account: nothing to do with it.
     const zoe = original.split('\n').find((l) => l.startsWith('zoe.muller@example.com,'))!;
     const cells = zoe.split(',');
     cells[4] = 'Principal Engineer';
-    await writeFile(sf, original.replace(zoe, cells.join(',')));
-    const stale = run(['apply', 'base.plan', '--format', 'json']);
-    expect(stale.code).toBe(1);
-    expect(JSON.parse(stale.stderr).error).toMatchObject({ code: 'PLAN_STALE', message: expect.stringContaining("the update of salesforce account zoe.muller@example.com (user zoe.muller@example.com) is no longer what the plan would do, since salesforce's accounts changed") });
-    expect(stateList()).toBe(before);
-
-    // An attribute the plan does not write edited by hand: the plan is still what the config produces.
-    await writeFile(sf, original.replace('Standard User', 'Read Only'));
+    await writeFile(sf, original.replace(zoe, cells.join(',')).replace('Standard User', 'Read Only'));
     const applied = run(['apply', 'base.plan', '--format', 'json']);
     expect(applied.code, applied.stderr).toBe(0);
+    expect(JSON.parse(applied.stdout).review).toEqual({
+      moved: true, reviewed: 1, records: 0,
+      since: [{ userId: expect.any(String), login: 'zoe.muller@example.com', why: 'target', changes: 1 }],
+    });
     expect(run(['plan', '--detailed-exitcode']).code).toBe(0);
   });
 }

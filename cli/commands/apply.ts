@@ -13,7 +13,7 @@ import { apply, type ApplyResult } from '../../engine/runs/apply.ts';
 import { FAILED, NOT_PLANNED, OK, type ExitCode } from '../exit-codes.ts';
 import { reportTimings, type Output } from '../output.ts';
 import { inDir } from '../paths.ts';
-import { renderApplyReport, reportNotPlanned } from '../views/apply-report.ts';
+import { renderApplyReport, reportNotPlanned, reportReview } from '../views/apply-report.ts';
 import { renderPlan } from './plan.ts';
 
 export interface ApplyOptions {
@@ -49,10 +49,11 @@ function report(result: ApplyResult, out: Output): ExitCode {
     case 'unchanged': {
       const { plan } = result;
       if (out.format === 'text') {
+        reportReview(out, result.review);
         reportNotPlanned(out, plan);
         out.stdout('Nothing to apply.\n');
       } else {
-        out.stdout(JSON.stringify({ applied: false, serial: result.serial, summary: plan.summary, ...(plan.notPlanned ? { notPlanned: plan.notPlanned } : {}) }) + '\n');
+        out.stdout(JSON.stringify({ applied: false, serial: result.serial, summary: plan.summary, ...(plan.notPlanned ? { notPlanned: plan.notPlanned } : {}), ...(result.review ? { review: result.review } : {}) }) + '\n');
       }
       return partly(plan);
     }

@@ -4,7 +4,9 @@
 import type { Plan } from '../../schemas/generated/plan.ts';
 import type { ChangeResult } from '../../providers/write-targets.ts';
 import type { ApplyResult } from '../../engine/runs/apply.ts';
+import type { ReviewCheck, SinceReason } from '../../engine/plan-verify.ts';
 import type { Output } from '../output.ts';
+import { n } from './style.ts';
 
 /** From this many changes of one app that failed (or were skipped) for the same reason, one line says them all. */
 const GROUP_FROM = 4;
@@ -22,9 +24,10 @@ export function renderApplyReport(out: Output, applied: Extract<ApplyResult, { s
   const count = (outcome: ChangeResult['outcome']) => results.filter((r) => r.outcome === outcome).length;
   const failed = count('failed');
   if (out.format === 'json') {
-    out.stdout(JSON.stringify({ applied: true, complete: failed === 0, serial: applied.serial, lineage: applied.lineage, summary: plan.summary, accounts: results, ...(plan.notPlanned ? { notPlanned: plan.notPlanned } : {}) }) + '\n');
+    out.stdout(JSON.stringify({ applied: true, complete: failed === 0, serial: applied.serial, lineage: applied.lineage, summary: plan.summary, accounts: results, ...(plan.notPlanned ? { notPlanned: plan.notPlanned } : {}), ...(applied.review ? { review: applied.review } : {}) }) + '\n');
     return;
   }
+  reportReview(out, applied.review);
   // Changes of one app that share an outcome and a message (a target down, a circuit opened) are one line.
   const groups = new Map<string, ChangeResult[]>();
   for (const r of results) {
@@ -51,4 +54,32 @@ export function renderApplyReport(out: Output, applied: Extract<ApplyResult, { s
   out.stdout(` State serial ${applied.serial}.\n`);
   if (failed > 0 || count('skipped') > 0) out.stdout('Run idplane plan again: it shows what is left, and apply converges.\n');
   else if (plan.notPlanned) out.stdout(`${plan.notPlanned.length} app(s) were not planned; the next plan that can read them plans them.\n`);
+}
+
+const WHY: Record<SinceReason, string> = {
+  inputs: 'their data changed since the review',
+  applied: 'the reviewed change was made since (applied already)',
+  new: 'not in the reviewed plan',
+  target: 'their account in the target changed since the review',
+};
+
+/** How many users of the data changes since the review are named (the JSON output lists all). */
+const NAMED = 10;
+
+/**
+ * The saved plan's check, when the data or the state moved since it was made: what is the reviewed
+ * effect, what are data changes since the review (planned again, counted by safeguards and policies), and
+ * that nothing was refused (a refusal stops apply before anything is written, with the same three parts).
+ */
+export function reportReview(out: Output, review: ReviewCheck | undefined): void {
+  if (!review?.moved || out.format !== 'text') return;
+  const { style } = out;
+  out.stdout(`${style.bold('The reviewed plan, checked against the data and the state at apply:')}\n`);
+  out.stdout(`  ${style.green('✓ reviewed effect')}  ${n(review.reviewed)} change(s), exactly as the saved plan shows them\n`);
+  const users = review.since.length;
+  const changes = review.since.reduce((sum, s) => sum + s.changes, 0);
+  out.stdout(`  ${style.yellow('~ data changes')}     ${n(users)} user(s) with ${n(changes)} change(s) since the review, planned again against today's data${review.records > 0 ? `; ${n(review.records)} record(s) and other items differ with the data` : ''}\n`);
+  for (const s of review.since.slice(0, NAMED)) out.stdout(`      ${s.login}: ${WHY[s.why]}\n`);
+  if (users > NAMED) out.stdout(`      … and ${n(users - NAMED)} more ${style.dim('(--format json lists each)')}\n`);
+  out.stdout(`  ${style.dim('✗ refused')}          none\n\n`);
 }

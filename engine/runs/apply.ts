@@ -16,7 +16,7 @@ import { atBoundary } from '../boundary.ts';
 import { IdplaneError, UsageError } from '../errors.ts';
 import { loadRawPlan, openBytes, type RawPlan } from '../plan-file.ts';
 import { signingKeyOf, verifyPlanSignature } from '../plan-signature.ts';
-import { checkOrigin, checkState, verifySavedPlan } from '../plan-verify.ts';
+import { checkOrigin, checkState, verifySavedPlan, type ReviewCheck } from '../plan-verify.ts';
 import { openWorkspace, planWorkspace, readState, VERSION } from '../workspace.ts';
 import { carryOut } from './carry-out.ts';
 import { takeLock } from './lock.ts';
@@ -40,11 +40,11 @@ export interface ApplyOptions extends RunOptions {
 
 export type ApplyResult =
   /** The plan changes nothing: nothing was written. */
-  | { status: 'unchanged'; plan: Plan; serial: number }
+  | { status: 'unchanged'; plan: Plan; serial: number; review?: ReviewCheck }
   /** `confirm` said no: nothing was written. */
   | { status: 'cancelled'; plan: Plan }
   /** Carried out; `complete` is false when an account change failed (see `accounts`). */
-  | { status: 'applied'; plan: Plan; serial: number; lineage: string | null; accounts: ChangeResult[]; complete: boolean };
+  | { status: 'applied'; plan: Plan; serial: number; lineage: string | null; accounts: ChangeResult[]; complete: boolean; review?: ReviewCheck };
 
 export async function apply(options: ApplyOptions): Promise<ApplyResult> {
   return atBoundary(async () => {
@@ -76,15 +76,16 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
         // the next plan plans them.
         const notRead = new Map((saved?.header.notPlanned ?? []).map((n) => [n.app, n]));
         const plan = await planWorkspace(ws, state, progress, { notRead });
-        if (saved) await verifySavedPlan(saved, plan, ws.project, file!, progress.start('checking the saved plan against it', 'lines'));
-        else await options.onPlan?.(plan);
+        const review = saved ? await verifySavedPlan(saved, plan, ws.project, file!, state, progress.start('checking the saved plan against it', 'lines')) : undefined;
+        if (!saved) await options.onPlan?.(plan);
         assertApplyable(plan, options);
-        if (!leavesWork(state, plan)) return { status: 'unchanged', plan, serial: state.serial };
+        const reviewed = review ? { review } : {};
+        if (!leavesWork(state, plan)) return { status: 'unchanged', plan, serial: state.serial, ...reviewed };
         if (!saved && options.confirm && !(await options.confirm(plan))) return { status: 'cancelled', plan };
         const outcome = await carryOut(ws, state, plan, 'apply', progress);
         return {
           status: 'applied', plan, serial: outcome.state.serial, lineage: outcome.state.lineage,
-          accounts: outcome.results, complete: !outcome.results.some((r) => r.outcome === 'failed'),
+          accounts: outcome.results, complete: !outcome.results.some((r) => r.outcome === 'failed'), ...reviewed,
         };
       } finally {
         await lock.release();
