@@ -15,6 +15,8 @@ export interface BaseConfig {
   ref: string;
   /** The commit REF names (full hash). */
   commit: string;
+  /** The commit the working tree is at (HEAD), or null in a repository without one. */
+  head: string | null;
 }
 
 export async function loadBaseConfig(dir: string, ref: string, env: Record<string, string | undefined>): Promise<BaseConfig> {
@@ -33,6 +35,7 @@ export async function loadBaseConfig(dir: string, ref: string, env: Record<strin
     commit = '';
   }
   if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new UsageError(`--git-base ${ref}: no such commit, branch or tag in the repository at ${root}`);
+  const head = (await git.revparse(['--verify', '--quiet', 'HEAD^{commit}']).catch(() => '')).trim();
   const inRepo = (path: string) => {
     const rel = relative(root, path);
     if (rel.startsWith('..') || isAbsolute(rel)) throw Object.assign(new Error(`${path} is outside the repository at ${root}`), { code: 'EOUTSIDE' });
@@ -57,5 +60,5 @@ export async function loadBaseConfig(dir: string, ref: string, env: Record<strin
     failure: `the configuration at --git-base ${ref} (${commit.slice(0, 12)}) has errors; the delta compares it with the working tree's`,
   };
   const ws = await loadProject(dir, env, files);
-  return { ws, ref, commit };
+  return { ws, ref, commit, head: /^[0-9a-f]{40,64}$/.test(head) ? head : null };
 }

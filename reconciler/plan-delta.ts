@@ -10,7 +10,12 @@ import type { AccountChange, Plan, UserChange } from '../schemas/generated/plan.
 import { ExampleTally } from './example-tally.ts';
 import type { AccountDelta, ActionDelta, AttributeDelta, DifferenceGroup, PlanDelta, UserDelta } from '../schemas/generated/plan-delta.ts';
 
-export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: string }): PlanDelta {
+/**
+ * The delta between the plans of two configs over the same inputs. With `countBy` (the config's
+ * plan.countBy, an attribute that is not personal data), the users whose planned action differs are
+ * also counted by that attribute's value.
+ */
+export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: string }, countBy?: string): PlanDelta {
   const actions = new Map<string, ActionDelta>();
   const action = (kind: 'user' | 'account', app: string, name: string) => {
     const id = `${kind}\u0000${app}\u0000${name}`;
@@ -75,6 +80,8 @@ export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: st
     accounts.push({ app: h.app, key: h.key, login: h.login, base: null, head: h.action, attributes });
   }
 
+  const countedBy = countBy === undefined ? undefined : countByValue(countBy, users, base, head);
+
   // What kept the base plan from being applied that the head's plan no longer has.
   const still = new Set(head.blockers.map((b) => b.message));
   const unblocks = base.blockers.filter((b) => !still.has(b.message)).map((b) => b.message);
@@ -90,7 +97,27 @@ export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: st
     accounts,
     ...groups.largest(),
     ...(unblocks.length > 0 ? { unblocks } : {}),
+    ...(countedBy && countedBy.rows.length > 0 ? { countedBy } : {}),
   };
+}
+
+/** The users whose planned action differs, by their action in the head's plan and `attribute`'s value after it. */
+function countByValue(attribute: string, users: readonly UserDelta[], base: Plan, head: Plan): NonNullable<PlanDelta['countedBy']> {
+  const after = new Map<string, unknown>();
+  for (const u of base.users) after.set(u.id, u.after.profile[attribute]);
+  for (const u of head.users) after.set(u.id, u.after.profile[attribute]);
+  const rows = new Map<string, { action: string; value: string | null; count: number }>();
+  for (const u of users) {
+    if (u.base === u.head) continue;
+    const action = u.head ?? 'no change';
+    const raw = after.get(u.id);
+    const value = raw === undefined || raw === null ? null : Array.isArray(raw) ? raw.join(', ') : String(raw);
+    const id = `${action}\u0000${value ?? '\u0001'}`;
+    const row = rows.get(id);
+    if (row) row.count += 1;
+    else rows.set(id, { action, value, count: 1 });
+  }
+  return { attribute, rows: [...rows.values()].sort((a, b) => b.count - a.count || a.action.localeCompare(b.action) || (a.value ?? '').localeCompare(b.value ?? '')) };
 }
 
 /** Groups kept in the delta, and distinct differences counted before new ones stop being grouped. */

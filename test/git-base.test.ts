@@ -44,7 +44,7 @@ beforeAll(async () => {
 afterAll(async () => rm(root, { recursive: true, force: true }));
 
 describe('plan --git-base', () => {
-  it('shows what the branch changes against main, attribute by attribute, in JSON, text and Markdown', () => {
+  it('shows what the branch changes against main, attribute by attribute, in JSON, text and Markdown', async () => {
     const json = idplane(dir, ['plan', '--git-base', 'main', '--format', 'json']);
     expect(json.code, json.stderr).toBe(0);
     const delta = JSON.parse(json.stdout);
@@ -63,12 +63,29 @@ describe('plan --git-base', () => {
     const text = idplane(dir, ['plan', '--git-base', 'main', '--detailed-exitcode']);
     expect(text.code).toBe(2);
     expect(text.stdout.split('\n')[0]).toContain("! The working tree's plan gives super_admin to auditor@example.com.");
-    expect(text.stdout).toContain('this config plans 51 user(s) and 0 account(s) differently');
-    expect(text.stdout).toContain('adds 50 update of users sourced by hr (0 → 50)');
+    expect(text.stdout).toContain("this config plans 51 user(s) (100% of the directory's 51 users) and 0 account(s) differently");
+    expect(text.stdout).toContain("adds 50 update of users sourced by hr (0 → 50, 98% of the directory's 51 users)");
     expect(text.stdout).toContain('changes the planned title for 50 users');
 
-    const md = idplane(dir, ['plan', '--git-base', 'main', '--format', 'markdown']);
-    expect(md.stdout).toContain('## idplane plan: what this change does (compared with `main`');
+    const md = idplane(dir, ['plan', '--git-base', 'main', '--format', 'markdown'], { env: { GITHUB_RUN_ID: '', CI_JOB_URL: '' } });
+    expect(md.stdout).toContain(`## idplane plan: what this change does (compared with \`main\` at ${git('rev-parse', 'main').trim().slice(0, 12)}; this change at ${git('rev-parse', 'HEAD').trim().slice(0, 12)})`);
+    expect(md.stdout).toContain("This change plans **51 user(s)** (100% of the directory's 51 users) and **0 account(s)** differently");
+    expect(md.stdout).not.toContain('CI run');
+    const ci = idplane(dir, ['plan', '--git-base', 'main', '--format', 'markdown'], { env: { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/identity', GITHUB_RUN_ID: '42' } });
+    expect(ci.stdout.split('\n')[2]).toBe('Made by [this CI run](https://github.com/acme/identity/actions/runs/42).');
+    const fromGitlab = JSON.parse(idplane(dir, ['plan', '--git-base', 'main', '--format', 'json'], { env: { CI_JOB_URL: 'https://gitlab.example.com/acme/identity/-/jobs/7' } }).stdout);
+    expect(fromGitlab).toMatchObject({ run: 'https://gitlab.example.com/acme/identity/-/jobs/7', directory: 51, head: { commit: git('rev-parse', 'HEAD').trim() } });
+    // plan.countBy: the users whose planned action differs, by department (the auditor has none).
+    // department is not personal data, so its values show.
+    const config = await readFile(join(dir, 'idplane.yaml'), 'utf8');
+    await writeFile(join(dir, 'idplane.yaml'), `${config}\nplan: { countBy: department }\n`);
+    try {
+      const counted = idplane(dir, ['plan', '--git-base', 'main', '--format', 'markdown']);
+      expect(counted.stdout).toContain('By **department**, the users whose planned action this change makes different:\n\n- update: `"Engineering"` 16, `"Sales"` 8,');
+      expect(counted.stdout).toContain('\n- create: *(none)* 1\n');
+    } finally {
+      await writeFile(join(dir, 'idplane.yaml'), config);
+    }
     expect(md.stdout.split('\n').slice(2, 4)).toEqual(['> [!CAUTION]', expect.stringMatching(/^> \*\*The plan of this change gives super_admin to `#[0-9a-f]{8}`\.\*\*$/)]);
     expect(md.stdout).toContain('- changes the planned title for 50 users');
     // title is not personal data: its values show; the users are tags.

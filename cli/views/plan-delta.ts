@@ -16,9 +16,45 @@ const LIST_LIMIT = 200;
 const GROUPS_SHOWN = 20;
 const MARKDOWN_DETAILS_BUDGET = 50_000;
 
-function actionLine(a: ActionDelta): string {
+function actionLine(a: ActionDelta, directory?: number): string {
   const what = a.kind === 'user' ? `${a.action} of users sourced by ${a.app}` : `${a.action} of ${a.app} accounts`;
-  return `${a.delta > 0 ? 'adds' : 'removes'} ${n(Math.abs(a.delta))} ${what} (${n(a.base)} → ${n(a.head)})`;
+  const part = a.kind === 'user' ? share(Math.abs(a.delta), directory) : '';
+  return `${a.delta > 0 ? 'adds' : 'removes'} ${n(Math.abs(a.delta))} ${what} (${n(a.base)} → ${n(a.head)}${part ? `, ${part}` : ''})`;
+}
+
+/** `12% of the directory's 51,000 users`: a count's share of the stored directory, or '' when it is not known. */
+export function share(count: number, directory: number | undefined): string {
+  if (directory === undefined || directory === 0) return '';
+  const percent = (count / directory) * 100;
+  const shown = percent >= 10 || percent === 0 ? Math.round(percent).toString() : percent < 0.1 ? '<0.1' : percent.toFixed(1);
+  return `${shown}% of the directory's ${n(directory)} users`;
+}
+
+const inParentheses = (text: string) => (text ? ` (${text})` : '');
+
+/** Values named per action in the countBy lines (the JSON output has every one). */
+const COUNTED_VALUES = 10;
+
+/** One line per action of plan.countBy's counts: `deactivate: "Sales" 12, "Finance" 3`. */
+function countedLines(counted: PlanDelta['countedBy'], value: (v: string | null) => string): string[] {
+  if (!counted) return [];
+  const byAction = new Map<string, { value: string | null; count: number }[]>();
+  for (const row of counted.rows) {
+    const list = byAction.get(row.action) ?? [];
+    list.push(row);
+    byAction.set(row.action, list);
+  }
+  return [...byAction].map(([action, rows]) => {
+    const shown = rows.slice(0, COUNTED_VALUES).map((r) => `${value(r.value)} ${n(r.count)}`).join(', ');
+    const rest = rows.slice(COUNTED_VALUES).reduce((sum, r) => sum + r.count, 0);
+    return `${action}: ${shown}${rest > 0 ? `, and ${n(rest)} more in ${n(rows.length - COUNTED_VALUES)} other value(s)` : ''}`;
+  });
+}
+
+/** The commits compared: `main (abc123456789) → this change (def456789012)`. */
+function commits(delta: PlanDelta, code: (text: string) => string): string {
+  const base = `${code(delta.base.ref)} at ${delta.base.commit.slice(0, 12)}`;
+  return delta.head.commit ? `${base}; this change at ${delta.head.commit.slice(0, 12)}` : base;
 }
 
 function attributeLine(a: PlanDelta['attributes'][number]): string {
@@ -55,9 +91,11 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
       ? `${style.bold('No difference in the planned changes')} from ${base}, but the guardrails above are not the same.`
       : `${style.bold('No difference.')} The working tree's config plans the same changes as ${base}.`);
   } else {
-    out.push(`${style.bold(`Compared with ${base}`)}, this config plans ${n(delta.counts.users)} user(s) and ${n(delta.counts.accounts)} account(s) differently:`);
-    for (const a of delta.actions) out.push(`  ${a.delta > 0 ? style.green('+') : style.red('-')} ${actionLine(a)}`);
+    out.push(`${style.bold(`Compared with ${base}`)}, this config plans ${n(delta.counts.users)} user(s)${inParentheses(share(delta.counts.users, delta.directory))} and ${n(delta.counts.accounts)} account(s) differently:`);
+    for (const a of delta.actions) out.push(`  ${a.delta > 0 ? style.green('+') : style.red('-')} ${actionLine(a, delta.directory)}`);
     for (const a of delta.attributes) out.push(`  ${style.yellow('~')} ${attributeLine(a)}`);
+    const counted = countedLines(delta.countedBy, (v) => (v === null ? '(none)' : JSON.stringify(v)));
+    if (counted.length > 0) out.push('', style.bold(`By ${delta.countedBy!.attribute}, the users whose planned action this change makes different:`), ...counted.map((l) => `  ${l}`));
     const groups = (delta.groups ?? []).slice(0, GROUPS_SHOWN);
     if (groups.length > 0) {
       out.push('', style.bold('By value, the largest first:'));
@@ -89,7 +127,8 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
 
 export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boolean; shown?: readonly string[]; salt: string | null }, sink: Sink): void {
   const mask = createMasking({ unmasked: options.unmasked, ...(options.shown ? { shown: options.shown } : {}), salt: options.salt });
-  const out: string[] = [`## idplane plan: what this change does (compared with \`${delta.base.ref}\`, ${delta.base.commit.slice(0, 12)})`, ''];
+  const out: string[] = [`## idplane plan: what this change does (compared with ${commits(delta, (t) => `\`${t}\``)})`, ''];
+  if (delta.run) out.push(`Made by [this CI run](${delta.run}).`, '');
   const superAdmin = superAdminSentence(delta.head.summary, (login) => mask.user(login));
   if (superAdmin) out.push('> [!CAUTION]', `> **${superAdmin.replace('This plan', 'The plan of this change')}**`, '');
   const guardrails = delta.guardrails ?? [];
@@ -109,17 +148,19 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
   }
   out.push(...notPlannedMarkdownLines(delta.head.notPlanned, (m) => mask.text(m)));
   const loud = delta.actions.filter((a) => a.delta > 0 && ['deactivate', 'suspend', 'disable', 'delete'].includes(a.action));
-  if (loud.length > 0) out.push('> [!WARNING]', ...loud.map((a) => `> **This change ${actionLine(a)}.**`), '');
+  if (loud.length > 0) out.push('> [!WARNING]', ...loud.map((a) => `> **This change ${actionLine(a, delta.directory)}.**`), '');
   if (delta.counts.users === 0 && delta.counts.accounts === 0) {
     out.push(guardrails.length > 0
       ? `**No difference in the planned changes** from \`${delta.base.ref}\`, but the guardrails above are not the same.`
       : `**No difference**: this change plans the same changes as \`${delta.base.ref}\`.`, '');
   }
   else {
-    out.push(`This change plans **${n(delta.counts.users)} user(s)** and **${n(delta.counts.accounts)} account(s)** differently:`, '');
-    for (const a of delta.actions) out.push(`- ${actionLine(a)}`);
+    out.push(`This change plans **${n(delta.counts.users)} user(s)**${inParentheses(share(delta.counts.users, delta.directory))} and **${n(delta.counts.accounts)} account(s)** differently:`, '');
+    for (const a of delta.actions) out.push(`- ${actionLine(a, delta.directory)}`);
     for (const a of delta.attributes) out.push(`- ${attributeLine(a)}`);
     out.push('');
+    const counted = countedLines(delta.countedBy, (v) => (v === null ? '*(none)*' : mask.value(delta.countedBy!.attribute, v)));
+    if (counted.length > 0) out.push(`By **${delta.countedBy!.attribute}**, the users whose planned action this change makes different:`, '', ...counted.map((l) => `- ${l}`), '');
     const groups = (delta.groups ?? []).slice(0, GROUPS_SHOWN);
     if (groups.length > 0) {
       out.push('By value, the largest first:', '');

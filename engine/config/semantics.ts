@@ -4,6 +4,7 @@
  * attributes; every CEL expression must compile (the problem points inside the expression); a match rule
  * has exactly one form. Pure: it reads the loaded config and reports through `at`.
  */
+import { isSensitive } from '../../reconciler/sensitivity.ts';
 import type { AppConfig, IdplaneConfig, MatchRule } from '../../schemas/generated/config.ts';
 import { pipelineFingerprint } from '../../reconciler/fingerprint.ts';
 import { compileExpression, compilePolicyExpression, type CompiledExpression } from '../../reconciler/expressions.ts';
@@ -29,6 +30,12 @@ export function checkSemantics(config: IdplaneConfig, loaded: LoadedConfig, at: 
     const near = hint(name, attributeNames);
     return `${JSON.stringify(name)} is not a directory attribute${near || `; declare it under directory.attributes (${name}: { type: string })`}`;
   };
+
+  const countBy = config.plan?.countBy;
+  if (countBy !== undefined) {
+    if (!own(attributes, countBy)) at(toPointer(['plan', 'countBy']), unknownAttribute(countBy));
+    else if (isSensitive(countBy, own(attributes, countBy)!)) at(toPointer(['plan', 'countBy']), `${JSON.stringify(countBy)} holds personal data (${own(attributes, countBy)!.sensitive === true ? 'the config marks it sensitive' : 'every attribute outside a few organisational ones does, unless the config says sensitive: false'}), which a pull request's comment must not count by; name one such as department`);
+  }
 
   const profileSources = config.profileSources ?? importApps;
   config.profileSources?.forEach((app, i) => {

@@ -533,3 +533,17 @@ describe('validateConfig: plan policies', () => {
     expect(p.message).toBe('policy a is defined twice (also policies[0])');
   });
 });
+
+describe('validateConfig: plan.countBy', () => {
+  it('names a declared attribute that is not personal data, at its place', async () => {
+    const line = MINIMAL.split('\n').length; // the appended `plan:` is on the last line
+    const unknown = only(await validationProblems({ 'idplane.yaml': `${MINIMAL}plan: { countBy: departmnt }\n` }));
+    expect(where(unknown)).toBe(`idplane.yaml:${line}:18`);
+    expect(unknown.message).toContain('"departmnt" is not a directory attribute');
+    const personal = only(await validationProblems({ 'idplane.yaml': `${MINIMAL}plan: { countBy: firstName }\n` }));
+    expect(personal.pointer).toBe('/plan/countBy');
+    expect(personal.message).toContain('"firstName" holds personal data');
+    const organisational = MINIMAL.replace('    firstName: { type: string }\n', '    firstName: { type: string }\n    department: { type: string }\n');
+    expect((await validate({ 'idplane.yaml': `${organisational}plan: { countBy: department }\n` })).ok).toBe(true);
+  });
+});

@@ -73,11 +73,21 @@ export async function planDeltaRun(options: PlanDeltaOptions): Promise<PlanDelta
     const head = await planWorkspace(ws, state, progress, { snapshots });
     const basePlan = await planWorkspace(base.ws, state, progress, { snapshots });
     head.created_at = new Date().toISOString();
-    const delta = planDelta(basePlan, head, { ref: options.gitBase, commit: base.commit });
+    const delta = planDelta(basePlan, head, { ref: options.gitBase, commit: base.commit }, ws.config.plan?.countBy);
     const guardrails = guardrailChanges(base.ws.config, ws.config);
     if (guardrails.length > 0) delta.guardrails = guardrails;
+    if (base.head) delta.head.commit = base.head;
+    const run = ciRunLink(options.env ?? process.env);
+    if (run) delta.run = run;
+    delta.directory = state.users.length;
     return { plan: head, signingKey, delta, inputs: options.saving ? userInputs(state, head) : undefined };
   }, open);
+}
+
+/** The link to the CI run this is, when the CI says it: GitHub Actions' run, GitLab CI's job. */
+export function ciRunLink(env: Record<string, string | undefined>): string | undefined {
+  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) return `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
+  return env.CI_JOB_URL || undefined;
 }
 
 export interface PlanOptions extends RunOptions {

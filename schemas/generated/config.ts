@@ -83,13 +83,17 @@ export interface IdplaneConfig {
    */
   policies?: Policy[];
   /**
-   * Saved plans (`plan --out`).
+   * Saved plans (`plan --out`) and the plan delta (`plan --git-base`).
    */
   plan?: {
     /**
      * A secret (at least 32 characters), normally ${env:IDPLANE_PLAN_KEY} set as a CI secret. `plan --out` then signs the plan file (HMAC-SHA256 over its content), and `apply PLANFILE` refuses a plan that is unsigned or signed with another key, before reading anything else: only a job that holds the key can make a plan that applies. Never logged, and not part of the config fingerprint (the ${env:...} reference is).
      */
     signingKey?: string;
+    /**
+     * A directory attribute that is not personal data (department, say): the plan delta of a pull request (`plan --git-base`) counts the users whose planned action the change makes different by its value, so a reviewer sees "deactivate: Sales 12, Finance 3" rather than masked rows. An attribute the config marks `sensitive` is refused.
+     */
+    countBy?: string;
   };
   /**
    * Values the directory owns for users it imports: attributes with `source: directory` and roles. Sourced attributes are read-only in the directory and cannot be set here.

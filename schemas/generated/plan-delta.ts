@@ -70,6 +70,10 @@ export interface PlanDelta {
      */
     policies?: PolicyVerdict[];
     notPlanned?: NotPlanned;
+    /**
+     * The commit the working tree is at (git's HEAD), when the config is in a git repository: the change's head commit.
+     */
+    commit?: string;
   };
   /**
    * How many users and accounts plan differently.
@@ -94,6 +98,31 @@ export interface PlanDelta {
    * Each account planned differently.
    */
   accounts: AccountDelta[];
+  /**
+   * The link to the CI run that made the delta, when the CI says it (GitHub Actions: GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID; GitLab CI: CI_JOB_URL).
+   */
+  run?: string;
+  /**
+   * How many users the stored directory holds: the base of each count's share.
+   */
+  directory?: number;
+  /**
+   * With the config's plan.countBy: the users the change plans differently, by the action the change gives them and that attribute's value (after the change), the largest first.
+   */
+  countedBy?: {
+    attribute: string;
+    rows: {
+      /**
+       * The action the change's plan gives these users (`no change` where the base's plan had one and this one has none).
+       */
+      action: string;
+      /**
+       * The attribute's value, null where the user has none.
+       */
+      value: string | null;
+      count: number;
+    }[];
+  };
 }
 export interface GuardrailChange {
   /**
