@@ -86,12 +86,13 @@ export async function main(argv: string[]): Promise<number> {
 
   program.command('apply').description('carry out a saved plan, or plan and ask for confirmation')
     .argument('[planfile]', 'a plan saved with `plan --out`')
-    .addOption(format())
+    .addOption(planFormat())
+    .option('--dry-run', 'with a plan file: check it against the data of now as apply would (reviewed effect, data changes since, refused) and write nothing; takes no lock, so read-only state credentials do (markdown: for a CI job summary)')
     .option('--auto-approve', 'apply without asking (needed when there is no terminal and no plan file)')
     .option('--allow-mass-change', 'apply even though a safeguard tripped (conflicts still block)')
     .option('--allow-policy <name>', 'apply even though this plan policy is broken; repeat for each (conflicts still block)', (name: string, names: string[] = []) => [...names, name])
     .option('--lock-timeout <duration>', 'wait this long for a lock another run holds (e.g. 30s, 2m); default: fail fast', parseDuration)
-    .action(async (planfile: string | undefined, options: { autoApprove?: boolean; allowMassChange?: boolean; allowPolicy?: string[]; lockTimeout?: number }) => {
+    .action(async (planfile: string | undefined, options: { autoApprove?: boolean; allowMassChange?: boolean; allowPolicy?: string[]; lockTimeout?: number; dryRun?: boolean }) => {
       const { applyCommand } = await import('./commands/apply.ts');
       const { allowPolicy, ...rest } = options;
       exitCode = await applyCommand(program.opts<{ dir: string }>().dir, planfile, { ...rest, ...(allowPolicy ? { allowPolicies: allowPolicy } : {}), lockTimeoutMs: options.lockTimeout ?? 0 }, out);

@@ -111,6 +111,20 @@ describe('saved plans', () => {
     expect(idplane(dir, ['state', 'show', 'zoe.muller@example.com']).stdout).toContain('Principal Engineer');
   });
 
+  it('apply --dry-run checks a saved plan as apply would and writes nothing; it needs a plan file, and Markdown needs it', async () => {
+    const planFile = join(dir, 'first.plan');
+    expect(idplane(dir, ['plan', '--out', planFile]).code).toBe(0);
+    const checked = idplane(dir, ['apply', planFile, '--dry-run']);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toContain('✓ reviewed effect  101 change(s), exactly as the saved plan shows them');
+    expect(checked.stdout).toContain('Checked, nothing written: applying the plan now would carry out 51 users to create, 0 to update');
+    expect(JSON.parse(idplane(dir, ['apply', planFile, '--dry-run', '--format', 'json']).stdout)).toMatchObject({ checked: true, review: { moved: false, reviewed: 101, since: [] } });
+    expect(idplane(dir, ['state', 'list']).stdout).toContain('The directory is empty');
+    expect(idplane(dir, ['apply', '--dry-run']).stderr).toContain('--dry-run checks a saved plan: give the plan file');
+    expect(idplane(dir, ['apply', planFile, '--format', 'markdown']).stderr).toContain('apply writes Markdown only with --dry-run');
+    expect(idplane(dir, ['state', 'list']).stdout).toContain('The directory is empty');
+  });
+
   it('applies the values it reads again for the records a saved plan lists', async () => {
     const planFile = join(dir, 'first.plan');
     expect(idplane(dir, ['plan', '--out', planFile]).code).toBe(0);

@@ -13,7 +13,7 @@ import { apply, type ApplyResult } from '../../engine/runs/apply.ts';
 import { FAILED, NOT_PLANNED, OK, type ExitCode } from '../exit-codes.ts';
 import { reportTimings, type Output } from '../output.ts';
 import { inDir } from '../paths.ts';
-import { renderApplyReport, reportNotPlanned, reportReview } from '../views/apply-report.ts';
+import { renderApplyReport, renderCheck, reportNotPlanned, reportReview } from '../views/apply-report.ts';
 import { renderPlan } from './plan.ts';
 
 export interface ApplyOptions {
@@ -24,10 +24,13 @@ export interface ApplyOptions {
   allowPolicies?: string[];
   /** How long to wait for a lock another run holds; 0 fails fast. */
   lockTimeoutMs?: number;
+  /** With a plan file: check it as apply would, write nothing. */
+  dryRun?: boolean;
 }
 
 export async function applyCommand(dir: string, planFile: string | undefined, options: ApplyOptions, out: Output): Promise<ExitCode> {
-  if (!planFile && !options.autoApprove && !out.interactive) {
+  if (out.format === 'markdown' && !options.dryRun) throw new UsageError('apply writes Markdown only with --dry-run (a CI job summary of what applying the plan will do)');
+  if (!planFile && !options.autoApprove && !out.interactive && !options.dryRun) {
     throw new UsageError('apply needs confirmation, but there is no terminal to ask on: pass --auto-approve, or apply a saved plan with `idplane apply PLANFILE`');
   }
   const { autoApprove, ...through } = options;
@@ -57,6 +60,9 @@ function report(result: ApplyResult, out: Output): ExitCode {
       }
       return partly(plan);
     }
+    case 'checked':
+      renderCheck(out, result);
+      return partly(result.plan);
     case 'cancelled':
       out.stderr('Apply cancelled.\n');
       return FAILED;

@@ -6,6 +6,7 @@ import type { ChangeResult } from '../../providers/write-targets.ts';
 import type { ApplyResult } from '../../engine/runs/apply.ts';
 import type { ReviewCheck, SinceReason } from '../../engine/plan-verify.ts';
 import type { Output } from '../output.ts';
+import { createMasking } from './masking.ts';
 import { n } from './style.ts';
 
 /** From this many changes of one app that failed (or were skipped) for the same reason, one line says them all. */
@@ -71,8 +72,8 @@ const NAMED = 10;
  * effect, what are data changes since the review (planned again, counted by safeguards and policies), and
  * that nothing was refused (a refusal stops apply before anything is written, with the same three parts).
  */
-export function reportReview(out: Output, review: ReviewCheck | undefined): void {
-  if (!review?.moved || out.format !== 'text') return;
+export function reportReview(out: Output, review: ReviewCheck | undefined, always = false): void {
+  if (!review || (!review.moved && !always) || out.format !== 'text') return;
   const { style } = out;
   out.stdout(`${style.bold('The reviewed plan, checked against the data and the state at apply:')}\n`);
   out.stdout(`  ${style.green('✓ reviewed effect')}  ${n(review.reviewed)} change(s), exactly as the saved plan shows them\n`);
@@ -82,4 +83,40 @@ export function reportReview(out: Output, review: ReviewCheck | undefined): void
   for (const s of review.since.slice(0, NAMED)) out.stdout(`      ${s.login}: ${WHY[s.why]}\n`);
   if (users > NAMED) out.stdout(`      … and ${n(users - NAMED)} more ${style.dim('(--format json lists each)')}\n`);
   out.stdout(`  ${style.dim('✗ refused')}          none\n\n`);
+}
+
+/**
+ * apply --dry-run: what applying the saved plan now would do, in three parts, and the plan's counts.
+ * Markdown (a CI job summary the approver reads before approving the apply) masks logins as the pull
+ * request's comment does.
+ */
+export function renderCheck(out: Output, checked: Extract<ApplyResult, { status: 'checked' }>): void {
+  const { plan, review } = checked;
+  const s = plan.summary;
+  const accounts = s.accounts.create + s.accounts.update + s.accounts.disable + s.accounts.enable + s.accounts.delete + s.accounts.link;
+  const counts = `${n(s.users.create)} users to create, ${n(s.users.update)} to update, ${n(s.users.deactivate)} to deactivate, ${n(s.users.suspend)} to suspend; ${n(accounts)} account change(s)`;
+  const changes = review.since.reduce((sum, x) => sum + x.changes, 0);
+  switch (out.format) {
+    case 'json':
+      out.stdout(JSON.stringify({ checked: true, applyable: plan.applyable, summary: s, review, ...(plan.notPlanned ? { notPlanned: plan.notPlanned } : {}) }) + '\n');
+      return;
+    case 'markdown': {
+      const mask = createMasking({ unmasked: false, ...(plan.unmaskedAttributes ? { shown: plan.unmaskedAttributes } : {}), salt: plan.state.lineage });
+      const named = review.since.slice(0, NAMED).map((x) => `${mask.user(x.login)} (${WHY[x.why]})`);
+      const more = review.since.length > NAMED ? `, and ${n(review.since.length - NAMED)} more` : '';
+      out.stdout([
+        '## idplane: what applying the reviewed plan does now', '',
+        `- ✓ **Reviewed effect**: ${n(review.reviewed)} change(s), exactly as the pull request's plan shows them`,
+        `- ~ **Data changes since the review**: ${n(review.since.length)} user(s) with ${n(changes)} change(s)${named.length ? `: ${named.join(', ')}${more}` : ''}`,
+        '- ✗ **Refused**: none (apply refuses the whole plan, writing nothing, when anything else differs)', '',
+        `The plan apply will carry out: ${counts}.`, '',
+      ].join('\n'));
+      return;
+    }
+    case 'text':
+      reportReview(out, review, true);
+      reportNotPlanned(out, plan);
+      out.stdout(`Checked, nothing written: applying the plan now would carry out ${counts}.\n`);
+      return;
+  }
 }

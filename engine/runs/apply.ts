@@ -32,6 +32,12 @@ export interface ApplyOptions extends RunOptions {
   allowPolicies?: string[];
   /** How long to wait for a lock another run holds; 0 (the default) fails fast with LOCK_HELD. */
   lockTimeoutMs?: number;
+  /**
+   * With planFile: check the saved plan against the config, state and data of now as apply would, and
+   * stop there (status 'checked'): nothing is written and no lock is taken, so read-only state
+   * credentials suffice (a CI job that shows the approver what apply will do).
+   */
+  dryRun?: boolean;
   /** Without planFile: the plan, once computed and before it is checked (to show it). */
   onPlan?: (plan: Plan) => Promise<void>;
   /** Without planFile: asked before a plan with changes is carried out; false cancels. */
@@ -43,6 +49,8 @@ export type ApplyResult =
   | { status: 'unchanged'; plan: Plan; serial: number; review?: ReviewCheck }
   /** `confirm` said no: nothing was written. */
   | { status: 'cancelled'; plan: Plan }
+  /** dryRun: the saved plan would apply (blockers aside from the overrides given); nothing was written. */
+  | { status: 'checked'; plan: Plan; review: ReviewCheck }
   /** Carried out; `complete` is false when an account change failed (see `accounts`). */
   | { status: 'applied'; plan: Plan; serial: number; lineage: string | null; accounts: ChangeResult[]; complete: boolean; review?: ReviewCheck };
 
@@ -62,7 +70,8 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
         saved = await loadRawPlan(file);
         checkOrigin(saved.header, file, { version: VERSION, configFingerprint: ws.fingerprint });
       }
-      const lock = await takeLock(ws, 'apply', options.lockTimeoutMs ?? 0);
+      if (options.dryRun && !saved) throw new UsageError('--dry-run checks a saved plan: give the plan file (idplane apply PLANFILE --dry-run)');
+      const lock = options.dryRun ? null : await takeLock(ws, 'apply', options.lockTimeoutMs ?? 0);
       try {
         await pausePoint('after-lock');
         const state = await readState(ws, progress);
@@ -79,6 +88,7 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
         const review = saved ? await verifySavedPlan(saved, plan, ws.project, file!, state, progress.start('checking the saved plan against it', 'lines')) : undefined;
         if (!saved) await options.onPlan?.(plan);
         assertApplyable(plan, options);
+        if (options.dryRun) return { status: 'checked', plan, review: review! };
         const reviewed = review ? { review } : {};
         if (!leavesWork(state, plan)) return { status: 'unchanged', plan, serial: state.serial, ...reviewed };
         if (!saved && options.confirm && !(await options.confirm(plan))) return { status: 'cancelled', plan };
@@ -88,7 +98,7 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
           accounts: outcome.results, complete: !outcome.results.some((r) => r.outcome === 'failed'), ...reviewed,
         };
       } finally {
-        await lock.release();
+        await lock?.release();
       }
     } finally {
       await ws.store.close();
