@@ -1,11 +1,13 @@
 /**
  * Connection helpers of the PostgreSQL backend. `maskUrl` turns a connection URL into one safe for
  * messages (the password, and any query parameter that looks like a secret, become ***); it never
- * throws and never returns the password. `asReachError` turns an error that means "the server could not
- * be reached or would not let us in" into a StateUnreachableError naming the masked location, and
- * returns every other error unchanged. `lockKey` derives the 64-bit advisory lock key of a schema.
+ * throws and never returns the password. `asStateError` turns an error that means "the server could not
+ * be reached or would not let us in" into a StateUnreachableError naming the masked location, one that
+ * means "this role may not do that" (a read-only role's write) into a StateAccessError, and returns every
+ * other error unchanged. `lockKey` derives the 64-bit advisory lock key of a schema.
  */
 import { createHash } from 'node:crypto';
+import { StateAccessError } from '../types.ts';
 
 export class StateUnreachableError extends Error {
   readonly code = 'STATE_UNREACHABLE';
@@ -36,7 +38,10 @@ export function isReachError(error: unknown): boolean {
   return /Connection terminated|connection timeout|timeout expired|Client has encountered a connection error/i.test(error.message);
 }
 
-export function asReachError(error: unknown, location: string): unknown {
+export function asStateError(error: unknown, location: string): unknown {
+  if (error instanceof Error && (error as { code?: unknown }).code === '42501') {
+    return new StateAccessError(`the role in the state URL may not change the PostgreSQL state at ${location} (${error.message}): plan, drift, history and apply PLANFILE --dry-run need only SELECT, but apply, jit, serve and the state commands that write need a role that may write the schema (docs/state.md)`, { cause: error });
+  }
   if (error instanceof StateUnreachableError || !isReachError(error)) return error;
   const e = error as Error & { code?: string };
   // Node's connect errors may be AggregateErrors (one per address tried) with an empty message.

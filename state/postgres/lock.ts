@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { LockHeldError, StateFormatError, type LockHandle, type LockInfo } from '../types.ts';
-import { asReachError, lockKey, lockKeyHalves } from './connection.ts';
+import { asStateError, lockKey, lockKeyHalves } from './connection.ts';
 
 export interface LockContext {
   clientConfig: pg.ClientConfig;
@@ -135,7 +135,7 @@ export class AdvisoryLock {
     } catch (error) {
       released = true;
       await client.end().catch(() => {});
-      throw asReachError(error, this.ctx.location);
+      throw asStateError(error, this.ctx.location);
     }
   }
 

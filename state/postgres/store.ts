@@ -23,7 +23,7 @@ import type { DirectoryState } from '../../reconciler/model.ts';
 import { crashPoint, pausePoint } from '../crash-point.ts';
 import { waitForLock } from '../lock-wait.ts';
 import { StaleStateError, StateFormatError, type ChangeRecord, type History, type HistoryQuery, type LockHandle, type LockInfo, type ReadOptions, type RunRecord, type StateRef, type StateStore, type UserEntry } from '../types.ts';
-import { asReachError, maskUrl } from './connection.ts';
+import { asStateError, maskUrl } from './connection.ts';
 import { insertChanges, nonEmpty, readHistory, upsertRun } from './history.ts';
 import { AdvisoryLock, LockLostError, type HeldLock } from './lock.ts';
 import { ensureSchema } from './migrations.ts';
@@ -294,7 +294,7 @@ export class PostgresStore implements StateStore {
     if (this.closed) throw new StateFormatError(`the PostgreSQL state at ${this.location} is closed`);
     this.ready ??= ensureSchema(this.pool, this.options.schema, this.s, this.location).catch((error: unknown) => {
       this.ready = null;
-      throw asReachError(error, this.location);
+      throw asStateError(error, this.location);
     });
     await this.ready;
   }
@@ -314,7 +314,7 @@ export class PostgresStore implements StateStore {
         client.release(failed);
       }
     } catch (error) {
-      throw asReachError(error, this.location);
+      throw asStateError(error, this.location);
     }
   }
 
