@@ -53,7 +53,8 @@ function countedLines(counted: PlanDelta['countedBy'], value: (v: string | null)
 
 /** The commits compared: `main (abc123456789) → this change (def456789012)`. */
 function commits(delta: PlanDelta, code: (text: string) => string): string {
-  const base = `${code(delta.base.ref)} at ${delta.base.commit.slice(0, 12)}`;
+  // A ref that is the commit itself (a merge base's hash) is named once.
+  const base = delta.base.commit.startsWith(delta.base.ref) ? code(delta.base.commit.slice(0, 12)) : `${code(delta.base.ref)} at ${delta.base.commit.slice(0, 12)}`;
   return delta.head.commit ? `${base}; this change at ${delta.head.commit.slice(0, 12)}` : base;
 }
 
