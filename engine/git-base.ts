@@ -17,6 +17,8 @@ export interface BaseConfig {
   commit: string;
   /** The commit the working tree is at (HEAD), or null in a repository without one. */
   head: string | null;
+  /** The repository's top folder. */
+  root: string;
 }
 
 export async function loadBaseConfig(dir: string, ref: string, env: Record<string, string | undefined>): Promise<BaseConfig> {
@@ -60,5 +62,5 @@ export async function loadBaseConfig(dir: string, ref: string, env: Record<strin
     failure: `the configuration at --git-base ${ref} (${commit.slice(0, 12)}) has errors; the delta compares it with the working tree's`,
   };
   const ws = await loadProject(dir, env, files);
-  return { ws, ref, commit, head: /^[0-9a-f]{40,64}$/.test(head) ? head : null };
+  return { ws, ref, commit, head: /^[0-9a-f]{40,64}$/.test(head) ? head : null, root };
 }

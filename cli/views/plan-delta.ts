@@ -32,6 +32,46 @@ export function share(count: number, directory: number | undefined): string {
 
 const inParentheses = (text: string) => (text ? ` (${text})` : '');
 
+type Reason = NonNullable<PlanDelta['reasons']>[number];
+
+/** Markdown inline code that holds any text: a fence of more backticks than the text has in a row. */
+function inlineCode(text: string): string {
+  const run = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(run + 1);
+  return run === 0 ? `${fence}${text}${fence}` : `${fence} ${text} ${fence}`;
+}
+
+/** A reason as a sentence: the setting, where it is written, and its text before and after (or what it reads). */
+function reasonText(r: Reason, code: (text: string) => string): string {
+  const where = `${code(r.setting)} at ${r.location}`;
+  if (r.reads) return `${where} (${code(r.head ?? '')}) reads ${r.reads.join(', ')}, whose mapping this change changes`;
+  if (r.base === null) return `${where} is new: ${code(r.head!)}`;
+  if (r.head === null) return `${where} is removed (it was ${code(r.base)})`;
+  return `${where}: ${code(r.base)} → ${code(r.head)}`;
+}
+
+/** The reasons that explain an action or attribute line of the delta. */
+function reasonsOf(delta: PlanDelta, line: { kind: 'user' | 'account'; app: string | null; action?: string; attribute?: string }): Reason[] {
+  return (delta.reasons ?? []).filter(({ affects: a }) => {
+    if (line.kind === 'user') return line.attribute !== undefined ? a.attribute === line.attribute : a.status === true && a.app === line.app;
+    if (a.app !== line.app) return false;
+    return line.attribute !== undefined ? a.accountAttribute === line.attribute : line.action === 'update' ? a.accountAttribute !== undefined : a.assignment === true;
+  });
+}
+
+/** ` — because …` for a line, or ''. */
+function because(reasons: readonly Reason[], code: (text: string) => string): string {
+  return reasons.length === 0 ? '' : ` — because ${reasons.map((r) => reasonText(r, code)).join('; ')}`;
+}
+
+/** The reasons no action or attribute line of the delta shows. */
+function otherReasons(delta: PlanDelta): Reason[] {
+  const shown = new Set<Reason>();
+  for (const a of delta.actions) for (const r of reasonsOf(delta, a)) shown.add(r);
+  for (const a of delta.attributes) for (const r of reasonsOf(delta, { kind: a.kind, app: a.app, attribute: a.attribute })) shown.add(r);
+  return (delta.reasons ?? []).filter((r) => !shown.has(r));
+}
+
 /** Values named per action in the countBy lines (the JSON output has every one). */
 const COUNTED_VALUES = 10;
 
@@ -93,8 +133,10 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
       : `${style.bold('No difference.')} The working tree's config plans the same changes as ${base}.`);
   } else {
     out.push(`${style.bold(`Compared with ${base}`)}, this config plans ${n(delta.counts.users)} user(s)${inParentheses(share(delta.counts.users, delta.directory))} and ${n(delta.counts.accounts)} account(s) differently:`);
-    for (const a of delta.actions) out.push(`  ${a.delta > 0 ? style.green('+') : style.red('-')} ${actionLine(a, delta.directory)}`);
-    for (const a of delta.attributes) out.push(`  ${style.yellow('~')} ${attributeLine(a)}`);
+    const plain = (t: string) => `\`${t}\``;
+    for (const a of delta.actions) out.push(`  ${a.delta > 0 ? style.green('+') : style.red('-')} ${actionLine(a, delta.directory)}${because(reasonsOf(delta, a), plain)}`);
+    for (const a of delta.attributes) out.push(`  ${style.yellow('~')} ${attributeLine(a)}${because(reasonsOf(delta, { kind: a.kind, app: a.app, attribute: a.attribute }), plain)}`);
+    for (const r of otherReasons(delta)) out.push(`  ${style.yellow('~')} ${reasonText(r, plain)}`);
     const counted = countedLines(delta.countedBy, (v) => (v === null ? '(none)' : JSON.stringify(v)));
     if (counted.length > 0) out.push('', style.bold(`By ${delta.countedBy!.attribute}, the users whose planned action this change makes different:`), ...counted.map((l) => `  ${l}`));
     const groups = (delta.groups ?? []).slice(0, GROUPS_SHOWN);
@@ -157,8 +199,10 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
   }
   else {
     out.push(`This change plans **${n(delta.counts.users)} user(s)**${inParentheses(share(delta.counts.users, delta.directory))} and **${n(delta.counts.accounts)} account(s)** differently:`, '');
-    for (const a of delta.actions) out.push(`- ${actionLine(a, delta.directory)}`);
-    for (const a of delta.attributes) out.push(`- ${attributeLine(a)}`);
+    const code = (t: string) => inlineCode(t);
+    for (const a of delta.actions) out.push(`- ${actionLine(a, delta.directory)}${because(reasonsOf(delta, a), code)}`);
+    for (const a of delta.attributes) out.push(`- ${attributeLine(a)}${because(reasonsOf(delta, { kind: a.kind, app: a.app, attribute: a.attribute }), code)}`);
+    for (const r of otherReasons(delta)) out.push(`- ${reasonText(r, code)}`);
     out.push('');
     const counted = countedLines(delta.countedBy, (v) => (v === null ? '*(none)*' : mask.value(delta.countedBy!.attribute, v)));
     if (counted.length > 0) out.push(`By **${delta.countedBy!.attribute}**, the users whose planned action this change makes different:`, '', ...counted.map((l) => `- ${l}`), '');

@@ -6,6 +6,7 @@
  * same state and source snapshots, and returns the delta. The library's `plan` saves the plan itself
  * when asked, and `readPlan` reads a saved one back whole. Config warnings go to the observer.
  */
+import { relative, resolve, sep } from 'node:path';
 import type { PlanDelta } from '../../schemas/generated/plan-delta.ts';
 import type { Plan, PlanSummary } from '../../schemas/generated/plan.ts';
 import type { SourceSnapshot } from '../../reconciler/model.ts';
@@ -16,6 +17,7 @@ import { collectPlan, planSource } from '../plan-stream.ts';
 import { planWorkspace, readState, withWorkspace } from '../workspace.ts';
 import { reportConfigWarnings, runContext, type RunOptions } from './run-options.ts';
 import { guardrailChanges } from '../guardrails.ts';
+import { deltaReasons } from '../delta-reasons.ts';
 import { userInputs, type InputsOf } from '../../reconciler/review-inputs.ts';
 
 export interface PlanRunOptions extends RunOptions {
@@ -76,6 +78,8 @@ export async function planDeltaRun(options: PlanDeltaOptions): Promise<PlanDelta
     const delta = planDelta(basePlan, head, { ref: options.gitBase, commit: base.commit }, ws.config.plan?.countBy);
     const guardrails = guardrailChanges(base.ws.config, ws.config);
     if (guardrails.length > 0) delta.guardrails = guardrails;
+    const reasons = deltaReasons(base.ws, ws, (file) => relative(base.root, resolve(file)).split(sep).join('/'));
+    if (reasons.length > 0) delta.reasons = reasons;
     if (base.head) delta.head.commit = base.head;
     const run = ciRunLink(options.env ?? process.env);
     if (run) delta.run = run;

@@ -123,6 +123,10 @@ export interface PlanDelta {
       count: number;
     }[];
   };
+  /**
+   * Why the change plans differently: the settings that decide it, with where they are written (see DeltaReason).
+   */
+  reasons?: DeltaReason[];
 }
 export interface GuardrailChange {
   /**
@@ -409,4 +413,48 @@ export interface AccountDelta {
    * The attributes (and status, roles) whose planned value differs between the two.
    */
   attributes: string[];
+}
+/**
+ * A config setting that makes the change plan differently: changed by it, or unchanged but reading a user attribute whose mapping it changed (then `reads` names those).
+ */
+export interface DeltaReason {
+  /**
+   * The setting's path, e.g. apps.hr.import.mappings.title.
+   */
+  setting: string;
+  /**
+   * Where it is written: file:line:col (in the base config when the change removes it).
+   */
+  location: string;
+  /**
+   * Its text in the base config, null where it is not set.
+   */
+  base: string | null;
+  /**
+   * Its text in the change's config, null where it is not set.
+   */
+  head: string | null;
+  affects: {
+    app: string;
+    /**
+     * A directory attribute the import maps.
+     */
+    attribute?: string;
+    /**
+     * The import's disabled expression: users' status.
+     */
+    status?: boolean;
+    /**
+     * The target's assign: which users have an account.
+     */
+    assignment?: boolean;
+    /**
+     * An attribute the target's mapping writes.
+     */
+    accountAttribute?: string;
+  };
+  /**
+   * The user attributes it reads whose mapping the change changed.
+   */
+  reads?: string[];
 }
