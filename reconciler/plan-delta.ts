@@ -81,6 +81,7 @@ export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: st
   }
 
   const countedBy = countBy === undefined ? undefined : countByValue(countBy, users, base, head);
+  const pending = pendingChanges(base);
 
   // What kept the base plan from being applied that the head's plan no longer has.
   const still = new Set(head.blockers.map((b) => b.message));
@@ -98,7 +99,25 @@ export function planDelta(base: Plan, head: Plan, ref: { ref: string; commit: st
     ...groups.largest(),
     ...(unblocks.length > 0 ? { unblocks } : {}),
     ...(countedBy && countedBy.rows.length > 0 ? { countedBy } : {}),
+    ...(pending ? { pending } : {}),
   };
+}
+
+/**
+ * What the base's plan carries out anyway (the data changes pending): counts by action, and each
+ * attribute change from the stored value to the planned one grouped by value. Undefined when none.
+ */
+function pendingChanges(base: Plan): PlanDelta['pending'] {
+  const users: Record<string, number> = {};
+  const accounts: Record<string, number> = {};
+  const groups = new DifferenceGroups();
+  for (const u of base.users) {
+    users[u.action] = (users[u.action] ?? 0) + 1;
+    if (u.before) groups.users(undefined, u, userDifference(undefined, u));
+  }
+  for (const a of base.accounts) accounts[a.action] = (accounts[a.action] ?? 0) + 1;
+  if (base.users.length + base.accounts.length === 0) return undefined;
+  return { users, accounts, ...groups.largest() };
 }
 
 /** The users whose planned action differs, by their action in the head's plan and `attribute`'s value after it. */

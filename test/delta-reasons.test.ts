@@ -60,4 +60,20 @@ describe('plan --git-base: why the change plans differently', () => {
       await writeFile(config, before);
     }
   });
+
+  it('shows the data changes pending at the base, which the merge applies too, grouped by value', async () => {
+    const hr = join(dir, 'data/hr.csv');
+    const before = await readFile(hr, 'utf8');
+    await writeFile(hr, before.replace('Staff Software Engineer', 'Principal Engineer'));
+    try {
+      const md = idplane(dir, ['plan', '--git-base', 'main', '--format', 'markdown']).stdout;
+      expect(md).toContain('**Pending data changes**, which the merge applies too (as would any apply at `main` now): 1 user change(s) (1 update) and 1 account change(s) (1 update).\n\n- **title**: `"Staff Software Engineer"` → `"Principal Engineer"`: 1 user (`#');
+      expect(md).not.toContain('zoe.muller');
+      const delta = JSON.parse(idplane(dir, ['plan', '--git-base', 'main', '--format', 'json']).stdout);
+      expect(delta.pending).toEqual({ users: { update: 1 }, accounts: { update: 1 }, groups: [{ kind: 'user', app: null, attribute: 'title', base: 'Staff Software Engineer', head: 'Principal Engineer', count: 1, examples: ['zoe.muller@example.com'] }] });
+    } finally {
+      await writeFile(hr, before);
+    }
+    expect(JSON.parse(idplane(dir, ['plan', '--git-base', 'main', '--format', 'json']).stdout).pending).toBeUndefined();
+  });
 });

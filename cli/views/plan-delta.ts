@@ -16,6 +16,24 @@ const LIST_LIMIT = 200;
 const GROUPS_SHOWN = 20;
 const MARKDOWN_DETAILS_BUDGET = 50_000;
 
+/** Pending changes shown by value (the JSON output has up to 100). */
+const PENDING_GROUPS_SHOWN = 10;
+
+/** `3 create, 1 deactivate` of a pending-changes count, largest first, or ''. */
+function actionCounts(counts: Record<string, number>): string {
+  return Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([action, count]) => `${n(count)} ${action}`).join(', ');
+}
+
+/** The pending data changes' first sentence: `12 users (3 create, …) and 2 accounts (2 disable)`. */
+function pendingSentence(pending: NonNullable<PlanDelta['pending']>): string {
+  const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, c) => sum + c, 0);
+  const parts = [
+    total(pending.users) > 0 ? `${n(total(pending.users))} user change(s) (${actionCounts(pending.users)})` : '',
+    total(pending.accounts) > 0 ? `${n(total(pending.accounts))} account change(s) (${actionCounts(pending.accounts)})` : '',
+  ].filter(Boolean);
+  return parts.join(' and ');
+}
+
 function actionLine(a: ActionDelta, directory?: number): string {
   const what = a.kind === 'user' ? `${a.action} of users sourced by ${a.app}` : `${a.action} of ${a.app} accounts`;
   const part = a.kind === 'user' ? share(Math.abs(a.delta), directory) : '';
@@ -158,6 +176,10 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
       if (delta.accounts.length > LIST_LIMIT) out.push(style.dim(`  …and ${delta.accounts.length - LIST_LIMIT} more (--format json lists them all)`));
     }
   }
+  if (delta.pending) {
+    out.push('', style.bold(`Pending data changes, which the merge applies too (as would any apply at ${delta.base.ref} now):`), `  ${pendingSentence(delta.pending)}`);
+    for (const g of (delta.pending.groups ?? []).slice(0, PENDING_GROUPS_SHOWN)) out.push(`  ${style.yellow('~')} ${g.attribute}: ${shown(g.base)} → ${shown(g.head)}: ${n(g.count)} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
+  }
   out.push('');
   if (delta.head.applyable) out.push(`The working tree's plan can be applied${delta.base.applyable ? '' : ` (the plan at ${delta.base.ref} could not)`}.`);
   else {
@@ -216,6 +238,12 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
       }
       out.push('');
     }
+  }
+  if (delta.pending) {
+    out.push(`**Pending data changes**, which the merge applies too (as would any apply at \`${delta.base.ref}\` now): ${pendingSentence(delta.pending)}.`, '');
+    const pendingGroups = (delta.pending.groups ?? []).slice(0, PENDING_GROUPS_SHOWN);
+    for (const g of pendingGroups) out.push(`- **${g.attribute}**: ${mask.value(g.attribute, g.base)} → ${mask.value(g.attribute, g.head)}: ${n(g.count)} user${g.count === 1 ? '' : 's'} (${g.examples.map((l) => mask.user(l)).join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
+    if (pendingGroups.length > 0) out.push('');
   }
   const s = delta.head.summary;
   out.push(`The plan of this change: ${n(s.users.create)} users to create, ${n(s.users.update)} to update, ${n(s.users.deactivate)} to deactivate, ${n(s.users.suspend)} to suspend; ${n(s.accounts.create + s.accounts.update + s.accounts.disable + s.accounts.enable + s.accounts.delete + s.accounts.link)} account change(s); conflicts: ${n(s.conflicts)}.`, '');

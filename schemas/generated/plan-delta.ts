@@ -127,6 +127,27 @@ export interface PlanDelta {
    * Why the change plans differently: the settings that decide it, with where they are written (see DeltaReason).
    */
   reasons?: DeltaReason[];
+  /**
+   * The data changes pending at the base: what the base's config would carry out now (joiners, movers, leavers from the sources), which the merge applies too. Counts by action, and the same attribute change (stored value → planned value) grouped by value, the largest first.
+   */
+  pending?: {
+    /**
+     * User changes by action (only actions with some).
+     */
+    users: {
+      [k: string]: number;
+    };
+    /**
+     * Account changes by action (only actions with some).
+     */
+    accounts: {
+      [k: string]: number;
+    };
+    /**
+     * The same attribute change over many users: `base` is the stored value, `head` the value the base's config plans (at most 100, the largest first).
+     */
+    groups?: DifferenceGroup[];
+  };
 }
 export interface GuardrailChange {
   /**
