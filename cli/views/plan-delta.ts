@@ -15,6 +15,11 @@ const LIST_LIMIT = 200;
 /** Groups of the same difference shown (the delta keeps up to 100). */
 const GROUPS_SHOWN = 20;
 const MARKDOWN_DETAILS_BUDGET = 50_000;
+/** What the whole comment may take (GitHub's limit is 65,536), and the summary above the collapsed lists. */
+const COMMENT_BUDGET = 64_000;
+const SUMMARY_BUDGET = 40_000;
+/** Longer expressions are cut in the comment (the JSON output has them whole). */
+const EXPRESSION_SHOWN = 200;
 
 /** Pending changes shown by value (the JSON output has up to 100). */
 const PENDING_GROUPS_SHOWN = 10;
@@ -60,7 +65,8 @@ function inlineCode(text: string): string {
 }
 
 /** A reason as a sentence: the setting, where it is written, and its text before and after (or what it reads). */
-function reasonText(r: Reason, code: (text: string) => string): string {
+function reasonText(r: Reason, quote: (text: string) => string): string {
+  const code = (text: string) => quote(text.length > EXPRESSION_SHOWN ? `${text.slice(0, EXPRESSION_SHOWN)}…` : text);
   const where = `${code(r.setting)} at ${r.location}`;
   if (r.reads) return `${where} (${code(r.head ?? '')}) reads ${r.reads.join(', ')}, whose mapping this change changes`;
   if (r.base === null) return `${where} is new: ${code(r.head!)}`;
@@ -247,7 +253,12 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
   }
   const s = delta.head.summary;
   out.push(`The plan of this change: ${n(s.users.create)} users to create, ${n(s.users.update)} to update, ${n(s.users.deactivate)} to deactivate, ${n(s.users.suspend)} to suspend; ${n(s.accounts.create + s.accounts.update + s.accounts.disable + s.accounts.enable + s.accounts.delete + s.accounts.link)} account change(s); conflicts: ${n(s.conflicts)}.`, '');
-  let budget = MARKDOWN_DETAILS_BUDGET;
+  // Whatever the config and the data (a thousand changed mappings, long expressions), the comment stays
+  // under its limit: the summary above takes at most SUMMARY_BUDGET, the collapsed lists the rest.
+  let used = 0;
+  const kept = out.findIndex((line) => (used += line.length + 1) > SUMMARY_BUDGET);
+  if (kept >= 0) out.splice(kept, out.length - kept, `*…the rest of this summary is not shown here (a comment holds 65,536 characters); \`idplane plan --git-base ${delta.base.ref} --format json\` has all of it.*`, '');
+  let budget = Math.min(MARKDOWN_DETAILS_BUDGET, COMMENT_BUDGET - out.reduce((sum, line) => sum + line.length + 1, 0));
   const section = (title: string, lines: string[]) => {
     if (lines.length === 0) return;
     out.push(`<details><summary>${title}</summary>`, '');
