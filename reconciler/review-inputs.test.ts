@@ -11,7 +11,7 @@ const zoe = idOf(applied.state, 'zoë.müller@example.com');
 const ann = idOf(applied.state, 'ann.lee@example.com');
 
 describe('userInputs', () => {
-  it('is the same for a record the plan reads and the same record once stored, whatever the order of its values', () => {
+  it('is the same for the same stored user and records, whatever order the source gives its values in', () => {
     // Before the apply the values come from the plan's import; after it, from the stored record.
     const reading = userInputs(emptyState(), applied.plan)(zoe);
     const stored = userInputs(applied.state, plan(project, applied.state, [snapshot('hr', rows)]))(zoe);
