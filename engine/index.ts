@@ -16,6 +16,7 @@ export { ConfigError, ERROR_CODES, IdplaneError, UsageError, type ErrorCode } fr
 export { SILENT, type Observer, type PhaseObserver, type RunWarning } from './observer.ts';
 export { VERSION } from './version.ts';
 export type { ConfigProblem } from './config/problems.ts';
+export type { ReviewCheck, SinceReason } from './plan-verify.ts';
 export type { Plan, PlanSummary, UserChange, AccountChange } from '../schemas/generated/plan.ts';
 export type { DriftItem, DriftKind, DriftReport } from '../reconciler/drift.ts';
 export type { ChangeResult } from '../providers/write-targets.ts';
