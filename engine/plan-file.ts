@@ -49,8 +49,8 @@ export interface SaveOptions {
 const LINE_START = Object.fromEntries(LISTS.map(([, t]) => [t, `{"t":"${t}","v":`])) as Record<ItemKind, string>;
 
 /** How an item line ends: `}`, or the digest of its user's inputs (`,"i":"…"}`, plan-stream.ts) and `}`. */
-const lineEnd = (inputs: string): string => `,"i":${JSON.stringify(inputs)}}\n`;
-const DIGEST_END = /^,"i":"([A-Za-z0-9_-]{22})"\}$/;
+const lineEnd = (inputs: string): string => `,"i":"${inputs}"}\n`; // base64url: nothing to escape
+const DIGEST_END = /^,"i":"([A-Za-z0-9_-]{16})"\}$/;
 
 /**
  * Whether `text` is the item line of kind `t` whose value is the JSON text `json` (compared in place,

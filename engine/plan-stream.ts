@@ -19,9 +19,9 @@ export type ItemKind = (typeof LISTS)[number][1];
 export type PlanHeader = Omit<Plan, ListName>;
 
 /**
- * One item of a plan. User, account and link items of a saved plan may carry `i`, the digest of their
- * user's inputs when the plan was made (reconciler/review-inputs.ts), which apply reads to tell a data
- * change since the plan from a change the plan should have shown.
+ * One item of a plan. The first user, account or link item of each user in a saved plan carries `i`,
+ * the digest of their inputs when the plan was made (reconciler/review-inputs.ts), which apply reads
+ * to tell a data change since the plan from a change the plan should have shown.
  */
 export type PlanItem =
   | { t: 'user'; v: UserChange; i?: string }
@@ -50,15 +50,17 @@ export function headerOf(plan: Plan): PlanHeader {
 /**
  * Streams a plan held in memory, as it is saved and shown: an imported record without its values
  * (not for review, and a million of them would be a third of the plan; apply reads them from the
- * source again). With `inputs` (a plan being saved), user, account and link items carry the digest of
- * their user's inputs.
+ * source again). With `inputs` (a plan being saved), each user's first user, account or link item
+ * carries the digest of their inputs.
  */
 export function planSource(plan: Plan, inputs?: InputsOf): PlanSource {
   const stamp = (t: ItemKind, v: PlanItem['v']): PlanItem => {
     if (t === 'import') return { t, v: withoutValues(v as ImportChange) };
     if (inputs && (t === 'user' || t === 'account' || t === 'link')) {
-      const id = t === 'user' ? (v as UserChange).id : (v as AccountChange | LinkChange).userId;
-      return { t, v, i: inputs(id) } as PlanItem;
+      // On the user's first line only (their change, else their first account or link): apply reads it
+      // from there for all of them.
+      const i = inputs.once(t === 'user' ? (v as UserChange).id : (v as AccountChange | LinkChange).userId);
+      if (i !== undefined) return { t, v, i } as PlanItem;
     }
     return { t, v } as PlanItem;
   };

@@ -12,8 +12,15 @@ import { hash } from 'node:crypto';
 import type { ImportChange, Plan, UserRecord } from '../schemas/generated/plan.ts';
 import { accountId, type DirectoryState } from './model.ts';
 
-/** The digest of one user's inputs (22 characters of base64url SHA-256), by user id. */
-export type InputsOf = (userId: string) => string;
+/**
+ * The digest of one user's inputs (16 characters of base64url SHA-256: 96 bits, against a guess of the
+ * same user's other inputs), by user id; `once` gives it only the first time it is asked for that user
+ * (a saved plan carries it on the user's first line only).
+ */
+export interface InputsOf {
+  (userId: string): string;
+  once(userId: string): string | undefined;
+}
 
 export function userInputs(state: DirectoryState, plan: Pick<Plan, 'links' | 'imports'>): InputsOf {
   let users: Map<string, UserRecord> | null = null;
@@ -21,9 +28,7 @@ export function userInputs(state: DirectoryState, plan: Pick<Plan, 'links' | 'im
   let imports: Map<string, ImportChange> | null = null;
   // A user's lines (their change, each account, each link) ask for the same digest: made once.
   const made = new Map<string, string>();
-  return (userId) => {
-    const known = made.get(userId);
-    if (known !== undefined) return known;
+  const digest = (userId: string): string => {
     if (!users) {
       users = new Map();
       for (const u of state.users) users.set(u.id, u);
@@ -38,11 +43,17 @@ export function userInputs(state: DirectoryState, plan: Pick<Plan, 'links' | 'im
       if (mine.length > 1) mine.sort();
       for (const id of mine) text += `\u0001${id}\u0002${recordText(state, imports!.get(id), id)}`;
     }
-    const digest = hash('sha256', text, 'base64url').slice(0, 22);
-    made.set(userId, digest);
-    return digest;
+    const value = hash('sha256', text, 'base64url').slice(0, DIGEST_LENGTH);
+    made.set(userId, value);
+    return value;
   };
+  const of = (userId: string) => made.get(userId) ?? digest(userId);
+  of.once = (userId: string) => (made.has(userId) ? undefined : digest(userId));
+  return of;
 }
+
+/** Characters of the digest kept. */
+export const DIGEST_LENGTH = 16;
 
 /**
  * user id → the accounts (accountId) linked to them once the plan's link changes are made. An unlink
