@@ -8,7 +8,7 @@
 import type { ActionDelta, GuardrailChange, PlanDelta } from '../../schemas/generated/plan-delta.ts';
 import type { Sink } from '../output.ts';
 import { blockerMarkdownLines, blockerTextLines, notPlannedMarkdownLines, notPlannedTextLines, superAdminSentence } from './blockers.ts';
-import { createMasking } from './masking.ts';
+import { createMasking, type Masking } from './masking.ts';
 import { n, type Style } from './style.ts';
 
 const LIST_LIMIT = 200;
@@ -46,7 +46,7 @@ function actionLine(a: ActionDelta, directory?: number): string {
 }
 
 /** `12% of the directory's 51,000 users`: a count's share of the stored directory, or '' when it is not known. */
-export function share(count: number, directory: number | undefined): string {
+function share(count: number, directory: number | undefined): string {
   if (directory === undefined || directory === 0) return '';
   const percent = (count / directory) * 100;
   const shown = percent >= 10 || percent === 0 ? Math.round(percent).toString() : percent < 0.1 ? '<0.1' : percent.toFixed(1);
@@ -99,6 +99,21 @@ function otherReasons(delta: PlanDelta): Reason[] {
 /** Values named per action in the countBy lines (the JSON output has every one). */
 const COUNTED_VALUES = 10;
 
+type Group = NonNullable<PlanDelta['groups']>[number];
+
+/** `~ title: "A" → "B": 3 (ann@…, bo@…, …)` */
+function groupTextLine(g: Group, style: Style): string {
+  const what = g.kind === 'user' ? g.attribute : `${g.app} account ${g.attribute}`;
+  return `  ${style.yellow('~')} ${what}: ${shown(g.base)} → ${shown(g.head)}: ${n(g.count)} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`;
+}
+
+/** `- **title**: `"A"` → `"B"`: 3 users (`#…`, …)`, personal values and logins masked. */
+function groupMarkdownLine(g: Group, mask: Masking): string {
+  const what = g.kind === 'user' ? `**${g.attribute}**` : `**${g.app}** account **${g.attribute}**`;
+  const examples = g.examples.map((l) => mask.user(l)).join(', ');
+  return `- ${what}: ${mask.value(g.attribute, g.base)} → ${mask.value(g.attribute, g.head)}: ${n(g.count)} ${g.kind === 'user' ? 'user' : 'account'}${g.count === 1 ? '' : 's'} (${examples}${g.count > g.examples.length ? ', …' : ''})`;
+}
+
 /** One line per action of plan.countBy's counts: `deactivate: "Sales" 12, "Finance" 3`. */
 function countedLines(counted: PlanDelta['countedBy'], value: (v: string | null) => string): string[] {
   if (!counted) return [];
@@ -115,9 +130,8 @@ function countedLines(counted: PlanDelta['countedBy'], value: (v: string | null)
   });
 }
 
-/** The commits compared: `main (abc123456789) → this change (def456789012)`. */
+/** The commits compared: `` `main` at abc123456789; this change at def456789012 `` (a base given as a hash is named once). */
 function commits(delta: PlanDelta, code: (text: string) => string): string {
-  // A ref that is the commit itself (a merge base's hash) is named once.
   const base = delta.base.commit.startsWith(delta.base.ref) ? code(delta.base.commit.slice(0, 12)) : `${code(delta.base.ref)} at ${delta.base.commit.slice(0, 12)}`;
   return delta.head.commit ? `${base}; this change at ${delta.head.commit.slice(0, 12)}` : base;
 }
@@ -166,10 +180,7 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
     const groups = (delta.groups ?? []).slice(0, GROUPS_SHOWN);
     if (groups.length > 0) {
       out.push('', style.bold('By value, the largest first:'));
-      for (const g of groups) {
-        const what = g.kind === 'user' ? g.attribute : `${g.app} account ${g.attribute}`;
-        out.push(`  ${style.yellow('~')} ${what}: ${shown(g.base)} → ${shown(g.head)}: ${n(g.count)} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
-      }
+      for (const g of groups) out.push(groupTextLine(g, style));
     }
     if (delta.users.length > 0) {
       out.push('', style.bold('Users:'));
@@ -184,7 +195,7 @@ export function renderDeltaText(delta: PlanDelta, style: Style, sink: Sink): voi
   }
   if (delta.pending) {
     out.push('', style.bold(`Pending data changes, which the merge applies too (as would any apply at ${delta.base.ref} now):`), `  ${pendingSentence(delta.pending)}`);
-    for (const g of (delta.pending.groups ?? []).slice(0, PENDING_GROUPS_SHOWN)) out.push(`  ${style.yellow('~')} ${g.attribute}: ${shown(g.base)} → ${shown(g.head)}: ${n(g.count)} (${g.examples.join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
+    for (const g of (delta.pending.groups ?? []).slice(0, PENDING_GROUPS_SHOWN)) out.push(groupTextLine(g, style));
   }
   out.push('');
   if (delta.head.applyable) out.push(`The working tree's plan can be applied${delta.base.applyable ? '' : ` (the plan at ${delta.base.ref} could not)`}.`);
@@ -237,18 +248,14 @@ export function renderDeltaMarkdown(delta: PlanDelta, options: { unmasked: boole
     const groups = (delta.groups ?? []).slice(0, GROUPS_SHOWN);
     if (groups.length > 0) {
       out.push('By value, the largest first:', '');
-      for (const g of groups) {
-        const what = g.kind === 'user' ? `**${g.attribute}**` : `**${g.app}** account **${g.attribute}**`;
-        const examples = g.examples.map((l) => mask.user(l)).join(', ');
-        out.push(`- ${what}: ${mask.value(g.attribute, g.base)} → ${mask.value(g.attribute, g.head)}: ${n(g.count)} ${g.kind === 'user' ? 'user' : 'account'}${g.count === 1 ? '' : 's'} (${examples}${g.count > g.examples.length ? ', …' : ''})`);
-      }
+      for (const g of groups) out.push(groupMarkdownLine(g, mask));
       out.push('');
     }
   }
   if (delta.pending) {
     out.push(`**Pending data changes**, which the merge applies too (as would any apply at \`${delta.base.ref}\` now): ${pendingSentence(delta.pending)}.`, '');
     const pendingGroups = (delta.pending.groups ?? []).slice(0, PENDING_GROUPS_SHOWN);
-    for (const g of pendingGroups) out.push(`- **${g.attribute}**: ${mask.value(g.attribute, g.base)} → ${mask.value(g.attribute, g.head)}: ${n(g.count)} user${g.count === 1 ? '' : 's'} (${g.examples.map((l) => mask.user(l)).join(', ')}${g.count > g.examples.length ? ', …' : ''})`);
+    for (const g of pendingGroups) out.push(groupMarkdownLine(g, mask));
     if (pendingGroups.length > 0) out.push('');
   }
   const s = delta.head.summary;
