@@ -1,7 +1,9 @@
 /**
- * The apply run: carries out a plan under the state lock. With a saved plan (planFile) it applies
- * exactly that plan: it refuses one that is wrongly signed, made by another idplane or config, made
- * against another state, not applyable, or not the plan the config and inputs produce (plan-verify.ts).
+ * The apply run: carries out a plan under the state lock. With a saved plan (planFile) it plans again
+ * and applies that plan once it has proven the saved one's reviewed effect (plan-verify.ts): it refuses
+ * one that is wrongly signed, made by another idplane or config or against another state lineage, not
+ * applyable, or that differs for users whose inputs did not change; the data changes since it was made
+ * are applied with it and reported (`review`). `dryRun` stops before writing, without the lock.
  * Without one it plans under the lock, hands the plan to `onPlan` (to show it), checks it can be
  * applied, and asks `confirm` (the library's default: carry it out). The outcome is plain data: nothing
  * to apply, cancelled, or applied with every account change's result. Blockers throw
