@@ -2,11 +2,12 @@
  * What decided a user's changes in a plan, as a short digest: the user's stored record and every account
  * linked or paired with them, each with the values the plan reads for it (the record it imports, else the
  * stored one), as they are held (no canonical form is built, which cost more than the hashing: the same
- * stored user or record is the same text; bench/RESULTS.md has what digesting costs at a million). A saved plan carries the digest on each user, account and link line. Apply of that plan
- * after the state or the data moved computes it again (engine/plan-verify.ts): a user whose digest differs
- * had a data change since the review; a user whose digest is the same must get exactly the saved changes.
- * The same config (apply checks its fingerprint first) and the same inputs give the same changes, since
- * planning is pure. The digest names nothing and holds no value. Pure.
+ * stored user or record is the same text; bench/RESULTS.md has what digesting costs at a million). A
+ * saved plan carries the digest on each user's first line. Apply of that plan after the state or the
+ * data moved computes it again (engine/plan-verify.ts): a user whose digest differs had a data change
+ * since the review; a user whose digest is the same must get exactly the saved changes. The same config
+ * (apply checks its fingerprint first) and the same inputs give the same changes, since planning is
+ * pure. The digest names nothing and holds no value. Pure.
  */
 import { hash } from 'node:crypto';
 import type { ImportChange, Plan, UserRecord } from '../schemas/generated/plan.ts';
