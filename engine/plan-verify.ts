@@ -12,8 +12,8 @@
  *   (they may be personal data), and said first when it breaks one of the config's own rules
  *   (reconciler/plan-rules.ts: a role the config does not give, a protected user deactivated).
  * - The data or the state moved since (a new HR row, a JIT sign-in, a scheduled import, another apply):
- *   that is not by itself a reason to refuse. Each user, account and link line carries the digest of its
- *   user's inputs when the plan was made (reconciler/review-inputs.ts). A user whose digest is the same
+ *   that is not by itself a reason to refuse. Each user's first line carries the digest of their inputs
+ *   when the plan was made (reconciler/review-inputs.ts). A user whose digest is the same
  *   must get exactly the saved changes (the reviewed effect); a user whose digest differs, or who was not
  *   in the saved plan, is a data change since the review, planned again and reported as such; records,
  *   reviews and watermarks are data. Any other difference is refused, naming the first, with the count of
