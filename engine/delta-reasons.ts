@@ -6,19 +6,14 @@
  * mapping changes). The delta's views name them beside the groups and counts they explain. Config
  * expressions are not personal data; they are shown as written.
  */
-import type { IdplaneConfig, ProvisionConfig } from '../schemas/generated/config.ts';
+import type { ProvisionConfig } from '../schemas/generated/config.ts';
 import type { DeltaReason } from '../schemas/generated/plan-delta.ts';
+import { userReferences } from '../reconciler/app-references.ts';
 import { toPointer } from './config/problems.ts';
+import { provisionOf } from './config/provision.ts';
 import type { Workspace } from './workspace.ts';
 
 type Side = Pick<Workspace, 'config' | 'locate'>;
-
-/** `user.x`, `user.?x`, `user["x"]`: the user attributes a CEL text reads. */
-const USER_REF = /\buser\.\??([A-Za-z_][A-Za-z0-9_]*)|\buser\[\??\s*(?:"([^"\\]*)"|'([^'\\]*)')\s*\]/g;
-
-function userReferences(text: string): string[] {
-  return [...new Set([...text.matchAll(USER_REF)].map((m) => m[1] ?? m[2] ?? m[3]!))];
-}
 
 /**
  * `headFile` names a file of the working tree's config as the comment shows it (relative to the
@@ -46,14 +41,14 @@ export function deltaReasons(base: Side, head: Side, headFile: (file: string) =>
     compare(['apps', app, 'import', 'disabled'], b?.disabled ?? null, h?.disabled ?? null, { app, status: true });
   }
   for (const app of apps) {
-    const [b, h] = [provisionOf(base.config, app), provisionOf(head.config, app)];
+    const [b, h] = [base.config.apps[app], head.config.apps[app]].map((entry) => (entry ? provisionOf(entry) : undefined));
     compare(['apps', app, 'provision', 'assign'], assignText(b?.assign), assignText(h?.assign), { app, assignment: true });
     for (const attribute of names(b?.mappings, h?.mappings)) {
       compare(['apps', app, 'provision', 'mappings', attribute], mappingText(b?.mappings[attribute]), mappingText(h?.mappings[attribute]), { app, accountAttribute: attribute });
     }
     if (!h || changedAttributes.size === 0) continue;
     // Unchanged expressions of this target that read a user attribute whose mapping changed.
-    const reading = (text: string | null) => (text === null ? [] : userReferences(text).filter((name) => changedAttributes.has(name)));
+    const reading = (text: string | null) => (text === null ? [] : [...new Set(userReferences(text))].filter((name) => changedAttributes.has(name)));
     const assign = assignText(h.assign);
     if (assign !== null && assign === assignText(b?.assign) && reading(assign).length > 0) {
       reasons.push({ setting: `apps.${app}.provision.assign`, location: place(['apps', app, 'provision', 'assign'], true), base: assign, head: assign, affects: { app, assignment: true }, reads: reading(assign) });
@@ -69,11 +64,6 @@ export function deltaReasons(base: Side, head: Side, headFile: (file: string) =>
 
 function names(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): string[] {
   return [...new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})])].sort();
-}
-
-function provisionOf(config: IdplaneConfig, app: string): ProvisionConfig | undefined {
-  const entry = config.apps[app];
-  return entry && 'provision' in entry ? entry.provision : undefined;
 }
 
 function assignText(assign: ProvisionConfig['assign']): string | null {

@@ -33,7 +33,7 @@ import { userInputs, type InputsOf } from '../reconciler/review-inputs.ts';
 import { IdplaneError } from './errors.ts';
 import { isItemLine, parsePlanLine, type RawPlan } from './plan-file.ts';
 import { headerOf, LISTS, withoutValues, type ItemKind, type PlanHeader, type PlanItem } from './plan-stream.ts';
-import type { ProgressTask } from './progress.ts';
+import { formatCount as n, type ProgressTask } from './progress.ts';
 
 const AGAIN = 'Run idplane plan again and review the new plan.';
 
@@ -228,10 +228,6 @@ function comparable(header: PlanHeader): unknown {
 /** The header's parts that the config alone decides: what must be the same whatever the data. */
 function configured(header: PlanHeader): unknown {
   return { format_version: header.format_version, idplane_version: header.idplane_version, config: header.fingerprints.config, pipeline: header.fingerprints.pipeline, unmasked: header.unmaskedAttributes };
-}
-
-function n(count: number): string {
-  return count.toLocaleString('en-US');
 }
 
 /** An account change without the values it expects to find. */

@@ -49,6 +49,7 @@ export function progressOf(observer: Observer, guard: Guard = checkHeap): Progre
   };
 }
 
-function formatCount(n: number): string {
+/** A count with thousands separators (1,000,001), as progress and the engine's messages print counts. */
+export function formatCount(n: number): string {
   return n.toLocaleString('en');
 }

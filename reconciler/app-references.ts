@@ -8,9 +8,20 @@ import type { ImportConfig } from '../schemas/generated/config.ts';
 
 const APP_REF = /\bapp\.\??([A-Za-z_][A-Za-z0-9_]*)|\bapp\[\??\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\]/g;
 
+const USER_REF = new RegExp(APP_REF.source.replace(/app/g, 'user'), 'g');
+
 /** The app attribute names a CEL text reads, in order of appearance. */
 export function appReferences(text: string): string[] {
-  return [...text.matchAll(APP_REF)].map((m) => m[1] ?? (m[2] ?? m[3]!).replace(/\\(.)/g, '$1'));
+  return names(text, APP_REF);
+}
+
+/** The user attribute names a CEL text over `user` reads (`user.x`, `user.?x`, `user["x"]`), in order of appearance. */
+export function userReferences(text: string): string[] {
+  return names(text, USER_REF);
+}
+
+function names(text: string, pattern: RegExp): string[] {
+  return [...text.matchAll(pattern)].map((m) => m[1] ?? (m[2] ?? m[3]!).replace(/\\(.)/g, '$1'));
 }
 
 /**

@@ -15,7 +15,7 @@
 import type { AppConfig, AttributeConfig, ProvisionConfig } from '../../schemas/generated/config.ts';
 import type { CompiledExpression } from '../../reconciler/expressions.ts';
 import type { CompiledProvision } from '../../reconciler/model.ts';
-import { importReads } from '../../reconciler/app-references.ts';
+import { importReads, userReferences } from '../../reconciler/app-references.ts';
 import { closest, toPointer, type At } from './problems.ts';
 
 export interface ProvisionContext {
@@ -97,13 +97,6 @@ function checkLdap(ctx: ProvisionContext, base: string[]): CompiledProvision['dn
   return parent ? { rdn: p.dn.rdn, parent } : undefined;
 }
 
-// `app.x`, `app["x"]` and the optional forms `app.?x`, `app[?"x"]`.
-const USER_REF = /\buser\.\??([A-Za-z_][A-Za-z0-9_]*)|\buser\[\??\s*["']([^"']+)["']\s*\]/g;
-
-function refs(text: string, pattern: RegExp): string[] {
-  return [...text.matchAll(pattern)].map((m) => m[1] ?? m[2]!);
-}
-
 /** App attributes the app's import reads: its key, mapping and disabled expressions, match rules, watermark. */
 function attributesReadByImport(app: AppConfig, key: string): Set<string> {
   return new Set<string>([key, ...importReads(app.import)]);
@@ -123,7 +116,7 @@ function writeBackWarnings(ctx: ProvisionContext, sourced: Set<string>): void {
   }
   const foreign = new Map<string, string>();
   for (const spec of Object.values(p.mappings)) {
-    for (const attribute of refs(typeof spec === 'string' ? spec : spec.value, USER_REF)) {
+    for (const attribute of userReferences(typeof spec === 'string' ? spec : spec.value)) {
       const owner = ownerOf(ctx, attribute);
       if (owner && owner !== ctx.name) foreign.set(attribute, owner);
     }
