@@ -2,8 +2,8 @@
  * Runs the real idplane binary in a child process, the way users and CI do, against a copy of an example
  * in a temporary folder.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,28 @@ export async function copyExample(name: string): Promise<{ dir: string; cleanup:
   const dir = join(root, name);
   await cp(join(REPO, 'examples', name), dir, { recursive: true, filter: (src) => !src.includes('.idplane') });
   return { dir, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+/** git in `cwd`, as the tests' own author (no signing): its output. */
+export function gitIn(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+}
+
+/**
+ * Where the pull-request tests start: an example's config committed on `main` of a new git repository in
+ * a temporary folder (`ignore` its .gitignore), and applied once.
+ */
+export async function exampleRepository(name: string, ignore: string): Promise<{ dir: string; git: (...args: string[]) => string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), `idplane-${name}-`));
+  await cp(join(REPO, 'examples', name), dir, { recursive: true, filter: (src) => !src.includes('.idplane') });
+  await writeFile(join(dir, '.gitignore'), ignore);
+  const git = (...args: string[]) => gitIn(dir, ...args);
+  git('init', '-q', '-b', 'main');
+  git('add', '.');
+  git('commit', '-qm', 'idplane config');
+  const applied = idplane(dir, ['apply', '--auto-approve']);
+  if (applied.code !== 0) throw new Error(`the first apply of examples/${name} failed: ${applied.stderr}`);
+  return { dir, git, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /**

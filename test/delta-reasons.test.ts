@@ -3,30 +3,23 @@
  * example: a mapping that upper-cases department makes Salesforce's `assign` (which reads department)
  * stop matching and disables six accounts. The comment says so, with each setting's place and text.
  */
-import { execFileSync } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idplane, REPO } from './cli-helpers.ts';
+import { exampleRepository, idplane } from './cli-helpers.ts';
 
 let dir: string;
-const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: dir, encoding: 'utf8' });
+let git: (...args: string[]) => string;
+let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'idplane-reasons-'));
-  await cp(join(REPO, 'examples/provisioning'), dir, { recursive: true, filter: (src) => !src.includes('.idplane') });
-  await writeFile(join(dir, '.gitignore'), '.idplane/\n');
-  git('init', '-q', '-b', 'main');
-  git('add', '.');
-  git('commit', '-qm', 'idplane config');
-  expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+  ({ dir, git, cleanup } = await exampleRepository('provisioning', '.idplane/\n'));
   git('checkout', '-q', '-b', 'upper-departments');
   const config = join(dir, 'idplane.yaml');
   await writeFile(config, (await readFile(config, 'utf8')).replace('        department: app.department\n', '        department: app.department.upperAscii()\n'));
   git('commit', '-qam', 'departments in capitals');
 }, 60_000);
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+afterAll(async () => cleanup());
 
 describe('plan --git-base: why the change plans differently', () => {
   it('names the changed mapping at its place, and the unchanged assign that reads it as why accounts are disabled', () => {

@@ -5,32 +5,25 @@
  * the new hire and the signed-in user as data changes since the review. An artifact whose reviewed
  * effect was edited is refused, naming the change, with each part counted, and nothing is written.
  */
-import { execFileSync } from 'node:child_process';
-import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idplane, REPO } from './cli-helpers.ts';
+import { exampleRepository, idplane } from './cli-helpers.ts';
 
 let dir: string;
-const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: dir, encoding: 'utf8' });
+let git: (...args: string[]) => string;
+let cleanup: () => Promise<void>;
 const edit = async (file: string, change: (t: string) => string) => writeFile(join(dir, file), change(await readFile(join(dir, file), 'utf8')));
 const user = (login: string) => JSON.parse(idplane(dir, ['state', 'show', login, '--format', 'json']).stdout) as { user: { profile: Record<string, string> } };
 const NEW_HIRE = '2001,Nia,Long,nia.long@example.com,Engineering,Site Reliability Engineer,Employee,Active,2026-12-07,1003,+1 415 555 0199\n';
 const ZOE = { employee_id: '1004', first_name: 'Zoë', last_name: 'Müller', work_email: 'zoe.muller@example.com', department: 'Engineering', title: 'Staff Software Engineer', employment_type: 'Employee', status: 'Active', start_date: '2017-06-05', manager_id: '1003', phone: '+1 415 555 0199' };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'idplane-review-'));
-  await cp(join(REPO, 'examples/quickstart'), dir, { recursive: true, filter: (src) => !src.includes('.idplane') });
   // The HR export arrives every day; it is data, not config, so it is not in the repository.
-  await writeFile(join(dir, '.gitignore'), '.idplane/\n*.plan\ndata/\n');
-  git('init', '-q', '-b', 'main');
-  git('add', '.');
-  git('commit', '-qm', 'idplane config');
-  expect(idplane(dir, ['apply', '--auto-approve']).code).toBe(0);
+  ({ dir, git, cleanup } = await exampleRepository('quickstart', '.idplane/\n*.plan\ndata/\n'));
 }, 60_000);
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+afterAll(async () => cleanup());
 
 describe('a reviewed change survives to merge', () => {
   it('applies the reviewed artifact at merge: the reviewed effect, and the new hire and a JIT sign-in as data changes', async () => {
